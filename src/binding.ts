@@ -1,0 +1,120 @@
+// Loads the native addon once and declares its typed interface.
+//
+// Conventions of every native function (see native/binding/):
+// - a result >= 0 is success (a count, an fd, a flag); a negative result is
+//   -errno, turned into an OSError subclass by errors.ts;
+// - arguments are validated in TypeScript before the call; the addon keeps
+//   only backstop checks that throw a TypeError.
+import * as path from 'node:path';
+import nodeGypBuild = require('node-gyp-build');
+
+/** A sockaddr, as the kernel takes it, in a Buffer made by `resolve()`. */
+export type SockaddrBuffer = Buffer;
+
+/** What the addon returns for an address: Python's tuple or a unix path. */
+export type NativeAddress =
+  | [host: string, port: number]
+  | [host: string, port: number, flowinfo: number, scope_id: number]
+  | string;
+
+/** Timeouts passed to blocking socket calls, in milliseconds. */
+export const BLOCK_FOREVER = -1;
+export const NON_BLOCKING = 0;
+
+/**
+ * Errors of getaddrinfo() are returned as GAI_ERROR_BASE - EAI_code, a
+ * positive number, so they cannot be confused with -errno (EAI codes are
+ * negative on glibc). EAI_SYSTEM is returned as -errno instead.
+ */
+export interface NativeConstants {
+  readonly [name: string]: number;
+}
+
+export const PollerKind = { select: 0, poll: 1, epoll: 2 } as const;
+export type PollerKindName = keyof typeof PollerKind;
+
+/**
+ * One reactor: a backend (select, poll or epoll), a wake-up fd and a worker
+ * thread started on the first wait().
+ *
+ * Results of pollNow() and of a wait are written to the Int32Array given,
+ * as pairs [fd, revents] (revents in POLL* / EPOLL* bits; the select backend
+ * reports POLLIN, POLLOUT and POLLPRI for its three sets).
+ */
+export interface NativePoller {
+  /** select/poll: the fds and events to wait on, copied. -EBUSY while a wait runs. */
+  setInterest(fds: Int32Array, events: Int32Array, count: number): number;
+  /** epoll: EPOLL_CTL_ADD (1), DEL (2) or MOD (3). 0 or -errno. */
+  ctl(op: number, fd: number, events: number): number;
+  /** A zero-timeout wait on the calling (JavaScript) thread: count of pairs, or -errno. */
+  pollNow(out: Int32Array): number;
+  /**
+   * Starts a wait of timeoutMs (-1: forever) on the worker thread; 0, or
+   * -errno (EBUSY when a wait is already running). The result reaches the
+   * poller's callback: (count or -errno, woken), with the pairs in `out`.
+   * While a wait runs the process is kept alive.
+   */
+  wait(timeoutMs: number, out: Int32Array): number;
+  /** Interrupts a running wait (its callback gets woken = true); safe at any time. */
+  wake(): void;
+  /** Stops and joins the worker, closes the backend's fds. Idempotent. */
+  close(): void;
+  /** epoll: the epoll fd; -1 for the other kinds. */
+  fileno(): number;
+  readonly waiting: boolean;
+}
+
+export type WaitCallback = (result: number, woken: boolean) => void;
+
+export interface NativeBinding {
+  readonly constants: NativeConstants;
+  readonly GAI_ERROR_BASE: number;
+  readonly FD_SETSIZE: number;
+
+  Poller: new (kind: number, onWaitDone: WaitCallback) => NativePoller;
+
+  // Plain file descriptors (posix).
+  pipe(out: Int32Array): number;
+  dup(fd: number): number;
+  close(fd: number): number;
+  read(fd: number, buf: Uint8Array): number;
+  write(fd: number, data: Uint8Array): number;
+  setBlocking(fd: number, blocking: boolean): number;
+  getBlocking(fd: number): number;
+  setInheritable(fd: number, inheritable: boolean): number;
+  getInheritable(fd: number): number;
+  gaiStrerror(code: number): string;
+
+  // Sockets. timeoutMs: -1 blocks (a blocking fd), 0 does not wait (a
+  // non-blocking fd), > 0 polls the fd for at most that long first and
+  // fails with -ETIMEDOUT.
+  socket(family: number, type: number, proto: number): number;
+  socketpair(family: number, type: number, proto: number, out: Int32Array): number;
+  /** A sockaddr for (family, address); a number (see GAI_ERROR_BASE) on failure. */
+  resolve(family: number, type: number, host: string | Uint8Array, port: number,
+          flowinfo: number, scopeId: number): SockaddrBuffer | number;
+  bind(fd: number, addr: SockaddrBuffer): number;
+  listen(fd: number, backlog: number): number;
+  /** [fd, address] of the new connection (close-on-exec, blocking), or -errno. */
+  accept(fd: number, timeoutMs: number): [number, NativeAddress] | number;
+  connect(fd: number, addr: SockaddrBuffer, timeoutMs: number): number;
+  send(fd: number, data: Uint8Array, flags: number, timeoutMs: number): number;
+  sendto(fd: number, data: Uint8Array, flags: number, addr: SockaddrBuffer, timeoutMs: number): number;
+  recv(fd: number, buf: Uint8Array, flags: number, timeoutMs: number): number;
+  /** [count, address] or -errno. */
+  recvfrom(fd: number, buf: Uint8Array, flags: number, timeoutMs: number): [number, NativeAddress] | number;
+  shutdown(fd: number, how: number): number;
+  getsockname(fd: number): NativeAddress | number;
+  getpeername(fd: number): NativeAddress | number;
+  setsockoptInt(fd: number, level: number, name: number, value: number): number;
+  setsockoptBuf(fd: number, level: number, name: number, value: Uint8Array): number;
+  /** The int value (>= 0 or negative), reported through out[0]; 0 or -errno. */
+  getsockoptInt(fd: number, level: number, name: number, out: Int32Array): number;
+  getsockoptBuf(fd: number, level: number, name: number, buflen: number): Buffer | number;
+  hasIpv6(): boolean;
+}
+
+const packageRoot = path.resolve(__dirname, '..');
+
+/** The addon, loaded from prebuilds/ when one matches, else from build/. */
+export const binding: NativeBinding = nodeGypBuild(packageRoot) as NativeBinding;

@@ -1,0 +1,56 @@
+// Argument checks shared by the public modules. Each throws a TypeError for
+// a wrong type and a RangeError for a value out of range (Python's
+// ValueError), and names the argument and the value it got.
+import { describe } from './errors';
+
+export function checkInteger(name: string, value: unknown, min = -(2 ** 31), max = 2 ** 31 - 1): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new TypeError(`${name} must be an integer, not ${describe(value)}`);
+  }
+  if (!Number.isInteger(value)) {
+    throw new TypeError(`${name} must be an integer, not ${describe(value)}`);
+  }
+  if (value < min || value > max) {
+    throw new RangeError(`${name} must be in [${min}, ${max}], got ${describe(value)}`);
+  }
+  return value;
+}
+
+export function checkBoolean(name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') {
+    throw new TypeError(`${name} must be a boolean, not ${describe(value)}`);
+  }
+  return value;
+}
+
+export function checkBytes(name: string, value: unknown): Uint8Array {
+  if (!(value instanceof Uint8Array)) {
+    throw new TypeError(`${name} must be a Buffer or Uint8Array, not ${describe(value)}`);
+  }
+  return value;
+}
+
+/** A timeout in seconds: a finite number >= 0, or null for "forever". */
+export function checkTimeout(name: string, value: unknown): number | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value !== 'number' || Number.isNaN(value)) {
+    throw new TypeError(`${name} must be a number of seconds or null, not ${describe(value)}`);
+  }
+  if (value < 0) throw new RangeError(`${name} must be non-negative, got ${describe(value)}`);
+  return value;
+}
+
+/** An fd, or an object with fileno() (Python's PyObject_AsFileDescriptor). */
+export function toFd(value: unknown): number {
+  let fd = value;
+  if (typeof value === 'object' && value !== null && typeof (value as { fileno?: unknown }).fileno === 'function') {
+    fd = (value as { fileno(): unknown }).fileno();
+  }
+  if (typeof fd !== 'number' || !Number.isInteger(fd)) {
+    throw new TypeError(`argument must be an int, or have a fileno() method, not ${describe(value)}`);
+  }
+  if (fd < 0) {
+    throw new RangeError(`file descriptor cannot be a negative integer (${fd})`);
+  }
+  return fd;
+}
