@@ -1,0 +1,66 @@
+// Backstop argument checks: TypeScript validates every public argument and
+// names the bad value; these only keep a wrong internal call from crashing
+// the process. Each throws a TypeError and returns false on a mismatch
+// (the addon is built with C++ exceptions disabled).
+#ifndef ASYNCORE_BINDING_ARGS_H_
+#define ASYNCORE_BINDING_ARGS_H_
+
+#include <napi.h>
+#include <stdint.h>
+
+namespace asyncore {
+
+inline bool Fail(const Napi::CallbackInfo& info, size_t index,
+                 const char* what) {
+  std::string message =
+      "argument " + std::to_string(index) + " must be " + what;
+  Napi::TypeError::New(info.Env(), message).ThrowAsJavaScriptException();
+  return false;
+}
+
+inline bool ArgInt(const Napi::CallbackInfo& info, size_t index, int32_t* out) {
+  if (!info[index].IsNumber()) return Fail(info, index, "a number");
+  *out = info[index].As<Napi::Number>().Int32Value();
+  return true;
+}
+
+inline bool ArgDouble(const Napi::CallbackInfo& info, size_t index,
+                      double* out) {
+  if (!info[index].IsNumber()) return Fail(info, index, "a number");
+  *out = info[index].As<Napi::Number>().DoubleValue();
+  return true;
+}
+
+inline bool ArgBool(const Napi::CallbackInfo& info, size_t index, bool* out) {
+  if (!info[index].IsBoolean()) return Fail(info, index, "a boolean");
+  *out = info[index].As<Napi::Boolean>().Value();
+  return true;
+}
+
+// A Uint8Array (Buffer included): its bytes, not copied.
+inline bool ArgBytes(const Napi::CallbackInfo& info, size_t index,
+                     uint8_t** data, size_t* length) {
+  if (!info[index].IsTypedArray()) return Fail(info, index, "a Uint8Array");
+  auto array = info[index].As<Napi::TypedArray>();
+  if (array.TypedArrayType() != napi_uint8_array) {
+    return Fail(info, index, "a Uint8Array");
+  }
+  auto bytes = array.As<Napi::Uint8Array>();
+  *data = bytes.Data();
+  *length = bytes.ByteLength();
+  return true;
+}
+
+inline bool ArgInt32Array(const Napi::CallbackInfo& info, size_t index,
+                          Napi::Int32Array* out) {
+  if (!info[index].IsTypedArray() ||
+      info[index].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+    return Fail(info, index, "an Int32Array");
+  }
+  *out = info[index].As<Napi::Int32Array>();
+  return true;
+}
+
+}  // namespace asyncore
+
+#endif  // ASYNCORE_BINDING_ARGS_H_

@@ -1,0 +1,212 @@
+#include "poller_wrap.h"
+
+#include <errno.h>
+
+#include "args.h"
+
+namespace asyncore {
+
+namespace {
+
+// Copies ready events into out as [fd, events] pairs; returns the count.
+int WritePairs(const std::vector<ReadyEvent>& ready, Napi::Int32Array out) {
+  size_t count = std::min(ready.size(), out.ElementLength() / 2);
+  int32_t* data = out.Data();
+  for (size_t i = 0; i < count; i++) {
+    data[2 * i] = ready[i].fd;
+    data[2 * i + 1] = ready[i].events;
+  }
+  return static_cast<int>(count);
+}
+
+}  // namespace
+
+Napi::Function PollerWrap::Define(Napi::Env env) {
+  return DefineClass(
+      env, "Poller",
+      {
+          InstanceMethod<&PollerWrap::SetInterest>("setInterest"),
+          InstanceMethod<&PollerWrap::Ctl>("ctl"),
+          InstanceMethod<&PollerWrap::PollNow>("pollNow"),
+          InstanceMethod<&PollerWrap::Wait>("wait"),
+          InstanceMethod<&PollerWrap::Wake>("wake"),
+          InstanceMethod<&PollerWrap::Close>("close"),
+          InstanceMethod<&PollerWrap::Fileno>("fileno"),
+          InstanceAccessor<&PollerWrap::Waiting>("waiting"),
+      });
+}
+
+PollerWrap::PollerWrap(const Napi::CallbackInfo& info)
+    : Napi::ObjectWrap<PollerWrap>(info), env_(info.Env()) {
+  Napi::Env env = info.Env();
+  int32_t kind = 0;
+  if (!ArgInt(info, 0, &kind)) return;
+  if (kind < 0 || kind > 2) {
+    Fail(info, 0, "0 (select), 1 (poll) or 2 (epoll)");
+    return;
+  }
+  if (!info[1].IsFunction()) {
+    Fail(info, 1, "a function");
+    return;
+  }
+  reactor_ = std::make_unique<Reactor>(static_cast<BackendKind>(kind), [this] {
+    // napi_closing (environment teardown) is fine to ignore: nobody is
+    // left to receive the result.
+    wait_done_.NonBlockingCall();
+  });
+  int result = reactor_->Open();
+  if (result < 0) {
+    Napi::Error error = Napi::Error::New(env, "cannot create the reactor");
+    error.Set("errno", Napi::Number::New(env, -result));
+    error.ThrowAsJavaScriptException();
+    return;
+  }
+  callback_ = Napi::Persistent(info[1].As<Napi::Function>());
+  wait_done_context_ = new WaitDoneContext{this};
+  wait_done_ = WaitDoneFunction::New(
+      env, info[1].As<Napi::Function>(), "asyncore.Poller", 0, 1,
+      wait_done_context_,
+      [](Napi::Env, void*, WaitDoneContext* context) { delete context; },
+      static_cast<void*>(nullptr));
+  // An idle poller must not keep the process alive; wait() refs it.
+  wait_done_.Unref(env);
+  // Registered after the thread-safe function, so that it runs before
+  // Node's own teardown of that function (cleanup hooks run last in, first
+  // out): the worker is joined while its function is still valid.
+  napi_add_env_cleanup_hook(env, &PollerWrap::OnEnvironmentTeardown, this);
+  live_ = true;
+}
+
+PollerWrap::~PollerWrap() {
+  if (live_) napi_remove_env_cleanup_hook(env_, &OnEnvironmentTeardown, this);
+  Shutdown();
+}
+
+void PollerWrap::OnEnvironmentTeardown(void* self) {
+  auto* poller = static_cast<PollerWrap*>(self);
+  poller->Shutdown();
+}
+
+void PollerWrap::Shutdown() {
+  if (reactor_) reactor_->Close();
+  if (live_) {
+    live_ = false;
+    // A result still queued in the function finds no poller and is dropped.
+    wait_done_context_->poller = nullptr;
+    wait_done_context_ = nullptr;
+    wait_done_.Release();
+  }
+}
+
+Napi::Value PollerWrap::SetInterest(const Napi::CallbackInfo& info) {
+  Napi::Int32Array fds, events;
+  int32_t count = 0;
+  if (!ArgInt32Array(info, 0, &fds) || !ArgInt32Array(info, 1, &events) ||
+      !ArgInt(info, 2, &count)) {
+    return info.Env().Undefined();
+  }
+  if (count < 0 || static_cast<size_t>(count) > fds.ElementLength() ||
+      static_cast<size_t>(count) > events.ElementLength()) {
+    return Napi::Number::New(info.Env(), -EINVAL);
+  }
+  int result = -EBADF;
+  if (reactor_->closed()) {
+    result = -EBADF;
+  } else if (reactor_->waiting()) {
+    result = -EBUSY;
+  } else {
+    result = reactor_->backend().SetInterest(fds.Data(), events.Data(),
+                                             static_cast<size_t>(count));
+  }
+  return Napi::Number::New(info.Env(), result);
+}
+
+Napi::Value PollerWrap::Ctl(const Napi::CallbackInfo& info) {
+  int32_t op = 0, fd = 0, events = 0;
+  if (!ArgInt(info, 0, &op) || !ArgInt(info, 1, &fd) ||
+      !ArgInt(info, 2, &events)) {
+    return info.Env().Undefined();
+  }
+  int result = reactor_->closed() ? -EBADF
+                                  : reactor_->backend().Control(
+                                        op, fd, static_cast<uint32_t>(events));
+  return Napi::Number::New(info.Env(), result);
+}
+
+Napi::Value PollerWrap::PollNow(const Napi::CallbackInfo& info) {
+  Napi::Int32Array out;
+  if (!ArgInt32Array(info, 0, &out)) return info.Env().Undefined();
+  int result = reactor_->PollNow(out.ElementLength() / 2, &now_ready_);
+  if (result == 0) result = WritePairs(now_ready_, out);
+  return Napi::Number::New(info.Env(), result);
+}
+
+Napi::Value PollerWrap::Wait(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  double timeout_ms = 0;
+  Napi::Int32Array out;
+  if (!ArgDouble(info, 0, &timeout_ms) || !ArgInt32Array(info, 1, &out)) {
+    return env.Undefined();
+  }
+  int result = reactor_->StartWait(timeout_ms, out.ElementLength() / 2);
+  if (result == 0) {
+    // Until the result is delivered: keep this object and out alive, and
+    // keep the process alive for the wait.
+    wait_out_ = Napi::Persistent(out);
+    Ref();
+    wait_done_.Ref(env);
+  }
+  return Napi::Number::New(env, result);
+}
+
+void PollerWrap::DeliverWait(Napi::Env env, Napi::Function callback) {
+  if (!reactor_->waiting()) return;
+  int result = reactor_->closed() ? 0 : reactor_->result();
+  if (result == 0 && !reactor_->closed() && !wait_out_.IsEmpty()) {
+    result = WritePairs(reactor_->ready(), wait_out_.Value());
+  }
+  // A wait cut short by close() may not have run at all: report it woken.
+  bool woken = reactor_->woken() || reactor_->closed();
+  reactor_->FinishWait();
+  wait_out_.Reset();
+  if (live_) wait_done_.Unref(env);
+  Unref();
+  // Nothing of this object is touched after the call: the callback may
+  // close it, or drop the last reference to it.
+  callback.Call(
+      {Napi::Number::New(env, result), Napi::Boolean::New(env, woken)});
+}
+
+void DeliverWaitDone(Napi::Env env, Napi::Function callback,
+                     WaitDoneContext* context, void*) {
+  // env is null when the environment is being torn down.
+  if (env == nullptr || context->poller == nullptr) return;
+  context->poller->DeliverWait(env, callback);
+}
+
+Napi::Value PollerWrap::Wake(const Napi::CallbackInfo& info) {
+  if (!reactor_->closed()) reactor_->Wake();
+  return info.Env().Undefined();
+}
+
+Napi::Value PollerWrap::Close(const Napi::CallbackInfo& info) {
+  if (live_) napi_remove_env_cleanup_hook(env_, &OnEnvironmentTeardown, this);
+  Shutdown();
+  // A wait still running ends with the close: its callback is called now,
+  // as woken, since the thread-safe function no longer reaches this object.
+  if (reactor_ && reactor_->waiting() && !callback_.IsEmpty()) {
+    DeliverWait(info.Env(), callback_.Value());
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value PollerWrap::Fileno(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(),
+                           reactor_->closed() ? -1 : reactor_->fileno());
+}
+
+Napi::Value PollerWrap::Waiting(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), reactor_->waiting());
+}
+
+}  // namespace asyncore

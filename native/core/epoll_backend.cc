@@ -1,0 +1,100 @@
+// epoll(7): registrations live in the kernel between waits, so a wait over
+// many idle fds costs nothing per idle fd. The wake-up fd is registered
+// with a tag no user fd can have.
+#include "backend.h"
+
+#if defined(__linux__)
+
+#include <errno.h>
+#include <sys/epoll.h>
+
+#include "deadline.h"
+#include "fd_ops.h"
+
+namespace asyncore {
+
+namespace {
+
+constexpr uint64_t kWakeTag = uint64_t{1} << 32;
+
+class EpollBackend : public Backend {
+ public:
+  ~EpollBackend() override { Close(); }
+
+  int Open(int wake_fd) override {
+    epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+    if (epoll_fd_ < 0) return -errno;
+    struct epoll_event event = {};
+    event.events = EPOLLIN;
+    event.data.u64 = kWakeTag;
+    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd, &event) < 0) {
+      int error = errno;
+      Close();
+      return -error;
+    }
+    return 0;
+  }
+
+  void Close() override {
+    if (epoll_fd_ >= 0) asyncore::Close(epoll_fd_);
+    epoll_fd_ = -1;
+  }
+
+  int SetInterest(const int32_t*, const int32_t*, size_t) override {
+    return -EINVAL;
+  }
+
+  int Control(int op, int fd, uint32_t events) override {
+    struct epoll_event event = {};
+    event.events = events;
+    event.data.u64 = static_cast<uint32_t>(fd);
+    return epoll_ctl(epoll_fd_, op, fd, &event) == 0 ? 0 : -errno;
+  }
+
+  int Wait(double timeout_ms, size_t max_events, std::vector<ReadyEvent>* ready,
+           bool* woken) override {
+    // One more slot than asked for, for the wake-up fd.
+    if (events_.size() < max_events + 1) events_.resize(max_events + 1);
+    Deadline deadline(timeout_ms);
+    int count;
+    do {
+      count = epoll_wait(epoll_fd_, events_.data(),
+                         static_cast<int>(max_events + 1),
+                         deadline.RemainingWholeMs());
+    } while (count < 0 && errno == EINTR);
+    ready->clear();
+    *woken = false;
+    if (count < 0) return -errno;
+    for (int i = 0; i < count; i++) {
+      if (events_[i].data.u64 == kWakeTag) {
+        *woken = true;
+      } else if (ready->size() < max_events) {
+        ready->push_back({static_cast<int32_t>(events_[i].data.u64),
+                          static_cast<int32_t>(events_[i].events)});
+      }
+    }
+    return 0;
+  }
+
+  int fileno() const override { return epoll_fd_; }
+
+ private:
+  int epoll_fd_ = -1;
+  std::vector<struct epoll_event> events_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> MakeEpollBackend() {
+  return std::make_unique<EpollBackend>();
+}
+
+}  // namespace asyncore
+
+#else
+
+namespace asyncore {
+std::unique_ptr<Backend> MakeEpollBackend() { return nullptr; }
+}  // namespace asyncore
+
+#endif

@@ -1,0 +1,103 @@
+#include "reactor.h"
+
+#include <errno.h>
+#include <signal.h>
+
+namespace asyncore {
+
+Reactor::Reactor(BackendKind kind, DoneCallback on_done)
+    : kind_(kind), on_done_(std::move(on_done)) {}
+
+Reactor::~Reactor() { Close(); }
+
+int Reactor::Open() {
+  backend_ = MakeBackend(kind_);
+  if (!backend_) return -ENOSYS;
+  int result = wakeup_.Open();
+  if (result < 0) return result;
+  return backend_->Open(wakeup_.fd());
+}
+
+void Reactor::Close() {
+  if (closed_) return;
+  closed_ = true;
+  if (worker_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    job_ready_.notify_one();
+    // A worker blocked in the kernel does not see stopping_ until woken.
+    wakeup_.Signal();
+    worker_.join();
+  }
+  if (backend_) backend_->Close();
+  wakeup_.Close();
+}
+
+int Reactor::PollNow(size_t max_events, std::vector<ReadyEvent>* ready) {
+  if (closed_) return -EBADF;
+  if (waiting_) return -EBUSY;
+  bool woken = false;
+  int result = backend_->Wait(0, max_events, ready, &woken);
+  // No wait is running, so a pending wake-up is stale: the caller is about
+  // to act on the state it just computed.
+  if (woken) wakeup_.Drain();
+  return result;
+}
+
+int Reactor::StartWait(double timeout_ms, size_t max_events) {
+  if (closed_) return -EBADF;
+  if (waiting_) return -EBUSY;
+  if (!worker_.joinable()) {
+    // Block every signal in the worker, so that signals reach Node's own
+    // thread, whose handlers run them (libuv does the same for its threads).
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
+    try {
+      worker_ = std::thread(&Reactor::RunWorker, this);
+    } catch (const std::system_error& error) {
+      pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+      return -error.code().value();
+    }
+    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  }
+  waiting_ = true;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    job_timeout_ms_ = timeout_ms;
+    job_max_events_ = max_events;
+    job_pending_ = true;
+  }
+  job_ready_.notify_one();
+  return 0;
+}
+
+void Reactor::RunWorker() {
+  for (;;) {
+    double timeout_ms;
+    size_t max_events;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      job_ready_.wait(lock, [this] { return job_pending_ || stopping_; });
+      if (stopping_) return;
+      job_pending_ = false;
+      timeout_ms = job_timeout_ms_;
+      max_events = job_max_events_;
+    }
+    bool woken = false;
+    int result = backend_->Wait(timeout_ms, max_events, &ready_, &woken);
+    if (woken) wakeup_.Drain();
+    {
+      // The mutex orders these writes before the reads of whoever on_done_
+      // hands the results to.
+      std::lock_guard<std::mutex> lock(mutex_);
+      result_ = result;
+      woken_ = woken;
+    }
+    on_done_();
+  }
+}
+
+}  // namespace asyncore

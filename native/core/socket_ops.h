@@ -1,0 +1,44 @@
+// Socket system calls. Every function returns a result >= 0 or -errno and
+// retries EINTR itself. New fds are close-on-exec (SOCK_CLOEXEC, accept4);
+// sends pass MSG_NOSIGNAL, so a dead peer is EPIPE, never SIGPIPE.
+//
+// timeout_ms follows Python's socket timeout: < 0 the fd is blocking and the
+// call blocks; 0 the fd is non-blocking and the call does not wait; > 0 the
+// fd is non-blocking and the call first waits for readiness, for at most
+// that long in total, then fails with -ETIMEDOUT (CPython's sock_call_ex()).
+#ifndef ASYNCORE_CORE_SOCKET_OPS_H_
+#define ASYNCORE_CORE_SOCKET_OPS_H_
+
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "address.h"
+
+namespace asyncore {
+
+int Socket(int family, int type, int protocol);
+int SocketPair(int family, int type, int protocol, int fds[2]);
+int Bind(int fd, const Sockaddr& addr);
+int Listen(int fd, int backlog);
+// The new fd is close-on-exec and blocking; its peer goes to peer.
+int Accept(int fd, double timeout_ms, Sockaddr* peer);
+int Connect(int fd, const Sockaddr& addr, double timeout_ms);
+ssize_t Send(int fd, const void* data, size_t length, int flags,
+             double timeout_ms);
+ssize_t SendTo(int fd, const void* data, size_t length, int flags,
+               const Sockaddr& addr, double timeout_ms);
+ssize_t Recv(int fd, void* buf, size_t length, int flags, double timeout_ms);
+ssize_t RecvFrom(int fd, void* buf, size_t length, int flags, double timeout_ms,
+                 Sockaddr* from);
+int Shutdown(int fd, int how);
+int GetSockName(int fd, Sockaddr* out);
+int GetPeerName(int fd, Sockaddr* out);
+int SetSockOpt(int fd, int level, int name, const void* value,
+               socklen_t length);
+int GetSockOpt(int fd, int level, int name, void* value, socklen_t* length);
+bool HasIpv6();
+
+}  // namespace asyncore
+
+#endif  // ASYNCORE_CORE_SOCKET_OPS_H_

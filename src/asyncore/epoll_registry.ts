@@ -1,0 +1,186 @@
+// The epoll backend's registrations, kept in the kernel between passes: each
+// pass tells the kernel only what changed (EPOLL_CTL_ADD, MOD, DEL), so a
+// pass over many idle channels costs the kernel nothing per idle fd.
+//
+// File descriptors are closed and reused. The kernel drops a registration
+// by itself when the last fd of a file is closed (epoll(7), Q6), so a
+// registration we remember may be gone, and a new channel may hold an fd
+// number we remember under another channel. Hence:
+// - a registration is remembered with the channel it was made for; an fd
+//   found under another channel is registered afresh (ADD, and MOD when the
+//   kernel still has it: EEXIST);
+// - a MOD the kernel no longer knows (ENOENT) becomes an ADD; a DEL of what
+//   it no longer knows (ENOENT, EBADF) is what we wanted anyway;
+// - dispatcher.del_channel() removes the registration at once, before the
+//   socket is closed, so none can outlive its socket under a dup() of it.
+import { constants as osConstants } from 'node:os';
+import type { NativePoller } from '../binding';
+import { errorFromErrno } from '../errors';
+import { POLLIN, POLLNVAL, POLLOUT } from '../select';
+import type { Channel } from './handlers';
+
+const E = osConstants.errno;
+
+/** NativePoller.ctl() operations (epoll_ctl(2)). */
+const EPOLL_CTL_ADD = 1;
+const EPOLL_CTL_DEL = 2;
+const EPOLL_CTL_MOD = 3;
+
+/**
+ * Channels the kernel cannot watch get their readiness made up, as poll(2)
+ * would report it: a regular file (EPERM) is always ready for what was asked
+ * (POLLIN/POLLOUT); an fd that is not open (EBADF) gets POLLNVAL.
+ */
+const SYNTHETIC_ALWAYS_READY = 1;
+const SYNTHETIC_INVALID = 2;
+
+function grownInt32(array: Int32Array, needed: number): Int32Array {
+  if (array.length >= needed) return array;
+  let length = Math.max(array.length * 2, 16);
+  while (length < needed) length *= 2;
+  const grown = new Int32Array(length);
+  grown.set(array);
+  return grown;
+}
+
+export class EpollRegistry {
+  private readonly native: Pick<NativePoller, 'ctl'>;
+  // By fd: the events registered (valid when position[fd] > 0), the channel
+  // they were registered for, and the pass that last saw the fd wanted.
+  private registered = new Int32Array(64);
+  private channel: Array<Channel | undefined> = [];
+  private seen = new Int32Array(64);
+  private synthetic = new Int32Array(64);
+  // The registered fds as a dense list, for the sweep; position[fd] is its
+  // index + 1 in that list, 0 when fd is not registered.
+  private list = new Int32Array(64);
+  private position = new Int32Array(64);
+  private listSize = 0;
+  private syntheticCount = 0;
+  private stamp = 0;
+
+  constructor(native: Pick<NativePoller, 'ctl'>) {
+    this.native = native;
+  }
+
+  /** The number of fds registered (some may be synthetic). */
+  get size(): number {
+    return this.listSize;
+  }
+
+  private fit(fd: number): void {
+    if (fd < this.position.length) return;
+    this.registered = grownInt32(this.registered, fd + 1);
+    this.seen = grownInt32(this.seen, fd + 1);
+    this.synthetic = grownInt32(this.synthetic, fd + 1);
+    this.position = grownInt32(this.position, fd + 1);
+  }
+
+  /**
+   * Makes the kernel's registrations match the interest set of this pass
+   * (count entries of fds/events, with their channels by fd).
+   */
+  update(fds: Int32Array, events: Int32Array, count: number, channels: ReadonlyArray<Channel | undefined>): void {
+    const stamp = ++this.stamp;
+    for (let i = 0; i < count; i++) {
+      const fd = fds[i]!;
+      const wanted = events[i]!;
+      const obj = channels[fd];
+      this.fit(fd);
+      this.seen[fd] = stamp;
+      if (this.position[fd] === 0) {
+        this.add(fd, wanted, obj);
+      } else if (this.channel[fd] !== obj) {
+        // Another channel now holds this fd number: the old registration
+        // died with the old socket, or belongs to a file still open.
+        this.add(fd, wanted, obj);
+      } else if (this.registered[fd] !== wanted) {
+        this.modify(fd, wanted);
+      }
+    }
+    // Whatever was registered and is not wanted this pass goes: channels
+    // that left the map, or that are neither readable nor writable now.
+    for (let i = this.listSize - 1; i >= 0; i--) {
+      const fd = this.list[i]!;
+      if (this.seen[fd] !== stamp) this.remove(fd);
+    }
+  }
+
+  private add(fd: number, events: number, obj: Channel | undefined): void {
+    let result = this.native.ctl(EPOLL_CTL_ADD, fd, events);
+    if (result === -E.EEXIST) result = this.native.ctl(EPOLL_CTL_MOD, fd, events);
+    this.record(fd, events, obj, result);
+  }
+
+  private modify(fd: number, events: number): void {
+    if (this.synthetic[fd] !== 0) {
+      this.registered[fd] = events;
+      return;
+    }
+    let result = this.native.ctl(EPOLL_CTL_MOD, fd, events);
+    if (result === -E.ENOENT) result = this.native.ctl(EPOLL_CTL_ADD, fd, events);
+    this.record(fd, events, this.channel[fd], result);
+  }
+
+  private record(fd: number, events: number, obj: Channel | undefined, result: number): void {
+    let synthetic = 0;
+    if (result === -E.EPERM) synthetic = SYNTHETIC_ALWAYS_READY;
+    else if (result === -E.EBADF) synthetic = SYNTHETIC_INVALID;
+    else if (result < 0) throw errorFromErrno(-result);
+    if (this.position[fd] === 0) {
+      this.list = grownInt32(this.list, this.listSize + 1);
+      this.list[this.listSize] = fd;
+      this.listSize += 1;
+      this.position[fd] = this.listSize;
+    }
+    if (this.synthetic[fd] !== 0) this.syntheticCount -= 1;
+    if (synthetic !== 0) this.syntheticCount += 1;
+    this.synthetic[fd] = synthetic;
+    this.registered[fd] = events;
+    while (this.channel.length <= fd) this.channel.push(undefined);
+    this.channel[fd] = obj;
+  }
+
+  /** Removes fd's registration, if there is one. */
+  remove(fd: number): void {
+    if (fd >= this.position.length || this.position[fd] === 0) return;
+    if (this.synthetic[fd] === 0) {
+      const result = this.native.ctl(EPOLL_CTL_DEL, fd, 0);
+      // ENOENT/EBADF: the kernel dropped it when the fd was closed.
+      if (result < 0 && result !== -E.ENOENT && result !== -E.EBADF) throw errorFromErrno(-result);
+    } else {
+      this.syntheticCount -= 1;
+      this.synthetic[fd] = 0;
+    }
+    const index = this.position[fd]! - 1;
+    const last = this.list[this.listSize - 1]!;
+    this.list[index] = last;
+    this.position[last] = index + 1;
+    this.listSize -= 1;
+    this.position[fd] = 0;
+    this.channel[fd] = undefined;
+  }
+
+  /** Appends the made-up readiness of synthetic fds to `out`; the new pair count. */
+  addSynthetic(out: Int32Array, ready: number): number {
+    if (this.syntheticCount === 0) return ready;
+    for (let i = 0; i < this.listSize && 2 * ready + 1 < out.length; i++) {
+      const fd = this.list[i]!;
+      const kind = this.synthetic[fd];
+      if (kind === 0) continue;
+      out[2 * ready] = fd;
+      out[2 * ready + 1] = kind === SYNTHETIC_INVALID ? POLLNVAL : this.registered[fd]! & (POLLIN | POLLOUT);
+      ready += 1;
+    }
+    return ready;
+  }
+
+  /** Forgets everything (the epoll fd was closed). */
+  clear(): void {
+    this.position.fill(0);
+    this.synthetic.fill(0);
+    this.channel = [];
+    this.listSize = 0;
+    this.syntheticCount = 0;
+  }
+}

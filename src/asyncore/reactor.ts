@@ -1,0 +1,457 @@
+// The pass machinery under asyncore.poll(), poll2() and loop(): one native
+// Poller per (map, backend), the interest set computed from readable() and
+// writable() as Lib/asyncore.py computes it, and the dispatch of what is
+// ready in CPython's order, with the gh-75114 fix (an event reaches only the
+// channel that held the fd when the pass began and still holds it).
+//
+// A pass first polls with a zero timeout on the JavaScript thread
+// (Poller.pollNow): when something is ready, as on a busy server, the pass
+// never hops to the worker thread. Only a pass that must sleep goes to the
+// worker (Poller.wait) and returns to the Node event loop meanwhile.
+import { performance } from 'node:perf_hooks';
+import { binding as defaultBinding, PollerKind } from '../binding';
+import type { NativeBinding, NativePoller, PollerKindName } from '../binding';
+import { errorFromErrno } from '../errors';
+import { POLLIN, POLLOUT, POLLPRI } from '../select';
+import { _exception, read, readwriteInPass, write } from './handlers';
+import type { Channel, PassView, SocketMap } from './handlers';
+import { EpollRegistry } from './epoll_registry';
+
+export type Backend = PollerKindName;
+
+/**
+ * How long passes that find work ready may run back to back before the
+ * pass loop yields to the Node event loop with setImmediate(): 64 passes or
+ * 2 ms, whichever comes first. Each yield costs a turn of libuv's loop (a
+ * few microseconds, about one idle pass), so this keeps that overhead near
+ * 1% on a busy server while timers, Node's own sockets and other maps' loops
+ * wait at most ~2 ms. A pass that finds nothing ready and may not sleep
+ * (timeout 0) always yields: it has nothing better to do.
+ */
+const YIELD_EVERY_PASSES = 64;
+const YIELD_AFTER_MS = 2;
+
+/** The longest single native wait; longer timeouts are waited out in pieces. */
+const MAX_WAIT_MS = 2 ** 31 - 1;
+
+/** The result of the synchronous part of a pass. */
+const enum Step {
+  /** Handlers ran: work was ready. */
+  Dispatched,
+  /** Nothing ready and the pass may not sleep, or the map is empty. */
+  Idle,
+  /** Nothing ready: the pass must wait on the worker thread. */
+  MustWait,
+}
+
+function grownInt32(array: Int32Array, needed: number): Int32Array {
+  if (array.length >= needed) return array;
+  let length = array.length * 2;
+  while (length < needed) length *= 2;
+  const grown = new Int32Array(length);
+  grown.set(array);
+  return grown;
+}
+
+/** One native poller serving one map, and the state of the pass it runs. */
+export class Reactor implements PassView {
+  readonly kind: number;
+  private readonly map: SocketMap;
+  private readonly native: NativePoller;
+  private readonly fdSetSize: number;
+  private readonly registry: EpollRegistry | null;
+
+  // The interest set of the running pass, reused from pass to pass so that
+  // handing it to the native side allocates nothing per channel.
+  private fds = new Int32Array(64);
+  private events = new Int32Array(64);
+  private count = 0;
+  /** [fd, revents] pairs written by the native side. */
+  private out = new Int32Array(128);
+  /** fd -> the channel that held it when the pass began (gh-75114). */
+  private readonly passChannels: Array<Channel | undefined> = [];
+
+  private waitResult = 0;
+  private waitWoken = false;
+  private waitDone: (() => void) | null = null;
+  private closed = false;
+
+  constructor(kind: number, map: SocketMap, nativeBinding: NativeBinding = defaultBinding) {
+    this.kind = kind;
+    this.map = map;
+    this.fdSetSize = nativeBinding.FD_SETSIZE;
+    this.native = new nativeBinding.Poller(kind, (result, woken) => this.onWaitDone(result, woken));
+    this.registry = kind === PollerKind.epoll ? new EpollRegistry(this.native) : null;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  holds(fd: number, obj: Channel): boolean {
+    return this.passChannels[fd] === obj && this.map.get(fd) === obj;
+  }
+
+  /**
+   * The channel to dispatch fd's event to: the one that held fd when the
+   * pass began, if it still does and was not taken off the map meanwhile.
+   */
+  private holder(fd: number): Channel | undefined {
+    const obj = this.passChannels[fd];
+    return obj !== undefined && this.map.get(fd) === obj ? obj : undefined;
+  }
+
+  /**
+   * Reads readable()/writable() of every channel into the interest set, as
+   * poll() (select kind) and poll2() compute it. Returns the number of
+   * channels interested, or -1 when the map is empty (Python's `if map:`).
+   */
+  collect(): number {
+    const map = this.map;
+    if (map.size === 0) return -1;
+    this.count = 0;
+    const select = this.kind === PollerKind.select;
+    map.forEach((obj, fd) => {
+      if (typeof fd !== 'number' || (fd | 0) !== fd || fd < 0) {
+        throw new TypeError(`socket map keys must be file descriptors (integers >= 0), got ${String(fd)}`);
+      }
+      const isReadable = obj.readable();
+      // Accepting channels are never asked for write (Lib/asyncore.py).
+      const isWritable = obj.writable() && !obj.accepting;
+      if (!isReadable && !isWritable) return;
+      let events: number;
+      if (select) {
+        if (fd >= this.fdSetSize) throw new RangeError('filedescriptor out of range in select()');
+        // poll(): r gets readable fds, w writable ones, e both (POLLPRI
+        // stands for select()'s exceptional set).
+        events = (isReadable ? POLLIN : 0) | (isWritable ? POLLOUT : 0) | POLLPRI;
+      } else {
+        events = (isReadable ? POLLIN | POLLPRI : 0) | (isWritable ? POLLOUT : 0);
+      }
+      const index = this.count;
+      if (index === this.fds.length) {
+        this.fds = grownInt32(this.fds, index + 1);
+        this.events = grownInt32(this.events, index + 1);
+      }
+      this.fds[index] = fd;
+      this.events[index] = events;
+      while (this.passChannels.length <= fd) this.passChannels.push(undefined);
+      this.passChannels[fd] = obj;
+      this.count = index + 1;
+    });
+    return this.count;
+  }
+
+  /** Hands the interest set collected to the kernel or the native side. */
+  register(): void {
+    const pairs = this.registry === null ? this.count : Math.max(this.count, this.registry.size);
+    this.out = grownInt32(this.out, 2 * pairs + 2);
+    if (this.registry !== null) {
+      this.registry.update(this.fds, this.events, this.count, this.passChannels);
+      this.out = grownInt32(this.out, 2 * this.registry.size + 2);
+      return;
+    }
+    const result = this.native.setInterest(this.fds, this.events, this.count);
+    if (result < 0) throw errorFromErrno(-result);
+  }
+
+  /** The zero-timeout poll, on this thread: the number of ready pairs in `out`. */
+  pollNow(): number {
+    let ready = this.native.pollNow(this.out);
+    if (ready < 0) throw errorFromErrno(-ready);
+    if (this.registry !== null) ready = this.registry.addSynthetic(this.out, ready);
+    return ready;
+  }
+
+  /**
+   * Waits on the worker thread for at most timeoutMs (-1: forever). Resolves
+   * with the number of ready pairs; `woken` tells whether wake() ended it.
+   */
+  wait(timeoutMs: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.waitDone = resolve;
+      const result = this.native.wait(Math.min(timeoutMs, MAX_WAIT_MS), this.out);
+      if (result < 0) {
+        this.waitDone = null;
+        reject(errorFromErrno(-result));
+      }
+    });
+  }
+
+  get lastWaitResult(): number {
+    return this.waitResult;
+  }
+
+  get lastWaitWoken(): boolean {
+    return this.waitWoken;
+  }
+
+  private onWaitDone(result: number, woken: boolean): void {
+    this.waitResult = result;
+    this.waitWoken = woken;
+    const done = this.waitDone;
+    this.waitDone = null;
+    done?.();
+  }
+
+  wake(): void {
+    if (!this.closed) this.native.wake();
+  }
+
+  /** Runs the handlers for `ready` pairs, in CPython's order for the kind. */
+  dispatch(ready: number): void {
+    const out = this.out;
+    if (this.kind === PollerKind.select) {
+      // poll(): every read, then every write, then every exceptional
+      // condition, each skipped when its channel has left the fd.
+      for (let i = 0; i < ready; i++) {
+        if (!(out[2 * i + 1]! & POLLIN)) continue;
+        const obj = this.holder(out[2 * i]!);
+        if (obj !== undefined) read(obj);
+      }
+      for (let i = 0; i < ready; i++) {
+        if (!(out[2 * i + 1]! & POLLOUT)) continue;
+        const obj = this.holder(out[2 * i]!);
+        if (obj !== undefined) write(obj);
+      }
+      for (let i = 0; i < ready; i++) {
+        if (!(out[2 * i + 1]! & POLLPRI)) continue;
+        const obj = this.holder(out[2 * i]!);
+        if (obj !== undefined) _exception(obj);
+      }
+      return;
+    }
+    for (let i = 0; i < ready; i++) {
+      const fd = out[2 * i]!;
+      const obj = this.holder(fd);
+      if (obj !== undefined) readwriteInPass(obj, out[2 * i + 1]!, fd, this);
+    }
+  }
+
+  /** Forgets the snapshot of the pass; no handler runs from it afterwards. */
+  endPass(): void {
+    const fds = this.fds;
+    const channels = this.passChannels;
+    for (let i = 0; i < this.count; i++) channels[fds[i]!] = undefined;
+    this.count = 0;
+  }
+
+  /** A channel left fd during the pass, or between passes. */
+  channelRemoved(fd: number): void {
+    if (fd < this.passChannels.length) this.passChannels[fd] = undefined;
+    // epoll: unregister now, while fd still refers to the socket being
+    // closed (dispatcher.close() deletes the channel before it closes the
+    // socket), so no registration outlives it under a dup() of the file.
+    this.registry?.remove(fd);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.native.close();
+    this.registry?.clear();
+  }
+}
+
+/** What each map needs between passes: its reactors and who is running. */
+export class MapState {
+  readonly map: SocketMap;
+  private readonly nativeBinding: NativeBinding;
+  private readonly reactors: Array<Reactor | undefined> = [];
+  /** What is running a pass over this map now, for the error message. */
+  busy: 'loop' | 'pass' | null = null;
+  /** The reactor whose wait is pending, so that wake() can reach it. */
+  waiting: Reactor | null = null;
+  /** The reactor running a pass now (collected, maybe waiting, dispatching). */
+  current: Reactor | null = null;
+  private closeScheduled = false;
+  // The budget of synchronous passes before yielding to the event loop.
+  private passesSinceYield = 0;
+  private yieldDeadline = 0;
+
+  constructor(map: SocketMap, nativeBinding: NativeBinding) {
+    this.map = map;
+    this.nativeBinding = nativeBinding;
+  }
+
+  reactor(kind: number): Reactor {
+    let reactor = this.reactors[kind];
+    if (reactor === undefined || reactor.isClosed) {
+      reactor = new Reactor(kind, this.map, this.nativeBinding);
+      this.reactors[kind] = reactor;
+    }
+    return reactor;
+  }
+
+  acquire(what: 'loop' | 'pass'): void {
+    if (this.busy !== null) {
+      const running = this.busy === 'loop' ? 'an asyncore loop()' : 'an asyncore pass (poll()/poll2())';
+      throw new Error(
+        `${running} is already running on this map; ${what === 'loop' ? 'loop()' : 'a pass'} cannot run ` +
+          'on the same map at the same time (use another map)',
+      );
+    }
+    this.busy = what;
+    this.passesSinceYield = 0;
+    this.yieldDeadline = performance.now() + YIELD_AFTER_MS;
+  }
+
+  /**
+   * Ends a loop() or a single pass. The reactors are closed at the end of
+   * this turn of the event loop unless another pass starts first, so that
+   * `while (...) await poll()` reuses one poller while nothing is left open
+   * once the program stops calling.
+   */
+  release(): void {
+    this.busy = null;
+    this.current = null;
+    this.waiting = null;
+    if (this.closeScheduled) return;
+    this.closeScheduled = true;
+    setImmediate(() => {
+      this.closeScheduled = false;
+      if (this.busy === null) this.closeReactors();
+    });
+  }
+
+  closeReactors(): void {
+    for (const reactor of this.reactors) reactor?.close();
+    this.reactors.length = 0;
+  }
+
+  wake(): void {
+    this.waiting?.wake();
+  }
+
+  channelRemoved(fd: number): void {
+    this.current?.channelRemoved(fd);
+    const epoll = this.reactors[PollerKind.epoll];
+    if (epoll !== undefined && epoll !== this.current) epoll.channelRemoved(fd);
+    this.waiting?.wake();
+  }
+
+  /** Whether passes that found work have run long enough to yield now. */
+  private shouldYield(): boolean {
+    return ++this.passesSinceYield >= YIELD_EVERY_PASSES || performance.now() >= this.yieldDeadline;
+  }
+
+  private resetYieldBudget(): void {
+    this.passesSinceYield = 0;
+    this.yieldDeadline = performance.now() + YIELD_AFTER_MS;
+  }
+
+  /**
+   * One pass of the given kind with a timeout in ms (-1: none). Returns
+   * undefined when it completed synchronously and need not yield; a promise
+   * otherwise.
+   */
+  pass(kind: number, timeoutMs: number): Promise<void> | undefined {
+    const reactor = this.reactor(kind);
+    const step = this.passSync(reactor, timeoutMs);
+    if (step === Step.MustWait) return this.passWait(reactor, timeoutMs);
+    if (step === Step.Idle || this.shouldYield()) return this.yieldToEventLoop();
+    return undefined;
+  }
+
+  private passSync(reactor: Reactor, timeoutMs: number): Step {
+    this.current = reactor;
+    let step = Step.Idle;
+    try {
+      const interested = reactor.collect();
+      if (interested < 0) return step;
+      reactor.register();
+      const ready = interested > 0 ? reactor.pollNow() : 0;
+      if (ready > 0) {
+        step = Step.Dispatched;
+        reactor.dispatch(ready);
+      } else if (timeoutMs !== 0) {
+        step = Step.MustWait;
+      }
+      return step;
+    } finally {
+      // A pass that goes on to wait keeps its snapshot; passWait() ends it.
+      if (step !== Step.MustWait) {
+        reactor.endPass();
+        this.current = null;
+      }
+    }
+  }
+
+  private async passWait(reactor: Reactor, timeoutMs: number): Promise<void> {
+    const deadline = timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;
+    try {
+      for (;;) {
+        const remaining = timeoutMs < 0 ? -1 : Math.max(0, Math.ceil(deadline - performance.now()));
+        this.waiting = reactor;
+        try {
+          await reactor.wait(remaining);
+        } finally {
+          this.waiting = null;
+        }
+        const result = reactor.lastWaitResult;
+        if (result < 0) throw errorFromErrno(-result);
+        if (!reactor.lastWaitWoken) {
+          if (result > 0) reactor.dispatch(result);
+          // A timeout longer than one native wait can hold goes on waiting.
+          else if (remaining > MAX_WAIT_MS) continue;
+          return;
+        }
+        // Woken: something changed outside a handler. Read readable() and
+        // writable() again and go on waiting for what is left of timeout.
+        reactor.endPass();
+        const interested = reactor.collect();
+        if (interested < 0) return;
+        reactor.register();
+        const ready = interested > 0 ? reactor.pollNow() : 0;
+        if (ready > 0) {
+          reactor.dispatch(ready);
+          return;
+        }
+        if (deadline - performance.now() <= 0) return;
+      }
+    } finally {
+      reactor.endPass();
+      this.current = null;
+      this.resetYieldBudget();
+    }
+  }
+
+  private yieldToEventLoop(): Promise<void> {
+    this.resetYieldBudget();
+    return new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+const states = new WeakMap<SocketMap, MapState>();
+
+export function stateOf(map: SocketMap, nativeBinding: NativeBinding = defaultBinding): MapState {
+  let state = states.get(map);
+  if (state === undefined) {
+    state = new MapState(map, nativeBinding);
+    states.set(map, state);
+  }
+  return state;
+}
+
+/** Wakes a pass waiting over map, if there is one; cheap when there is none. */
+export function wakeMap(map: SocketMap): void {
+  states.get(map)?.wake();
+}
+
+/** A channel was added to map under fd (dispatcher.add_channel()). */
+export function channelAdded(map: SocketMap): void {
+  states.get(map)?.wake();
+}
+
+/** A channel was deleted from map under fd (dispatcher.del_channel()). */
+export function channelRemoved(map: SocketMap, fd: number): void {
+  states.get(map)?.channelRemoved(fd);
+}
+
+export const kindOf: Readonly<Record<Backend, number>> = PollerKind;
+
+/** Timeout in seconds (null: forever) -> ms for the native wait (-1: forever). */
+export function timeoutToMs(timeout: number | null): number {
+  if (timeout === null) return -1;
+  return Math.ceil(timeout * 1000);
+}

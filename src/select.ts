@@ -1,0 +1,480 @@
+// Python's select module: select(), poll objects and epoll objects, on the
+// native Poller (src/binding.ts). Every wait that may block runs on the
+// poller's worker thread, so the Node event loop keeps running meanwhile;
+// what is ready already is found by pollNow() on this thread, without a
+// thread hop. Behaviour follows CPython 3.11 Modules/selectmodule.c.
+import { constants as osConstants } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { binding as defaultBinding, PollerKind } from './binding';
+import type { NativeBinding, NativePoller } from './binding';
+import { check, describe, errorFromErrno } from './errors';
+import { checkInteger, toFd } from './validate';
+
+const E = osConstants.errno;
+const C = defaultBinding.constants;
+
+export const POLLIN = C.POLLIN;
+export const POLLPRI = C.POLLPRI;
+export const POLLOUT = C.POLLOUT;
+export const POLLERR = C.POLLERR;
+export const POLLHUP = C.POLLHUP;
+export const POLLNVAL = C.POLLNVAL;
+export const POLLRDNORM = C.POLLRDNORM;
+export const POLLRDBAND = C.POLLRDBAND;
+export const POLLWRNORM = C.POLLWRNORM;
+export const POLLWRBAND = C.POLLWRBAND;
+export const POLLRDHUP = C.POLLRDHUP;
+
+export const EPOLLIN = C.EPOLLIN;
+export const EPOLLOUT = C.EPOLLOUT;
+export const EPOLLPRI = C.EPOLLPRI;
+export const EPOLLERR = C.EPOLLERR;
+export const EPOLLHUP = C.EPOLLHUP;
+export const EPOLLET = C.EPOLLET;
+export const EPOLLONESHOT = C.EPOLLONESHOT;
+export const EPOLLEXCLUSIVE = C.EPOLLEXCLUSIVE;
+export const EPOLLRDHUP = C.EPOLLRDHUP;
+
+/** An fd, or an object that has one (Python's PyObject_AsFileDescriptor). */
+export type Waitable = number | { fileno(): number };
+
+/** epoll_ctl(2) operations, as NativePoller.ctl() numbers them. */
+const EPOLL_CTL_ADD = 1;
+const EPOLL_CTL_DEL = 2;
+const EPOLL_CTL_MOD = 3;
+
+/** epoll_create1(2)'s only flag; the addon always sets it (fds are close-on-exec). */
+const EPOLL_CLOEXEC = C.EPOLL_CLOEXEC ?? 0o2000000;
+
+/** The longest single native wait; longer timeouts are waited out in pieces. */
+const MAX_WAIT_MS = 2 ** 31 - 1;
+
+/** Idle pollers kept per kind: each holds a thread and a wake-up fd. */
+const MAX_IDLE_POLLERS = 4;
+
+/**
+ * Python's KeyError (poll.unregister() of an fd that is not registered).
+ * JavaScript has no KeyError; this is a RangeError (the value is not among
+ * the allowed ones) whose name says what Python would have raised.
+ */
+export class KeyError extends RangeError {
+  override get name(): string {
+    return 'KeyError';
+  }
+}
+
+/**
+ * One native poller and the wait it runs. The native callback reaches the
+ * pending wait through this object, never through the public poll/epoll
+ * object, so a dropped epoll object can still be garbage collected.
+ */
+class Reactor {
+  readonly native: NativePoller;
+  private pending: { resolve(result: number): void; reject(error: Error): void } | null = null;
+  private closed = false;
+
+  constructor(kind: number, nativeBinding: NativeBinding) {
+    this.native = new nativeBinding.Poller(kind, (result) => {
+      const pending = this.pending;
+      this.pending = null;
+      pending?.resolve(result);
+    });
+  }
+
+  /**
+   * Collects ready fds into `out` as [fd, revents] pairs and returns their
+   * count: at once when something is ready or timeoutMs is 0, else within
+   * timeoutMs (null: no limit). A wait that ends early without events (woken,
+   * EINTR) waits out the rest, as CPython does after EINTR (PEP 475).
+   */
+  async collect(timeoutMs: number | null, out: Int32Array): Promise<number> {
+    const ready = check(this.native.pollNow(out));
+    if (ready > 0 || timeoutMs === 0) return ready;
+    const deadline = timeoutMs === null ? Infinity : performance.now() + timeoutMs;
+    for (;;) {
+      const remaining = deadline - performance.now();
+      if (remaining <= 0) return 0;
+      const waitMs = remaining === Infinity ? -1 : Math.min(Math.ceil(remaining), MAX_WAIT_MS);
+      const result = await this.waitOnce(waitMs, out);
+      if (result > 0) return result;
+      if (result < 0 && result !== -E.EINTR) throw errorFromErrno(-result);
+    }
+  }
+
+  private waitOnce(timeoutMs: number, out: Int32Array): Promise<number> {
+    return new Promise((resolve, reject) => {
+      if (this.closed) {
+        reject(errorFromErrno(E.EBADF));
+        return;
+      }
+      this.pending = { resolve, reject };
+      const started = this.native.wait(timeoutMs, out);
+      if (started < 0) {
+        this.pending = null;
+        reject(errorFromErrno(-started));
+      }
+    });
+  }
+
+  /** Closes the native poller; a wait still pending fails with `error`. */
+  close(error: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    const pending = this.pending;
+    this.pending = null;
+    this.native.close();
+    pending?.reject(error);
+  }
+}
+
+/**
+ * Idle select and poll pollers, reused across calls: a poller costs a
+ * thread, and calls that run at the same time each need their own. Idle
+ * pollers do not keep the process alive (the addon refs the loop only while
+ * a wait runs).
+ */
+class ReactorPool {
+  private readonly idle: Reactor[] = [];
+
+  constructor(
+    private readonly kind: number,
+    private readonly nativeBinding: NativeBinding,
+  ) {}
+
+  acquire(): Reactor {
+    return this.idle.pop() ?? new Reactor(this.kind, this.nativeBinding);
+  }
+
+  release(reactor: Reactor): void {
+    if (this.idle.length < MAX_IDLE_POLLERS) this.idle.push(reactor);
+    else reactor.close(errorFromErrno(E.EBADF));
+  }
+
+  closeIdle(): void {
+    for (const reactor of this.idle.splice(0)) reactor.close(errorFromErrno(E.EBADF));
+  }
+
+  /** Sets the interest set, collects, and gives the poller back. */
+  async run(fds: Int32Array, events: Int32Array, timeoutMs: number | null): Promise<Int32Array> {
+    const reactor = this.acquire();
+    try {
+      check(reactor.native.setInterest(fds, events, fds.length));
+      const out = new Int32Array(Math.max(2, 2 * fds.length));
+      const count = await reactor.collect(timeoutMs, out);
+      return out.subarray(0, 2 * count);
+    } finally {
+      this.release(reactor);
+    }
+  }
+}
+
+/** Python's seq2set(): the fds of one list, with the objects as given. */
+function readList<T>(value: T[], fdSetSize: number): Array<{ item: T; fd: number }> {
+  if (!Array.isArray(value)) {
+    throw new TypeError(`select() arguments 1-3 must be arrays, not ${describe(value)}`);
+  }
+  const entries: Array<{ item: T; fd: number }> = [];
+  // The length is read at each step, as CPython does: a fileno() that
+  // shortens the list ends the walk early (test_select_mutated).
+  for (let i = 0; i < value.length; i++) {
+    const item: unknown = value[i];
+    let fd: unknown = item;
+    if (typeof item === 'object' && item !== null && typeof (item as { fileno?: unknown }).fileno === 'function') {
+      fd = (item as { fileno(): unknown }).fileno();
+    }
+    if (typeof fd !== 'number' || !Number.isInteger(fd)) {
+      throw new TypeError(`argument must be an int, or have a fileno() method, not ${describe(item)}`);
+    }
+    if (fd < 0 || fd >= fdSetSize) {
+      throw new RangeError(
+        `filedescriptor out of range in select(): ${fd} (select() takes 0 to ${fdSetSize - 1}; ` +
+          'use poll() or epoll() for higher fds)',
+      );
+    }
+    entries.push({ item: item as T, fd });
+  }
+  return entries;
+}
+
+/** select()'s timeout in seconds: null for none, else milliseconds. */
+function selectTimeoutMs(timeout: unknown): number | null {
+  if (timeout === null || timeout === undefined) return null;
+  if (typeof timeout !== 'number' || Number.isNaN(timeout)) {
+    throw new TypeError(`timeout must be a number of seconds or null, not ${describe(timeout)}`);
+  }
+  if (timeout < 0) throw new RangeError(`timeout must be non-negative, got ${describe(timeout)}`);
+  return timeout === Infinity ? null : timeout * 1000;
+}
+
+/**
+ * A timeout in milliseconds for poll.poll() and epoll.poll(): null or
+ * negative waits forever, as in CPython (which rounds away from zero, so
+ * even -1e-100 blocks); at most INT_MAX ms, as poll(2) takes an int.
+ */
+function pollTimeoutMs(timeoutMs: unknown): number | null {
+  if (timeoutMs === null || timeoutMs === undefined) return null;
+  if (typeof timeoutMs !== 'number') {
+    throw new TypeError(`timeout must be a number or null, not ${describe(timeoutMs)}`);
+  }
+  if (Number.isNaN(timeoutMs)) throw new RangeError('timeout must be a number, got NaN');
+  if (timeoutMs < 0) return null;
+  const ms = Math.ceil(timeoutMs);
+  if (ms > MAX_WAIT_MS) throw new RangeError(`timeout is too large: ${describe(timeoutMs)}`);
+  return ms;
+}
+
+function checkEventMask(value: unknown, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw new TypeError(`eventmask must be an integer, not ${describe(value)}`);
+  }
+  if (value < 0) throw new RangeError(`eventmask must be positive, got ${describe(value)}`);
+  if (value > max) throw new RangeError(`eventmask is too large for poll (at most ${max}), got ${value}`);
+  return value;
+}
+
+/** Python's poll object: registrations here, a pooled native poller per call. */
+class Poll {
+  /** fd -> eventmask, in registration order as Python's dict keeps it. */
+  readonly #registered = new Map<number, number>();
+  #running = false;
+
+  constructor(private readonly pool: ReactorPool) {}
+
+  register(fd: Waitable, eventmask: number = POLLIN | POLLPRI | POLLOUT): void {
+    const key = toFd(fd);
+    this.#registered.set(key, checkEventMask(eventmask, 0xffff));
+  }
+
+  modify(fd: Waitable, eventmask: number): void {
+    const key = toFd(fd);
+    const mask = checkEventMask(eventmask, 0xffff);
+    // CPython sets errno = ENOENT and raises OSError (FileNotFoundError).
+    if (!this.#registered.has(key)) throw errorFromErrno(E.ENOENT);
+    this.#registered.set(key, mask);
+  }
+
+  unregister(fd: Waitable): void {
+    const key = toFd(fd);
+    if (!this.#registered.delete(key)) throw new KeyError(`fd ${key} is not registered`);
+  }
+
+  /**
+   * Waits at most `timeout` milliseconds (null, undefined or negative: no
+   * limit) for a registered fd to be ready; resolves to [fd, revents] pairs.
+   * Changes made while a poll() waits apply to the next one, as in Python.
+   */
+  async poll(timeout?: number | null): Promise<Array<[number, number]>> {
+    const timeoutMs = pollTimeoutMs(timeout);
+    if (this.#running) throw new Error('concurrent poll() invocation');
+    const fds = Int32Array.from(this.#registered.keys());
+    const events = Int32Array.from(this.#registered.values());
+    this.#running = true;
+    try {
+      return pairs(await this.pool.run(fds, events, timeoutMs), 0xffff);
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  toString(): string {
+    return `<select.poll object, ${this.#registered.size} fds registered>`;
+  }
+}
+
+function pairs(out: Int32Array, mask: number): Array<[number, number]> {
+  const result: Array<[number, number]> = [];
+  for (let i = 0; i < out.length; i += 2) result.push([out[i], (out[i + 1] & mask) >>> 0]);
+  return result;
+}
+
+function closedEpoll(): RangeError {
+  return new RangeError('I/O operation on closed epoll object');
+}
+
+/** Closes the epoll fd of an epoll object dropped without close(), as CPython's dealloc does. */
+const epollFinalizer = new FinalizationRegistry<Reactor>((reactor) => reactor.close(closedEpoll()));
+
+/** Python's epoll object: owns its native epoll poller (and its fd). */
+class Epoll {
+  #reactor: Reactor | null;
+  readonly #fdSetSize: number;
+  #polling = false;
+
+  constructor(sizehint: number, flags: number, nativeBinding: NativeBinding) {
+    checkInteger('sizehint', sizehint);
+    checkInteger('flags', flags);
+    if (sizehint !== -1 && sizehint <= 0) {
+      throw new RangeError(`sizehint must be positive or -1, got ${sizehint}`);
+    }
+    if (flags !== 0 && flags !== EPOLL_CLOEXEC) throw errorFromErrno(E.EINVAL);
+    this.#fdSetSize = nativeBinding.FD_SETSIZE;
+    this.#reactor = new Reactor(PollerKind.epoll, nativeBinding);
+    epollFinalizer.register(this, this.#reactor, this);
+  }
+
+  get closed(): boolean {
+    return this.#reactor === null;
+  }
+
+  fileno(): number {
+    return this.#open().native.fileno();
+  }
+
+  /** Closes the epoll fd; a poll() still waiting rejects. Idempotent. */
+  close(): void {
+    const reactor = this.#reactor;
+    if (reactor === null) return;
+    this.#reactor = null;
+    epollFinalizer.unregister(this);
+    reactor.close(closedEpoll());
+  }
+
+  register(fd: Waitable, eventmask: number = EPOLLIN | EPOLLPRI | EPOLLOUT): void {
+    this.#ctl(EPOLL_CTL_ADD, fd, eventmask);
+  }
+
+  modify(fd: Waitable, eventmask: number): void {
+    this.#ctl(EPOLL_CTL_MOD, fd, eventmask);
+  }
+
+  unregister(fd: Waitable): void {
+    const key = toFd(fd);
+    check(this.#open().native.ctl(EPOLL_CTL_DEL, key, 0));
+  }
+
+  /**
+   * Waits at most `timeout` seconds (null, undefined or negative: no limit)
+   * for events; resolves to at most `maxevents` [fd, events] pairs (-1:
+   * FD_SETSIZE - 1, as CPython). One poll() at a time per epoll object: the
+   * object has one worker thread (Python would let threads share it).
+   */
+  async poll(timeout: number | null = -1, maxevents = -1): Promise<Array<[number, number]>> {
+    let timeoutMs: number | null = null;
+    if (timeout !== null && timeout !== undefined) {
+      if (typeof timeout !== 'number') {
+        throw new TypeError(`timeout must be a number of seconds or null, not ${describe(timeout)}`);
+      }
+      // CPython rounds seconds up to milliseconds first (so -0.0001 s is
+      // 0 ms, no wait); what is still negative then waits forever.
+      timeoutMs = pollTimeoutMs(Math.ceil(timeout * 1000) + 0);
+    }
+    checkInteger('maxevents', maxevents);
+    if (maxevents === -1) maxevents = this.#fdSetSize - 1;
+    else if (maxevents < 1) throw new RangeError(`maxevents must be greater than 0, got ${maxevents}`);
+    const reactor = this.#open();
+    if (this.#polling) throw new Error('concurrent poll() invocation on one epoll object');
+    const out = new Int32Array(2 * maxevents);
+    this.#polling = true;
+    try {
+      return pairs(out.subarray(0, 2 * (await reactor.collect(timeoutMs, out))), 0xffffffff);
+    } finally {
+      this.#polling = false;
+    }
+  }
+
+  toString(): string {
+    return this.#reactor === null ? '<select.epoll object (closed)>' : `<select.epoll object fd=${this.fileno()}>`;
+  }
+
+  #open(): Reactor {
+    if (this.#reactor === null) throw closedEpoll();
+    return this.#reactor;
+  }
+
+  #ctl(op: number, fd: Waitable, eventmask: number): void {
+    const key = toFd(fd);
+    // CPython takes the mask bitwise (unsigned int), so -1 reaches the kernel,
+    // which refuses it with EINVAL.
+    checkInteger('eventmask', eventmask, -(2 ** 31), 2 ** 32 - 1);
+    check(this.#open().native.ctl(op, key, eventmask | 0));
+  }
+}
+
+/**
+ * select, poll and epoll over one binding. The package's functions use the
+ * real addon; tests build one over a fake to drive the worker's edge cases.
+ */
+export class SelectModule {
+  private readonly selectPool: ReactorPool;
+  private readonly pollPool: ReactorPool;
+
+  constructor(private readonly nativeBinding: NativeBinding = defaultBinding) {
+    this.selectPool = new ReactorPool(PollerKind.select, nativeBinding);
+    this.pollPool = new ReactorPool(PollerKind.poll, nativeBinding);
+  }
+
+  async select<T extends Waitable>(rlist: T[], wlist: T[], xlist: T[], timeout?: number | null): Promise<[T[], T[], T[]]> {
+    const timeoutMs = selectTimeoutMs(timeout);
+    const size = this.nativeBinding.FD_SETSIZE;
+    const lists = [readList(rlist, size), readList(wlist, size), readList(xlist, size)];
+    // One interest entry per fd, whichever lists it is in.
+    const bits = [POLLIN, POLLOUT, POLLPRI];
+    const interest = new Map<number, number>();
+    lists.forEach((entries, i) => {
+      for (const { fd } of entries) interest.set(fd, (interest.get(fd) ?? 0) | bits[i]);
+    });
+    const fds = Int32Array.from(interest.keys());
+    const events = Int32Array.from(interest.values());
+    const out = await this.selectPool.run(fds, events, timeoutMs);
+    const revents = new Map<number, number>();
+    for (let i = 0; i < out.length; i += 2) revents.set(out[i], out[i + 1]);
+    // select(2) counts an fd with an error or a hang-up as readable (and an
+    // error as writable), should a backend report those bits.
+    const masks = [POLLIN | POLLHUP | POLLERR, POLLOUT | POLLERR, POLLPRI];
+    const [r, w, x] = lists.map((entries, i) =>
+      entries.filter(({ fd }) => ((revents.get(fd) ?? 0) & masks[i]) !== 0).map(({ item }) => item),
+    );
+    return [r, w, x];
+  }
+
+  poll(): Poll {
+    return new Poll(this.pollPool);
+  }
+
+  epoll(sizehint = -1, flags = 0): Epoll {
+    return new Epoll(sizehint, flags, this.nativeBinding);
+  }
+
+  /** Closes the idle pooled pollers now (their threads and wake-up fds). */
+  closeIdlePollers(): void {
+    this.selectPool.closeIdle();
+    this.pollPool.closeIdle();
+  }
+}
+
+const defaultModule = new SelectModule();
+
+/**
+ * Waits until some of the fds are ready: to read (rlist), to write (wlist),
+ * or with an exceptional condition such as TCP urgent data (xlist); at most
+ * `timeout` seconds (null or undefined: no limit, 0: just look). Resolves to
+ * the ready items of each list, as given and in their order.
+ */
+export function select<T extends Waitable>(
+  rlist: T[],
+  wlist: T[],
+  xlist: T[],
+  timeout?: number | null,
+): Promise<[T[], T[], T[]]> {
+  return defaultModule.select(rlist, wlist, xlist, timeout);
+}
+
+/** A new poll object (Python's select.poll()). */
+export function poll(): Poll {
+  return defaultModule.poll();
+}
+
+/** A new epoll object (Python's select.epoll()); Linux only. */
+export function epoll(sizehint = -1, flags = 0): Epoll {
+  return defaultModule.epoll(sizehint, flags);
+}
+
+/**
+ * Closes the pollers select() and poll objects keep for reuse. Not needed
+ * for the process to exit; for fd-leak checks, or to drop the threads now.
+ */
+export function _closeIdlePollers(): void {
+  defaultModule.closeIdlePollers();
+}
+
+export type { Poll as PollObject, Epoll as EpollObject };
