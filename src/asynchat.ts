@@ -15,7 +15,7 @@
 //   a partial send keeps a view of what is left, so no byte is copied on its
 //   way to send(). As with Node's socket.write(), a pushed buffer must not be
 //   modified until it has been sent.
-import { dispatcher, type SocketMap } from './asyncore';
+import { dispatcher, wake, type SocketMap } from './asyncore';
 import { BlockingIOError, OSError, describe } from './errors';
 import type { socket } from './socket';
 
@@ -78,6 +78,8 @@ export function find_prefix_at_end(haystack: Uint8Array | string, needle: Uint8A
  * found_terminator(), as in Python.
  */
 export class async_chat extends dispatcher {
+  static override __module__: string | undefined = 'asynchat';
+
   // Overridable defaults (Python class attributes).
   ac_in_buffer_size = 65536;
   ac_out_buffer_size = 65536;
@@ -290,6 +292,14 @@ export class async_chat extends dispatcher {
       this.producer_fifo.push(data);
     }
     this.initiate_send();
+    this.#wakeIfWritable();
+  }
+
+  // A push from outside a handler (a timer, another map's handler) must
+  // reach a pass that is already waiting without this channel in its write
+  // set; inside a pass this costs nothing (nothing is waiting).
+  #wakeIfWritable(): void {
+    if (this.producer_fifo.length > 0) wake(this._map);
   }
 
   push_with_producer(producer: Producer | Uint8Array): void {
@@ -299,6 +309,7 @@ export class async_chat extends dispatcher {
     }
     this.producer_fifo.push(producer);
     this.initiate_send();
+    this.#wakeIfWritable();
   }
 
   // Always readable: a predicate on the input buffer's size would break the
@@ -314,6 +325,7 @@ export class async_chat extends dispatcher {
   /** Closes the channel once everything queued before this call is sent. */
   close_when_done(): void {
     this.producer_fifo.push(null);
+    this.#wakeIfWritable();
   }
 
   /** Sends from the head of producer_fifo: one send() at most per call. */

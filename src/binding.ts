@@ -7,6 +7,7 @@
 //   only backstop checks that throw a TypeError.
 import * as path from 'node:path';
 import nodeGypBuild = require('node-gyp-build');
+import { errorFromErrno } from './errors';
 
 /** A sockaddr, as the kernel takes it, in a Buffer made by `resolve()`. */
 export type SockaddrBuffer = Buffer;
@@ -57,7 +58,11 @@ export interface NativePoller {
   wait(timeoutMs: number, out: Int32Array): number;
   /** Interrupts a running wait (its callback gets woken = true); safe at any time. */
   wake(): void;
-  /** Stops and joins the worker, closes the backend's fds. Idempotent. */
+  /**
+   * Stops and joins the worker, closes the backend's fds. Idempotent. A
+   * wait still running gets its callback, (0, woken = true), before close()
+   * returns.
+   */
   close(): void;
   /** epoll: the epoll fd; -1 for the other kinds. */
   fileno(): number;
@@ -116,5 +121,29 @@ export interface NativeBinding {
 
 const packageRoot = path.resolve(__dirname, '..');
 
+// ASYNCORE_NATIVE_PATH loads another build of the addon (the sanitizer and
+// cmake-js test runs use it); users never need it.
+const addon = (
+  process.env.ASYNCORE_NATIVE_PATH
+    ? require(process.env.ASYNCORE_NATIVE_PATH)
+    : nodeGypBuild(packageRoot)
+) as NativeBinding;
+
+/**
+ * The Poller constructor throws an Error carrying `errno` when the kernel
+ * refuses its fds (EMFILE, ...); this turns that into the OSError subclass.
+ */
+function makePollerClass(RawPoller: NativeBinding['Poller']): NativeBinding['Poller'] {
+  return function Poller(kind: number, onWaitDone: WaitCallback): NativePoller {
+    try {
+      return new RawPoller(kind, onWaitDone);
+    } catch (error) {
+      const errno = (error as { errno?: unknown }).errno;
+      if (typeof errno === 'number') throw errorFromErrno(errno);
+      throw error;
+    }
+  } as unknown as NativeBinding['Poller'];
+}
+
 /** The addon, loaded from prebuilds/ when one matches, else from build/. */
-export const binding: NativeBinding = nodeGypBuild(packageRoot) as NativeBinding;
+export const binding: NativeBinding = { ...addon, Poller: makePollerClass(addon.Poller) };

@@ -34,17 +34,20 @@ export const EPOLLET = C.EPOLLET;
 export const EPOLLONESHOT = C.EPOLLONESHOT;
 export const EPOLLEXCLUSIVE = C.EPOLLEXCLUSIVE;
 export const EPOLLRDHUP = C.EPOLLRDHUP;
+export const EPOLLRDNORM = C.EPOLLRDNORM;
+export const EPOLLRDBAND = C.EPOLLRDBAND;
+export const EPOLLWRNORM = C.EPOLLWRNORM;
+export const EPOLLWRBAND = C.EPOLLWRBAND;
+export const EPOLLMSG = C.EPOLLMSG;
+/** epoll_create1(2)'s only flag; the addon always sets it (fds are close-on-exec). */
+export const EPOLL_CLOEXEC = C.EPOLL_CLOEXEC;
 
 /** An fd, or an object that has one (Python's PyObject_AsFileDescriptor). */
 export type Waitable = number | { fileno(): number };
 
-/** epoll_ctl(2) operations, as NativePoller.ctl() numbers them. */
-const EPOLL_CTL_ADD = 1;
-const EPOLL_CTL_DEL = 2;
-const EPOLL_CTL_MOD = 3;
-
-/** epoll_create1(2)'s only flag; the addon always sets it (fds are close-on-exec). */
-const EPOLL_CLOEXEC = C.EPOLL_CLOEXEC ?? 0o2000000;
+const EPOLL_CTL_ADD = C.EPOLL_CTL_ADD;
+const EPOLL_CTL_DEL = C.EPOLL_CTL_DEL;
+const EPOLL_CTL_MOD = C.EPOLL_CTL_MOD;
 
 /** The longest single native wait; longer timeouts are waited out in pieces. */
 const MAX_WAIT_MS = 2 ** 31 - 1;
@@ -349,6 +352,8 @@ class Epoll {
    * object has one worker thread (Python would let threads share it).
    */
   async poll(timeout: number | null = -1, maxevents = -1): Promise<Array<[number, number]>> {
+    // CPython checks for a closed object first, then the arguments.
+    const reactor = this.#open();
     let timeoutMs: number | null = null;
     if (timeout !== null && timeout !== undefined) {
       if (typeof timeout !== 'number') {
@@ -361,7 +366,6 @@ class Epoll {
     checkInteger('maxevents', maxevents);
     if (maxevents === -1) maxevents = this.#fdSetSize - 1;
     else if (maxevents < 1) throw new RangeError(`maxevents must be greater than 0, got ${maxevents}`);
-    const reactor = this.#open();
     if (this.#polling) throw new Error('concurrent poll() invocation on one epoll object');
     const out = new Int32Array(2 * maxevents);
     this.#polling = true;

@@ -291,6 +291,16 @@ static void raise_nofile(void) {
   }
 }
 
+/* Longest stretch of the measured window with no completed message: a
+ * stall (a lost wake-up, a starved CPU) shows here even when the median
+ * hides it. */
+static uint64_t max_gap_ns, last_done_ns;
+
+static void note_done(uint64_t now) {
+  if (last_done_ns && now - last_done_ns > max_gap_ns) max_gap_ns = now - last_done_ns;
+  last_done_ns = now;
+}
+
 static void print_result(uint64_t msgs, double secs, long long cpu0,
                          long long cpu1, double setup_s, uint64_t errors,
                          int churn) {
@@ -300,11 +310,11 @@ static void print_result(uint64_t msgs, double secs, long long cpu0,
   printf("{\"ok\":true,\"mode\":\"%s\",\"conns\":%d,\"depth\":%d,\"size\":%d,"
          "\"%s\":%.1f,\"count\":%llu,\"seconds\":%.4f,\"p50_us\":%.2f,"
          "\"p99_us\":%.2f,\"server_cpu\":%.3f,\"setup_s\":%.4f,"
-         "\"errors\":%llu}\n",
+         "\"max_gap_ms\":%.2f,\"errors\":%llu}\n",
          opt_mode, opt_conns, opt_depth, size, churn ? "conn_per_s" : "rt_per_s",
          (double)msgs / secs, (unsigned long long)msgs, secs,
          hist_quantile(0.50), hist_quantile(0.99), cpu, setup_s,
-         (unsigned long long)errors);
+         (double)max_gap_ns / 1e6, (unsigned long long)errors);
   fflush(stdout);
 }
 
@@ -346,8 +356,10 @@ static int run_echo(void) {
       total_at_meas = total;
       cpu0 = proc_cpu_ticks(opt_pid);
       t_meas = now;
+      last_done_ns = now;
     }
     if (phase == 2 && now >= t_end) {
+      note_done(now);
       long long cpu1 = proc_cpu_ticks(opt_pid);
       print_result(total - total_at_meas, (double)(now - t_meas) / 1e9, cpu0,
                    cpu1, setup_s, 0, 0);
@@ -387,6 +399,7 @@ static int run_echo(void) {
           if (done < 0) die_json(2, "echoed bytes differ", c->id, 0);
           if (before == 0 && done > 0) ready++;
           total += (uint64_t)done;
+          if (done && record) note_done(now);
           if (done) {
             uint64_t limit =
                 (c->recv_bytes / (uint64_t)size) * (uint64_t)size + in_flight;
@@ -430,8 +443,10 @@ static int run_churn(void) {
       total_at_meas = total;
       cpu0 = proc_cpu_ticks(opt_pid);
       t_meas = now;
+      last_done_ns = now;
     }
     if (measuring && now >= t_end) {
+      note_done(now);
       long long cpu1 = proc_cpu_ticks(opt_pid);
       print_result(total - total_at_meas, (double)(now - t_meas) / 1e9, cpu0,
                    cpu1, 0, errors, 1);
@@ -483,7 +498,10 @@ static int run_churn(void) {
         close(c->fd);
         if (finished) {
           total++;
-          if (measuring && now < t_end) hist_add(now - c->started_ns);
+          if (measuring && now < t_end) {
+            hist_add(now - c->started_ns);
+            note_done(now);
+          }
         } else {
           errors++;
         }

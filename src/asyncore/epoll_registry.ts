@@ -17,6 +17,7 @@ import { constants as osConstants } from 'node:os';
 import type { NativePoller } from '../binding';
 import { errorFromErrno } from '../errors';
 import { POLLIN, POLLNVAL, POLLOUT } from '../select';
+import { grownInt32 } from './int32';
 import type { Channel } from './handlers';
 
 const E = osConstants.errno;
@@ -33,15 +34,6 @@ const EPOLL_CTL_MOD = 3;
  */
 const SYNTHETIC_ALWAYS_READY = 1;
 const SYNTHETIC_INVALID = 2;
-
-function grownInt32(array: Int32Array, needed: number): Int32Array {
-  if (array.length >= needed) return array;
-  let length = Math.max(array.length * 2, 16);
-  while (length < needed) length *= 2;
-  const grown = new Int32Array(length);
-  grown.set(array);
-  return grown;
-}
 
 export class EpollRegistry {
   private readonly native: Pick<NativePoller, 'ctl'>;

@@ -36,7 +36,8 @@ export class ExitNow extends Error {
 export const DISCONNECTED: ReadonlySet<number> = new Set([
   E.ECONNRESET,
   E.ENOTCONN,
-  E.ESHUTDOWN ?? 108,
+  // Not in Node's typings; 108 on Linux.
+  (E as Record<string, number>).ESHUTDOWN ?? 108,
   E.ECONNABORTED,
   E.EPIPE,
   E.EBADF,

@@ -14,6 +14,7 @@ import type { NativeBinding, NativePoller, PollerKindName } from '../binding';
 import { errorFromErrno } from '../errors';
 import { POLLIN, POLLOUT, POLLPRI } from '../select';
 import { _exception, read, readwriteInPass, write } from './handlers';
+import { grownInt32 } from './int32';
 import type { Channel, PassView, SocketMap } from './handlers';
 import { EpollRegistry } from './epoll_registry';
 
@@ -42,15 +43,6 @@ const enum Step {
   Idle,
   /** Nothing ready: the pass must wait on the worker thread. */
   MustWait,
-}
-
-function grownInt32(array: Int32Array, needed: number): Int32Array {
-  if (array.length >= needed) return array;
-  let length = array.length * 2;
-  while (length < needed) length *= 2;
-  const grown = new Int32Array(length);
-  grown.set(array);
-  return grown;
 }
 
 /** One native poller serving one map, and the state of the pass it runs. */

@@ -1,0 +1,59 @@
+// Scenario 2: connection churn.  10 concurrent clients each connect, send
+// one 64-byte message, read it back, close, and start again, as fast as the
+// server allows.  Connections per second; latency is the whole
+// connect-exchange-close cycle.
+//
+//   node bench/churn.mjs [--quick] [--reps N] [--servers id,id] [--json-out FILE]
+import { parseArgs, pinning, writeScenarioResult } from './lib/common.mjs';
+import { runMatrix } from './lib/matrix.mjs';
+import { matrixReport } from './lib/report.mjs';
+import { availableServers } from './lib/servers.mjs';
+
+export async function main(argv) {
+  const opts = parseArgs(argv);
+  const quick = opts.quick;
+  const cells = [{ id: 'churn-10', label: '10 clients', transport: 'tcp', conns: 10, depth: 1, mode: 'churn' }];
+  const reps = opts.reps ?? (quick ? 1 : 3);
+  const warmup = quick ? 0.3 : 1;
+  const duration = quick ? 0.6 : 2;
+  const { list: servers, notes } = availableServers(opts.servers);
+  const log = (m) => process.stderr.write(`${m}\n`);
+  log(`churn: ${servers.length} servers x ${reps} reps, ${warmup}s warm-up + ${duration}s measured each`);
+  const results = await runMatrix({ servers, cells, reps, warmup, duration, noPin: opts.noPin, metric: 'conn_per_s', log });
+  const markdown = [
+    '## Connection churn: connections per second',
+    '',
+    `Connect, one 64-byte exchange, close; 10 clients at once; ${warmup} s warm-up + ${duration} s measured, ` +
+      `median of ${reps}; ${pinning(opts.noPin).note}.`,
+    ...notes.map((n) => `Note: ${n}.`),
+    '',
+    matrixReport({ servers, cells, results, metric: 'conn_per_s', unitLabel: 'Connections per second' }),
+  ].join('\n');
+  const result = {
+    scenario: 'churn',
+    title: 'Connection churn (connections/s)',
+    params: { quick, reps, warmup, duration, pinning: pinning(opts.noPin).note },
+    notes,
+    servers: servers.map(({ id, label, group }) => ({ id, label, group })),
+    cells,
+    results,
+    targets: [],
+    markdown,
+    chart: {
+      kind: 'bars',
+      unit: 'connections/s',
+      groups: cells.map((c) => c.label),
+      series: servers.map((s) => ({ label: s.label, group: s.group, values: cells.map((c) => results[s.id][c.id].median?.value ?? null) })),
+    },
+  };
+  process.stdout.write(`${markdown}\n\n`);
+  writeScenarioResult(opts, result);
+  return result;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main(process.argv.slice(2)).catch((e) => {
+    process.stderr.write(`${e.stack ?? e}\n`);
+    process.exit(1);
+  });
+}

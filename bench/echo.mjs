@@ -1,0 +1,84 @@
+// Scenario 1: echo ping-pong.  64-byte messages (63 bytes + '\n', so the
+// asynchat line echo sees the same workload), one in flight per connection,
+// over TCP loopback at 1, 10, 100 and 1,000 connections, over a unix socket
+// at 1 and 100, and pipelined (16 in flight) at 10 connections.
+//
+//   node bench/echo.mjs [--quick] [--reps N] [--servers id,id] [--json-out FILE]
+import { parseArgs, pinning, writeScenarioResult } from './lib/common.mjs';
+import { runMatrix } from './lib/matrix.mjs';
+import { matrixReport, ratioTargets } from './lib/report.mjs';
+import { availableServers } from './lib/servers.mjs';
+
+const allCells = [
+  { id: 'tcp-1', label: 'tcp 1', transport: 'tcp', conns: 1, depth: 1 },
+  { id: 'tcp-10', label: 'tcp 10', transport: 'tcp', conns: 10, depth: 1 },
+  { id: 'tcp-100', label: 'tcp 100', transport: 'tcp', conns: 100, depth: 1 },
+  { id: 'tcp-1000', label: 'tcp 1000', transport: 'tcp', conns: 1000, depth: 1 },
+  { id: 'unix-1', label: 'unix 1', transport: 'unix', conns: 1, depth: 1 },
+  { id: 'unix-100', label: 'unix 100', transport: 'unix', conns: 100, depth: 1 },
+  { id: 'pipe16-10', label: 'tcp 10 x16', transport: 'tcp', conns: 10, depth: 16 },
+];
+const quickCells = ['tcp-1', 'tcp-10', 'tcp-100', 'unix-100', 'pipe16-10'];
+
+export async function main(argv) {
+  const opts = parseArgs(argv);
+  const quick = opts.quick;
+  const cells = quick ? allCells.filter((c) => quickCells.includes(c.id)) : allCells;
+  const reps = opts.reps ?? (quick ? 1 : 3);
+  const warmup = quick ? 0.3 : 1;
+  const duration = quick ? 0.6 : 2;
+  const { list: servers, notes } = availableServers(opts.servers);
+  const log = (m) => process.stderr.write(`${m}\n`);
+  log(`echo: ${servers.length} servers x ${cells.length} cells x ${reps} reps, ${warmup}s warm-up + ${duration}s measured each`);
+  const results = await runMatrix({ servers, cells, reps, warmup, duration, noPin: opts.noPin, metric: 'rt_per_s', log });
+
+  const markdown = [
+    '## Echo ping-pong: round trips per second',
+    '',
+    `64-byte messages, verified byte for byte; ${warmup} s warm-up + ${duration} s measured per run, ` +
+      `median of ${reps}; ${pinning(opts.noPin).note}. "x16" = 16 messages in flight per connection.`,
+    ...notes.map((n) => `Note: ${n}.`),
+    '',
+    matrixReport({ servers, cells, results, metric: 'rt_per_s', unitLabel: 'Round trips per second' }),
+  ].join('\n');
+  const from10 = (c) => c.conns >= 10;
+  const asyncoreRows = ['asyncore-select', 'asyncore-poll', 'asyncore-epoll'];
+  const targets = ratioTargets({
+    servers,
+    cells,
+    results,
+    metric: 'rt_per_s',
+    rules: [
+      { scenario: 'echo', peer: 'python', min: 1.0, cells: from10 },
+      { scenario: 'echo', peer: 'node', min: 1.2, cells: from10, ours: asyncoreRows },
+      { scenario: 'echo', peer: 'c', min: 0.85, cells: from10, ours: asyncoreRows },
+    ],
+  });
+  const result = {
+    scenario: 'echo',
+    title: 'Echo ping-pong (round trips/s)',
+    params: { quick, reps, warmup, duration, cells, pinning: pinning(opts.noPin).note },
+    notes,
+    servers: servers.map(({ id, label, group }) => ({ id, label, group })),
+    cells,
+    results,
+    targets,
+    markdown,
+    chart: {
+      kind: 'bars',
+      unit: 'round trips/s',
+      groups: cells.map((c) => c.label),
+      series: servers.map((s) => ({ label: s.label, group: s.group, values: cells.map((c) => results[s.id][c.id].median?.value ?? null) })),
+    },
+  };
+  process.stdout.write(`${markdown}\n\n`);
+  writeScenarioResult(opts, result);
+  return result;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main(process.argv.slice(2)).catch((e) => {
+    process.stderr.write(`${e.stack ?? e}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,79 @@
+// Tables for a server x cell matrix (echo, churn): rate, latency, server
+// CPU, and the ratios of this package's rows to the peers'.
+import { fmtPct, fmtRate, fmtRatio, fmtUs, mdTable } from './common.mjs';
+import { pairedRatio } from './matrix.mjs';
+
+const peerNames = { python: 'Python same backend', node: 'Node net', c: 'C epoll' };
+
+export function matrixReport({ servers, cells, results, metric, unitLabel }) {
+  const parts = [];
+  const footnotes = [];
+  const cellText = (s, c, f) => {
+    const r = results[s.id][c.id];
+    if (!r.median) {
+      footnotes.push(`${s.id} @ ${c.id}: ${r.errors.join('; ')}`);
+      return `fail[${footnotes.length}]`;
+    }
+    const partial = r.median.ok < r.median.of ? '*' : '';
+    return f(r.median) + partial;
+  };
+  const head = ['server', ...cells.map((c) => c.label)];
+  parts.push(`${unitLabel}, median of repetitions:\n`);
+  parts.push(mdTable(head, servers.map((s) => [s.label, ...cells.map((c) => cellText(s, c, (m) => fmtRate(m.value)))])));
+  parts.push('\nLatency p50 / p99 (client-measured):\n');
+  parts.push(
+    mdTable(
+      head,
+      servers.map((s) => [s.label, ...cells.map((c) => cellText(s, c, (m) => `${fmtUs(m.p50_us)} / ${fmtUs(m.p99_us)}`))]),
+    ),
+  );
+  parts.push('\nServer CPU (utime+stime over the measured window, 100% = one core):\n');
+  parts.push(mdTable(head, servers.map((s) => [s.label, ...cells.map((c) => cellText(s, c, (m) => fmtPct(m.server_cpu)))])));
+  const ours = servers.filter((s) => s.group === 'ours');
+  const present = new Set(servers.map((s) => s.id));
+  const ratioRows = [];
+  for (const s of ours) {
+    for (const [kind, peerId] of Object.entries(s.peers ?? {})) {
+      if (!present.has(peerId)) continue;
+      ratioRows.push([
+        `${s.label} / ${peerNames[kind]}`,
+        ...cells.map((c) => fmtRatio(pairedRatio(results, s.id, peerId, c.id, metric))),
+      ]);
+    }
+  }
+  if (ratioRows.length) {
+    parts.push('\nRatios (this package / peer; each taken within one repetition, then the median):\n');
+    parts.push(mdTable(['ratio', ...cells.map((c) => c.label)], ratioRows));
+  } else if (ours.length === 0) {
+    parts.push('\n(no rows for this package: ratios not computed)');
+  }
+  if (footnotes.length) parts.push(`\n${footnotes.map((f, i) => `[${i + 1}] ${f}`).join('\n')}`);
+  if (servers.some((s) => cells.some((c) => results[s.id][c.id].median && results[s.id][c.id].median.ok < results[s.id][c.id].median.of))) {
+    parts.push('* some repetitions failed; the median is over those that ran.');
+  }
+  return parts.join('\n');
+}
+
+// Target checks: [{ what, value, goal, pass }] for the summary.
+export function ratioTargets({ servers, cells, results, metric, rules }) {
+  const out = [];
+  const present = new Set(servers.map((s) => s.id));
+  for (const s of servers.filter((x) => x.group === 'ours')) {
+    for (const rule of rules) {
+      if (rule.ours && !rule.ours.includes(s.id)) continue;
+      const peerId = s.peers?.[rule.peer];
+      if (!peerId || !present.has(peerId)) continue;
+      for (const c of cells.filter(rule.cells)) {
+        const v = pairedRatio(results, s.id, peerId, c.id, metric);
+        out.push({
+          what: `${rule.scenario}: ${s.label} / ${peerNames[rule.peer]} @ ${c.label}`,
+          value: v,
+          goal: `>= ${rule.min.toFixed(2)}x`,
+          pass: v !== null && v >= rule.min,
+          text: fmtRatio(v),
+        });
+      }
+    }
+  }
+  return out;
+}
