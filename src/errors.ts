@@ -4,6 +4,8 @@ import { constants as osConstants } from 'node:os';
 import * as util from 'node:util';
 
 const E = osConstants.errno;
+// Node's table lacks ESHUTDOWN; this is Linux's number.
+const ESHUTDOWN = 108;
 
 /** Node's system error map, keyed by -errno: [code, message]. */
 const systemErrors: Map<number, [string, string]> = util.getSystemErrorMap();
@@ -65,7 +67,7 @@ const classByErrno = new Map<number, OSErrorClass>([
   [E.EALREADY, BlockingIOError],
   [E.EINPROGRESS, BlockingIOError],
   [E.EPIPE, BrokenPipeError],
-  [E.ESHUTDOWN ?? 108, BrokenPipeError],
+  [ESHUTDOWN, BrokenPipeError],
   [E.ECONNABORTED, ConnectionAbortedError],
   [E.ECONNREFUSED, ConnectionRefusedError],
   [E.ECONNRESET, ConnectionResetError],

@@ -1,8 +1,8 @@
 /*
  * Wake-up latency helpers for bench/wakeup.mjs.
  *
- *   wake_tools writer COUNT INTERVAL_US
- *       Every INTERVAL_US (plus up to 25% jitter, so the reader cannot
+ *   wake_tools writer COUNT INTERVAL_US LEAD_MS
+ *       After LEAD_MS (time for the reader to start), every INTERVAL_US (plus up to 25% jitter, so the reader cannot
  *       phase-lock onto it) writes the CLOCK_MONOTONIC time in nanoseconds,
  *       as 8 little-endian bytes, to stdout (a pipe); COUNT times, then exits.
  *   wake_tools reader
@@ -29,7 +29,10 @@ static uint64_t now_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static int writer(long count, long interval_us) {
+static int writer(long count, long interval_us, long lead_ms) {
+  struct timespec lead = {lead_ms / 1000, (lead_ms % 1000) * 1000000};
+  while (nanosleep(&lead, &lead) < 0 && errno == EINTR) {
+  }
   uint64_t seed = now_ns();
   for (long i = 0; i < count; i++) {
     seed = seed * 6364136223846793005ull + 1442695040888963407ull;
@@ -79,9 +82,9 @@ static int reader(void) {
 }
 
 int main(int argc, char **argv) {
-  if (argc == 4 && !strcmp(argv[1], "writer"))
-    return writer(atol(argv[2]), atol(argv[3]));
+  if (argc == 5 && !strcmp(argv[1], "writer"))
+    return writer(atol(argv[2]), atol(argv[3]), atol(argv[4]));
   if (argc == 2 && !strcmp(argv[1], "reader")) return reader();
-  fprintf(stderr, "usage: wake_tools writer COUNT INTERVAL_US | wake_tools reader\n");
+  fprintf(stderr, "usage: wake_tools writer COUNT INTERVAL_US LEAD_MS | wake_tools reader\n");
   return 64;
 }

@@ -36,14 +36,15 @@ const YIELD_AFTER_MS = 2;
 const MAX_WAIT_MS = 2 ** 31 - 1;
 
 /** The result of the synchronous part of a pass. */
-const enum Step {
+const Step = {
   /** Handlers ran: work was ready. */
-  Dispatched,
+  Dispatched: 0,
   /** Nothing ready and the pass may not sleep, or the map is empty. */
-  Idle,
+  Idle: 1,
   /** Nothing ready: the pass must wait on the worker thread. */
-  MustWait,
-}
+  MustWait: 2,
+} as const;
+type Step = (typeof Step)[keyof typeof Step];
 
 /** One native poller serving one map, and the state of the pass it runs. */
 export class Reactor implements PassView {
@@ -347,7 +348,7 @@ export class MapState {
 
   private passSync(reactor: Reactor, timeoutMs: number): Step {
     this.current = reactor;
-    let step = Step.Idle;
+    let step: Step = Step.Idle;
     try {
       const interested = reactor.collect();
       if (interested < 0) return step;

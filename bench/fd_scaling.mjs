@@ -1,0 +1,182 @@
+// Scenario 3: fd scaling.  The time of one loop(count=1) pass with N idle
+// channels (10, 100, 1,000, 10,000) and one active pair, per backend, for
+// this package, Python 3.11 asyncore (select and poll/poll2) and C (epoll
+// and poll, the ceiling).  Each (implementation, N) runs in a fresh process
+// pinned to one core; select is skipped where an fd would be >= FD_SETSIZE.
+//
+//   node bench/fd_scaling.mjs [--quick] [--reps N] [--json-out FILE]
+import path from 'node:path';
+import {
+  benchDir,
+  buildTools,
+  fmtRatio,
+  fmtUs,
+  lastJson,
+  mdTable,
+  median,
+  ourPackage,
+  parseArgs,
+  pinning,
+  pythonAsyncore,
+  runProgram,
+  tail,
+  writeScenarioResult,
+} from './lib/common.mjs';
+
+export async function main(argv) {
+  const opts = parseArgs(argv);
+  const quick = opts.quick;
+  const sizes = [10, 100, 1000, 10000];
+  const reps = opts.reps ?? (quick ? 1 : 3);
+  const seconds = quick ? 0.3 : 1;
+  const pin = pinning(opts.noPin);
+  const tools = buildTools();
+  const py = pythonAsyncore();
+  const pkg = ourPackage();
+  const notes = [];
+  const impls = [];
+  if (pkg.ok) {
+    for (const b of ['select', 'poll', 'epoll']) {
+      impls.push({
+        id: `asyncore-${b}`,
+        label: `asyncore (this pkg), ${b}`,
+        group: 'ours',
+        backend: b,
+        cmd: (n) => [process.execPath, path.join(benchDir, 'probes', 'asyncore_fd_scaling.mjs'), '--backend', b, '--n', String(n), '--seconds', String(seconds)],
+      });
+    }
+  } else notes.push(pkg.note);
+  if (py.ok) {
+    for (const b of ['select', 'poll']) {
+      impls.push({
+        id: `py-asyncore-${b}`,
+        label: `Python 3.11 asyncore, ${b}${b === 'poll' ? ' (poll2)' : ''}`,
+        group: 'peer',
+        backend: b,
+        cmd: (n) => [py.python, '-W', 'ignore', path.join(benchDir, 'py', 'fd_scaling.py'), '--backend', b, '--n', String(n), '--seconds', String(seconds)],
+      });
+    }
+  } else notes.push(py.note);
+  for (const b of ['epoll', 'poll']) {
+    impls.push({
+      id: `c-${b}`,
+      label: `C ${b} (ceiling)`,
+      group: 'peer',
+      backend: b,
+      cmd: (n) => [tools.fd_scaling, b, String(n), String(seconds)],
+    });
+  }
+  const log = (m) => process.stderr.write(`${m}\n`);
+  log(`fd_scaling: ${impls.length} implementations x ${sizes.length} sizes x ${reps} reps, ${seconds}s each`);
+
+  const results = {};
+  for (const impl of impls) {
+    results[impl.id] = {};
+    for (const n of sizes) results[impl.id][n] = { runs: [] };
+  }
+  for (let rep = 0; rep < reps; rep++) {
+    for (const n of sizes) {
+      const k = rep % impls.length;
+      for (const impl of impls.slice(k).concat(impls.slice(0, k))) {
+        // select(2) cannot hold fd >= 1024 (FD_SETSIZE); N + a few fds.
+        const prior = results[impl.id][n].runs[0];
+        if (impl.backend === 'select' && prior && !prior.ok && /out of range|FD_SETSIZE|1024/i.test(prior.error)) {
+          results[impl.id][n].runs.push({ ...prior, rep });
+          continue;
+        }
+        const r = await runProgram(impl.cmd(n), { cpu: pin.server, timeoutMs: (seconds * 3 + 30) * 1000 });
+        const out = lastJson(r.stdout) ?? { ok: false, error: r.timedOut ? 'timed out' : `exit ${r.code}: ${tail(r.stderr, 200)}` };
+        out.rep = rep;
+        results[impl.id][n].runs.push(out);
+        log(`  N=${String(n).padEnd(6)} ${impl.id.padEnd(20)} ${out.ok ? `${out.pass_us_median.toFixed(2)} us/pass (in-loop ${out.in_loop_us?.toFixed(2) ?? '-'})` : `n/a: ${out.error}`}`);
+      }
+    }
+  }
+  const med = (id, n, key) => {
+    const runs = results[id]?.[n]?.runs.filter((r) => r.ok) ?? [];
+    return runs.length ? median(runs.map((r) => r[key])) : null;
+  };
+  const cellText = (id, n, key) => {
+    const v = med(id, n, key);
+    if (v !== null) return fmtUs(v);
+    const err = results[id][n].runs[0]?.error ?? '';
+    return /out of range|FD_SETSIZE|RangeError/i.test(err) ? 'n/a (fd >= 1024)' : 'fail';
+  };
+  const head = ['implementation', ...sizes.map((n) => `N=${n.toLocaleString('en-US')}`)];
+  const errs = [];
+  for (const impl of impls)
+    for (const n of sizes) {
+      const e = results[impl.id][n].runs.find((r) => !r.ok);
+      if (e && !/out of range|FD_SETSIZE/i.test(e.error)) errs.push(`${impl.id} N=${n}: ${e.error}`);
+    }
+  const ratioRows = [];
+  for (const impl of impls.filter((i) => i.group === 'ours')) {
+    const peer = impl.backend === 'select' ? 'py-asyncore-select' : 'py-asyncore-poll';
+    if (!results[peer]) continue;
+    ratioRows.push([
+      `${impl.label} / ${peer.replace('py-asyncore-', 'Python ')}`,
+      ...sizes.map((n) => {
+        const a = med(impl.id, n, 'pass_us_median');
+        const b = med(peer, n, 'pass_us_median');
+        return a !== null && b !== null ? fmtRatio(a / b) : 'n/a';
+      }),
+    ]);
+  }
+  const targets = [];
+  if (results['asyncore-epoll']) {
+    const a = med('asyncore-epoll', 10000, 'pass_us_median');
+    const b = med('asyncore-epoll', 10, 'pass_us_median');
+    const v = a !== null && b !== null ? a / b : null;
+    targets.push({
+      what: 'fd scaling: asyncore epoll pass at N=10,000 / at N=10',
+      value: v,
+      goal: '<= 2.00x',
+      pass: v !== null && v <= 2,
+      text: fmtRatio(v),
+    });
+  }
+  const markdown = [
+    '## fd scaling: time of one pass, N idle channels + 1 active pair',
+    '',
+    `Median time of one \`loop(count=1)\` call (lower is better); ${seconds} s per run, median of ${reps}; ` +
+      `pinned to one core (${pin.on ? 'taskset' : 'unpinned'}).`,
+    ...notes.map((n) => `Note: ${n}.`),
+    '',
+    mdTable(head, impls.map((i) => [i.label, ...sizes.map((n) => cellText(i.id, n, 'pass_us_median'))])),
+    '',
+    'Per pass inside one `loop(count=K)` (K passes, total / K):',
+    '',
+    mdTable(head, impls.map((i) => [i.label, ...sizes.map((n) => cellText(i.id, n, 'in_loop_us'))])),
+    ...(ratioRows.length
+      ? ['', 'Ratios of pass time (this package / Python; lower is better):', '', mdTable(['ratio', ...head.slice(1)], ratioRows)]
+      : []),
+    ...(errs.length ? ['', ...errs.map((e) => `Failed: ${e}`)] : []),
+  ].join('\n');
+  const result = {
+    scenario: 'fd_scaling',
+    title: 'fd scaling (us per pass)',
+    params: { quick, reps, seconds, sizes, pinning: pin.note },
+    notes,
+    impls: impls.map(({ id, label, group, backend }) => ({ id, label, group, backend })),
+    results,
+    targets,
+    markdown,
+    chart: {
+      kind: 'lines',
+      unit: 'us per pass',
+      log: true,
+      x: sizes,
+      series: impls.map((i) => ({ label: i.label, group: i.group, values: sizes.map((n) => med(i.id, n, 'pass_us_median')) })),
+    },
+  };
+  process.stdout.write(`${markdown}\n\n`);
+  writeScenarioResult(opts, result);
+  return result;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main(process.argv.slice(2)).catch((e) => {
+    process.stderr.write(`${e.stack ?? e}\n`);
+    process.exit(1);
+  });
+}

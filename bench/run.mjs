@@ -1,0 +1,226 @@
+// npm run bench: runs every scenario of bench/ in a fresh process, prints
+// their tables, the ratios to the peers and the issue's speed targets, and
+// writes the results as JSON, Markdown and an SVG chart.
+//
+//   npm run bench [-- --quick] [-- --scenario echo,fd_scaling] [-- --json PATH]
+//
+// See bench/README.md for what each scenario measures and how to read it.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  benchDir,
+  buildTools,
+  mdTable,
+  ourPackage,
+  parseArgs,
+  pinning,
+  pythonAsyncore,
+  readJson,
+} from './lib/common.mjs';
+import { renderSvg } from './lib/chart.mjs';
+
+const scenarioFiles = {
+  echo: 'echo.mjs',
+  churn: 'churn.mjs',
+  fd_scaling: 'fd_scaling.mjs',
+  wakeup: 'wakeup.mjs',
+  asynchat_parse: 'asynchat_parse.mjs',
+};
+
+const help = `usage: npm run bench -- [options]
+
+  --quick              short runs, fewer cells, one repetition (under 2 minutes)
+  --scenario NAME      only these scenarios (comma-separated or repeated):
+                       ${Object.keys(scenarioFiles).join(', ')}
+  --json PATH          where to write the JSON results (the .md table and the
+                       .svg chart go next to it); default bench/results/latest.json
+                       for a full run of every scenario, bench/results/tmp/ otherwise
+  --svg PATH, --md PATH  override those two paths
+  --reps N             repetitions per cell (default 3; --quick 1)
+  --servers a,b        echo/churn: only these server ids
+  --no-pin             do not pin with taskset
+`;
+
+function machine() {
+  const cpu = os.cpus();
+  let kernel = os.release();
+  return {
+    date: new Date().toISOString(),
+    host_cpus: cpu.length,
+    cpu_model: cpu[0]?.model ?? 'unknown',
+    kernel,
+    node: process.version,
+    python: pythonAsyncore().ok ? pythonAsyncore().version : null,
+    loadavg_start: os.loadavg(),
+  };
+}
+
+function runScenario(name, file, opts, jsonOut) {
+  const args = [path.join(benchDir, file), '--json-out', jsonOut];
+  if (opts.quick) args.push('--quick');
+  if (opts.reps) args.push('--reps', String(opts.reps));
+  if (opts.noPin) args.push('--no-pin');
+  if (opts.servers && (name === 'echo' || name === 'churn')) args.push('--servers', opts.servers.join(','));
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+    child.on('exit', (code, signal) => resolve({ code, signal }));
+  });
+}
+
+function chartPanels(scenarios) {
+  const panels = [];
+  for (const s of scenarios) {
+    if (s.chart) {
+      const c = s.chart;
+      if (s.scenario === 'echo') {
+        // Cells differ by 100x in rate; show each as a share of the C ceiling
+        // measured in the same cell, so every group reads on one axis.
+        const cIdx = c.series.findIndex((x) => x.label.startsWith('C epoll'));
+        const base = cIdx >= 0 ? c.series[cIdx].values : null;
+        panels.push({
+          title: 'Echo ping-pong: round trips/s as % of the C epoll server in the same cell',
+          subtitle: 'higher is better; absolute numbers in the table (hover a bar for its value)',
+          kind: 'bars',
+          unit: base ? '% of C epoll' : c.unit,
+          groups: c.groups,
+          series: c.series.map((x) => ({
+            ...x,
+            values: x.values.map((v, i) => (base ? (v !== null && base[i] ? (100 * v) / base[i] : null) : v)),
+          })),
+        });
+      } else if (s.scenario === 'fd_scaling') {
+        panels.push({ title: 'fd scaling: one loop(count=1) pass with N idle channels', subtitle: 'lower is better; log-log', kind: 'lines', unit: c.unit, x: c.x, xLabel: 'N=', log: true, series: c.series });
+      } else if (s.scenario === 'wakeup') {
+        panels.push({ title: 'Wake-up latency: pipe write in another process -> handler', subtitle: 'lower is better; log scale', kind: 'bars', unit: 'us', log: true, groups: c.groups, series: c.series });
+      } else {
+        panels.push({ title: s.title, subtitle: 'higher is better', kind: c.kind, unit: c.unit, groups: c.groups, x: c.x, log: c.log, series: c.series });
+      }
+    } else if (s.scenario === 'asynchat_parse' && s.results) {
+      const impls = Object.keys(s.results);
+      const sizes = s.params?.linesPerRead ?? Object.keys(s.results[impls[0]] ?? {}).map(Number);
+      panels.push({
+        title: s.title ?? 'asynchat line splitting',
+        subtitle: 'lines per second, higher is better; groups = lines per read',
+        kind: 'bars',
+        unit: 'lines/s',
+        log: true,
+        groups: sizes.map((n) => n.toLocaleString('en-US')),
+        series: impls.map((impl) => ({
+          label: impl === 'ours' ? 'async_chat (this pkg)' : impl === 'python' ? 'Python 3.11 asynchat' : impl,
+          group: impl === 'ours' ? 'ours' : 'peer',
+          values: sizes.map((n) => s.results[impl][n]?.median ?? null),
+        })),
+      });
+    }
+  }
+  return panels;
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  if (opts.help) {
+    process.stdout.write(help);
+    return 0;
+  }
+  const t0 = Date.now();
+  const wanted = opts.scenario.length ? opts.scenario : Object.keys(scenarioFiles);
+  for (const w of wanted) {
+    if (!scenarioFiles[w]) throw new Error(`unknown scenario ${w}; known: ${Object.keys(scenarioFiles).join(', ')}`);
+  }
+  const complete = !opts.quick && !opts.scenario.length && !opts.servers && !opts.reps;
+  const resultsDir = path.join(benchDir, 'results');
+  const jsonPath = path.resolve(opts.json ?? path.join(resultsDir, complete ? 'latest.json' : path.join('tmp', opts.quick ? 'quick.json' : 'partial.json')));
+  const base = jsonPath.replace(/\.json$/, '');
+  const mdPath = path.resolve(opts.md ?? `${base}.md`);
+  const svgPath = path.resolve(opts.svg ?? `${base}.svg`);
+  const tmpDir = path.join(resultsDir, 'tmp', `run-${process.pid}`);
+  mkdirSync(tmpDir, { recursive: true });
+
+  buildTools({ log: (m) => process.stderr.write(`${m}\n`) });
+  const meta = machine();
+  const pin = pinning(opts.noPin);
+  const pkg = ourPackage();
+  const header = [
+    `# asyncore benchmarks (${opts.quick ? 'quick' : 'full'} run)`,
+    '',
+    `${meta.date}; ${meta.cpu_model}, ${meta.host_cpus} CPUs, Linux ${meta.kernel}; Node ${meta.node}; ` +
+      `Python ${meta.python ?? 'n/a (asyncore not importable)'}.`,
+    `${pin.note}. Load average at start: ${meta.loadavg_start.map((x) => x.toFixed(2)).join(' ')}` +
+      (meta.loadavg_start[0] > 0.5 ? ' (WARNING: the machine is busy; numbers will be noisy)' : '') +
+      '.',
+    pkg.ok ? 'This package: dist/ + native addon loaded.' : `This package: ${pkg.note}.`,
+    '',
+  ].join('\n');
+  process.stdout.write(`${header}\n`);
+
+  const scenarios = [];
+  const failed = [];
+  for (const name of wanted) {
+    const file = scenarioFiles[name];
+    if (!existsSync(path.join(benchDir, file))) {
+      process.stdout.write(`(scenario ${name}: bench/${file} not present, skipped)\n\n`);
+      continue;
+    }
+    const out = path.join(tmpDir, `${name}.json`);
+    const r = await runScenario(name, file, opts, out);
+    if (r.code !== 0 || !existsSync(out)) {
+      failed.push(`${name} (exit ${r.signal ?? r.code})`);
+      process.stdout.write(`(scenario ${name} failed: exit ${r.signal ?? r.code})\n\n`);
+      continue;
+    }
+    scenarios.push(readJson(out));
+  }
+
+  const targets = scenarios.flatMap((s) => s.targets ?? []);
+  let targetText = '';
+  if (targets.length) {
+    const pass = targets.filter((t) => t.pass).length;
+    targetText = [
+      '## Speed targets (issue 6)',
+      '',
+      `${pass} of ${targets.length} met.`,
+      '',
+      mdTable(['target', 'measured', 'goal', ''], targets.map((t) => [t.what, t.text, t.goal, t.pass ? 'ok' : 'MISSED'])),
+    ].join('\n');
+  } else {
+    targetText = '## Speed targets (issue 6)\n\nNot evaluated: no rows for this package in this run.';
+  }
+  process.stdout.write(`${targetText}\n\n`);
+
+  const elapsed = (Date.now() - t0) / 1000;
+  meta.loadavg_end = os.loadavg();
+  meta.elapsed_s = elapsed;
+  meta.mode = opts.quick ? 'quick' : 'full';
+  meta.pinning = pin.note;
+  meta.package = pkg.ok ? 'loaded' : pkg.note;
+  mkdirSync(path.dirname(jsonPath), { recursive: true });
+  writeFileSync(jsonPath, `${JSON.stringify({ meta, scenarios, targets, failed }, null, 1)}\n`);
+  const md = [header, ...scenarios.map((s) => s.markdown), targetText, `Finished in ${elapsed.toFixed(0)} s.`, ''].join('\n\n');
+  writeFileSync(mdPath, md);
+  writeFileSync(
+    svgPath,
+    renderSvg({
+      title: `asyncore benchmarks (${meta.mode} run)`,
+      subtitle: `${meta.date.slice(0, 16).replace('T', ' ')} UTC; ${meta.cpu_model}, ${meta.host_cpus} CPUs; Node ${meta.node}; Python ${meta.python ?? 'n/a'}; ${pin.note}`,
+      panels: chartPanels(scenarios),
+    }),
+  );
+  rmSync(tmpDir, { recursive: true, force: true });
+  const rel = (p) => path.relative(process.cwd(), p);
+  process.stdout.write(`Wrote ${rel(jsonPath)}, ${rel(mdPath)}, ${rel(svgPath)} in ${elapsed.toFixed(0)} s.\n`);
+  if (failed.length) {
+    process.stdout.write(`Failed scenarios: ${failed.join(', ')}\n`);
+    return 1;
+  }
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    process.stderr.write(`${e.stack ?? e}\n`);
+    process.exit(1);
+  },
+);

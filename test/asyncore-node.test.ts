@@ -1,0 +1,275 @@
+// What asyncore promises a Node program beyond CPython (API.md, "Where it
+// differs from Python"): the event loop keeps running while a pass waits,
+// changes made outside a handler wake the wait, ExitNow rejects loop(), one
+// loop per map, and nothing left open.
+import * as net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { afterEach, describe, expect, it } from 'vitest';
+import * as asyncore from '../src/asyncore';
+import type { SocketMap } from '../src/asyncore';
+import { AF_INET, socket, socketpair } from '../src/socket';
+import { BACKENDS } from './asyncore-support';
+import { expectNoFdLeaks, openFds, sleep, TIMEOUT_MULTIPLIER } from './support';
+
+expectNoFdLeaks();
+
+const maps: SocketMap[] = [];
+const sockets: socket[] = [];
+
+function newMap(): SocketMap {
+  const map: SocketMap = new Map();
+  maps.push(map);
+  return map;
+}
+
+function pair(): [socket, socket] {
+  const [a, b] = socketpair();
+  sockets.push(a, b);
+  return [a, b];
+}
+
+afterEach(() => {
+  for (const map of maps.splice(0)) asyncore.close_all(map, true);
+  for (const s of sockets.splice(0)) s.close();
+});
+
+/** A dispatcher that fails on every handler it is not given. */
+class Strict extends asyncore.dispatcher {
+  override handle_read(): void {
+    throw new Error('handle_read not supposed to be called');
+  }
+  override handle_write(): void {
+    throw new Error('handle_write not supposed to be called');
+  }
+  override handle_expt(): void {
+    throw new Error('handle_expt not supposed to be called');
+  }
+  override handle_connect(): void {
+    throw new Error('handle_connect not supposed to be called');
+  }
+  override handle_accept(): void {
+    throw new Error('handle_accept not supposed to be called');
+  }
+  override handle_close(): void {
+    throw new Error('handle_close not supposed to be called');
+  }
+  override handle_error(err: unknown): void {
+    throw err;
+  }
+}
+
+/** Readable only: waits for data that never comes. */
+class Idle extends Strict {
+  override writable(): boolean {
+    return false;
+  }
+}
+
+const WITHIN_MS = 100 * TIMEOUT_MULTIPLIER;
+
+describe.each(BACKENDS)('%s', (backend) => {
+  it('serves a dispatcher a timer adds during a 30 s wait within 100 ms', async () => {
+    const map = newMap();
+    new Idle(pair()[0], map);
+    let addedAt = 0;
+    let servedAt = 0;
+    setTimeout(() => {
+      const [a, peer] = pair();
+      peer.send(Buffer.from('x'));
+      addedAt = performance.now();
+      const d = new Idle(a, map);
+      d.handle_read = () => {
+        servedAt = performance.now();
+        asyncore.close_all(map);
+      };
+    }, 50);
+    await asyncore.loop({ timeout: 30, map, backend });
+    expect(servedAt).toBeGreaterThan(0);
+    expect(servedAt - addedAt).toBeLessThan(WITHIN_MS);
+  });
+
+  it('ends a 30 s wait when a timer closes the last channel', async () => {
+    const map = newMap();
+    const d = new Idle(pair()[0], map);
+    setTimeout(() => d.close(), 20);
+    const start = performance.now();
+    await asyncore.loop({ timeout: 30, map, backend });
+    expect(performance.now() - start).toBeLessThan(20 + WITHIN_MS);
+  });
+
+  it('wake(map) makes a waiting pass read readable() again', async () => {
+    const map = newMap();
+    const [a, peer] = pair();
+    peer.send(Buffer.from('x'));
+    let ready = false;
+    let wokenAt = 0;
+    let servedAt = 0;
+    const d = new Idle(a, map);
+    d.readable = () => ready;
+    d.handle_read = () => {
+      servedAt = performance.now();
+      d.recv(1);
+      asyncore.close_all(map);
+    };
+    setTimeout(() => {
+      ready = true;
+      wokenAt = performance.now();
+      asyncore.wake(map);
+    }, 30);
+    await asyncore.loop({ timeout: 30, map, backend });
+    expect(servedAt - wokenAt).toBeLessThan(WITHIN_MS);
+  });
+
+  it('runs count passes', async () => {
+    const map = newMap();
+    let writes = 0;
+    const d = new Strict(pair()[0], map);
+    d.handle_write = () => {
+      writes += 1;
+    };
+    await asyncore.loop({ timeout: 1, map, backend, count: 3 });
+    expect(writes).toBe(3);
+    await asyncore.loop({ timeout: 1, map, backend, count: 0 });
+    expect(writes).toBe(3);
+    // Passes with nothing ready count too, each after its timeout.
+    d.writable = () => false;
+    const start = performance.now();
+    await asyncore.loop({ timeout: 0.02, map, backend, count: 3 });
+    expect(performance.now() - start).toBeGreaterThanOrEqual(55);
+  });
+
+  it('rejects loop() with the ExitNow a handler raises', async () => {
+    const map = newMap();
+    const d = new Strict(pair()[0], map);
+    const exit = new asyncore.ExitNow('enough');
+    d.handle_write = () => {
+      throw exit;
+    };
+    await expect(asyncore.loop({ timeout: 1, map, backend })).rejects.toBe(exit);
+    // The map is free again.
+    let writes = 0;
+    d.handle_write = () => {
+      writes += 1;
+    };
+    await asyncore.loop({ timeout: 1, map, backend, count: 1 });
+    expect(writes).toBe(1);
+  });
+
+  it('rejects a second loop on the same map, and runs loops on two maps side by side', async () => {
+    const map = newMap();
+    new Idle(pair()[0], map);
+    const first = asyncore.loop({ timeout: 30, map, backend });
+    await expect(asyncore.loop({ timeout: 30, map, backend })).rejects.toThrow(/already running on this map/);
+    await expect(asyncore.poll(0, map)).rejects.toThrow(/already running on this map/);
+    setTimeout(() => asyncore.close_all(map), 10);
+    await first;
+
+    // Two maps, a ping-pong in each: both make progress while both run.
+    const counts = [0, 0];
+    const seenAtEnd: number[] = [];
+    const loops = [0, 1].map((i) => {
+      const m = newMap();
+      const [a, b] = pair();
+      const ends = [a, b].map((s) => {
+        const d = new Strict(s, m);
+        d.writable = () => false;
+        d.handle_read = () => {
+          d.recv(1);
+          counts[i]! += 1;
+          if (counts[i]! === 2000) {
+            seenAtEnd[i] = counts[1 - i]!;
+            asyncore.close_all(m);
+          } else {
+            d.send(Buffer.from('p'));
+          }
+        };
+        return d;
+      });
+      ends[0]!.send(Buffer.from('p'));
+      return asyncore.loop({ timeout: 5, map: m, backend });
+    });
+    await Promise.all(loops);
+    expect(counts).toEqual([2000, 2000]);
+    // Each loop saw the other make progress before it ended.
+    expect(seenAtEnd[0]).toBeGreaterThan(0);
+    expect(seenAtEnd[1]).toBeGreaterThan(0);
+  });
+
+  it('lets a Node net server in this process be served while loop() runs', async () => {
+    const server = net.createServer((conn) => conn.pipe(conn));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as net.AddressInfo;
+    const map = newMap();
+    const received: Buffer[] = [];
+    let ticks = 0;
+    const ticker = setInterval(() => (ticks += 1), 5);
+    try {
+      class Client extends asyncore.dispatcher_with_send {
+        override handle_connect(): void {
+          this.send(Buffer.from('hello from asyncore'));
+        }
+        override handle_read(): void {
+          received.push(this.recv(100));
+          if (Buffer.concat(received).length === 19) this.close();
+        }
+        override handle_close(): void {
+          throw new Error('handle_close not supposed to be called');
+        }
+        override handle_error(err: unknown): void {
+          throw err;
+        }
+      }
+      const client = new Client(null, map);
+      client.create_socket(AF_INET);
+      client.connect(['127.0.0.1', port]);
+      // Idle 50 ms first, so timers are seen to run during the wait.
+      await sleep(50);
+      await asyncore.loop({ timeout: 30, map, backend });
+      expect(Buffer.concat(received).toString()).toBe('hello from asyncore');
+      expect(ticks).toBeGreaterThan(0);
+    } finally {
+      clearInterval(ticker);
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('keeps timers running while every pass finds work ready', async () => {
+    const map = newMap();
+    const d = new Strict(pair()[0], map);
+    let writes = 0;
+    d.handle_write = () => {
+      writes += 1;
+    };
+    const start = performance.now();
+    let firedAt = 0;
+    setTimeout(() => {
+      firedAt = performance.now();
+      asyncore.close_all(map);
+    }, 10);
+    await asyncore.loop({ timeout: 30, map, backend });
+    expect(writes).toBeGreaterThan(10);
+    expect(firedAt - start).toBeLessThan(10 + 50 * TIMEOUT_MULTIPLIER);
+  });
+
+  it('leaves no fd open after opening and closing 1,000 dispatchers', async () => {
+    const before = openFds();
+    const map = newMap();
+    // In batches: select() cannot hold an fd >= FD_SETSIZE (1024).
+    for (let batch = 0; batch < 10; batch++) {
+      const batchDispatchers: asyncore.dispatcher[] = [];
+      const peers: socket[] = [];
+      for (let i = 0; i < 100; i++) {
+        const [a, b] = socketpair();
+        batchDispatchers.push(new Idle(a, map));
+        peers.push(b);
+      }
+      await asyncore.loop({ timeout: 0, map, backend, count: 1 });
+      for (const d of batchDispatchers) d.close();
+      for (const peer of peers) peer.close();
+    }
+    expect(map.size).toBe(0);
+    // The poller is closed at the end of the turn in which the loop resolved.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(openFds()).toEqual(before);
+  });
+});

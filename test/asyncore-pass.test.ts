@@ -1,0 +1,325 @@
+// What one pass does, per backend: CPython's order of handlers, accepting
+// channels never asked for write, and the fix over CPython (gh-75114): an
+// event reaches only the channel that held the fd when the pass began and
+// still holds it.
+import { afterEach, describe, expect, it } from 'vitest';
+import * as asyncore from '../src/asyncore';
+import type { Channel, SocketMap } from '../src/asyncore';
+import { AF_UNIX, SOCK_STREAM, socket, socketpair } from '../src/socket';
+import { EpollRegistry } from '../src/asyncore/epoll_registry';
+import { BACKENDS } from './asyncore-support';
+import { expectNoFdLeaks } from './support';
+
+expectNoFdLeaks();
+
+const open: socket[] = [];
+let map: SocketMap = new Map();
+
+afterEach(() => {
+  asyncore.close_all(map, true);
+  for (const s of open.splice(0)) s.close();
+  map = new Map();
+});
+
+function pair(): [socket, socket] {
+  const [a, b] = socketpair();
+  open.push(a, b);
+  return [a, b];
+}
+
+/** A dispatcher that records the handlers called and throws on any it was not told to expect. */
+class Recorder extends asyncore.dispatcher {
+  readonly name: string;
+  readonly log: string[];
+  constructor(name: string, sock: socket, log: string[], m: SocketMap) {
+    super(sock, m);
+    this.name = name;
+    this.log = log;
+  }
+  override handle_read(): void {
+    this.log.push(`${this.name}.read`);
+    this.recv(100);
+  }
+  override handle_write(): void {
+    this.log.push(`${this.name}.write`);
+  }
+  override handle_expt(): void {
+    throw new Error(`${this.name}.handle_expt not supposed to be called`);
+  }
+  override handle_close(): void {
+    throw new Error(`${this.name}.handle_close not supposed to be called`);
+  }
+  override handle_error(err: unknown): void {
+    throw err;
+  }
+}
+
+/** Takes fd numbers until one is `fd` (the kernel gives the lowest free one); closes the rest. */
+function socketOnFd(fd: number): socket {
+  const extra: socket[] = [];
+  try {
+    for (;;) {
+      const s = new socket(AF_UNIX, SOCK_STREAM);
+      if (s.fileno() === fd) return s;
+      extra.push(s);
+      if (extra.length > 1000) throw new Error(`fd ${fd} never came back`);
+    }
+  } finally {
+    for (const s of extra) s.close();
+  }
+}
+
+/** A socketpair whose first end has fd number `fd`; closes the pairs made on the way. */
+function pairOnFd(fd: number): [socket, socket] {
+  const extra: socket[] = [];
+  try {
+    for (;;) {
+      const [x, y] = socketpair();
+      if (x.fileno() === fd) return [x, y];
+      if (y.fileno() === fd) return [y, x];
+      extra.push(x, y);
+      if (extra.length > 1000) throw new Error(`fd ${fd} never came back`);
+    }
+  } finally {
+    for (const s of extra) s.close();
+  }
+}
+
+describe.each(BACKENDS)('one pass (%s)', (backend) => {
+  it('calls read, write and exception handlers in CPython order', async () => {
+    const log: string[] = [];
+    const [a, peerA] = pair();
+    const [b, peerB] = pair();
+    new Recorder('a', a, log, map);
+    new Recorder('b', b, log, map);
+    peerA.send(Buffer.from('x'));
+    peerB.send(Buffer.from('y'));
+    await asyncore.loop({ timeout: 1, count: 1, map, backend });
+    if (backend === 'select') {
+      // poll(): every read, then every write (Lib/asyncore.py).
+      expect(log).toEqual(['a.read', 'b.read', 'a.write', 'b.write']);
+    } else {
+      // poll2(): readwrite() per fd, read before write.
+      expect(log).toEqual(['a.read', 'a.write', 'b.read', 'b.write']);
+    }
+  });
+
+  it('never asks an accepting channel for write', async () => {
+    const log: string[] = [];
+    const [a] = pair();
+    const d = new Recorder('a', a, log, map);
+    // A socketpair end is writable; accepting hides that from the pass.
+    d.accepting = true;
+    d.handle_accept = () => {
+      throw new Error('handle_accept not supposed to be called');
+    };
+    await asyncore.loop({ timeout: 0.05, count: 1, map, backend });
+    expect(log).toEqual([]);
+  });
+
+  it('skips a channel removed from the map during the pass', async () => {
+    const log: string[] = [];
+    const [a, peerA] = pair();
+    const [b, peerB] = pair();
+    const da = new Recorder('a', a, log, map);
+    const db = new Recorder('b', b, log, map);
+    da.writable = db.writable = () => false;
+    // Whichever runs first closes the other, which was ready too.
+    da.handle_read = () => {
+      log.push('a.read');
+      db.close();
+    };
+    db.handle_read = () => {
+      log.push('b.read');
+      da.close();
+    };
+    peerA.send(Buffer.from('x'));
+    peerB.send(Buffer.from('y'));
+    await asyncore.loop({ timeout: 1, count: 1, map, backend });
+    expect(log).toHaveLength(1);
+  });
+
+  it('gh-75114: delivers no event of a closed channel to a new one on its fd', async () => {
+    const log: string[] = [];
+    const [a, peerA] = pair();
+    const [b, peerB] = pair();
+    const da = new Recorder('a', a, log, map);
+    const db = new Recorder('b', b, log, map);
+    peerA.send(Buffer.from('x'));
+    peerB.send(Buffer.from('y'));
+    let reused: number | null = null;
+    const handler = (self: Recorder, other: Recorder) => () => {
+      log.push(`${self.name}.read`);
+      if (reused !== null) return;
+      const fd = other._fileno as number;
+      other.close();
+      // A new channel on the same fd number, neither readable nor
+      // writable in truth yet: any handler call it got would be b's event.
+      const c = new asyncore.dispatcher(socketOnFd(fd), map);
+      reused = c._fileno;
+      c.handle_read_event = c.handle_write_event = c.handle_expt_event = c.handle_close = () => {
+        throw new Error('the new channel got the old one\'s event');
+      };
+      c.handle_error = (err: unknown) => {
+        throw err;
+      };
+    };
+    da.handle_read = handler(da, db);
+    db.handle_read = handler(db, da);
+    await asyncore.loop({ timeout: 1, count: 1, map, backend });
+    expect(reused).not.toBeNull();
+    // The first channel read and wrote; the closed one did nothing more.
+    expect(log.filter((entry) => entry.endsWith('.read'))).toHaveLength(1);
+  });
+
+  it('calls handle_close once when the peer is gone (no second call for POLLHUP)', async () => {
+    const [a, peerA] = pair();
+    let closes = 0;
+    class Closer extends asyncore.dispatcher {
+      override readable(): boolean {
+        return true;
+      }
+      override writable(): boolean {
+        return false;
+      }
+      override handle_read(): void {
+        this.recv(100);
+      }
+      override handle_close(): void {
+        closes += 1;
+        this.close();
+      }
+      override handle_error(err: unknown): void {
+        throw err;
+      }
+    }
+    new Closer(a, map);
+    peerA.close();
+    await asyncore.loop({ timeout: 1, count: 1, map, backend });
+    expect(closes).toBe(1);
+    expect(map.size).toBe(0);
+  });
+
+  it('serves a new channel on a reused fd in the next pass', async () => {
+    const log: string[] = [];
+    const [a, peerA] = pair();
+    const da = new Recorder('a', a, log, map);
+    da.writable = () => false;
+    peerA.send(Buffer.from('x'));
+    await asyncore.loop({ timeout: 1, count: 1, map, backend });
+    expect(log).toEqual(['a.read']);
+    const fd = da._fileno as number;
+    // Closed behind the dispatcher's back: the kernel drops an epoll
+    // registration by itself; the map still holds a.
+    a.close();
+    map.delete(fd);
+    const [c, peerC] = pairOnFd(fd);
+    open.push(peerC);
+    const dc = new Recorder('c', c, log, map);
+    dc.writable = () => false;
+    peerC.send(Buffer.from('z'));
+    await asyncore.loop({ timeout: 1, count: 1, map, backend });
+    expect(log).toEqual(['a.read', 'c.read']);
+  });
+});
+
+describe('EpollRegistry', () => {
+  /** epoll_ctl(2) as the kernel answers it, counting calls. */
+  function fakeKernel() {
+    const kernel = new Map<number, number>();
+    const calls: string[] = [];
+    const ctl = (op: number, fd: number, events: number): number => {
+      calls.push(`${['', 'ADD', 'DEL', 'MOD'][op]} ${fd}`);
+      if (op === 1) {
+        if (kernel.has(fd)) return -17; // EEXIST
+        kernel.set(fd, events);
+        return 0;
+      }
+      if (!kernel.has(fd)) return -2; // ENOENT
+      if (op === 2) kernel.delete(fd);
+      else kernel.set(fd, events);
+      return 0;
+    };
+    return { kernel, calls, ctl };
+  }
+
+  const channel = (): Channel => ({}) as Channel;
+
+  function interest(entries: Array<[number, number, Channel]>) {
+    const fds = new Int32Array(entries.map(([fd]) => fd));
+    const events = new Int32Array(entries.map(([, ev]) => ev));
+    const channels: Channel[] = [];
+    for (const [fd, , obj] of entries) channels[fd] = obj;
+    return [fds, events, entries.length, channels] as const;
+  }
+
+  it('tells the kernel only what changed', () => {
+    const { kernel, calls, ctl } = fakeKernel();
+    const registry = new EpollRegistry({ ctl });
+    const chans = Array.from({ length: 100 }, channel);
+    const entries = chans.map((obj, i): [number, number, Channel] => [10 + i, 1, obj]);
+    registry.update(...interest(entries));
+    expect(calls).toHaveLength(100);
+    calls.length = 0;
+    for (let pass = 0; pass < 10; pass++) registry.update(...interest(entries));
+    expect(calls).toEqual([]);
+
+    // One channel becomes writable: one MOD.
+    entries[5] = [15, 5, chans[5]!];
+    registry.update(...interest(entries));
+    expect(calls).toEqual(['MOD 15']);
+    calls.length = 0;
+
+    // One channel leaves: one DEL.
+    entries.splice(7, 1);
+    registry.update(...interest(entries));
+    expect(calls).toEqual(['DEL 17']);
+    expect(kernel.has(17)).toBe(false);
+    expect(registry.size).toBe(99);
+  });
+
+  it('registers afresh a new channel on a remembered fd', () => {
+    const { kernel, calls, ctl } = fakeKernel();
+    const registry = new EpollRegistry({ ctl });
+    const first = channel();
+    registry.update(...interest([[5, 1, first]]));
+    // The kernel dropped it when the fd was closed; a new channel has fd 5.
+    kernel.delete(5);
+    calls.length = 0;
+    registry.update(...interest([[5, 1, channel()]]));
+    expect(calls).toEqual(['ADD 5']);
+    expect(kernel.get(5)).toBe(1);
+    // The registration outlived the socket (a dup() of it): ADD says EEXIST, MOD follows.
+    calls.length = 0;
+    registry.update(...interest([[5, 4, channel()]]));
+    expect(calls).toEqual(['ADD 5', 'MOD 5']);
+    expect(kernel.get(5)).toBe(4);
+  });
+
+  it('re-adds what the kernel forgot, and removes what it forgot quietly', () => {
+    const { kernel, calls, ctl } = fakeKernel();
+    const registry = new EpollRegistry({ ctl });
+    const obj = channel();
+    registry.update(...interest([[5, 1, obj]]));
+    kernel.delete(5);
+    calls.length = 0;
+    registry.update(...interest([[5, 5, obj]]));
+    expect(calls).toEqual(['MOD 5', 'ADD 5']);
+    kernel.delete(5);
+    calls.length = 0;
+    registry.update(...interest([]));
+    expect(calls).toEqual(['DEL 5']);
+    expect(registry.size).toBe(0);
+  });
+
+  it('makes up readiness for fds epoll cannot watch', () => {
+    const registry = new EpollRegistry({
+      ctl: (op: number, fd: number) => (op === 1 ? (fd === 7 ? -1 /* EPERM */ : -9) /* EBADF */ : 0),
+    });
+    registry.update(...interest([[7, 1 | 2 | 4, channel()], [8, 1, channel()]]));
+    const out = new Int32Array(8);
+    const ready = registry.addSynthetic(out, 0);
+    expect(ready).toBe(2);
+    expect(Array.from(out.subarray(0, 4))).toEqual([7, 1 | 4, 8, 32]);
+  });
+});
