@@ -4,7 +4,7 @@
 // at 1 and 100, and pipelined (16 in flight) at 10 connections.
 //
 //   node bench/echo.mjs [--quick] [--reps N] [--servers id,id] [--json-out FILE]
-import { parseArgs, pinning, writeScenarioResult } from './lib/common.mjs';
+import { fmtUs, mdTable, parseArgs, pinning, writeScenarioResult } from './lib/common.mjs';
 import { runMatrix } from './lib/matrix.mjs';
 import { matrixReport, ratioTargets } from './lib/report.mjs';
 import { availableServers } from './lib/servers.mjs';
@@ -19,6 +19,18 @@ const allCells = [
   { id: 'pipe16-10', label: 'tcp 10 x16', transport: 'tcp', conns: 10, depth: 16 },
 ];
 const quickCells = ['tcp-1', 'tcp-10', 'tcp-100', 'unix-100', 'pipe16-10'];
+
+// How long the largest cell took from the first connect() until every
+// connection had one echo back: how a server copes with a burst of accepts.
+function setupTable(servers, cells, results) {
+  const big = [...cells].sort((a, b) => b.conns - a.conns)[0];
+  if (!big || big.conns < 100) return [];
+  const rows = servers.map((s) => {
+    const m = results[s.id][big.id].median;
+    return [s.label, m ? fmtUs(m.setup_s * 1e6) : 'n/a'];
+  });
+  return ['', `Setup at ${big.label}: ${big.conns} clients connect at once, until each has had one echo:`, '', mdTable(['server', 'setup'], rows)];
+}
 
 export async function main(argv) {
   const opts = parseArgs(argv);
@@ -40,6 +52,7 @@ export async function main(argv) {
     ...notes.map((n) => `Note: ${n}.`),
     '',
     matrixReport({ servers, cells, results, metric: 'rt_per_s', unitLabel: 'Round trips per second' }),
+    ...setupTable(servers, cells, results),
   ].join('\n');
   const from10 = (c) => c.conns >= 10;
   const asyncoreRows = ['asyncore-select', 'asyncore-poll', 'asyncore-epoll'];

@@ -6,7 +6,7 @@
 //
 // See bench/README.md for what each scenario measures and how to read it.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -41,11 +41,12 @@ const help = `usage: npm run bench -- [options]
   --reps N             repetitions per cell (default 3; --quick 1)
   --servers a,b        echo/churn: only these server ids
   --no-pin             do not pin with taskset
+  --render PATH.json   only redraw the .svg chart of an earlier run
 `;
 
 function machine() {
   const cpu = os.cpus();
-  let kernel = os.release();
+  const kernel = os.release();
   return {
     date: new Date().toISOString(),
     host_cpus: cpu.length,
@@ -65,7 +66,13 @@ function runScenario(name, file, opts, jsonOut) {
   if (opts.servers && (name === 'echo' || name === 'churn')) args.push('--servers', opts.servers.join(','));
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
-    child.on('exit', (code, signal) => resolve({ code, signal }));
+    // If the harness is stopped, stop the scenario too (it stops its servers).
+    const stop = () => child.kill('SIGTERM');
+    process.on('exit', stop);
+    child.on('exit', (code, signal) => {
+      process.off('exit', stop);
+      resolve({ code, signal });
+    });
   });
 }
 
@@ -85,8 +92,10 @@ function chartPanels(scenarios) {
           kind: 'bars',
           unit: base ? '% of C epoll' : c.unit,
           groups: c.groups,
+          rawUnit: c.unit,
           series: c.series.map((x) => ({
             ...x,
+            raw: base ? x.values : null,
             values: x.values.map((v, i) => (base ? (v !== null && base[i] ? (100 * v) / base[i] : null) : v)),
           })),
         });
@@ -118,12 +127,30 @@ function chartPanels(scenarios) {
   return panels;
 }
 
+// Rewrites the .md and .svg next to a results JSON (e.g. after the chart
+// code changed), without measuring anything.
+function render(jsonPath) {
+  const { meta, scenarios } = readJson(jsonPath);
+  const base = path.resolve(jsonPath).replace(/\.json$/, '');
+  writeFileSync(
+    `${base}.svg`,
+    renderSvg({
+      title: `asyncore benchmarks (${meta.mode} run)`,
+      subtitle: `${meta.date.slice(0, 16).replace('T', ' ')} UTC; ${meta.cpu_model}, ${meta.host_cpus} CPUs; Node ${meta.node}; Python ${meta.python ?? 'n/a'}; ${meta.pinning}`,
+      panels: chartPanels(scenarios),
+    }),
+  );
+  process.stdout.write(`Wrote ${base}.svg\n`);
+  return 0;
+}
+
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   if (opts.help) {
     process.stdout.write(help);
     return 0;
   }
+  if (opts.render) return render(opts.render);
   const t0 = Date.now();
   const wanted = opts.scenario.length ? opts.scenario : Object.keys(scenarioFiles);
   for (const w of wanted) {
@@ -220,7 +247,9 @@ async function main() {
 main().then(
   (code) => process.exit(code),
   (e) => {
-    process.stderr.write(`${e.stack ?? e}\n`);
-    process.exit(1);
+    // A bad option is the user's mistake, not ours: its message is enough.
+    const usage = /^unknown (option|scenario)|^--reps/.test(e?.message ?? '');
+    process.stderr.write(`bench: ${usage ? e.message : (e.stack ?? e)}\n`);
+    process.exit(usage ? 64 : 1);
   },
 );

@@ -14,7 +14,6 @@ import {
   fmtUs,
   lastJson,
   mdTable,
-  median,
   ourPackage,
   parseArgs,
   pinning,

@@ -15,6 +15,11 @@
 // Files under prebuilds/ that no target expects are errors too: nothing
 // unverified ships.
 //
+// It also prints the newest glibc and libstdc++ symbol versions a Linux binary
+// needs: a system older than that cannot load it. ASYNCORE_PREBUILD_MAX_GLIBC
+// and ASYNCORE_PREBUILD_MAX_GLIBCXX (e.g. 2.28 and 3.4.25, Node 20's own
+// floor) make a newer requirement an error; the release pipeline sets them.
+//
 // ASYNCORE_PREBUILD_TARGETS overrides the expected set (comma-separated);
 // the default is what `npm run build:prebuilds` makes on a Debian machine.
 // The release pipeline sets the full list (README "Prebuilt binaries").
@@ -36,6 +41,24 @@ const strict = process.env.ASYNCORE_PREBUILD_STRICT === '1';
 const ELF_MACHINE = { x64: 62, arm64: 183 };
 // The DT_NEEDED name of each libc's shared object.
 const LIBC_SONAME = { glibc: /libc\.so\.6/, musl: /libc\.musl-[a-z0-9_]+\.so\.1/ };
+
+// The newest version of each symbol-version family (GLIBC_2.32, GLIBCXX_3.4.30)
+// named in the binary; the dynamic section only names those it needs.
+function newestVersions(bytes) {
+  const newest = {};
+  for (const [, family, version] of bytes.toString('latin1').matchAll(/\b(GLIBC|GLIBCXX)_(\d+(?:\.\d+)+)\b/g)) {
+    if (!newest[family] || compareVersions(version, newest[family]) > 0) newest[family] = version;
+  }
+  return newest;
+}
+
+function compareVersions(a, b) {
+  const [x, y] = [a.split('.').map(Number), b.split('.').map(Number)];
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
+  }
+  return 0;
+}
 
 // node-gyp-build tags a binary with the libc it runs on; this is its test.
 function hostLibc() {
@@ -84,6 +107,17 @@ for (const target of targets) {
       errors.push(`${target}: ${rel} is not linked against ${libc}`);
       continue;
     }
+    const needs = newestVersions(bytes);
+    notes.push(`${target}: needs ${Object.entries(needs).map(([f, v]) => `${f}_${v}`).join(', ') || 'no versioned glibc symbols'}`);
+    let tooNew = false;
+    for (const family of ['GLIBC', 'GLIBCXX']) {
+      const max = process.env[`ASYNCORE_PREBUILD_MAX_${family}`];
+      if (max && needs[family] && compareVersions(needs[family], max) > 0) {
+        errors.push(`${target}: ${rel} needs ${family}_${needs[family]}, newer than ${max}: build it on an older system`);
+        tooNew = true;
+      }
+    }
+    if (tooNew) continue;
   }
 
   const runner = platform === hostPlatform() && libc === hostLibc() ? runnerFor(arch) : null;

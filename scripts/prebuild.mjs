@@ -15,7 +15,7 @@
 // directory, which would replace build/Release/asyncore.node, the binary the
 // test suite loads, with a stripped (or, when cross-compiling, foreign) one.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync, readdirSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { arch as hostArch, platform as hostPlatform, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import * as path from 'node:path';
@@ -82,13 +82,15 @@ try {
     );
     if (result.status !== 0) throw new Error(`${target}: prebuildify failed`);
 
+    // File by file: prebuilds/linux-x64 may also hold the other libc's binary.
     const from = path.join(stage, 'prebuilds', `${platform}-${arch}`);
     const to = path.join(root, 'prebuilds', `${platform}-${arch}`);
-    rmSync(to, { recursive: true, force: true });
-    cpSync(from, to, { recursive: true });
-    for (const file of readdirSync(to)) {
+    mkdirSync(to, { recursive: true });
+    for (const file of readdirSync(from)) {
+      cpSync(path.join(from, file), path.join(to, file));
       console.log(`prebuild: wrote prebuilds/${platform}-${arch}/${file} (${statSync(path.join(to, file)).size} bytes)`);
     }
+    rmSync(path.join(stage, 'prebuilds'), { recursive: true, force: true });
   }
 } finally {
   rmSync(stage, { recursive: true, force: true });

@@ -8,7 +8,8 @@
 #     same version as this Node, so the same N-API level).
 # Prints one line for the caller to eval:
 #   eval "$(bash scripts/setup-cross.sh)"   # exports ASYNCORE_NODE_ARM64
-# Logs go to stderr. Installs with apt-get only when run as root and missing.
+# Logs go to stderr. Installs with apt-get (as root, or with sudo) only what
+# is missing.
 set -euo pipefail
 
 log() { echo "setup-cross: $*" >&2; }
@@ -22,14 +23,20 @@ missing=()
 command -v aarch64-linux-gnu-g++ >/dev/null || missing+=(g++-aarch64-linux-gnu)
 command -v qemu-aarch64-static >/dev/null || missing+=(qemu-user-static)
 if [ ${#missing[@]} -gt 0 ]; then
+  # Root here; a CI runner's user has password-less sudo.
+  as_root=()
   if [ "$(id -u)" != 0 ]; then
-    log "missing ${missing[*]}; install them with apt-get as root"
-    exit 1
+    if ! sudo -n true 2>/dev/null; then
+      log "missing ${missing[*]}; install them with apt-get as root"
+      exit 1
+    fi
+    as_root=(sudo -n)
   fi
   log "installing ${missing[*]}"
   # Debian's package lists may be absent on a fresh machine.
-  apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  "${as_root[@]}" apt-get update -qq >&2
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
 
 # One arm64 Node per version, cached across runs.

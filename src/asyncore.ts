@@ -221,13 +221,20 @@ function reprAddress(addr: unknown): string {
   return String(addr);
 }
 
+const NAMED_ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/** Python's repr() of a str: single quotes unless it holds one and no double quote. */
 function reprString(text: string): string {
   const quote = text.includes("'") && !text.includes('"') ? '"' : "'";
-  const escaped = text.replace(/\\/g, '\\\\').replace(/[\x00-\x1f\x7f]/g, (c) => {
-    const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-    return named[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
-  });
-  return quote + (quote === "'" ? escaped.replace(/'/g, "\\'") : escaped) + quote;
+  let body = '';
+  for (const c of text) {
+    const code = c.charCodeAt(0);
+    if (NAMED_ESCAPES[c] !== undefined) body += NAMED_ESCAPES[c];
+    else if (code < 0x20 || code === 0x7f) body += `\\x${code.toString(16).padStart(2, '0')}`;
+    else if (c === quote) body += `\\${c}`;
+    else body += c;
+  }
+  return quote + body + quote;
 }
 
 /** Python's `'%s:%d' % addr`, which only fits a (host, port) pair. */

@@ -398,11 +398,11 @@ json.dump(results, sys.stdout)
   });
 });
 
-/** A connected channel whose send() takes at most `accept` bytes per call. */
+/** A connected channel whose send() takes at most `sendLimit` bytes per call. */
 class Sender extends async_chat {
   sent: Buffer[] = [];
   sendSizes: number[] = [];
-  accept = Infinity;
+  sendLimit = Infinity;
   closed = 0;
 
   constructor() {
@@ -411,7 +411,7 @@ class Sender extends async_chat {
   }
 
   override send(data: Uint8Array): number {
-    const count = Math.min(data.length, this.accept);
+    const count = Math.min(data.length, this.sendLimit);
     this.sendSizes.push(data.length);
     this.sent.push(Buffer.from(data.subarray(0, count)));
     return count;
@@ -458,7 +458,7 @@ describe('push and initiate_send', () => {
 
   it('keeps the unsent rest of a partial send, as a view', () => {
     const chat = new Sender();
-    chat.accept = 3;
+    chat.sendLimit = 3;
     const data = Buffer.from('abcdefgh');
     chat.push(data);
     const head = chat.producer_fifo[0] as Buffer;
@@ -478,7 +478,7 @@ describe('push and initiate_send', () => {
 
   it('does not remove anything after a send of 0 bytes', () => {
     const chat = new Sender();
-    chat.accept = 0;
+    chat.sendLimit = 0;
     chat.push(Buffer.from('abc'));
     expect(chat.producer_fifo.length).toBe(1);
   });
@@ -567,7 +567,7 @@ describe('producers', () => {
 describe('close_when_done and discard_buffers', () => {
   it('closes only after everything queued before it is sent', () => {
     const chat = new Sender();
-    chat.accept = 2;
+    chat.sendLimit = 2;
     chat.push(Buffer.from('abcde'));
     chat.close_when_done();
     expect(chat.closed).toBe(0);

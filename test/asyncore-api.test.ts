@@ -1,7 +1,7 @@
 // CPython's Lib/test/test_asyncore.py, BaseTestAPI and its TestAPI_Use*
 // classes, test by test, over {IPv4, IPv6, unix sockets} x {select, poll}
 // as in CPython, plus epoll.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import * as asyncore from '../src/asyncore';
 import { OSError } from '../src/errors';
 import {
@@ -23,10 +23,12 @@ import {
   bindAfAware,
   FAMILIES,
   loopWaitingForFlag,
+  removeUnixDir,
 } from './asyncore-support';
 import { expectNoFdLeaks } from './support';
 
 expectNoFdLeaks();
+afterAll(removeUnixDir);
 
 const backendName = { select: 'Select', poll: 'Poll', epoll: 'Epoll' } as const;
 

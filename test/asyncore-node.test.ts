@@ -2,7 +2,9 @@
 // differs from Python"): the event loop keeps running while a pass waits,
 // changes made outside a handler wake the wait, ExitNow rejects loop(), one
 // loop per map, and nothing left open.
+import { spawn } from 'node:child_process';
 import * as net from 'node:net';
+import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as asyncore from '../src/asyncore';
@@ -252,6 +254,8 @@ describe.each(BACKENDS)('%s', (backend) => {
   });
 
   it('leaves no fd open after opening and closing 1,000 dispatchers', async () => {
+    // Pollers of earlier tests close at the end of their turn: let them.
+    await new Promise((resolve) => setImmediate(resolve));
     const before = openFds();
     const map = newMap();
     // In batches: select() cannot hold an fd >= FD_SETSIZE (1024).
@@ -271,5 +275,58 @@ describe.each(BACKENDS)('%s', (backend) => {
     // The poller is closed at the end of the turn in which the loop resolved.
     await new Promise((resolve) => setImmediate(resolve));
     expect(openFds()).toEqual(before);
+  });
+});
+
+describe('process lifetime', () => {
+  const root = path.resolve(__dirname, '..');
+  const register = path.join(root, 'test', 'asyncore-ts-register.cjs');
+
+  /** Runs a script (JavaScript that may require the .ts sources) in a child node; its exit code and output. */
+  function runChild(script: string): Promise<{ code: number | null; out: string; ms: number }> {
+    const start = performance.now();
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, ['-r', register, '-e', script], { cwd: root });
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      child.on('exit', (code) => resolve({ code, out, ms: performance.now() - start }));
+    });
+  }
+
+  it('stays alive while a pass waits, and exits once loop() has resolved', async () => {
+    const { code, out, ms } = await runChild(`
+      const asyncore = require('./src/asyncore.ts');
+      const { socketpair } = require('./src/socket.ts');
+      const [a, b] = socketpair();
+      class Idle extends asyncore.dispatcher {
+        writable() { return false; }
+        handle_read() { throw new Error('unexpected read'); }
+      }
+      new Idle(a);
+      asyncore.loop({ timeout: 0.3, count: 2 }).then(() => {
+        console.log('done');
+        asyncore.close_all();
+        b.close();
+      });
+    `);
+    expect(out).toBe('done\n');
+    expect(code).toBe(0);
+    expect(ms).toBeGreaterThanOrEqual(600);
+  });
+
+  it('exits after single passes, the poller closed behind them', async () => {
+    const { code, out } = await runChild(`
+      const asyncore = require('./src/asyncore.ts');
+      const { socketpair } = require('./src/socket.ts');
+      const [a, b] = socketpair();
+      new asyncore.dispatcher(a);
+      (async () => {
+        for (let i = 0; i < 3; i++) await asyncore.poll2(0.01);
+        console.log('done');
+      })();
+    `);
+    expect(out).toMatch(/done\n/);
+    expect(code).toBe(0);
   });
 });

@@ -30,18 +30,18 @@ function pair(): [socket, socket] {
 /** A dispatcher that records the handlers called and throws on any it was not told to expect. */
 class Recorder extends asyncore.dispatcher {
   readonly name: string;
-  readonly log: string[];
-  constructor(name: string, sock: socket, log: string[], m: SocketMap) {
+  readonly calls: string[];
+  constructor(name: string, sock: socket, calls: string[], m: SocketMap) {
     super(sock, m);
     this.name = name;
-    this.log = log;
+    this.calls = calls;
   }
   override handle_read(): void {
-    this.log.push(`${this.name}.read`);
+    this.calls.push(`${this.name}.read`);
     this.recv(100);
   }
   override handle_write(): void {
-    this.log.push(`${this.name}.write`);
+    this.calls.push(`${this.name}.write`);
   }
   override handle_expt(): void {
     throw new Error(`${this.name}.handle_expt not supposed to be called`);

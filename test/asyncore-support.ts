@@ -4,7 +4,6 @@
 import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { afterAll } from 'vitest';
 import * as asyncore from '../src/asyncore';
 import type { Address, Backend } from '../src/asyncore';
 import { AF_INET, AF_INET6, AF_UNIX, socket } from '../src/socket';
@@ -24,15 +23,17 @@ export interface Family {
 let unixDir: string | null = null;
 let unixCount = 0;
 
-/** A socket path of its own in a temporary directory removed after the file's tests. */
+/** A socket path of its own in a temporary directory (see removeUnixDir). */
 export function unixPath(): string {
-  if (unixDir === null) {
-    const dir = mkdtempSync(path.join(tmpdir(), 'asyncore-test-'));
-    unixDir = dir;
-    afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  }
+  unixDir ??= mkdtempSync(path.join(tmpdir(), 'asyncore-test-'));
   unixCount += 1;
   return path.join(unixDir, `s${unixCount}`);
+}
+
+/** Removes the directory of unixPath(); a test file calls it in afterAll. */
+export function removeUnixDir(): void {
+  if (unixDir !== null) rmSync(unixDir, { recursive: true, force: true });
+  unixDir = null;
 }
 
 export const FAMILIES: Family[] = [
@@ -138,20 +139,4 @@ export async function loopWaitingForFlag(
     await sleep(pause);
   }
   throw new Error('flag not set');
-}
-
-/** Collects what process.stdout/stderr.write receive while fn runs. */
-export function captureOutput(stream: NodeJS.WriteStream, fn: () => void): string[] {
-  const lines: string[] = [];
-  const original = stream.write;
-  stream.write = ((chunk: string | Uint8Array) => {
-    lines.push(String(chunk));
-    return true;
-  }) as typeof stream.write;
-  try {
-    fn();
-  } finally {
-    stream.write = original;
-  }
-  return lines.join('').split('\n').filter((line) => line !== '');
 }

@@ -53,13 +53,16 @@ int main(int argc, char **argv) {
   int *fds = malloc(sizeof(int) * (size_t)(n + 2));
   for (int i = 0; i < n; i += 2) {
     int sv[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0) {
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) <
+        0) {
       printf("{\"ok\":false,\"error\":\"socketpair: %s\"}\n", strerror(errno));
       return 1;
     }
     fds[i] = sv[0];
-    if (i + 1 < n) fds[i + 1] = sv[1];
-    else close(sv[1]);
+    if (i + 1 < n)
+      fds[i + 1] = sv[1];
+    else
+      close(sv[1]);
   }
   int ap[2];
   socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, ap);
@@ -106,7 +109,8 @@ int main(int argc, char **argv) {
           k--;
           if (pfds[i].fd == active) {
             char c;
-            if (read(active, &c, 1) == 1 && write(partner, &c, 1) != 1) return 1;
+            if (read(active, &c, 1) == 1 && write(partner, &c, 1) != 1)
+              return 1;
           }
         }
       }
@@ -117,8 +121,10 @@ int main(int argc, char **argv) {
   uint64_t sum = 0;
   for (size_t i = 0; i < passes; i++) sum += t[i];
   qsort(t, passes, sizeof *t, cmp_u64);
-  printf("{\"ok\":true,\"pass_us_median\":%.3f,\"in_loop_us\":%.3f,\"passes\":%zu}\n",
-         passes ? (double)t[passes / 2] / 1000.0 : -1.0,
-         passes ? (double)sum / (double)passes / 1000.0 : -1.0, passes);
+  printf(
+      "{\"ok\":true,\"pass_us_median\":%.3f,\"in_loop_us\":%.3f,\"passes\":%zu}"
+      "\n",
+      passes ? (double)t[passes / 2] / 1000.0 : -1.0,
+      passes ? (double)sum / (double)passes / 1000.0 : -1.0, passes);
   return 0;
 }

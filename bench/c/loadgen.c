@@ -21,19 +21,19 @@
  * verification failure, 3 on a connection error, 4 on a setup timeout.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <arpa/inet.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -136,9 +136,10 @@ static conn_t *conns;
 static int size;
 
 static void die_json(int code, const char *what, unsigned conn, int err) {
-  printf("{\"ok\":false,\"error\":\"%s\",\"conn\":%u,\"errno\":%d,"
-         "\"strerror\":\"%s\"}\n",
-         what, conn, err, err ? strerror(err) : "");
+  printf(
+      "{\"ok\":false,\"error\":\"%s\",\"conn\":%u,\"errno\":%d,"
+      "\"strerror\":\"%s\"}\n",
+      what, conn, err, err ? strerror(err) : "");
   fflush(stdout);
   exit(code);
 }
@@ -264,17 +265,28 @@ static int parse_args(int argc, char **argv) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (!v) return -1;
-    if (!strcmp(a, "--mode")) opt_mode = v;
-    else if (!strcmp(a, "--tcp")) opt_port = atoi(v);
-    else if (!strcmp(a, "--unix")) opt_unix = v;
-    else if (!strcmp(a, "--conns")) opt_conns = atoi(v);
-    else if (!strcmp(a, "--depth")) opt_depth = atoi(v);
-    else if (!strcmp(a, "--size")) opt_size = atoi(v);
-    else if (!strcmp(a, "--pid")) opt_pid = atoi(v);
-    else if (!strcmp(a, "--warmup")) opt_warmup = atof(v);
-    else if (!strcmp(a, "--duration")) opt_duration = atof(v);
-    else if (!strcmp(a, "--setup-timeout")) opt_setup_timeout = atof(v);
-    else return -1;
+    if (!strcmp(a, "--mode"))
+      opt_mode = v;
+    else if (!strcmp(a, "--tcp"))
+      opt_port = atoi(v);
+    else if (!strcmp(a, "--unix"))
+      opt_unix = v;
+    else if (!strcmp(a, "--conns"))
+      opt_conns = atoi(v);
+    else if (!strcmp(a, "--depth"))
+      opt_depth = atoi(v);
+    else if (!strcmp(a, "--size"))
+      opt_size = atoi(v);
+    else if (!strcmp(a, "--pid"))
+      opt_pid = atoi(v);
+    else if (!strcmp(a, "--warmup"))
+      opt_warmup = atof(v);
+    else if (!strcmp(a, "--duration"))
+      opt_duration = atof(v);
+    else if (!strcmp(a, "--setup-timeout"))
+      opt_setup_timeout = atof(v);
+    else
+      return -1;
     i++;
   }
   if (opt_port < 0 && !opt_unix) return -1;
@@ -297,7 +309,8 @@ static void raise_nofile(void) {
 static uint64_t max_gap_ns, last_done_ns;
 
 static void note_done(uint64_t now) {
-  if (last_done_ns && now - last_done_ns > max_gap_ns) max_gap_ns = now - last_done_ns;
+  if (last_done_ns && now - last_done_ns > max_gap_ns)
+    max_gap_ns = now - last_done_ns;
   last_done_ns = now;
 }
 
@@ -307,14 +320,15 @@ static void print_result(uint64_t msgs, double secs, long long cpu0,
   double cpu = -1;
   if (cpu0 >= 0 && cpu1 >= 0)
     cpu = (double)(cpu1 - cpu0) / (double)sysconf(_SC_CLK_TCK) / secs;
-  printf("{\"ok\":true,\"mode\":\"%s\",\"conns\":%d,\"depth\":%d,\"size\":%d,"
-         "\"%s\":%.1f,\"count\":%llu,\"seconds\":%.4f,\"p50_us\":%.2f,"
-         "\"p99_us\":%.2f,\"server_cpu\":%.3f,\"setup_s\":%.4f,"
-         "\"max_gap_ms\":%.2f,\"errors\":%llu}\n",
-         opt_mode, opt_conns, opt_depth, size, churn ? "conn_per_s" : "rt_per_s",
-         (double)msgs / secs, (unsigned long long)msgs, secs,
-         hist_quantile(0.50), hist_quantile(0.99), cpu, setup_s,
-         (double)max_gap_ns / 1e6, (unsigned long long)errors);
+  printf(
+      "{\"ok\":true,\"mode\":\"%s\",\"conns\":%d,\"depth\":%d,\"size\":%d,"
+      "\"%s\":%.1f,\"count\":%llu,\"seconds\":%.4f,\"p50_us\":%.2f,"
+      "\"p99_us\":%.2f,\"server_cpu\":%.3f,\"setup_s\":%.4f,"
+      "\"max_gap_ms\":%.2f,\"errors\":%llu}\n",
+      opt_mode, opt_conns, opt_depth, size, churn ? "conn_per_s" : "rt_per_s",
+      (double)msgs / secs, (unsigned long long)msgs, secs, hist_quantile(0.50),
+      hist_quantile(0.99), cpu, setup_s, (double)max_gap_ns / 1e6,
+      (unsigned long long)errors);
   fflush(stdout);
 }
 
@@ -346,8 +360,10 @@ static int run_echo(void) {
       t_end = t_meas + (uint64_t)(opt_duration * 1e9);
     }
     if (phase == 0 && now > setup_deadline) {
-      printf("{\"ok\":false,\"error\":\"setup timeout\",\"ready\":%d,"
-             "\"conns\":%d}\n", ready, opt_conns);
+      printf(
+          "{\"ok\":false,\"error\":\"setup timeout\",\"ready\":%d,"
+          "\"conns\":%d}\n",
+          ready, opt_conns);
       fflush(stdout);
       return 4;
     }
@@ -532,7 +548,8 @@ int main(int argc, char **argv) {
   }
   raise_nofile();
   size = opt_size;
-  for (size_t i = 0; i < sizeof alphabet; i++) alphabet[i] = (char)('a' + i % 26);
+  for (size_t i = 0; i < sizeof alphabet; i++)
+    alphabet[i] = (char)('a' + i % 26);
   epfd = epoll_create1(EPOLL_CLOEXEC);
   conns = calloc((size_t)opt_conns, sizeof *conns);
   if (!conns || epfd < 0) return 1;

@@ -2,12 +2,12 @@
  * Wake-up latency helpers for bench/wakeup.mjs.
  *
  *   wake_tools writer COUNT INTERVAL_US LEAD_MS
- *       After LEAD_MS (time for the reader to start), every INTERVAL_US (plus up to 25% jitter, so the reader cannot
- *       phase-lock onto it) writes the CLOCK_MONOTONIC time in nanoseconds,
- *       as 8 little-endian bytes, to stdout (a pipe); COUNT times, then exits.
- *   wake_tools reader
- *       The C ceiling: epoll_wait on stdin, read, and report now - stamp for
- *       each 8-byte stamp; prints the samples as JSON at end of file.
+ *       After LEAD_MS (time for the reader to start), every INTERVAL_US (plus
+ * up to 25% jitter, so the reader cannot phase-lock onto it) writes the
+ * CLOCK_MONOTONIC time in nanoseconds, as 8 little-endian bytes, to stdout (a
+ * pipe); COUNT times, then exits. wake_tools reader The C ceiling: epoll_wait
+ * on stdin, read, and report now - stamp for each 8-byte stamp; prints the
+ * samples as JSON at end of file.
  *
  * CLOCK_MONOTONIC is one clock for every process on the machine, and it is
  * what Node's process.hrtime and Python's time.monotonic_ns read, so a stamp
@@ -36,7 +36,9 @@ static int writer(long count, long interval_us, long lead_ms) {
   uint64_t seed = now_ns();
   for (long i = 0; i < count; i++) {
     seed = seed * 6364136223846793005ull + 1442695040888963407ull;
-    long jitter = interval_us > 4 ? (long)((seed >> 33) % (uint64_t)(interval_us / 4)) : 0;
+    long jitter = interval_us > 4
+                      ? (long)((seed >> 33) % (uint64_t)(interval_us / 4))
+                      : 0;
     struct timespec ts = {(interval_us + jitter) / 1000000,
                           ((interval_us + jitter) % 1000000) * 1000};
     while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
@@ -85,6 +87,8 @@ int main(int argc, char **argv) {
   if (argc == 5 && !strcmp(argv[1], "writer"))
     return writer(atol(argv[2]), atol(argv[3]), atol(argv[4]));
   if (argc == 2 && !strcmp(argv[1], "reader")) return reader();
-  fprintf(stderr, "usage: wake_tools writer COUNT INTERVAL_US LEAD_MS | wake_tools reader\n");
+  fprintf(stderr,
+          "usage: wake_tools writer COUNT INTERVAL_US LEAD_MS | wake_tools "
+          "reader\n");
   return 64;
 }

@@ -89,7 +89,7 @@ function panel(p, y0) {
         if (v === null || !(v > 0)) return;
         const y = top + f(v);
         out.push(
-          `<rect x="${(gx + si * bw).toFixed(1)}" y="${y.toFixed(1)}" width="${(bw - 1).toFixed(1)}" height="${(top + ph - y).toFixed(1)}" fill="${colors[si]}"><title>${esc(`${s.label} @ ${g}: ${fmtTick(v)}`)}</title></rect>`,
+          `<rect x="${(gx + si * bw).toFixed(1)}" y="${y.toFixed(1)}" width="${(bw - 1).toFixed(1)}" height="${(top + ph - y).toFixed(1)}" fill="${colors[si]}"><title>${esc(`${s.label} @ ${g}: ${fmtTick(v)}${s.raw ? ` (${fmtTick(s.raw[gi])} ${p.rawUnit ?? ''})` : ''}`)}</title></rect>`,
         );
       });
       out.push(`<text x="${x0 + gi * gw + gw / 2}" y="${top + ph + 16}" class="tick" text-anchor="middle">${esc(g)}</text>`);

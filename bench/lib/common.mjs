@@ -63,6 +63,9 @@ export function parseArgs(argv, extra = {}) {
       case '--no-pin':
         opts.noPin = true;
         break;
+      case '--render':
+        opts.render = value();
+        break;
       case '-h':
       case '--help':
         opts.help = true;
@@ -266,6 +269,12 @@ export function lastJson(text) {
   return null;
 }
 
+// The first "SomeError: message" line of a Node stack dump.
+export function firstError(text) {
+  const m = /^\w*Error(?: \[\w+\])?: .*$/m.exec(String(text));
+  return m ? m[0].slice(0, 200) : '';
+}
+
 export function tail(text, n = 300) {
   const s = String(text).trim().replace(/\s+/g, ' ');
   return s.length > n ? `...${s.slice(-n)}` : s;
@@ -292,9 +301,14 @@ let packageCache;
 // Our compiled package: dist/ from `npm run build:ts` plus the native addon.
 export function ourPackage() {
   if (packageCache !== undefined) return packageCache;
-  const entry = path.join(rootDir, 'dist', 'index.js');
+  // ASYNCORE_BENCH_PACKAGE points every server and probe at another build
+  // of the package (e.g. a copy taken while dist/ is being rebuilt).
+  const entry = process.env.ASYNCORE_BENCH_PACKAGE
+    ? path.resolve(process.env.ASYNCORE_BENCH_PACKAGE)
+    : path.join(rootDir, 'dist', 'index.js');
+  if (process.env.ASYNCORE_BENCH_PACKAGE) process.env.ASYNCORE_BENCH_PACKAGE = entry;
   if (!existsSync(entry)) {
-    packageCache = { ok: false, note: 'dist/index.js missing (run npm run build): this package skipped' };
+    packageCache = { ok: false, note: `${path.relative(rootDir, entry)} missing (run npm run build): this package skipped` };
     return packageCache;
   }
   const r = spawnSync(
@@ -305,7 +319,7 @@ export function ourPackage() {
   packageCache =
     r.status === 0
       ? { ok: true, entry }
-      : { ok: false, note: `dist/index.js does not load (${tail(r.stderr, 200) || `exit ${r.status}`}): this package skipped` };
+      : { ok: false, note: `${path.relative(rootDir, entry)} does not load (${firstError(r.stderr) || `exit ${r.status}`}): this package skipped` };
   return packageCache;
 }
 

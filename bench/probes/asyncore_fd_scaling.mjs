@@ -11,7 +11,7 @@
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-const pkg = require('../../dist/index.js');
+const pkg = require(process.env.ASYNCORE_BENCH_PACKAGE || '../../dist/index.js');
 const { dispatcher, loop } = pkg;
 const { socketpair } = pkg.socket;
 

@@ -9,7 +9,7 @@
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-const { file_dispatcher, loop } = require('../../dist/index.js');
+const { file_dispatcher, loop } = require(process.env.ASYNCORE_BENCH_PACKAGE || '../../dist/index.js');
 
 const argv = process.argv.slice(2);
 const backend = argv.includes('--backend') ? argv[argv.indexOf('--backend') + 1] : 'select';

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { rmSync } from 'node:fs';
 
 const require = createRequire(import.meta.url);
-const asyncore = require('../../dist/index.js');
+const asyncore = require(process.env.ASYNCORE_BENCH_PACKAGE || '../../dist/index.js');
 const { dispatcher, loop } = asyncore;
 const { async_chat } = asyncore.asynchat;
 const { AF_INET, AF_UNIX, SOCK_STREAM } = asyncore.socket;

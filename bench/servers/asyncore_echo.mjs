@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { rmSync } from 'node:fs';
 
 const require = createRequire(import.meta.url);
-const asyncore = require('../../dist/index.js');
+const asyncore = require(process.env.ASYNCORE_BENCH_PACKAGE || '../../dist/index.js');
 const { dispatcher, dispatcher_with_send, loop } = asyncore;
 const { AF_INET, AF_UNIX, SOCK_STREAM } = asyncore.socket;
 

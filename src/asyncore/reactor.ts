@@ -446,5 +446,6 @@ export const kindOf: Readonly<Record<Backend, number>> = PollerKind;
 /** Timeout in seconds (null: forever) -> ms for the native wait (-1: forever). */
 export function timeoutToMs(timeout: number | null): number {
   if (timeout === null) return -1;
-  return Math.ceil(timeout * 1000);
+  // Rounded to microseconds first, so that 0.3 s is 300 ms and not 301.
+  return Math.ceil(Math.round(timeout * 1e6) / 1000);
 }

@@ -1,0 +1,98 @@
+// Raw file descriptor helpers: the part of Python's os module that asyncore
+// needs (os.pipe, os.dup, os.close, os.read, os.write, os.set_blocking,
+// os.get_blocking), with the same behaviour and errors.
+import { constants as osConstants } from 'node:os';
+import { binding as native } from './binding';
+import { check, describe, errorFromErrno } from './errors';
+import { checkBytes, checkInteger } from './validate';
+
+const EBADF = osConstants.errno.EBADF;
+
+/**
+ * An fd argument: an integer. A negative one is not a RangeError but, as in
+ * Python (os.close(-1)), the EBADF the kernel would give.
+ */
+function checkFd(fd: unknown): number {
+  const value = checkInteger('fd', fd);
+  if (value < 0) throw errorFromErrno(EBADF);
+  return value;
+}
+
+/**
+ * A flag as Python's setblocking(0) takes it: a boolean, or a number used
+ * for its truth value, so that ported code keeps working.
+ */
+export function checkFlag(name: string, value: unknown): boolean {
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'number' && !Number.isNaN(value)) return value !== 0;
+  throw new TypeError(`${name} must be a boolean, not ${describe(value)}`);
+}
+
+/** Largest read done into the shared scratch buffer; bigger ones allocate. */
+const SCRATCH_LIMIT = 64 * 1024;
+let scratch: Buffer | null = null;
+
+/**
+ * Runs fill(buffer) for up to bufsize bytes and returns a Buffer of exactly
+ * the bytes it reported, as CPython shrinks its bytes object after a read.
+ * Small reads go through one scratch buffer reused by every call (calls are
+ * synchronous, on the JavaScript thread), so a 64 KiB read that brings 10
+ * bytes does not leave 64 KiB allocated behind the result. A negative
+ * result of fill is returned as is (-errno).
+ */
+export function readBytes(bufsize: number, fill: (buffer: Buffer) => number): Buffer | number {
+  if (bufsize <= SCRATCH_LIMIT) {
+    scratch ??= Buffer.allocUnsafeSlow(SCRATCH_LIMIT);
+    const target = scratch.subarray(0, bufsize);
+    const count = fill(target);
+    if (count < 0) return count;
+    return Buffer.from(target.subarray(0, count));
+  }
+  const buffer = Buffer.allocUnsafe(bufsize);
+  const count = fill(buffer);
+  if (count < 0) return count;
+  if (count === bufsize) return buffer;
+  return Buffer.from(buffer.subarray(0, count));
+}
+
+/** A pipe's [read end, write end], both close-on-exec (Python's os.pipe). */
+export function pipe(): [r: number, w: number] {
+  const fds = new Int32Array(2);
+  check(native.pipe(fds));
+  return [fds[0], fds[1]];
+}
+
+/** A new, non-inheritable fd for the same open file (Python's os.dup). */
+export function dup(fd: number): number {
+  return check(native.dup(checkFd(fd)));
+}
+
+export function close(fd: number): void {
+  check(native.close(checkFd(fd)));
+}
+
+/** Up to n bytes; an empty Buffer at end of file. */
+export function read(fd: number, n: number): Buffer {
+  const target = checkFd(fd);
+  const size = checkInteger('n', n, 0, 2 ** 31 - 1);
+  const result = readBytes(size, (buffer) => native.read(target, buffer));
+  if (typeof result === 'number') throw errorFromErrno(-result);
+  return result;
+}
+
+/** The number of bytes written, which may be less than data.length. */
+export function write(fd: number, data: Uint8Array): number {
+  const target = checkFd(fd);
+  return check(native.write(target, checkBytes('data', data)));
+}
+
+/** Clears (true) or sets (false) O_NONBLOCK. */
+export function set_blocking(fd: number, flag: boolean): void {
+  const target = checkFd(fd);
+  check(native.setBlocking(target, checkFlag('flag', flag)));
+}
+
+/** Whether O_NONBLOCK is clear. */
+export function get_blocking(fd: number): boolean {
+  return check(native.getBlocking(checkFd(fd))) !== 0;
+}

@@ -1,0 +1,684 @@
+// Python's socket module (the part asyncore uses): the socket class over a
+// raw fd, socketpair, the constants and the errors. Behaviour follows
+// CPython 3.11's Modules/socketmodule.c and Lib/socket.py.
+import { constants as osConstants } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import * as util from 'node:util';
+import { binding as native, BLOCK_FOREVER, NON_BLOCKING, type NativeAddress, type SockaddrBuffer } from './binding';
+import { check, describe, errorFromErrno, gaierror, OSError, TimeoutError } from './errors';
+import { checkFlag, readBytes } from './posix';
+import { checkBytes, checkInteger } from './validate';
+
+export {
+  OSError,
+  BlockingIOError,
+  ConnectionError,
+  BrokenPipeError,
+  ConnectionAbortedError,
+  ConnectionRefusedError,
+  ConnectionResetError,
+  InterruptedError,
+  TimeoutError,
+  FileNotFoundError,
+  PermissionError,
+  gaierror,
+} from './errors';
+
+/** socket.error is OSError, socket.timeout is TimeoutError (Python 3.10+). */
+export { OSError as error, TimeoutError as timeout } from './errors';
+
+/**
+ * An address as Python writes it: [host, port] for AF_INET, [host, port,
+ * flowinfo?, scope_id?] for AF_INET6, a path for AF_UNIX ("\0name" is an
+ * abstract name; a Uint8Array path is taken as raw bytes).
+ */
+export type Address =
+  | [host: string, port: number]
+  | [host: string, port: number, flowinfo?: number, scope_id?: number]
+  | string;
+
+const E = osConstants.errno;
+
+/** The addon's value of a constant; the Linux value if it does not export it. */
+function constant(name: string, linuxValue: number): number {
+  const value = native.constants[name];
+  return typeof value === 'number' ? value : linuxValue;
+}
+
+export const AF_UNSPEC = constant('AF_UNSPEC', 0);
+export const AF_UNIX = constant('AF_UNIX', 1);
+export const AF_INET = constant('AF_INET', 2);
+export const AF_INET6 = constant('AF_INET6', 10);
+
+export const SOCK_STREAM = constant('SOCK_STREAM', 1);
+export const SOCK_DGRAM = constant('SOCK_DGRAM', 2);
+export const SOCK_RAW = constant('SOCK_RAW', 3);
+export const SOCK_SEQPACKET = constant('SOCK_SEQPACKET', 5);
+export const SOCK_NONBLOCK = constant('SOCK_NONBLOCK', 0o4000);
+export const SOCK_CLOEXEC = constant('SOCK_CLOEXEC', 0o2000000);
+
+export const SOL_SOCKET = constant('SOL_SOCKET', 1);
+export const SO_REUSEADDR = constant('SO_REUSEADDR', 2);
+export const SO_TYPE = constant('SO_TYPE', 3);
+export const SO_ERROR = constant('SO_ERROR', 4);
+export const SO_BROADCAST = constant('SO_BROADCAST', 6);
+export const SO_SNDBUF = constant('SO_SNDBUF', 7);
+export const SO_RCVBUF = constant('SO_RCVBUF', 8);
+export const SO_KEEPALIVE = constant('SO_KEEPALIVE', 9);
+export const SO_OOBINLINE = constant('SO_OOBINLINE', 10);
+export const SO_LINGER = constant('SO_LINGER', 13);
+export const SO_REUSEPORT = constant('SO_REUSEPORT', 15);
+export const SO_RCVLOWAT = constant('SO_RCVLOWAT', 18);
+export const SO_SNDLOWAT = constant('SO_SNDLOWAT', 19);
+export const SO_ACCEPTCONN = constant('SO_ACCEPTCONN', 30);
+export const SO_PROTOCOL = constant('SO_PROTOCOL', 38);
+export const SO_DOMAIN = constant('SO_DOMAIN', 39);
+export const SOMAXCONN = constant('SOMAXCONN', 4096);
+
+export const IPPROTO_IP = constant('IPPROTO_IP', 0);
+export const IPPROTO_TCP = constant('IPPROTO_TCP', 6);
+export const IPPROTO_UDP = constant('IPPROTO_UDP', 17);
+export const IPPROTO_IPV6 = constant('IPPROTO_IPV6', 41);
+export const TCP_NODELAY = constant('TCP_NODELAY', 1);
+export const IPV6_V6ONLY = constant('IPV6_V6ONLY', 26);
+
+export const MSG_OOB = constant('MSG_OOB', 0x1);
+export const MSG_PEEK = constant('MSG_PEEK', 0x2);
+export const MSG_DONTROUTE = constant('MSG_DONTROUTE', 0x4);
+export const MSG_TRUNC = constant('MSG_TRUNC', 0x20);
+export const MSG_DONTWAIT = constant('MSG_DONTWAIT', 0x40);
+export const MSG_EOR = constant('MSG_EOR', 0x80);
+export const MSG_WAITALL = constant('MSG_WAITALL', 0x100);
+export const MSG_NOSIGNAL = constant('MSG_NOSIGNAL', 0x4000);
+
+export const SHUT_RD = constant('SHUT_RD', 0);
+export const SHUT_WR = constant('SHUT_WR', 1);
+export const SHUT_RDWR = constant('SHUT_RDWR', 2);
+
+// getaddrinfo() error codes (glibc values), the errno of a gaierror.
+export const EAI_BADFLAGS = constant('EAI_BADFLAGS', -1);
+export const EAI_NONAME = constant('EAI_NONAME', -2);
+export const EAI_AGAIN = constant('EAI_AGAIN', -3);
+export const EAI_FAIL = constant('EAI_FAIL', -4);
+export const EAI_NODATA = constant('EAI_NODATA', -5);
+export const EAI_FAMILY = constant('EAI_FAMILY', -6);
+export const EAI_SOCKTYPE = constant('EAI_SOCKTYPE', -7);
+export const EAI_SERVICE = constant('EAI_SERVICE', -8);
+export const EAI_ADDRFAMILY = constant('EAI_ADDRFAMILY', -9);
+export const EAI_MEMORY = constant('EAI_MEMORY', -10);
+export const EAI_SYSTEM = constant('EAI_SYSTEM', -11);
+export const EAI_OVERFLOW = constant('EAI_OVERFLOW', -12);
+
+const eaiNames = new Map<number, string>([
+  [EAI_BADFLAGS, 'EAI_BADFLAGS'],
+  [EAI_NONAME, 'EAI_NONAME'],
+  [EAI_AGAIN, 'EAI_AGAIN'],
+  [EAI_FAIL, 'EAI_FAIL'],
+  [EAI_NODATA, 'EAI_NODATA'],
+  [EAI_FAMILY, 'EAI_FAMILY'],
+  [EAI_SOCKTYPE, 'EAI_SOCKTYPE'],
+  [EAI_SERVICE, 'EAI_SERVICE'],
+  [EAI_ADDRFAMILY, 'EAI_ADDRFAMILY'],
+  [EAI_MEMORY, 'EAI_MEMORY'],
+  [EAI_SYSTEM, 'EAI_SYSTEM'],
+  [EAI_OVERFLOW, 'EAI_OVERFLOW'],
+]);
+
+/** Whether the kernel supports IPv6 sockets (CPython's is a build-time flag). */
+export const has_ipv6: boolean = native.hasIpv6();
+
+/** sizeof(sockaddr_un.sun_path) on Linux. */
+const SUN_PATH_SIZE = 108;
+const INT32_MAX = 2 ** 31 - 1;
+/** Python's listen() default: min(SOMAXCONN, 128). */
+const DEFAULT_BACKLOG = Math.min(SOMAXCONN, 128);
+
+/** Timeout given to sockets when they are made (socket.setdefaulttimeout()). */
+let defaultTimeout: number | null = null;
+
+/**
+ * A timeout in seconds as CPython's socket_parse_timeout() takes it: null
+ * (blocking) or a finite number >= 0.
+ */
+function parseTimeout(value: unknown): number | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value !== 'number') {
+    throw new TypeError(`timeout must be a number of seconds or null, not ${describe(value)}`);
+  }
+  if (Number.isNaN(value)) throw new RangeError('Invalid value NaN (not a number) for timeout');
+  if (value < 0) throw new RangeError(`Timeout value out of range: ${value}`);
+  if (!Number.isFinite(value)) throw new RangeError(`timeout must be finite, not ${value}`);
+  return value;
+}
+
+export function getdefaulttimeout(): number | null {
+  return defaultTimeout;
+}
+
+/** The timeout new sockets get; null (the default) makes them blocking. */
+export function setdefaulttimeout(timeout: number | null): void {
+  defaultTimeout = parseTimeout(timeout);
+}
+
+/** Milliseconds for the addon from a timeout in seconds (CPython rounds up). */
+function toMs(seconds: number): number {
+  return Math.min(Math.max(1, Math.ceil(seconds * 1000)), INT32_MAX);
+}
+
+function timedOut(): TimeoutError {
+  return new TimeoutError(null, 'timed out');
+}
+
+/**
+ * The error for a native result < 0. A wait that ran out of its timeout
+ * comes back as -ETIMEDOUT and is Python's TimeoutError('timed out').
+ */
+function socketError(result: number, timeoutMs: number): OSError {
+  if (result === -E.ETIMEDOUT && timeoutMs > 0) return timedOut();
+  return errorFromErrno(-result);
+}
+
+function gaiError(code: number): gaierror {
+  const err = new gaierror(code, native.gaiStrerror(code));
+  // OSError looks code up as an errno; EAI codes have their own names.
+  err.code = eaiNames.get(code);
+  return err;
+}
+
+function checkPort(caller: string, port: unknown): number {
+  if (typeof port !== 'number' || !Number.isInteger(port)) {
+    throw new TypeError(`${caller}(): port must be an integer, not ${describe(port)}`);
+  }
+  if (port < 0 || port > 0xffff) {
+    throw new RangeError(`${caller}(): port must be 0-65535. Got ${port}`);
+  }
+  return port;
+}
+
+function checkHost(caller: string, host: unknown): string {
+  let name: string;
+  if (typeof host === 'string') name = host;
+  else if (host instanceof Uint8Array) name = Buffer.from(host).toString('latin1');
+  else throw new TypeError(`${caller}(): host must be a string, not ${describe(host)}`);
+  if (name.includes('\0')) {
+    throw new TypeError(`${caller}(): host name must not contain null character: ${describe(host)}`);
+  }
+  return name;
+}
+
+/** CPython's setipaddr(): '' is the wildcard, '<broadcast>' INADDR_BROADCAST. */
+function specialHost(family: number, host: string): string {
+  if (host === '') return family === AF_INET6 ? '::' : '0.0.0.0';
+  if (host === '<broadcast>') {
+    if (family !== AF_INET) throw new OSError(null, 'address family mismatched');
+    return '255.255.255.255';
+  }
+  return host;
+}
+
+function unixPath(caller: string, address: unknown): Buffer {
+  let path: Buffer;
+  if (typeof address === 'string') path = Buffer.from(address, 'utf8');
+  else if (address instanceof Uint8Array) path = Buffer.from(address);
+  else throw new TypeError(`${caller}(): AF_UNIX address must be a string path, not ${describe(address)}`);
+  // An abstract name (leading NUL) or an empty path (autobind) may fill
+  // sun_path; a file path needs room for its terminating NUL.
+  const abstract = path.length === 0 || path[0] === 0;
+  if (path.length > SUN_PATH_SIZE || (!abstract && path.length === SUN_PATH_SIZE)) {
+    throw new OSError(null, `AF_UNIX path too long: ${describe(address)}`);
+  }
+  return path;
+}
+
+function resolved(result: SockaddrBuffer | number): SockaddrBuffer {
+  if (typeof result !== 'number') return result;
+  if (result < 0) throw errorFromErrno(-result);
+  throw gaiError(native.GAI_ERROR_BASE - result);
+}
+
+/**
+ * The kernel sockaddr for `address` in `family`, checked as CPython's
+ * getsockaddrarg() checks it (TypeError for a wrong shape or type,
+ * RangeError for a port or flowinfo out of range); names are resolved with
+ * getaddrinfo (a failure is a gaierror). `type` is the socket type used as
+ * a getaddrinfo hint; `caller` names the function in error messages. Other
+ * modules use it to turn a Python-style address into what the addon takes.
+ */
+export function sockaddrFor(family: number, type: number, address: unknown, caller = 'sockaddrFor'): SockaddrBuffer {
+  if (family === AF_UNIX) {
+    return resolved(native.resolve(AF_UNIX, type, unixPath(caller, address), 0, 0, 0));
+  }
+  if (family === AF_INET) {
+    if (!Array.isArray(address)) {
+      throw new TypeError(`${caller}(): AF_INET address must be a [host, port] array, not ${describe(address)}`);
+    }
+    if (address.length !== 2) {
+      throw new TypeError(`${caller}(): AF_INET address must be a pair [host, port], not ${describe(address)}`);
+    }
+    const host = specialHost(family, checkHost(caller, address[0]));
+    const port = checkPort(caller, address[1]);
+    return resolved(native.resolve(AF_INET, type, host, port, 0, 0));
+  }
+  if (family === AF_INET6) {
+    if (!Array.isArray(address) || address.length < 2 || address.length > 4) {
+      throw new TypeError(
+        `${caller}(): AF_INET6 address must be an array [host, port, flowinfo?, scope_id?], not ${describe(address)}`,
+      );
+    }
+    const host = specialHost(family, checkHost(caller, address[0]));
+    const port = checkPort(caller, address[1]);
+    const flowinfo = address[2] ?? 0;
+    const scopeId = address[3] ?? 0;
+    if (typeof flowinfo !== 'number' || !Number.isInteger(flowinfo)) {
+      throw new TypeError(`${caller}(): flowinfo must be an integer, not ${describe(flowinfo)}`);
+    }
+    if (flowinfo < 0 || flowinfo > 0xfffff) {
+      throw new RangeError(`${caller}(): flowinfo must be 0-1048575. Got ${flowinfo}`);
+    }
+    if (typeof scopeId !== 'number' || !Number.isInteger(scopeId)) {
+      throw new TypeError(`${caller}(): scope_id must be an integer, not ${describe(scopeId)}`);
+    }
+    if (scopeId < 0 || scopeId > 0xffffffff) {
+      throw new RangeError(`${caller}(): scope_id must be 0-4294967295. Got ${scopeId}`);
+    }
+    return resolved(native.resolve(AF_INET6, type, host, port, flowinfo, scopeId));
+  }
+  throw new OSError(null, `${caller}(): bad family ${describe(family)}`);
+}
+
+/** A family/type/proto argument: an int32, or -1 (the default) when absent. */
+function optionalInt(name: string, value: unknown): number {
+  if (value === undefined || value === null) return -1;
+  return checkInteger(name, value);
+}
+
+function sockoptInt(fd: number, level: number, name: number): number {
+  const out = new Int32Array(1);
+  check(native.getsockoptInt(fd, level, name, out));
+  return out[0];
+}
+
+function nativeAddress(result: NativeAddress | number): Address {
+  if (typeof result === 'number') throw errorFromErrno(-result);
+  return result as Address;
+}
+
+/** Python's str() of an address, for toString(). */
+function formatAddress(address: Address): string {
+  if (typeof address === 'string') return address;
+  const [host, ...numbers] = address;
+  return `(${[`'${host}'`, ...numbers].join(', ')})`;
+}
+
+export class socket {
+  private _fd: number;
+  private _family: number;
+  private _type: number;
+  private _proto: number;
+  /** Seconds; null blocks, 0 never waits (CPython's sock_timeout). */
+  private _timeout: number | null;
+  /** Set by close() and detach(), for toString() as in Lib/socket.py. */
+  private _closed = false;
+
+  /**
+   * A new socket, or (with fileno) one that takes ownership of an open
+   * socket fd, whose family, type and proto are read from the kernel when
+   * not given.
+   */
+  constructor(family?: number | null, type?: number | null, proto?: number | null, fileno?: number | null) {
+    let familyArg = optionalInt('family', family);
+    let typeArg = optionalInt('type', type);
+    let protoArg = optionalInt('proto', proto);
+    let fd: number;
+    const created = fileno === undefined || fileno === null;
+    if (created) {
+      if (familyArg === -1) familyArg = AF_INET;
+      if (typeArg === -1) typeArg = SOCK_STREAM;
+      if (protoArg === -1) protoArg = 0;
+      fd = check(native.socket(familyArg, typeArg, protoArg));
+    } else {
+      fd = checkInteger('fileno', fileno);
+      if (fd < 0) throw new RangeError(`negative file descriptor: ${fd}`);
+      // Asking the type first checks that fd is an open socket (EBADF,
+      // ENOTSOCK), as CPython's getsockname() check does.
+      const kernelType = sockoptInt(fd, SOL_SOCKET, SO_TYPE);
+      if (typeArg === -1) typeArg = kernelType;
+      if (familyArg === -1) familyArg = sockoptInt(fd, SOL_SOCKET, SO_DOMAIN);
+      if (protoArg === -1) protoArg = sockoptInt(fd, SOL_SOCKET, SO_PROTOCOL);
+    }
+    this._fd = fd;
+    this._family = familyArg;
+    // Python 3.11 hides these creation flags from socket.type.
+    this._type = typeArg & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+    this._proto = protoArg;
+    this._timeout = typeArg & SOCK_NONBLOCK ? 0 : defaultTimeout;
+    // The fd's O_NONBLOCK follows the timeout. An adopted fd is left as it
+    // is when blocking, as CPython leaves it.
+    if (created || this._timeout !== null) {
+      const result = native.setBlocking(fd, this._timeout === null);
+      if (result < 0) {
+        if (created) native.close(fd);
+        throw errorFromErrno(-result);
+      }
+    }
+  }
+
+  get family(): number {
+    return this._family;
+  }
+
+  get type(): number {
+    return this._type;
+  }
+
+  get proto(): number {
+    return this._proto;
+  }
+
+  /** The fd, or -1 once closed or detached. */
+  fileno(): number {
+    return this._fd;
+  }
+
+  /** The fd for a system call; EBADF once closed, as the kernel says for -1. */
+  private _openFd(): number {
+    if (this._fd < 0) throw errorFromErrno(E.EBADF);
+    return this._fd;
+  }
+
+  /** The addon's timeoutMs for one call. */
+  private _timeoutMs(): number {
+    if (this._timeout === null) return BLOCK_FOREVER;
+    if (this._timeout === 0) return NON_BLOCKING;
+    return toMs(this._timeout);
+  }
+
+  setblocking(flag: boolean): void {
+    this.settimeout(checkFlag('flag', flag) ? null : 0);
+  }
+
+  /** False only in non-blocking mode (timeout 0), as in Python. */
+  getblocking(): boolean {
+    return this._timeout !== 0;
+  }
+
+  gettimeout(): number | null {
+    return this._timeout;
+  }
+
+  /**
+   * null: blocking; 0: non-blocking; t > 0: each call waits at most t
+   * seconds, then raises TimeoutError('timed out'). The fd itself is
+   * non-blocking unless the timeout is null.
+   */
+  settimeout(value: number | null): void {
+    const timeout = parseTimeout(value);
+    check(native.setBlocking(this._openFd(), timeout === null));
+    this._timeout = timeout;
+  }
+
+  get_inheritable(): boolean {
+    return check(native.getInheritable(this._openFd())) !== 0;
+  }
+
+  set_inheritable(inheritable: boolean): void {
+    const flag = checkFlag('inheritable', inheritable);
+    check(native.setInheritable(this._openFd(), flag));
+  }
+
+  bind(address: Address): void {
+    const sockaddr = sockaddrFor(this._family, this._type, address, 'bind');
+    check(native.bind(this._openFd(), sockaddr));
+  }
+
+  listen(backlog: number = DEFAULT_BACKLOG): void {
+    // CPython turns a negative backlog into 0.
+    const value = Math.max(0, checkInteger('backlog', backlog));
+    check(native.listen(this._openFd(), value));
+  }
+
+  /** [a new connected socket, the peer's address]; blocking by default. */
+  accept(): [socket, Address] {
+    const fd = this._openFd();
+    const timeoutMs = this._timeoutMs();
+    const result = native.accept(fd, timeoutMs);
+    if (typeof result === 'number') throw socketError(result, timeoutMs);
+    const [newFd, address] = result;
+    let sock: socket;
+    try {
+      sock = new socket(this._family, this._type, this._proto, newFd);
+      // Lib/socket.py: a connection accepted on a socket with a timeout is
+      // blocking when there is no default timeout.
+      if (defaultTimeout === null && this._timeout) sock.setblocking(true);
+    } catch (err) {
+      native.close(newFd);
+      throw err;
+    }
+    return [sock, address as Address];
+  }
+
+  connect(address: Address): void {
+    const sockaddr = sockaddrFor(this._family, this._type, address, 'connect');
+    const timeoutMs = this._timeoutMs();
+    const result = native.connect(this._openFd(), sockaddr, timeoutMs);
+    if (result < 0) throw socketError(result, timeoutMs);
+  }
+
+  /**
+   * connect() that returns the errno instead of raising it (0 on success).
+   * Errors in the address itself are still raised. A timeout gives
+   * EWOULDBLOCK, as in CPython.
+   */
+  connect_ex(address: Address): number {
+    const sockaddr = sockaddrFor(this._family, this._type, address, 'connect_ex');
+    if (this._fd < 0) return E.EBADF;
+    const timeoutMs = this._timeoutMs();
+    const result = native.connect(this._fd, sockaddr, timeoutMs);
+    if (result >= 0) return 0;
+    if (result === -E.ETIMEDOUT && timeoutMs > 0) return E.EWOULDBLOCK;
+    return -result;
+  }
+
+  /** The number of bytes sent. Never raises SIGPIPE (EPIPE instead). */
+  send(data: Uint8Array, flags = 0): number {
+    const bytes = checkBytes('data', data);
+    const flagBits = checkInteger('flags', flags);
+    const timeoutMs = this._timeoutMs();
+    const result = native.send(this._openFd(), bytes, flagBits, timeoutMs);
+    if (result < 0) throw socketError(result, timeoutMs);
+    return result;
+  }
+
+  /**
+   * Sends all of data. With a timeout, the whole call, not each send,
+   * gets that long (CPython's deadline); in non-blocking mode it raises
+   * BlockingIOError when the buffer fills, having sent an unknown part.
+   */
+  sendall(data: Uint8Array, flags = 0): void {
+    const bytes = checkBytes('data', data);
+    const flagBits = checkInteger('flags', flags);
+    const fd = this._openFd();
+    const timeout = this._timeout;
+    const deadline = timeout ? performance.now() + timeout * 1000 : 0;
+    let offset = 0;
+    // At least one send, even of nothing, so errors show as in CPython.
+    do {
+      let timeoutMs = this._timeoutMs();
+      if (timeout) {
+        const remaining = deadline - performance.now();
+        if (remaining <= 0) throw timedOut();
+        timeoutMs = Math.min(Math.ceil(remaining), INT32_MAX);
+      }
+      const chunk = offset === 0 ? bytes : bytes.subarray(offset);
+      const result = native.send(fd, chunk, flagBits, timeoutMs);
+      if (result < 0) throw socketError(result, timeoutMs);
+      offset += result;
+    } while (offset < bytes.length);
+  }
+
+  sendto(data: Uint8Array, address: Address): number;
+  sendto(data: Uint8Array, flags: number, address: Address): number;
+  sendto(data: Uint8Array, flagsOrAddress: number | Address, ...rest: Address[]): number {
+    if (arguments.length < 2 || arguments.length > 3) {
+      throw new TypeError(`sendto() takes 2 or 3 arguments (${arguments.length} given)`);
+    }
+    const bytes = checkBytes('data', data);
+    const flagBits = arguments.length === 3 ? checkInteger('flags', flagsOrAddress) : 0;
+    const address = arguments.length === 3 ? rest[0] : flagsOrAddress;
+    const sockaddr = sockaddrFor(this._family, this._type, address, 'sendto');
+    const timeoutMs = this._timeoutMs();
+    const result = native.sendto(this._openFd(), bytes, flagBits, sockaddr, timeoutMs);
+    if (result < 0) throw socketError(result, timeoutMs);
+    return result;
+  }
+
+  /** Up to bufsize bytes; an empty Buffer when the peer has shut down. */
+  recv(bufsize: number, flags = 0): Buffer {
+    const size = checkInteger('bufsize', bufsize);
+    if (size < 0) throw new RangeError(`negative buffersize in recv: ${size}`);
+    const flagBits = checkInteger('flags', flags);
+    const fd = this._openFd();
+    const timeoutMs = this._timeoutMs();
+    const result = readBytes(size, (buffer) => native.recv(fd, buffer, flagBits, timeoutMs));
+    if (typeof result === 'number') throw socketError(result, timeoutMs);
+    return result;
+  }
+
+  /**
+   * [data, sender's address]. The address is what the kernel reports; on a
+   * connected stream socket it has none (Python gives None).
+   */
+  recvfrom(bufsize: number, flags = 0): [Buffer, Address] {
+    const size = checkInteger('bufsize', bufsize);
+    if (size < 0) throw new RangeError(`negative buffersize in recvfrom: ${size}`);
+    const flagBits = checkInteger('flags', flags);
+    const fd = this._openFd();
+    const timeoutMs = this._timeoutMs();
+    let address: NativeAddress | undefined;
+    const result = readBytes(size, (buffer) => {
+      const received = native.recvfrom(fd, buffer, flagBits, timeoutMs);
+      if (typeof received === 'number') return received;
+      address = received[1];
+      return received[0];
+    });
+    if (typeof result === 'number') throw socketError(result, timeoutMs);
+    return [result, address as Address];
+  }
+
+  shutdown(how: number): void {
+    const value = checkInteger('how', how);
+    check(native.shutdown(this._openFd(), value));
+  }
+
+  /** Closes the fd; later calls do nothing. fileno() is then -1. */
+  close(): void {
+    this._closed = true;
+    const fd = this._fd;
+    if (fd < 0) return;
+    this._fd = -1;
+    const result = native.close(fd);
+    // CPython ignores ECONNRESET from close() (bpo-30319): the fd is closed.
+    if (result < 0 && result !== -E.ECONNRESET) throw errorFromErrno(-result);
+  }
+
+  /** Gives up the fd without closing it and returns it. */
+  detach(): number {
+    this._closed = true;
+    const fd = this._fd;
+    this._fd = -1;
+    return fd;
+  }
+
+  /** A new socket on a dup() of the fd (non-inheritable), same timeout. */
+  dup(): socket {
+    const fd = check(native.dup(this._openFd()));
+    let copy: socket;
+    try {
+      const Class = this.constructor as typeof socket;
+      copy = new Class(this._family, this._type, this._proto, fd);
+      copy.settimeout(this._timeout);
+    } catch (err) {
+      native.close(fd);
+      throw err;
+    }
+    return copy;
+  }
+
+  getsockname(): Address {
+    return nativeAddress(native.getsockname(this._openFd()));
+  }
+
+  getpeername(): Address {
+    return nativeAddress(native.getpeername(this._openFd()));
+  }
+
+  /** value: an int (C int), or the raw bytes of the option. */
+  setsockopt(level: number, optname: number, value: number | Uint8Array): void {
+    const levelValue = checkInteger('level', level);
+    const name = checkInteger('optname', optname);
+    if (typeof value === 'number') {
+      const flag = checkInteger('value', value);
+      check(native.setsockoptInt(this._openFd(), levelValue, name, flag));
+    } else if (value instanceof Uint8Array) {
+      check(native.setsockoptBuf(this._openFd(), levelValue, name, value));
+    } else {
+      throw new TypeError(`setsockopt() value must be an integer or bytes, not ${describe(value)}`);
+    }
+  }
+
+  /** The int value; with buflen (1-1024) the raw bytes, as in Python. */
+  getsockopt(level: number, optname: number): number;
+  getsockopt(level: number, optname: number, buflen: number): number | Buffer;
+  getsockopt(level: number, optname: number, buflen?: number): number | Buffer {
+    const levelValue = checkInteger('level', level);
+    const name = checkInteger('optname', optname);
+    const length = buflen === undefined ? 0 : checkInteger('buflen', buflen);
+    // CPython: buflen 0 (or none) asks for an int.
+    if (length === 0) return sockoptInt(this._openFd(), levelValue, name);
+    if (length < 0 || length > 1024) throw new RangeError(`getsockopt buflen out of range: ${length}`);
+    const result = native.getsockoptBuf(this._openFd(), levelValue, name, length);
+    if (typeof result === 'number') throw errorFromErrno(-result);
+    return result;
+  }
+
+  /** Python's repr(): "<socket.socket fd=3, family=2, type=1, proto=0, laddr=...>". */
+  toString(): string {
+    let text =
+      `<socket.${this.constructor.name}${this._closed ? ' [closed]' : ''} fd=${this._fd}, ` +
+      `family=${this._family}, type=${this._type}, proto=${this._proto}`;
+    if (!this._closed && this._fd >= 0) {
+      const local = native.getsockname(this._fd);
+      if (typeof local !== 'number' && local) text += `, laddr=${formatAddress(local)}`;
+      const remote = native.getpeername(this._fd);
+      if (typeof remote !== 'number' && remote) text += `, raddr=${formatAddress(remote)}`;
+    }
+    return `${text}>`;
+  }
+
+  [util.inspect.custom](): string {
+    return this.toString();
+  }
+}
+
+/** A connected pair of sockets, blocking and non-inheritable. */
+export function socketpair(family: number = AF_UNIX, type: number = SOCK_STREAM, proto = 0): [socket, socket] {
+  const familyValue = checkInteger('family', family);
+  const typeValue = checkInteger('type', type);
+  const protoValue = checkInteger('proto', proto);
+  const fds = new Int32Array(2);
+  check(native.socketpair(familyValue, typeValue, protoValue, fds));
+  const pair: socket[] = [];
+  try {
+    for (const fd of fds) {
+      const sock = new socket(familyValue, typeValue, protoValue, fd);
+      pair.push(sock);
+      // Sync O_NONBLOCK with the timeout, whatever state the addon left.
+      sock.settimeout(sock.gettimeout());
+    }
+  } catch (err) {
+    for (const sock of pair) sock.close();
+    for (const fd of fds.subarray(pair.length)) native.close(fd);
+    throw err;
+  }
+  return pair as [socket, socket];
+}
