@@ -130,10 +130,10 @@ for (const target of targets) {
   const result = spawnSync(command, [...args, '-e', LOAD_PROBE, file], { encoding: 'utf8' });
   const printed = (result.stdout || '').trim();
   if (result.status !== 0 || printed !== `function function number ${arch}`) {
-    errors.push(
-      `${target}: ${rel} does not load with ${runner.join(' ')}: ` +
-        (result.error?.message || result.stderr?.trim() || printed),
-    );
+    // The line of Node's report that says why (dlopen's message), not its stack.
+    const stderr = result.stderr || '';
+    const why = stderr.split('\n').find((line) => /Error/.test(line)) || stderr.trim();
+    errors.push(`${target}: ${rel} does not load with ${runner.join(' ')}: ${result.error?.message || why || (result.signal && `killed by ${result.signal}`) || printed}`);
     continue;
   }
   notes.push(`${target}: ${rel} loads (${runner.length > 1 ? 'emulated' : 'native'}: ${printed})`);

@@ -18,7 +18,7 @@ ln -s "$root/node_modules" "$work/node_modules"
   cd "$work"
   CXXFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g" \
     LDFLAGS="-fsanitize=address,undefined" \
-    node "$root/node_modules/node-gyp/bin/node-gyp.js" rebuild >/dev/null
+    npx --no-install node-gyp rebuild >/dev/null
 )
 
 echo "vitest suite, addon under AddressSanitizer + UBSan:"

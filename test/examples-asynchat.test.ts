@@ -129,6 +129,8 @@ function connectChatClient(port: number, host: string): Promise<ChatClient> {
 
 function closeClient(client: ChatClient): Promise<void> {
   return new Promise((resolve) => {
+    // The server may have closed the connection already.
+    if (client.socket.closed) return resolve();
     client.socket.once('close', () => resolve());
     client.socket.end();
   });
