@@ -4,7 +4,7 @@
 // ends the request head; found_terminator() parses it, pushes the whole
 // response and asks for the channel to close once it is sent.
 //
-// Run: node -r <a TypeScript loader> examples/asynchat_http_server.ts [port]
+// Run: node -r ./test/asyncore-ts-register.cjs examples/asynchat_http_server.ts [port]
 import * as asyncore from '../src/asyncore';
 import { async_chat } from '../src/asynchat';
 import { AF_INET, AF_INET6, SOCK_STREAM, type socket } from '../src/socket';
@@ -99,6 +99,6 @@ export class HttpServer extends asyncore.dispatcher {
 
 if (require.main === module) {
   const server = new HttpServer('127.0.0.1', Number(process.argv[2] ?? 8080));
-  process.stdout.write(`serving on http://127.0.0.1:${server.port()}/\n`);
+  process.stdout.write(`listening on 127.0.0.1:${server.port()}\n`);
   void asyncore.loop();
 }

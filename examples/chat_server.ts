@@ -1,7 +1,7 @@
 // A line-based chat server on asynchat: every line a client sends goes to
 // all the other clients, prefixed with the sender's address.
 //
-// Run: node -r <a TypeScript loader> examples/chat_server.ts [port]
+// Run: node -r ./test/asyncore-ts-register.cjs examples/chat_server.ts [port]
 // and talk to it with `nc 127.0.0.1 <port>` from several terminals.
 import * as asyncore from '../src/asyncore';
 import { async_chat } from '../src/asynchat';
@@ -87,6 +87,6 @@ export class ChatServer extends asyncore.dispatcher {
 
 if (require.main === module) {
   const server = new ChatServer('127.0.0.1', Number(process.argv[2] ?? 8023));
-  process.stdout.write(`chat on 127.0.0.1:${server.port()}\n`);
+  process.stdout.write(`listening on 127.0.0.1:${server.port()}\n`);
   void asyncore.loop();
 }

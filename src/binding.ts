@@ -40,7 +40,8 @@ export type PollerKindName = keyof typeof PollerKind;
  *
  * Results of pollNow() and of a wait are written to the Int32Array given,
  * as pairs [fd, revents] (revents in POLL* / EPOLL* bits; the select backend
- * reports POLLIN, POLLOUT and POLLPRI for its three sets).
+ * reports POLLIN, POLLOUT and POLLPRI for its three sets, and POLLNVAL for
+ * an fd that is not open, where select(2) itself fails with EBADF).
  */
 export interface NativePoller {
   /** select/poll: the fds and events to wait on, copied. -EBUSY while a wait runs. */

@@ -421,7 +421,12 @@ export class SelectModule {
     const events = Int32Array.from(interest.values());
     const out = await this.selectPool.run(fds, events, timeoutMs);
     const revents = new Map<number, number>();
-    for (let i = 0; i < out.length; i += 2) revents.set(out[i], out[i + 1]);
+    for (let i = 0; i < out.length; i += 2) {
+      // The backend reports an fd that is not open as POLLNVAL; select(2)
+      // fails as a whole for it, and so does Python's select.select().
+      if (out[i + 1] & POLLNVAL) throw errorFromErrno(E.EBADF);
+      revents.set(out[i], out[i + 1]);
+    }
     // select(2) counts an fd with an error or a hang-up as readable (and an
     // error as writable), should a backend report those bits.
     const masks = [POLLIN | POLLHUP | POLLERR, POLLOUT | POLLERR, POLLPRI];

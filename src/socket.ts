@@ -129,6 +129,8 @@ export const has_ipv6: boolean = native.hasIpv6();
 
 /** sizeof(sockaddr_un.sun_path) on Linux. */
 const SUN_PATH_SIZE = 108;
+/** offsetof(sockaddr_un, sun_path): the sun_family field. */
+const SUN_PATH_OFFSET = 2;
 const INT32_MAX = 2 ** 31 - 1;
 /** Python's listen() default: min(SOMAXCONN, 128). */
 const DEFAULT_BACKLOG = Math.min(SOMAXCONN, 128);
@@ -246,7 +248,12 @@ function resolved(result: SockaddrBuffer | number): SockaddrBuffer {
  */
 export function sockaddrFor(family: number, type: number, address: unknown, caller = 'sockaddrFor'): SockaddrBuffer {
   if (family === AF_UNIX) {
-    return resolved(native.resolve(AF_UNIX, type, unixPath(caller, address), 0, 0, 0));
+    const path = unixPath(caller, address);
+    const sockaddr = resolved(native.resolve(AF_UNIX, type, path, 0, 0, 0));
+    // An empty path asks Linux to autobind, which it does only for a
+    // sockaddr that ends at sun_path (CPython passes that length); the addon
+    // adds a NUL that turns it into the abstract name "\0".
+    return path.length === 0 ? sockaddr.subarray(0, SUN_PATH_OFFSET) : sockaddr;
   }
   if (family === AF_INET) {
     if (!Array.isArray(address)) {
@@ -537,6 +544,8 @@ export class socket {
     const size = checkInteger('bufsize', bufsize);
     if (size < 0) throw new RangeError(`negative buffersize in recv: ${size}`);
     const flagBits = checkInteger('flags', flags);
+    // CPython's sock_recv() answers recv(0) without a system call.
+    if (size === 0) return Buffer.alloc(0);
     const fd = this._openFd();
     const timeoutMs = this._timeoutMs();
     const result = readBytes(size, (buffer) => native.recv(fd, buffer, flagBits, timeoutMs));
@@ -546,7 +555,8 @@ export class socket {
 
   /**
    * [data, sender's address]. The address is what the kernel reports; on a
-   * connected stream socket it has none (Python gives None).
+   * connected stream socket it reports none, which the addon shows as ''
+   * (Python: None).
    */
   recvfrom(bufsize: number, flags = 0): [Buffer, Address] {
     const size = checkInteger('bufsize', bufsize);

@@ -613,6 +613,8 @@ describe('close_when_done and discard_buffers', () => {
     expect(chat.use_encoding).toBe(false);
     expect(chat.encoding).toBe('latin1');
     expect(chat.readable()).toBe(true);
+    // repr(): the module is asynchat, as in Python.
+    expect(String(new async_chat())).toMatch(/^<asynchat\.async_chat at 0x[0-9a-f]+>$/);
     expect(() => new async_chat().found_terminator()).toThrow(/subclass/);
     expect(() => new async_chat().collect_incoming_data(Buffer.alloc(0))).toThrow(/subclass/);
   });

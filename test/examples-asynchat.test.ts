@@ -1,12 +1,14 @@
 // The asynchat examples, served by asyncore's loop in this process and
 // driven by Node's own http and net clients.
+import { spawn, type ChildProcess } from 'node:child_process';
 import * as http from 'node:http';
 import * as net from 'node:net';
+import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as asyncore from '../src/asyncore';
 import { HttpServer } from '../examples/asynchat_http_server';
 import { ChatServer } from '../examples/chat_server';
-import { expectNoFdLeaks, ipv6Available, waitFor } from './support';
+import { expectNoFdLeaks, ipv6Available, sleep, waitFor } from './support';
 
 expectNoFdLeaks();
 
@@ -183,6 +185,67 @@ describe.each(hosts)('examples/chat_server on %s', (host) => {
     expect(b.lines).toEqual([`${a.name}: still here`]);
     server.shutdown();
     await running;
+    await Promise.all([a, b].map(closeClient));
+  });
+});
+
+describe('the examples as programs', () => {
+  const root = path.resolve(__dirname, '..');
+  const register = path.join(root, 'test', 'asyncore-ts-register.cjs');
+  let child: ChildProcess | null = null;
+
+  afterEach(async () => {
+    if (child !== null && child.exitCode === null && child.signalCode === null) {
+      const closed = new Promise((resolve) => child!.once('close', resolve));
+      child.kill('SIGTERM');
+      await closed;
+    }
+    child = null;
+  });
+
+  async function repeatUntil(action: () => void, done: () => boolean): Promise<void> {
+    for (let i = 0; i < 250 && !done(); i++) {
+      action();
+      await sleep(20);
+    }
+    expect(done()).toBe(true);
+  }
+
+  /** Starts examples/<file> on port 0 and waits for its "listening on host:port" line. */
+  function start(file: string): Promise<number> {
+    const program = spawn(process.execPath, ['-r', register, path.join(root, 'examples', file), '0'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child = program;
+    let out = '';
+    let err = '';
+    program.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    return new Promise((resolve, reject) => {
+      program.stdout!.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        const match = /listening on [^\s]+:(\d+)/.exec(out);
+        if (match) resolve(Number(match[1]));
+      });
+      program.once('exit', (code) => reject(new Error(`${file} exited with ${code}: ${err}`)));
+    });
+  }
+
+  it('asynchat_http_server.ts answers Node\'s http client', async () => {
+    const port = await start('asynchat_http_server.ts');
+    const [a, b] = await Promise.all([get(port, '/Ada'), get(port, '/Grace')]);
+    expect([a.status, a.body, b.body]).toEqual([200, 'Hello Ada!', 'Hello Grace!']);
+  });
+
+  it('chat_server.ts relays a line between two net clients', async () => {
+    const port = await start('chat_server.ts');
+    const [a, b] = await Promise.all([connectChatClient(port, '127.0.0.1'), connectChatClient(port, '127.0.0.1')]);
+    // A line sent before the server has accepted the other client reaches
+    // no one: say it again until it is heard.
+    await repeatUntil(() => a.socket.write('ping\n'), () => b.lines.length > 0);
+    await repeatUntil(() => b.socket.write('pong\n'), () => a.lines.length > 0);
+    expect(new Set(b.lines)).toEqual(new Set([`${a.name}: ping`]));
+    expect(new Set(a.lines)).toEqual(new Set([`${b.name}: pong`]));
     await Promise.all([a, b].map(closeClient));
   });
 });

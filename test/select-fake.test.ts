@@ -62,7 +62,9 @@ class FakePoller implements NativePoller {
       this.waiting = false;
       const result = step.ready ? write(out, step.ready) : step.result;
       this.onDone(result, step.woken ?? false);
-    }, step.afterMs ?? timeoutMs);
+    // A kernel wait never ends before its timeout, but a Node timer may fire
+    // up to a millisecond early by performance.now(): pad it like the kernel.
+    }, step.afterMs ?? timeoutMs + 2);
     return 0;
   }
 

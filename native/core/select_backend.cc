@@ -2,7 +2,14 @@
 // call, as select() overwrites them. An fd at or above FD_SETSIZE cannot be
 // held in an fd_set; it is refused up front, as CPython's seq2set() does
 // ("filedescriptor out of range in select()").
+//
+// select() fails as a whole with EBADF when one fd is not open, which may
+// happen to a wait on the worker thread when JavaScript closes a channel's
+// fd before the wake-up reaches it. Like poll(), the backend then reports
+// POLLNVAL for each fd that is not open, and the caller decides: Python's
+// select.select() raises EBADF, asyncore ignores a channel already removed.
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/select.h>
 #include <sys/time.h>
@@ -57,6 +64,7 @@ class SelectBackend : public Backend {
     } while (result < 0 && errno == EINTR);
     ready->clear();
     *woken = false;
+    if (result < 0 && errno == EBADF) return ReportClosedFds(max_events, ready);
     if (result < 0) return -errno;
     if (result == 0) return 0;
     *woken = wake_fd_ >= 0 && FD_ISSET(wake_fd_, &read_set);
@@ -73,6 +81,18 @@ class SelectBackend : public Backend {
   }
 
  private:
+  int ReportClosedFds(size_t max_events, std::vector<ReadyEvent>* ready) {
+    for (size_t i = 0; i < interest_.size() && ready->size() < max_events;
+         i++) {
+      if (fcntl(interest_[i], F_GETFD) < 0 && errno == EBADF) {
+        ready->push_back({interest_[i], POLLNVAL});
+      }
+    }
+    // No fd of ours is closed: the wake-up fd itself was, which only
+    // happens when the reactor is being torn down.
+    return ready->empty() ? -EBADF : 0;
+  }
+
   int FillSets(fd_set* read_set, fd_set* write_set, fd_set* except_set) {
     FD_ZERO(read_set);
     FD_ZERO(write_set);

@@ -220,6 +220,31 @@ bool TestEintrResumesWithTimeLeft(BackendKind kind) {
   return ok;
 }
 
+// select(2) fails whole with EBADF for one closed fd; the backend reports
+// that fd as POLLNVAL instead, as poll(2) does, and the other fds as usual.
+bool TestClosedFdIsPollnval(BackendKind kind) {
+  bool ok = true;
+  auto backend = MakeBackend(kind);
+  int wake[2], open_pipe[2], closed_pipe[2];
+  EXPECT(Pipe(wake) == 0 && Pipe(open_pipe) == 0 && Pipe(closed_pipe) == 0);
+  EXPECT(backend->Open(wake[0]) == 0);
+  int32_t fds[] = {closed_pipe[0], open_pipe[1]};
+  int32_t events[] = {POLLIN, POLLOUT};
+  EXPECT(backend->SetInterest(fds, events, 2) == 0);
+  Close(closed_pipe[0]);
+  std::vector<ReadyEvent> ready;
+  bool woken = false;
+  EXPECT(backend->Wait(0, 8, &ready, &woken) == 0);
+  EXPECT(ready.size() >= 1 && ready[0].fd == closed_pipe[0] &&
+         (ready[0].events & POLLNVAL));
+  backend->Close();
+  for (int fd :
+       {wake[0], wake[1], open_pipe[0], open_pipe[1], closed_pipe[1]}) {
+    Close(fd);
+  }
+  return ok;
+}
+
 bool TestSocketsAreCloexecAndNoSigpipe(BackendKind) {
   bool ok = true;
   int pair[2];
@@ -262,6 +287,8 @@ int main() {
     Run("signals_do_not_cut_waits", TestSignalsDoNotCutWaits, kind);
     Run("eintr_resumes_with_time_left", TestEintrResumesWithTimeLeft, kind);
   }
+  Run("closed_fd_is_pollnval", TestClosedFdIsPollnval, BackendKind::kSelect);
+  Run("closed_fd_is_pollnval", TestClosedFdIsPollnval, BackendKind::kPoll);
   Run("sockets_are_cloexec_and_no_sigpipe", TestSocketsAreCloexecAndNoSigpipe,
       BackendKind::kPoll);
   printf("%d passed, %d failed\n", passed, failed);

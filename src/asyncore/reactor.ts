@@ -8,15 +8,18 @@
 // (Poller.pollNow): when something is ready, as on a busy server, the pass
 // never hops to the worker thread. Only a pass that must sleep goes to the
 // worker (Poller.wait) and returns to the Node event loop meanwhile.
+import { constants as osConstants } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { binding as defaultBinding, PollerKind } from '../binding';
 import type { NativeBinding, NativePoller, PollerKindName } from '../binding';
 import { errorFromErrno } from '../errors';
-import { POLLIN, POLLOUT, POLLPRI } from '../select';
+import { POLLIN, POLLNVAL, POLLOUT, POLLPRI } from '../select';
 import { _exception, read, readwriteInPass, write } from './handlers';
 import { grownInt32 } from './int32';
 import type { Channel, PassView, SocketMap } from './handlers';
 import { EpollRegistry } from './epoll_registry';
+
+const E = osConstants.errno;
 
 export type Backend = PollerKindName;
 
@@ -197,6 +200,14 @@ export class Reactor implements PassView {
     if (this.kind === PollerKind.select) {
       // poll(): every read, then every write, then every exceptional
       // condition, each skipped when its channel has left the fd.
+      // An fd closed under a channel still in the map fails select() in
+      // CPython (OSError EBADF out of poll()); one whose channel left the
+      // map during the wait is no concern of this pass.
+      for (let i = 0; i < ready; i++) {
+        if (out[2 * i + 1]! & POLLNVAL && this.holder(out[2 * i]!) !== undefined) {
+          throw errorFromErrno(E.EBADF);
+        }
+      }
       for (let i = 0; i < ready; i++) {
         if (!(out[2 * i + 1]! & POLLIN)) continue;
         const obj = this.holder(out[2 * i]!);
