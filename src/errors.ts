@@ -56,8 +56,16 @@ export class NotADirectoryError extends OSError {}
 export class ChildProcessError extends OSError {}
 export class ProcessLookupError extends OSError {}
 
-/** socket.gaierror: a getaddrinfo() failure; errno is the EAI_* code. */
-export class gaierror extends OSError {}
+/**
+ * socket.gaierror: a getaddrinfo() failure; errno is the EAI_* code, which
+ * is no errno, so `code` is not looked up as one (socket.ts names it).
+ */
+export class gaierror extends OSError {
+  constructor(errno?: number | null, strerror?: string | null) {
+    super(errno, strerror);
+    this.code = undefined;
+  }
+}
 
 type OSErrorClass = new (errno?: number | null, strerror?: string | null) => OSError;
 

@@ -129,8 +129,6 @@ export const has_ipv6: boolean = native.hasIpv6();
 
 /** sizeof(sockaddr_un.sun_path) on Linux. */
 const SUN_PATH_SIZE = 108;
-/** offsetof(sockaddr_un, sun_path): the sun_family field. */
-const SUN_PATH_OFFSET = 2;
 const INT32_MAX = 2 ** 31 - 1;
 /** Python's listen() default: min(SOMAXCONN, 128). */
 const DEFAULT_BACKLOG = Math.min(SOMAXCONN, 128);
@@ -248,12 +246,7 @@ function resolved(result: SockaddrBuffer | number): SockaddrBuffer {
  */
 export function sockaddrFor(family: number, type: number, address: unknown, caller = 'sockaddrFor'): SockaddrBuffer {
   if (family === AF_UNIX) {
-    const path = unixPath(caller, address);
-    const sockaddr = resolved(native.resolve(AF_UNIX, type, path, 0, 0, 0));
-    // An empty path asks Linux to autobind, which it does only for a
-    // sockaddr that ends at sun_path (CPython passes that length); the addon
-    // adds a NUL that turns it into the abstract name "\0".
-    return path.length === 0 ? sockaddr.subarray(0, SUN_PATH_OFFSET) : sockaddr;
+    return resolved(native.resolve(AF_UNIX, type, unixPath(caller, address), 0, 0, 0));
   }
   if (family === AF_INET) {
     if (!Array.isArray(address)) {

@@ -19,6 +19,13 @@ int ResolveUnix(const char* path, size_t length, Sockaddr* out) {
   size_t limit = abstract ? sizeof(un->sun_path) : sizeof(un->sun_path) - 1;
   if (length > limit) return -ENAMETOOLONG;
   un->sun_family = AF_UNIX;
+  // An empty path asks Linux to autobind an abstract name, which it does
+  // only for an address that ends before sun_path (as CPython passes it).
+  if (length == 0) {
+    out->length =
+        static_cast<socklen_t>(offsetof(struct sockaddr_un, sun_path));
+    return 0;
+  }
   memcpy(un->sun_path, path, length);
   out->length = static_cast<socklen_t>(offsetof(struct sockaddr_un, sun_path) +
                                        length + (abstract ? 0 : 1));
