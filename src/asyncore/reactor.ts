@@ -38,6 +38,11 @@ const YIELD_AFTER_MS = 2;
 /** The longest single native wait; longer timeouts are waited out in pieces. */
 const MAX_WAIT_MS = 2 ** 31 - 1;
 
+/** CPython's ValueError for an fd that select() cannot hold. */
+function selectRangeError(fd: number): RangeError {
+  return new RangeError(`filedescriptor out of range in select(): ${fd} (use poll or epoll: loop({ use_poll: true }))`);
+}
+
 /** The result of the synchronous part of a pass. */
 const Step = {
   /** Handlers ran: work was ready. */
@@ -117,7 +122,7 @@ export class Reactor implements PassView {
       if (!isReadable && !isWritable) return;
       let events: number;
       if (select) {
-        if (fd >= this.fdSetSize) throw new RangeError('filedescriptor out of range in select()');
+        if (fd >= this.fdSetSize) throw selectRangeError(fd);
         // poll(): r gets readable fds, w writable ones, e both (POLLPRI
         // stands for select()'s exceptional set).
         events = (isReadable ? POLLIN : 0) | (isWritable ? POLLOUT : 0) | POLLPRI;
@@ -281,6 +286,14 @@ export class MapState {
   reactor(kind: number): Reactor {
     let reactor = this.reactors[kind];
     if (reactor === undefined || reactor.isClosed) {
+      // Checked before the poller is made: with every fd below FD_SETSIZE
+      // taken by channels, its wake-up fd could not be watched by select()
+      // and making it would fail with a less helpful EMFILE.
+      if (kind === PollerKind.select) {
+        for (const fd of this.map.keys()) {
+          if (fd >= this.nativeBinding.FD_SETSIZE) throw selectRangeError(fd);
+        }
+      }
       reactor = new Reactor(kind, this.map, this.nativeBinding);
       this.reactors[kind] = reactor;
     }

@@ -1,3 +1,4 @@
+// Regressions of the select backend, each named after what broke.
 // Regression: closing channels from a timer while a select() pass waited
 // on the worker thread made loop() reject with OSError EBADF about 7 times
 // in 100. dispatcher.close() takes the channel off the map, wakes the wait
@@ -59,5 +60,25 @@ describe('a channel whose fd was closed behind its back', () => {
     await expect(select.select([fd], [b], [], 0)).rejects.toMatchObject({ errno: 9 });
     b.close();
     await sleep(0);
+  });
+});
+
+// Regression (found by bench/fd_scaling.mjs): with channels on every fd
+// below FD_SETSIZE, a select pass failed with EMFILE while making its
+// poller, whose wake-up fd got a number select() cannot watch, instead of
+// CPython's "filedescriptor out of range in select()".
+describe('a select pass over channels that fill FD_SETSIZE', () => {
+  it('is a RangeError that names poll, and poll2() serves the same map', async () => {
+    const map: SocketMap = new Map();
+    let highest = 0;
+    while (highest < 1024 + 8) {
+      const [a, b] = socketpair();
+      new asyncore.dispatcher(a, map);
+      new asyncore.dispatcher(b, map);
+      highest = b.fileno();
+    }
+    await expect(asyncore.poll(0, map)).rejects.toThrow(/out of range in select\(\).*poll/);
+    await expect(asyncore.poll2(0, map)).resolves.toBeUndefined();
+    asyncore.close_all(map);
   });
 });
