@@ -57,7 +57,7 @@ describe('a channel whose fd was closed behind its back', () => {
     const fd = a.fileno();
     await select.select([], [b], [], 0); // Makes the pooled poller first.
     a.close();
-    await expect(select.select([fd], [b], [], 0)).rejects.toMatchObject({ errno: 9 });
+    await expect(select.select<select.Waitable>([fd], [b], [], 0)).rejects.toMatchObject({ errno: 9 });
     b.close();
     await sleep(0);
   });
