@@ -15,6 +15,7 @@
         "native/binding/addon.cc",
         "native/binding/constants.cc",
         "native/binding/fd_functions.cc",
+        "native/binding/loop_waiter.cc",
         "native/binding/poller_wrap.cc",
         "native/binding/socket_functions.cc"
       ],

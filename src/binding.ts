@@ -51,7 +51,9 @@ export interface NativePoller {
   /** A zero-timeout wait on the calling (JavaScript) thread: count of pairs, or -errno. */
   pollNow(out: Int32Array): number;
   /**
-   * Starts a wait of timeoutMs (-1: forever) on the worker thread; 0, or
+   * Starts a wait of timeoutMs (-1: forever) on the worker thread (select,
+   * poll) or, for epoll, on Node's own loop, which watches the epoll fd: one
+   * thread wake-up instead of two; 0, or
    * -errno (EBUSY when a wait is already running). The result reaches the
    * poller's callback: (count or -errno, woken), with the pairs in `out`.
    * While a wait runs the process is kept alive.

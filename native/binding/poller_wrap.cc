@@ -70,6 +70,16 @@ PollerWrap::PollerWrap(const Napi::CallbackInfo& info)
       static_cast<void*>(nullptr));
   // An idle poller must not keep the process alive; wait() refs it.
   wait_done_.Unref(env);
+  if (kind == static_cast<int32_t>(BackendKind::kEpoll)) {
+    uv_loop_t* loop = nullptr;
+    if (napi_get_uv_event_loop(env, &loop) == napi_ok) {
+      loop_waiter_ = LoopWaiter::Create(loop, reactor_->fileno(), [this](bool) {
+        DeliverLoopWait(/*closing=*/false);
+      });
+    }
+    async_context_ =
+        std::make_unique<Napi::AsyncContext>(env, "asyncore.Poller");
+  }
   // Registered after the thread-safe function, so that it runs before
   // Node's own teardown of that function (cleanup hooks run last in, first
   // out): the worker is joined while its function is still valid.
@@ -87,7 +97,16 @@ void PollerWrap::OnEnvironmentTeardown(void* self) {
   poller->Shutdown();
 }
 
+bool PollerWrap::Busy() const {
+  return reactor_->waiting() ||
+         (loop_waiter_ != nullptr && loop_waiter_->active());
+}
+
 void PollerWrap::Shutdown() {
+  if (loop_waiter_ != nullptr) {
+    loop_waiter_->Destroy();
+    loop_waiter_ = nullptr;
+  }
   if (reactor_) reactor_->Close();
   if (live_) {
     live_ = false;
@@ -112,7 +131,7 @@ Napi::Value PollerWrap::SetInterest(const Napi::CallbackInfo& info) {
   int result = -EBADF;
   if (reactor_->closed()) {
     result = -EBADF;
-  } else if (reactor_->waiting()) {
+  } else if (Busy()) {
     result = -EBUSY;
   } else {
     result = reactor_->backend().SetInterest(fds.Data(), events.Data(),
@@ -136,7 +155,8 @@ Napi::Value PollerWrap::Ctl(const Napi::CallbackInfo& info) {
 Napi::Value PollerWrap::PollNow(const Napi::CallbackInfo& info) {
   Napi::Int32Array out;
   if (!ArgInt32Array(info, 0, &out)) return info.Env().Undefined();
-  int result = reactor_->PollNow(out.ElementLength() / 2, &now_ready_);
+  int result =
+      Busy() ? -EBUSY : reactor_->PollNow(out.ElementLength() / 2, &now_ready_);
   if (result == 0) result = WritePairs(now_ready_, out);
   return Napi::Number::New(info.Env(), result);
 }
@@ -147,6 +167,18 @@ Napi::Value PollerWrap::Wait(const Napi::CallbackInfo& info) {
   Napi::Int32Array out;
   if (!ArgDouble(info, 0, &timeout_ms) || !ArgInt32Array(info, 1, &out)) {
     return env.Undefined();
+  }
+  if (loop_waiter_ != nullptr) {
+    if (Busy()) return Napi::Number::New(env, -EBUSY);
+    // libuv's error codes are -errno on Unix.
+    int result = reactor_->closed() ? -EBADF : loop_waiter_->Start(timeout_ms);
+    if (result == 0) {
+      // The started handles keep the process alive; this keeps the object
+      // and out alive until the result is delivered.
+      wait_out_ = Napi::Persistent(out);
+      Ref();
+    }
+    return Napi::Number::New(env, result);
   }
   int result = reactor_->StartWait(timeout_ms, out.ElementLength() / 2);
   if (result == 0) {
@@ -177,6 +209,33 @@ void PollerWrap::DeliverWait(Napi::Env env, Napi::Function callback) {
       {Napi::Number::New(env, result), Napi::Boolean::New(env, woken)});
 }
 
+void PollerWrap::DeliverLoopWait(bool closing) {
+  Napi::Env env(env_);
+  Napi::HandleScope scope(env);
+  int result = 0;
+  bool woken = closing;
+  if (!closing) {
+    Napi::Int32Array out = wait_out_.Value();
+    result = reactor_->PollNow(out.ElementLength() / 2, &now_ready_, &woken);
+    if (result == 0) result = WritePairs(now_ready_, out);
+  }
+  wait_out_.Reset();
+  Unref();
+  napi_value args[] = {Napi::Number::New(env, result),
+                       Napi::Boolean::New(env, woken)};
+  if (closing) {
+    // Inside close(), called from JavaScript.
+    callback_.Call({args[0], args[1]});
+    return;
+  }
+  // Called from libuv, not from JavaScript: MakeCallback runs the promise
+  // jobs the callback queues, and an exception it throws is uncaught.
+  callback_.MakeCallback(env.Global(), {args[0], args[1]}, *async_context_);
+  if (env.IsExceptionPending()) {
+    napi_fatal_exception(env, env.GetAndClearPendingException().Value());
+  }
+}
+
 void DeliverWaitDone(Napi::Env env, Napi::Function callback,
                      WaitDoneContext* context, void*) {
   // env is null when the environment is being torn down.
@@ -191,7 +250,9 @@ Napi::Value PollerWrap::Wake(const Napi::CallbackInfo& info) {
 
 Napi::Value PollerWrap::Close(const Napi::CallbackInfo& info) {
   if (live_) napi_remove_env_cleanup_hook(env_, &OnEnvironmentTeardown, this);
+  bool loop_wait_pending = loop_waiter_ != nullptr && loop_waiter_->active();
   Shutdown();
+  if (loop_wait_pending) DeliverLoopWait(/*closing=*/true);
   // A wait still running ends with the close: its callback is called now,
   // as woken, since the thread-safe function no longer reaches this object.
   if (reactor_ && reactor_->waiting() && !callback_.IsEmpty()) {
@@ -206,7 +267,7 @@ Napi::Value PollerWrap::Fileno(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value PollerWrap::Waiting(const Napi::CallbackInfo& info) {
-  return Napi::Boolean::New(info.Env(), reactor_->waiting());
+  return Napi::Boolean::New(info.Env(), Busy());
 }
 
 }  // namespace asyncore

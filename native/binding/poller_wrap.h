@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "../core/reactor.h"
+#include "loop_waiter.h"
 
 namespace asyncore {
 
@@ -36,13 +37,16 @@ class PollerWrap : public Napi::ObjectWrap<PollerWrap> {
   explicit PollerWrap(const Napi::CallbackInfo& info);
   ~PollerWrap() override;
 
-  // Delivers a finished wait to JavaScript, on the JavaScript thread.
+  // Delivers a finished worker wait to JavaScript, on the JavaScript thread.
   void DeliverWait(Napi::Env env, Napi::Function callback);
 
  private:
   // Joins the worker and releases the thread-safe function. Idempotent.
   void Shutdown();
   static void OnEnvironmentTeardown(void* self);
+  // A wait on Node's loop (epoll) ended: reads what is ready and calls back.
+  void DeliverLoopWait(bool closing);
+  bool Busy() const;
 
   Napi::Value SetInterest(const Napi::CallbackInfo& info);
   Napi::Value Ctl(const Napi::CallbackInfo& info);
@@ -60,6 +64,9 @@ class PollerWrap : public Napi::ObjectWrap<PollerWrap> {
   Napi::FunctionReference callback_;
   bool live_ = false;  // The thread-safe function and cleanup hook exist.
   Napi::Reference<Napi::Int32Array> wait_out_;
+  // epoll only: waits run on Node's loop (see loop_waiter.h).
+  LoopWaiter* loop_waiter_ = nullptr;
+  std::unique_ptr<Napi::AsyncContext> async_context_;
   std::vector<ReadyEvent> now_ready_;
 };
 

@@ -35,14 +35,16 @@ void Reactor::Close() {
   wakeup_.Close();
 }
 
-int Reactor::PollNow(size_t max_events, std::vector<ReadyEvent>* ready) {
+int Reactor::PollNow(size_t max_events, std::vector<ReadyEvent>* ready,
+                     bool* woken) {
   if (closed_) return -EBADF;
   if (waiting_) return -EBUSY;
-  bool woken = false;
-  int result = backend_->Wait(0, max_events, ready, &woken);
-  // No wait is running, so a pending wake-up is stale: the caller is about
-  // to act on the state it just computed.
-  if (woken) wakeup_.Drain();
+  bool wake_pending = false;
+  int result = backend_->Wait(0, max_events, ready, &wake_pending);
+  // No wait is running on the worker, so a pending wake-up is for this call
+  // only: the caller acts on the state it just computed.
+  if (wake_pending) wakeup_.Drain();
+  if (woken != nullptr) *woken = wake_pending;
   return result;
 }
 

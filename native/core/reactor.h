@@ -38,7 +38,9 @@ class Reactor {
   int fileno() const { return backend_ ? backend_->fileno() : -1; }
 
   // A zero-timeout wait on the calling thread; never while a wait runs.
-  int PollNow(size_t max_events, std::vector<ReadyEvent>* ready);
+  // *woken, when given, tells whether a wake-up was pending (and drained).
+  int PollNow(size_t max_events, std::vector<ReadyEvent>* ready,
+              bool* woken = nullptr);
 
   // Starts a wait on the worker thread (started on first use). -EBUSY when
   // one is running.
