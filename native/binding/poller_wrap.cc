@@ -128,7 +128,7 @@ Napi::Value PollerWrap::SetInterest(const Napi::CallbackInfo& info) {
       static_cast<size_t>(count) > events.ElementLength()) {
     return Napi::Number::New(info.Env(), -EINVAL);
   }
-  int result = -EBADF;
+  int result;
   if (reactor_->closed()) {
     result = -EBADF;
   } else if (Busy()) {
