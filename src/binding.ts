@@ -126,11 +126,22 @@ const packageRoot = path.resolve(__dirname, '..');
 
 // ASYNCORE_NATIVE_PATH loads another build of the addon (the sanitizer and
 // cmake-js test runs use it); users never need it.
-const addon = (
-  process.env.ASYNCORE_NATIVE_PATH
-    ? require(process.env.ASYNCORE_NATIVE_PATH)
-    : nodeGypBuild(packageRoot)
-) as NativeBinding;
+function loadAddon(): NativeBinding {
+  const override = process.env.ASYNCORE_NATIVE_PATH;
+  try {
+    return (override ? require(override) : nodeGypBuild(packageRoot)) as NativeBinding;
+  } catch (error) {
+    // No prebuilt binary fits (another platform, an older glibc) and none
+    // was compiled, e.g. after `npm install --ignore-scripts`.
+    throw new Error(
+      `asyncore: cannot load the native addon${override ? ` from ASYNCORE_NATIVE_PATH=${override}` : ''} ` +
+        `(${(error as Error).message}); build it with \`npx node-gyp-build\` in ${packageRoot}`,
+      { cause: error },
+    );
+  }
+}
+
+const addon = loadAddon();
 
 /**
  * The Poller constructor throws an Error carrying `errno` when the kernel
