@@ -1,6 +1,7 @@
 // Lets plain `node -r ./test/asyncore-ts-register.cjs file.ts` run the
 // TypeScript sources, for tests that need a child process (the examples,
-// process lifetime): each .ts file is transpiled to CommonJS on require.
+// process lifetime, addon loading): each .ts file is transpiled to CommonJS
+// on require.
 'use strict';
 const fs = require('node:fs');
 const ts = require('typescript');

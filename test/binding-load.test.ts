@@ -8,7 +8,7 @@ const root = path.resolve(__dirname, '..');
 
 function loadInChild(env: Record<string, string>): { status: number | null; stderr: string } {
   const script = `try { require('./src/binding.ts'); } catch (e) { console.error(e.message); process.exit(3); }`;
-  const child = spawnSync(process.execPath, ['-r', './test/fixtures/register-ts.cjs', '-e', script], {
+  const child = spawnSync(process.execPath, ['-r', './test/asyncore-ts-register.cjs', '-e', script], {
     cwd: root,
     env: { ...process.env, ...env },
     encoding: 'utf8',
