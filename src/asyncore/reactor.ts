@@ -155,13 +155,13 @@ export class Reactor implements PassView {
 
   /** Hands the interest set collected to the kernel or the native side. */
   register(): void {
-    const pairs = this.registry === null ? this.count : Math.max(this.count, this.registry.size);
-    this.out = grownInt32(this.out, 2 * pairs + 2);
     if (this.registry !== null) {
       this.registry.update(this.fds, this.events, this.count, this.passChannels);
+      // Every fd still registered may be reported, interested or not.
       this.out = grownInt32(this.out, 2 * this.registry.size + 2);
       return;
     }
+    this.out = grownInt32(this.out, 2 * this.count + 2);
     const result = this.native.setInterest(this.fds, this.events, this.count);
     if (result < 0) throw errorFromErrno(-result);
   }
