@@ -15,6 +15,8 @@
 //   a partial send keeps a view of what is left, so no byte is copied on its
 //   way to send(). As with Node's socket.write(), a pushed buffer must not be
 //   modified until it has been sent.
+// Imported, not the global: globalThis.Buffer is a getter on every use.
+import { Buffer } from 'node:buffer';
 import { dispatcher, wake, type SocketMap } from './asyncore';
 import { BlockingIOError, OSError, describe } from './errors';
 import type { socket } from './socket';

@@ -6,6 +6,8 @@
 // Python"): loop(), poll() and poll2() return Promises and wait on the native
 // worker thread; handle_error() receives the error; toString() replaces
 // repr().
+// Imported, not the global: globalThis.Buffer is a getter on every use.
+import { Buffer } from 'node:buffer';
 import { constants as osConstants } from 'node:os';
 import * as util from 'node:util';
 import { describe, errorFromErrno, OSError } from './errors';
@@ -25,6 +27,11 @@ export { compact_traceback } from './asyncore/traceback';
 export type { CompactTraceback } from './asyncore/traceback';
 
 const E = osConstants.errno;
+
+/** dispatcher_with_send sends at most this much per call, as Python does. */
+const SEND_CHUNK = 65536;
+/** The empty out_buffer, shared: nothing can be written into it. */
+const EMPTY_BUFFER = Buffer.alloc(0);
 
 export type Address =
   | [host: string, port: number]
@@ -544,15 +551,16 @@ export class dispatcher implements Channel {
 export class dispatcher_with_send extends dispatcher {
   static override __module__: string | undefined = 'asyncore';
 
-  out_buffer: Buffer = Buffer.alloc(0);
+  out_buffer: Buffer = EMPTY_BUFFER;
 
   constructor(sock?: socket | null, map?: SocketMap | null) {
     super(sock, map);
   }
 
   initiate_send(): void {
-    const sent = super.send(this.out_buffer.subarray(0, 65536));
-    this.out_buffer = this.out_buffer.subarray(sent);
+    const out = this.out_buffer;
+    const sent = super.send(out.length > SEND_CHUNK ? out.subarray(0, SEND_CHUNK) : out);
+    this.out_buffer = sent >= out.length ? EMPTY_BUFFER : out.subarray(sent);
   }
 
   override handle_write(): void {
@@ -566,8 +574,19 @@ export class dispatcher_with_send extends dispatcher {
   /** Buffers data and sends what the socket takes now; the rest goes as it becomes writable. */
   override send(data: Uint8Array): number {
     if (this.debug) this.log_info(`sending ${util.inspect(Buffer.from(data))}`);
-    this.out_buffer = Buffer.concat([this.out_buffer, data]);
-    this.initiate_send();
+    if (this.out_buffer.length === 0) {
+      // The common case, an echo: send the caller's bytes as they are and
+      // copy only what the socket did not take, which the caller may reuse.
+      const view = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.length);
+      this.out_buffer = view;
+      this.initiate_send();
+      if (this.out_buffer.buffer === view.buffer && this.out_buffer.length > 0) {
+        this.out_buffer = Buffer.from(this.out_buffer);
+      }
+    } else {
+      this.out_buffer = Buffer.concat([this.out_buffer, data]);
+      this.initiate_send();
+    }
     // What is left makes the channel writable: a pass waiting already must know.
     if (this.out_buffer.length > 0) wakeMap(this._map);
     return data.length;

@@ -1,6 +1,8 @@
 // Raw file descriptor helpers: the part of Python's os module that asyncore
 // needs (os.pipe, os.dup, os.close, os.read, os.write, os.set_blocking,
 // os.get_blocking), with the same behaviour and errors.
+// Imported, not the global: globalThis.Buffer is a getter on every use.
+import { Buffer } from 'node:buffer';
 import { constants as osConstants } from 'node:os';
 import { binding as native } from './binding';
 import { check, describe, errorFromErrno } from './errors';
@@ -31,28 +33,31 @@ export function checkFlag(name: string, value: unknown): boolean {
 /** Largest read done into the shared scratch buffer; bigger ones allocate. */
 const SCRATCH_LIMIT = 64 * 1024;
 let scratch: Buffer | null = null;
+/** scratch.subarray(0, n) for the n asked last: a server asks the same n every time. */
+let scratchView: Buffer | null = null;
 
 /**
- * Runs fill(buffer) for up to bufsize bytes and returns a Buffer of exactly
- * the bytes it reported, as CPython shrinks its bytes object after a read.
- * Small reads go through one scratch buffer reused by every call (calls are
- * synchronous, on the JavaScript thread), so a 64 KiB read that brings 10
- * bytes does not leave 64 KiB allocated behind the result. A negative
- * result of fill is returned as is (-errno).
+ * Where a read of up to bufsize bytes goes. Small reads go to one scratch
+ * buffer reused by every call (calls are synchronous, on the JavaScript
+ * thread), so that a 64 KiB read that brings 10 bytes does not leave 64 KiB
+ * allocated behind the result; readResult() copies out what arrived.
  */
-export function readBytes(bufsize: number, fill: (buffer: Buffer) => number): Buffer | number {
-  if (bufsize <= SCRATCH_LIMIT) {
+export function readTarget(bufsize: number): Buffer {
+  if (bufsize > SCRATCH_LIMIT) return Buffer.allocUnsafe(bufsize);
+  if (scratchView === null || scratchView.length !== bufsize) {
     scratch ??= Buffer.allocUnsafeSlow(SCRATCH_LIMIT);
-    const target = scratch.subarray(0, bufsize);
-    const count = fill(target);
-    if (count < 0) return count;
-    return Buffer.from(target.subarray(0, count));
+    scratchView = scratch.subarray(0, bufsize);
   }
-  const buffer = Buffer.allocUnsafe(bufsize);
-  const count = fill(buffer);
-  if (count < 0) return count;
-  if (count === bufsize) return buffer;
-  return Buffer.from(buffer.subarray(0, count));
+  return scratchView;
+}
+
+/**
+ * A Buffer of exactly the count bytes read into target (from readTarget),
+ * as CPython shrinks its bytes object after a read.
+ */
+export function readResult(target: Buffer, count: number): Buffer {
+  if (target !== scratchView && count === target.length) return target;
+  return Buffer.from(target.subarray(0, count));
 }
 
 /** A pipe's [read end, write end], both close-on-exec (Python's os.pipe). */
@@ -75,9 +80,10 @@ export function close(fd: number): void {
 export function read(fd: number, n: number): Buffer {
   const target = checkFd(fd);
   const size = checkInteger('n', n, 0, 2 ** 31 - 1);
-  const result = readBytes(size, (buffer) => native.read(target, buffer));
-  if (typeof result === 'number') throw errorFromErrno(-result);
-  return result;
+  const buffer = readTarget(size);
+  const count = native.read(target, buffer);
+  if (count < 0) throw errorFromErrno(-count);
+  return readResult(buffer, count);
 }
 
 /** The number of bytes written, which may be less than data.length. */

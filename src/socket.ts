@@ -1,12 +1,14 @@
 // Python's socket module (the part asyncore uses): the socket class over a
 // raw fd, socketpair, the constants and the errors. Behaviour follows
 // CPython 3.11's Modules/socketmodule.c and Lib/socket.py.
+// Imported, not the global: globalThis.Buffer is a getter on every use.
+import { Buffer } from 'node:buffer';
 import { constants as osConstants } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import * as util from 'node:util';
 import { binding as native, BLOCK_FOREVER, NON_BLOCKING, type NativeAddress, type SockaddrBuffer } from './binding';
 import { check, describe, errorFromErrno, gaierror, OSError, TimeoutError } from './errors';
-import { checkFlag, readBytes } from './posix';
+import { checkFlag, readResult, readTarget } from './posix';
 import { checkBytes, checkInteger } from './validate';
 
 export {
@@ -541,9 +543,10 @@ export class socket {
     if (size === 0) return Buffer.alloc(0);
     const fd = this._openFd();
     const timeoutMs = this._timeoutMs();
-    const result = readBytes(size, (buffer) => native.recv(fd, buffer, flagBits, timeoutMs));
-    if (typeof result === 'number') throw socketError(result, timeoutMs);
-    return result;
+    const buffer = readTarget(size);
+    const count = native.recv(fd, buffer, flagBits, timeoutMs);
+    if (count < 0) throw socketError(count, timeoutMs);
+    return readResult(buffer, count);
   }
 
   /**
@@ -557,15 +560,10 @@ export class socket {
     const flagBits = checkInteger('flags', flags);
     const fd = this._openFd();
     const timeoutMs = this._timeoutMs();
-    let address: NativeAddress | undefined;
-    const result = readBytes(size, (buffer) => {
-      const received = native.recvfrom(fd, buffer, flagBits, timeoutMs);
-      if (typeof received === 'number') return received;
-      address = received[1];
-      return received[0];
-    });
-    if (typeof result === 'number') throw socketError(result, timeoutMs);
-    return [result, address as Address];
+    const buffer = readTarget(size);
+    const received = native.recvfrom(fd, buffer, flagBits, timeoutMs);
+    if (typeof received === 'number') throw socketError(received, timeoutMs);
+    return [readResult(buffer, received[0]), received[1] as Address];
   }
 
   shutdown(how: number): void {

@@ -18,16 +18,21 @@ inline bool Fail(const Napi::CallbackInfo& info, size_t index,
   return false;
 }
 
+// The raw napi_* calls below do the type check and the read in one call:
+// these run on every send() and recv(), where node-addon-api's wrappers
+// would ask V8 two or three times.
 inline bool ArgInt(const Napi::CallbackInfo& info, size_t index, int32_t* out) {
-  if (!info[index].IsNumber()) return Fail(info, index, "a number");
-  *out = info[index].As<Napi::Number>().Int32Value();
+  if (napi_get_value_int32(info.Env(), info[index], out) != napi_ok) {
+    return Fail(info, index, "a number");
+  }
   return true;
 }
 
 inline bool ArgDouble(const Napi::CallbackInfo& info, size_t index,
                       double* out) {
-  if (!info[index].IsNumber()) return Fail(info, index, "a number");
-  *out = info[index].As<Napi::Number>().DoubleValue();
+  if (napi_get_value_double(info.Env(), info[index], out) != napi_ok) {
+    return Fail(info, index, "a number");
+  }
   return true;
 }
 
@@ -40,14 +45,14 @@ inline bool ArgBool(const Napi::CallbackInfo& info, size_t index, bool* out) {
 // A Uint8Array (Buffer included): its bytes, not copied.
 inline bool ArgBytes(const Napi::CallbackInfo& info, size_t index,
                      uint8_t** data, size_t* length) {
-  if (!info[index].IsTypedArray()) return Fail(info, index, "a Uint8Array");
-  auto array = info[index].As<Napi::TypedArray>();
-  if (array.TypedArrayType() != napi_uint8_array) {
+  napi_typedarray_type type = napi_int8_array;
+  void* bytes = nullptr;
+  if (napi_get_typedarray_info(info.Env(), info[index], &type, length, &bytes,
+                               nullptr, nullptr) != napi_ok ||
+      type != napi_uint8_array) {
     return Fail(info, index, "a Uint8Array");
   }
-  auto bytes = array.As<Napi::Uint8Array>();
-  *data = bytes.Data();
-  *length = bytes.ByteLength();
+  *data = static_cast<uint8_t*>(bytes);
   return true;
 }
 

@@ -16,17 +16,22 @@ inline double MonotonicMs() {
          static_cast<double>(ts.tv_nsec) / 1e6;
 }
 
-// A wait of timeout_ms milliseconds; negative means forever.
+// A wait of timeout_ms milliseconds; negative means forever. Zero is a
+// poll: it never reads the clock, since every send(), recv() and
+// zero-timeout pass makes one of these.
 class Deadline {
  public:
   explicit Deadline(double timeout_ms)
-      : forever_(timeout_ms < 0), end_ms_(MonotonicMs() + timeout_ms) {}
+      : forever_(timeout_ms < 0),
+        poll_(timeout_ms == 0),
+        end_ms_(timeout_ms > 0 ? MonotonicMs() + timeout_ms : 0) {}
 
   bool forever() const { return forever_; }
 
   // Milliseconds left, never negative; -1 when waiting forever.
   double RemainingMs() const {
     if (forever_) return -1;
+    if (poll_) return 0;
     double left = end_ms_ - MonotonicMs();
     return left > 0 ? left : 0;
   }
@@ -42,6 +47,7 @@ class Deadline {
 
  private:
   bool forever_;
+  bool poll_;
   double end_ms_;
 };
 
