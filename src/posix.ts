@@ -57,7 +57,11 @@ export function readTarget(bufsize: number): Buffer {
  */
 export function readResult(target: Buffer, count: number): Buffer {
   if (target !== scratchView && count === target.length) return target;
-  return Buffer.from(target.subarray(0, count));
+  // allocUnsafe() + copy() rather than Buffer.from(subarray): Buffer.from()
+  // probes its argument (valueOf, length, buffer) on every call.
+  const bytes = Buffer.allocUnsafe(count);
+  target.copy(bytes, 0, 0, count);
+  return bytes;
 }
 
 /** A pipe's [read end, write end], both close-on-exec (Python's os.pipe). */
