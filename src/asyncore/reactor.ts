@@ -41,9 +41,21 @@ const YIELD_AFTER_MS = 2;
  * microseconds, ANCHORS.md) while a zero-timeout poll costs one system call,
  * and a peer that was just answered usually writes again within a few tens
  * of microseconds. Only a map whose previous pass ran handlers spins, so an
- * idle server never does, and the spin stays inside the yield budget below.
+ * idle server never does, and the spin stays inside the yield budget above.
  */
 const SPIN_BEFORE_WAIT_MS = 0.05;
+
+/**
+ * The spin pays only while peers answer within it. Each spin's outcome
+ * feeds a moving average (weight 1/8); below a 50% hit rate the map stops
+ * spinning, so that a server with sparse traffic (a request every few
+ * hundred microseconds) does not burn 50 us per request, and it tries a
+ * spin again every 16th pass that could spin, to notice when traffic
+ * turns dense again.
+ */
+const SPIN_HIT_WEIGHT = 1 / 8;
+const SPIN_MIN_HIT_RATE = 0.5;
+const SPIN_PROBE_EVERY = 16;
 
 /** The longest single native wait; longer timeouts are waited out in pieces. */
 const MAX_WAIT_MS = 2 ** 31 - 1;
@@ -288,6 +300,10 @@ export class MapState {
   private passesSinceYield = 0;
   /** Whether the last pass ran handlers: the map is busy, worth a spin. */
   private lastPassDispatched = false;
+  /** Moving average of the spins that found work (1: every one did). */
+  private spinHitRate = 1;
+  /** Passes that could have spun but did not, since the last probe. */
+  private spinsSkipped = 0;
   private yieldDeadline = 0;
 
   constructor(map: SocketMap, nativeBinding: NativeBinding) {
@@ -390,8 +406,9 @@ export class MapState {
       if (interested < 0) return step;
       reactor.register();
       let ready = interested > 0 ? reactor.pollNow() : 0;
-      if (ready === 0 && interested > 0 && timeoutMs !== 0 && this.lastPassDispatched) {
+      if (ready === 0 && interested > 0 && timeoutMs !== 0 && this.lastPassDispatched && this.spinPays()) {
         ready = this.spinPoll(reactor);
+        this.spinHitRate += SPIN_HIT_WEIGHT * ((ready > 0 ? 1 : 0) - this.spinHitRate);
       }
       this.lastPassDispatched = ready > 0;
       if (ready > 0) {
@@ -408,6 +425,14 @@ export class MapState {
         this.current = null;
       }
     }
+  }
+
+  /** Whether to spin now: while spins keep finding work, and every so often to probe. */
+  private spinPays(): boolean {
+    if (this.spinHitRate >= SPIN_MIN_HIT_RATE) return true;
+    if (++this.spinsSkipped < SPIN_PROBE_EVERY) return false;
+    this.spinsSkipped = 0;
+    return true;
   }
 
   /** Re-polls for up to SPIN_BEFORE_WAIT_MS; the number of ready pairs. */
