@@ -21,6 +21,16 @@ import {
 } from './lib/common.mjs';
 import { renderSvg } from './lib/chart.mjs';
 
+/**
+ * A target's measured value as the table prints it: with two decimals, or
+ * three when two would print the goal itself (1.204x against "<= 1.20x").
+ */
+function measuredText(t) {
+  const goal = /([0-9.]+)x/.exec(t.goal)?.[1];
+  if (typeof t.value !== 'number' || goal === undefined || t.text !== `${goal}x`) return t.text;
+  return `${t.value.toFixed(3)}x`;
+}
+
 const scenarioFiles = {
   echo: 'echo.mjs',
   churn: 'churn.mjs',
@@ -209,7 +219,7 @@ async function main() {
       '',
       `${pass} of ${targets.length} met.`,
       '',
-      mdTable(['target', 'measured', 'goal', ''], targets.map((t) => [t.what, t.text, t.goal, t.pass ? 'ok' : 'MISSED'])),
+      mdTable(['target', 'measured', 'goal', ''], targets.map((t) => [t.what, measuredText(t), t.goal, t.pass ? 'ok' : 'MISSED'])),
     ].join('\n');
   } else {
     targetText = '## Speed targets (issue 6)\n\nNot evaluated: no rows for this package in this run.';
