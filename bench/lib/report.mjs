@@ -8,14 +8,21 @@ const peerNames = { python: 'Python same backend', node: 'Node net', c: 'C epoll
 export function matrixReport({ servers, cells, results, metric, unitLabel }) {
   const parts = [];
   const footnotes = [];
+  // One footnote per failed cell, whichever of the three tables shows it.
+  const footnoteOf = new Map();
+  let sawPartial = false;
   const cellText = (s, c, f) => {
     const r = results[s.id][c.id];
     if (!r.median) {
-      footnotes.push(`${s.id} @ ${c.id}: ${r.errors.join('; ')}`);
-      return `fail[${footnotes.length}]`;
+      const key = `${s.id} @ ${c.id}`;
+      if (!footnoteOf.has(key)) {
+        footnotes.push(`${key}: ${r.errors.join('; ')}`);
+        footnoteOf.set(key, footnotes.length);
+      }
+      return `fail[${footnoteOf.get(key)}]`;
     }
-    const partial = r.median.ok < r.median.of ? '*' : '';
-    return f(r.median) + partial;
+    if (r.median.ok < r.median.of) sawPartial = true;
+    return f(r.median) + (r.median.ok < r.median.of ? '*' : '');
   };
   const head = ['server', ...cells.map((c) => c.label)];
   parts.push(`${unitLabel}, median of repetitions:\n`);
@@ -48,9 +55,7 @@ export function matrixReport({ servers, cells, results, metric, unitLabel }) {
     parts.push('\n(no rows for this package: ratios not computed)');
   }
   if (footnotes.length) parts.push(`\n${footnotes.map((f, i) => `[${i + 1}] ${f}`).join('\n')}`);
-  if (servers.some((s) => cells.some((c) => results[s.id][c.id].median && results[s.id][c.id].median.ok < results[s.id][c.id].median.of))) {
-    parts.push('* some repetitions failed; the median is over those that ran.');
-  }
+  if (sawPartial) parts.push('* some repetitions failed; the median is over those that ran.');
   return parts.join('\n');
 }
 
