@@ -17,19 +17,15 @@
 //   modified until it has been sent.
 // Imported, not the global: globalThis.Buffer is a getter on every use.
 import { Buffer } from 'node:buffer';
-import { dispatcher, wake, type SocketMap } from './asyncore';
+import { dispatcher, type SocketMap } from './asyncore';
+import { wakeMap } from './asyncore/reactor';
+import { asBuffer, EMPTY_BUFFER } from './bytes';
 import { BlockingIOError, OSError, describe } from './errors';
 import type { socket } from './socket';
 
 /** Anything with more(): the next bytes to send, empty when done. */
 export interface Producer {
   more(): Uint8Array | string;
-}
-
-const EMPTY: Buffer = Buffer.alloc(0);
-
-function asBuffer(data: Uint8Array): Buffer {
-  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
 function checkEncoding(encoding: string): BufferEncoding {
@@ -97,7 +93,7 @@ export class async_chat extends dispatcher {
 
   // The unconsumed input is #inBuffer[#inOffset:]. Buffers stored here are
   // never written to: views of them are handed to collect_incoming_data().
-  #inBuffer: Buffer = EMPTY;
+  #inBuffer: Buffer = EMPTY_BUFFER;
   #inOffset = 0;
 
   constructor(sock?: socket | null, map?: SocketMap | null) {
@@ -144,7 +140,7 @@ export class async_chat extends dispatcher {
    */
   set_terminator(term: Uint8Array | string | number | null): void {
     if (typeof term === 'string') {
-      term = Buffer.from(term, this.use_encoding ? checkEncoding(this.encoding) : 'utf8');
+      term = Buffer.from(term, this.#textEncoding());
     } else if (typeof term === 'number') {
       if (!Number.isSafeInteger(term)) {
         throw new TypeError(`terminator must be bytes, a string, an integer or null, not ${describe(term)}`);
@@ -202,7 +198,7 @@ export class async_chat extends dispatcher {
   // have replaced ac_in_buffer, as Python code may. Each step below applies
   // CPython's slice to whatever the buffer is then, as CPython does.
   #dropInput(): void {
-    this.#inBuffer = EMPTY;
+    this.#inBuffer = EMPTY_BUFFER;
     this.#inOffset = 0;
   }
 
@@ -217,8 +213,13 @@ export class async_chat extends dispatcher {
     this.#inOffset = Math.max(this.#inBuffer.length - count, this.#inOffset);
   }
 
+  /** The encoding for str terminators and producers' str output (Python: self.encoding). */
+  #textEncoding(): BufferEncoding {
+    return this.use_encoding ? checkEncoding(this.encoding) : 'utf8';
+  }
+
   #terminatorBytes(terminator: string): Buffer {
-    return Buffer.from(terminator, this.use_encoding ? checkEncoding(this.encoding) : 'utf8');
+    return Buffer.from(terminator, this.#textEncoding());
   }
 
   #splitInput(): void {
@@ -301,7 +302,7 @@ export class async_chat extends dispatcher {
   // reach a pass that is already waiting without this channel in its write
   // set; inside a pass this costs nothing (nothing is waiting).
   #wakeIfWritable(): void {
-    if (this.producer_fifo.length > 0) wake(this._map);
+    if (this.producer_fifo.length > 0) wakeMap(this._map);
   }
 
   push_with_producer(producer: Producer | Uint8Array): void {
@@ -347,7 +348,7 @@ export class async_chat extends dispatcher {
             (produced instanceof Uint8Array && produced.length === 0)) {
           fifo.shift();
         } else if (typeof produced === 'string') {
-          fifo.unshift(Buffer.from(produced, this.use_encoding ? checkEncoding(this.encoding) : 'utf8'));
+          fifo.unshift(Buffer.from(produced, this.#textEncoding()));
         } else if (produced instanceof Uint8Array) {
           fifo.unshift(produced);
         } else {
@@ -416,7 +417,7 @@ export class simple_producer implements Producer {
       return result;
     }
     const result = this.data;
-    this.data = EMPTY;
+    this.data = EMPTY_BUFFER;
     return result;
   }
 }

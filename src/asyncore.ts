@@ -10,13 +10,14 @@
 import { Buffer } from 'node:buffer';
 import { constants as osConstants } from 'node:os';
 import * as util from 'node:util';
-import { describe, errorFromErrno, OSError } from './errors';
+import { describe, describeErrno, errorFromErrno, OSError } from './errors';
+import { asBuffer, EMPTY_BUFFER } from './bytes';
 import * as posix from './posix';
 import { AF_INET, SO_ERROR, SO_REUSEADDR, SOCK_STREAM, SOL_SOCKET, socket } from './socket';
-import { checkBoolean } from './validate';
+import { checkBoolean, checkTimeout } from './validate';
 import { ExitNow, isDisconnected } from './asyncore/handlers';
 import type { Channel, SocketMap } from './asyncore/handlers';
-import { channelAdded, channelRemoved, kindOf, stateOf, timeoutToMs, wakeMap } from './asyncore/reactor';
+import { channelRemoved, kindOf, stateOf, timeoutToMs, wakeMap } from './asyncore/reactor';
 import type { Backend } from './asyncore/reactor';
 import { compact_traceback } from './asyncore/traceback';
 
@@ -30,8 +31,6 @@ const E = osConstants.errno;
 
 /** dispatcher_with_send sends at most this much per call, as Python does. */
 const SEND_CHUNK = 65536;
-/** The empty out_buffer, shared: nothing can be written into it. */
-const EMPTY_BUFFER = Buffer.alloc(0);
 
 export type Address =
   | [host: string, port: number]
@@ -43,7 +42,7 @@ export const socket_map: SocketMap = new Map();
 
 /** os.strerror(err), or a fallback for numbers that are no errno. */
 export function _strerror(err: number): string {
-  return new OSError(err).strerror ?? `Unknown error ${err}`;
+  return describeErrno(err);
 }
 
 /** Python's errno.errorcode[err]: the symbolic name ('ECONNREFUSED'). */
@@ -63,13 +62,7 @@ function checkMap(name: string, map: unknown): SocketMap {
 
 /** A timeout in seconds: a number >= 0, or null for "wait forever". */
 function checkSeconds(name: string, value: unknown, fallback: number): number | null {
-  if (value === undefined) return fallback;
-  if (value === null) return null;
-  if (typeof value !== 'number' || Number.isNaN(value)) {
-    throw new TypeError(`${name} must be a number of seconds or null, not ${describe(value)}`);
-  }
-  if (value < 0) throw new RangeError(`${name} must be non-negative, got ${describe(value)}`);
-  return value;
+  return value === undefined ? fallback : checkTimeout(name, value);
 }
 
 function checkCount(value: unknown): number | null {
@@ -319,7 +312,8 @@ export class dispatcher implements Channel {
   add_channel(map?: SocketMap | null): void {
     const target = map ?? this._map;
     target.set(this._fileno as number, this);
-    channelAdded(target);
+    // A pass waiting over the map must see the new channel.
+    wakeMap(target);
   }
 
   del_channel(map?: SocketMap | null): void {
@@ -427,13 +421,13 @@ export class dispatcher implements Channel {
       if (data.length === 0) {
         // A closed connection shows as a read event with nothing to read.
         this.handle_close();
-        return Buffer.alloc(0);
+        return EMPTY_BUFFER;
       }
       return data;
     } catch (err) {
       if (isDisconnected(err)) {
         this.handle_close();
-        return Buffer.alloc(0);
+        return EMPTY_BUFFER;
       }
       throw err;
     }
@@ -577,7 +571,7 @@ export class dispatcher_with_send extends dispatcher {
     if (this.out_buffer.length === 0) {
       // The common case, an echo: send the caller's bytes as they are and
       // copy only what the socket did not take, which the caller may reuse.
-      const view = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.length);
+      const view = asBuffer(data);
       this.out_buffer = view;
       this.initiate_send();
       if (this.out_buffer.buffer === view.buffer && this.out_buffer.length > 0) {

@@ -4,8 +4,8 @@ import { constants as osConstants } from 'node:os';
 import * as util from 'node:util';
 
 const E = osConstants.errno;
-// Node's table lacks ESHUTDOWN; this is Linux's number.
-const ESHUTDOWN = 108;
+/** Node's table lacks ESHUTDOWN; this is Linux's number. */
+export const ESHUTDOWN = 108;
 
 /** Node's system error map, keyed by -errno: [code, message]. */
 const systemErrors: Map<number, [string, string]> = util.getSystemErrorMap();
@@ -15,7 +15,7 @@ function errnoName(errno: number): string | undefined {
 }
 
 /** "broken pipe" -> "Broken pipe", the way C's strerror() spells it. */
-function describeErrno(errno: number): string {
+export function describeErrno(errno: number): string {
   const message = systemErrors.get(-errno)?.[1];
   if (message === undefined) return `Unknown error ${errno}`;
   return message.charAt(0).toUpperCase() + message.slice(1);

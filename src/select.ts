@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { binding as defaultBinding, PollerKind } from './binding';
 import type { NativeBinding, NativePoller } from './binding';
 import { check, describe, errorFromErrno } from './errors';
-import { checkInteger, toFd } from './validate';
+import { checkInteger, checkTimeout, toFd } from './validate';
 
 const E = osConstants.errno;
 const C = defaultBinding.constants;
@@ -201,12 +201,8 @@ function readList<T>(value: T[], fdSetSize: number): Array<{ item: T; fd: number
 
 /** select()'s timeout in seconds: null for none, else milliseconds. */
 function selectTimeoutMs(timeout: unknown): number | null {
-  if (timeout === null || timeout === undefined) return null;
-  if (typeof timeout !== 'number' || Number.isNaN(timeout)) {
-    throw new TypeError(`timeout must be a number of seconds or null, not ${describe(timeout)}`);
-  }
-  if (timeout < 0) throw new RangeError(`timeout must be non-negative, got ${describe(timeout)}`);
-  return timeout === Infinity ? null : timeout * 1000;
+  const seconds = checkTimeout('timeout', timeout);
+  return seconds === null || seconds === Infinity ? null : seconds * 1000;
 }
 
 /**

@@ -14,7 +14,7 @@
 // - dispatcher.del_channel() removes the registration at once, before the
 //   socket is closed, so none can outlive its socket under a dup() of it.
 import { constants as osConstants } from 'node:os';
-import type { NativePoller } from '../binding';
+import { binding, type NativePoller } from '../binding';
 import { errorFromErrno } from '../errors';
 import { POLLIN, POLLNVAL, POLLOUT } from '../select';
 import { grownInt32 } from './int32';
@@ -22,10 +22,8 @@ import type { Channel } from './handlers';
 
 const E = osConstants.errno;
 
-/** NativePoller.ctl() operations (epoll_ctl(2)). */
-const EPOLL_CTL_ADD = 1;
-const EPOLL_CTL_DEL = 2;
-const EPOLL_CTL_MOD = 3;
+/** NativePoller.ctl() operations (epoll_ctl(2)), as the addon defines them. */
+const { EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD } = binding.constants;
 
 /**
  * Channels the kernel cannot watch get their readiness made up, as poll(2)
@@ -90,6 +88,9 @@ export class EpollRegistry {
         this.modify(fd, wanted);
       }
     }
+    // Every fd of this pass is registered now (map keys are unique): when
+    // that is the whole list, nothing is stale and the sweep can be skipped.
+    if (this.listSize === count) return;
     // Whatever was registered and is not wanted this pass goes: channels
     // that left the map, or that are neither readable nor writable now.
     for (let i = this.listSize - 1; i >= 0; i--) {

@@ -2,7 +2,7 @@
 // _exception() and readwrite() (Lib/asyncore.py), with its rule that
 // ExitNow propagates and every other error goes to handle_error().
 import { constants as osConstants } from 'node:os';
-import { OSError } from '../errors';
+import { ESHUTDOWN, OSError } from '../errors';
 import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI } from '../select';
 
 const E = osConstants.errno;
@@ -33,11 +33,10 @@ export class ExitNow extends Error {
  * Errors that mean the peer is gone: readwrite() and dispatcher.send()/recv()
  * turn them into handle_close() (Python's _DISCONNECTED).
  */
-export const DISCONNECTED: ReadonlySet<number> = new Set([
+const DISCONNECTED: ReadonlySet<number> = new Set([
   E.ECONNRESET,
   E.ENOTCONN,
-  // Not in Node's typings; 108 on Linux.
-  (E as Record<string, number>).ESHUTDOWN ?? 108,
+  ESHUTDOWN,
   E.ECONNABORTED,
   E.EPIPE,
   E.EBADF,
@@ -110,11 +109,7 @@ export function readwriteInPass(obj: Channel, flags: number, fd: number, pass: P
 }
 
 function handleReadwriteError(obj: Channel, err: unknown): void {
-  if (err instanceof OSError) {
-    if (err.errno !== null && DISCONNECTED.has(err.errno)) obj.handle_close();
-    else obj.handle_error(err);
-    return;
-  }
-  if (err instanceof ExitNow) throw err;
-  obj.handle_error(err);
+  if (isDisconnected(err)) obj.handle_close();
+  else if (err instanceof ExitNow) throw err;
+  else obj.handle_error(err);
 }

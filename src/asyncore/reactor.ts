@@ -167,15 +167,32 @@ export class Reactor implements PassView {
 
   /** Hands the interest set collected to the kernel or the native side. */
   register(): void {
+    // No wait reports more fds than are interested: the epoll registry
+    // holds exactly this pass's interest set once updated.
+    this.out = grownInt32(this.out, 2 * this.count + 2);
     if (this.registry !== null) {
       this.registry.update(this.fds, this.events, this.count, this.passChannels);
-      // Every fd still registered may be reported, interested or not.
-      this.out = grownInt32(this.out, 2 * this.registry.size + 2);
       return;
     }
-    this.out = grownInt32(this.out, 2 * this.count + 2);
     const result = this.native.setInterest(this.fds, this.events, this.count);
     if (result < 0) throw errorFromErrno(-result);
+  }
+
+  /** The number of channels interested in this pass. */
+  get interested(): number {
+    return this.count;
+  }
+
+  /**
+   * One look at the map: collect the interest set, hand it over, and poll
+   * with a zero timeout. The number of ready pairs, or -1 when the map is
+   * empty (Python's `if map:`).
+   */
+  scan(): number {
+    const interested = this.collect();
+    if (interested < 0) return -1;
+    this.register();
+    return interested > 0 ? this.pollNow() : 0;
   }
 
   /** The zero-timeout poll, on this thread: the number of ready pairs in `out`. */
@@ -337,8 +354,7 @@ export class MapState {
       );
     }
     this.busy = what;
-    this.passesSinceYield = 0;
-    this.yieldDeadline = performance.now() + YIELD_AFTER_MS;
+    this.resetYieldBudget();
   }
 
   /**
@@ -402,11 +418,9 @@ export class MapState {
     this.current = reactor;
     let step: Step = Step.Idle;
     try {
-      const interested = reactor.collect();
-      if (interested < 0) return step;
-      reactor.register();
-      let ready = interested > 0 ? reactor.pollNow() : 0;
-      if (ready === 0 && interested > 0 && timeoutMs !== 0 && this.lastPassDispatched && this.spinPays()) {
+      let ready = reactor.scan();
+      if (ready < 0) return step;
+      if (ready === 0 && reactor.interested > 0 && timeoutMs !== 0 && this.lastPassDispatched && this.spinPays()) {
         ready = this.spinPoll(reactor);
         this.spinHitRate += SPIN_HIT_WEIGHT * ((ready > 0 ? 1 : 0) - this.spinHitRate);
       }
@@ -466,10 +480,8 @@ export class MapState {
         // Woken: something changed outside a handler. Read readable() and
         // writable() again and go on waiting for what is left of timeout.
         reactor.endPass();
-        const interested = reactor.collect();
-        if (interested < 0) return;
-        reactor.register();
-        const ready = interested > 0 ? reactor.pollNow() : 0;
+        const ready = reactor.scan();
+        if (ready < 0) return;
         if (ready > 0) {
           reactor.dispatch(ready);
           return;
@@ -505,10 +517,6 @@ export function wakeMap(map: SocketMap): void {
   states.get(map)?.wake();
 }
 
-/** A channel was added to map under fd (dispatcher.add_channel()). */
-export function channelAdded(map: SocketMap): void {
-  states.get(map)?.wake();
-}
 
 /** A channel was deleted from map under fd (dispatcher.del_channel()). */
 export function channelRemoved(map: SocketMap, fd: number): void {
