@@ -19,6 +19,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   buildDir,
+  finishScenario,
   fmtRate,
   fmtRatio,
   mdTable,
@@ -26,8 +27,8 @@ import {
   parseArgs,
   pythonAsyncore,
   rootDir,
+  runIfMain,
   tail,
-  writeScenarioResult,
 } from './lib/common.mjs';
 
 const LINE = '123456789\n';
@@ -71,20 +72,30 @@ for _ in range(iterations + WARMUP):
 print(json.dumps(rates[WARMUP:]))
 `;
 
-/** The compiled asynchat module: dist/ when it is current, else a private build. */
+/** The newest mtime of the .ts files under src/: any of them can change asynchat.js. */
+function newestSourceMtime() {
+  const src = path.join(rootDir, 'src');
+  return Math.max(...readdirSync(src, { recursive: true })
+    .filter((f) => String(f).endsWith('.ts'))
+    .map((f) => statSync(path.join(src, String(f))).mtimeMs));
+}
+
+/**
+ * The compiled module to measure: ASYNCORE_BENCH_PACKAGE when set (as for
+ * the other scenarios, see ourPackage()), else dist/asynchat.js when it is
+ * current, else a private build.
+ */
 function ourModulePath() {
-  const source = path.join(rootDir, 'src', 'asynchat.ts');
+  if (process.env.ASYNCORE_BENCH_PACKAGE) return path.resolve(process.env.ASYNCORE_BENCH_PACKAGE);
+  const newest = newestSourceMtime();
   const dist = path.join(rootDir, 'dist', 'asynchat.js');
-  if (existsSync(dist) && statSync(dist).mtimeMs >= statSync(source).mtimeMs) return dist;
+  if (existsSync(dist) && statSync(dist).mtimeMs >= newest) return dist;
   // src/binding.ts finds the addon relative to its parent directory: give
   // the private build a `build` link to the real one.
   const root = path.join(buildDir, 'asynchat-parse');
   const out = path.join(root, 'dist');
   mkdirSync(root, { recursive: true });
   if (!existsSync(path.join(root, 'build'))) symlinkSync(path.join(rootDir, 'build'), path.join(root, 'build'));
-  const newest = Math.max(...readdirSync(path.join(rootDir, 'src'), { recursive: true })
-    .filter((f) => String(f).endsWith('.ts'))
-    .map((f) => statSync(path.join(rootDir, 'src', String(f))).mtimeMs));
   const built = path.join(out, 'asynchat.js');
   if (!existsSync(built) || statSync(built).mtimeMs < newest) {
     const tsc = path.join(rootDir, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -96,7 +107,9 @@ function ourModulePath() {
 
 /** Child: ours, one size, `iterations` timed runs after the warm-up runs. */
 function runOursChild(modulePath, perRead, iterations) {
-  const { async_chat } = createRequire(import.meta.url)(modulePath);
+  // The package's index.js has the module as .asynchat; asynchat.js is it.
+  const mod = createRequire(import.meta.url)(modulePath);
+  const { async_chat } = mod.asynchat ?? mod;
   class Splitter extends async_chat {
     constructor(reads) {
       super();
@@ -186,18 +199,10 @@ export async function main(argv) {
     results,
     markdown,
   };
-  process.stdout.write(`${markdown}\n\n`);
-  writeScenarioResult(opts, result);
-  return result;
+  return finishScenario(opts, result);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  if (process.argv[2] === '--child') {
-    runOursChild(process.argv[3], Number(process.argv[4]), Number(process.argv[5]));
-  } else {
-    main(process.argv.slice(2)).catch((e) => {
-      process.stderr.write(`${e.stack ?? e}\n`);
-      process.exit(1);
-    });
-  }
-}
+runIfMain(import.meta.url, async (argv) => {
+  if (argv[0] === '--child') runOursChild(argv[1], Number(argv[2]), Number(argv[3]));
+  else await main(argv);
+});

@@ -4,7 +4,7 @@
 // connect-exchange-close cycle.
 //
 //   node bench/churn.mjs [--quick] [--reps N] [--servers id,id] [--json-out FILE]
-import { parseArgs, pinning, writeScenarioResult } from './lib/common.mjs';
+import { finishScenario, parseArgs, pinning, runIfMain } from './lib/common.mjs';
 import { runMatrix } from './lib/matrix.mjs';
 import { matrixReport } from './lib/report.mjs';
 import { availableServers } from './lib/servers.mjs';
@@ -46,14 +46,7 @@ export async function main(argv) {
       series: servers.map((s) => ({ label: s.label, group: s.group, values: cells.map((c) => results[s.id][c.id].median?.value ?? null) })),
     },
   };
-  process.stdout.write(`${markdown}\n\n`);
-  writeScenarioResult(opts, result);
-  return result;
+  return finishScenario(opts, result);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main(process.argv.slice(2)).catch((e) => {
-    process.stderr.write(`${e.stack ?? e}\n`);
-    process.exit(1);
-  });
-}
+runIfMain(import.meta.url, main);

@@ -4,7 +4,7 @@
 // at 1 and 100, and pipelined (16 in flight) at 10 connections.
 //
 //   node bench/echo.mjs [--quick] [--reps N] [--servers id,id] [--json-out FILE]
-import { fmtUs, mdTable, parseArgs, pinning, writeScenarioResult } from './lib/common.mjs';
+import { finishScenario, fmtUs, mdTable, parseArgs, pinning, runIfMain } from './lib/common.mjs';
 import { runMatrix } from './lib/matrix.mjs';
 import { matrixReport, ratioTargets } from './lib/report.mjs';
 import { availableServers } from './lib/servers.mjs';
@@ -86,14 +86,7 @@ export async function main(argv) {
       series: servers.map((s) => ({ label: s.label, group: s.group, values: cells.map((c) => results[s.id][c.id].median?.value ?? null) })),
     },
   };
-  process.stdout.write(`${markdown}\n\n`);
-  writeScenarioResult(opts, result);
-  return result;
+  return finishScenario(opts, result);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main(process.argv.slice(2)).catch((e) => {
-    process.stderr.write(`${e.stack ?? e}\n`);
-    process.exit(1);
-  });
-}
+runIfMain(import.meta.url, main);

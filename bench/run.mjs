@@ -137,19 +137,24 @@ function chartPanels(scenarios) {
   return panels;
 }
 
-// Rewrites the .md and .svg next to a results JSON (e.g. after the chart
-// code changed), without measuring anything.
-function render(jsonPath) {
-  const { meta, scenarios } = readJson(jsonPath);
-  const base = path.resolve(jsonPath).replace(/\.json$/, '');
+// The chart of a run: one panel per scenario, the machine in the subtitle.
+function writeSvg(svgPath, meta, scenarios) {
   writeFileSync(
-    `${base}.svg`,
+    svgPath,
     renderSvg({
       title: `asyncore benchmarks (${meta.mode} run)`,
       subtitle: `${meta.date.slice(0, 16).replace('T', ' ')} UTC; ${meta.cpu_model}, ${meta.host_cpus} CPUs; Node ${meta.node}; Python ${meta.python ?? 'n/a'}; ${meta.pinning}`,
       panels: chartPanels(scenarios),
     }),
   );
+}
+
+// Rewrites the .svg next to a results JSON (e.g. after the chart
+// code changed), without measuring anything.
+function render(jsonPath) {
+  const { meta, scenarios } = readJson(jsonPath);
+  const base = path.resolve(jsonPath).replace(/\.json$/, '');
+  writeSvg(`${base}.svg`, meta, scenarios);
   process.stdout.write(`Wrote ${base}.svg\n`);
   return 0;
 }
@@ -236,14 +241,7 @@ async function main() {
   writeFileSync(jsonPath, `${JSON.stringify({ meta, scenarios, targets, failed }, null, 1)}\n`);
   const md = [header, ...scenarios.map((s) => s.markdown), targetText, `Finished in ${elapsed.toFixed(0)} s.`, ''].join('\n\n');
   writeFileSync(mdPath, md);
-  writeFileSync(
-    svgPath,
-    renderSvg({
-      title: `asyncore benchmarks (${meta.mode} run)`,
-      subtitle: `${meta.date.slice(0, 16).replace('T', ' ')} UTC; ${meta.cpu_model}, ${meta.host_cpus} CPUs; Node ${meta.node}; Python ${meta.python ?? 'n/a'}; ${pin.note}`,
-      panels: chartPanels(scenarios),
-    }),
-  );
+  writeSvg(svgPath, meta, scenarios);
   rmSync(tmpDir, { recursive: true, force: true });
   const rel = (p) => path.relative(process.cwd(), p);
   process.stdout.write(`Wrote ${rel(jsonPath)}, ${rel(mdPath)}, ${rel(svgPath)} in ${elapsed.toFixed(0)} s.\n`);

@@ -10,6 +10,7 @@ import path from 'node:path';
 import {
   benchDir,
   buildTools,
+  finishScenario,
   fmtRatio,
   fmtUs,
   lastJson,
@@ -19,9 +20,9 @@ import {
   pinning,
   pythonAsyncore,
   quantile,
+  runIfMain,
   runProgram,
   tail,
-  writeScenarioResult,
 } from './lib/common.mjs';
 
 const q = (s) => `'${String(s).replace(/'/g, `'\\''`)}'`;
@@ -88,8 +89,10 @@ export async function main(argv) {
       const s = out.samples_us.slice(discard);
       results[reader.id].samples.push(...s);
       const sorted = [...s].sort((a, b) => a - b);
-      results[reader.id].perRep.push({ rep, n: s.length, p50_us: quantile(sorted, 0.5), p99_us: quantile(sorted, 0.99) });
-      log(`  ${reader.id.padEnd(20)} p50 ${quantile(sorted, 0.5).toFixed(1)} us  p99 ${quantile(sorted, 0.99).toFixed(1)} us  (${s.length} samples)`);
+      const p50 = quantile(sorted, 0.5);
+      const p99 = quantile(sorted, 0.99);
+      results[reader.id].perRep.push({ rep, n: s.length, p50_us: p50, p99_us: p99 });
+      log(`  ${reader.id.padEnd(20)} p50 ${p50.toFixed(1)} us  p99 ${p99.toFixed(1)} us  (${s.length} samples)`);
     }
   }
   const summary = {};
@@ -149,14 +152,7 @@ export async function main(argv) {
       series: readers.map((r) => ({ label: r.label, group: r.group, values: [summary[r.id]?.p50_us ?? null, summary[r.id]?.p99_us ?? null] })),
     },
   };
-  process.stdout.write(`${markdown}\n\n`);
-  writeScenarioResult(opts, result);
-  return result;
+  return finishScenario(opts, result);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main(process.argv.slice(2)).catch((e) => {
-    process.stderr.write(`${e.stack ?? e}\n`);
-    process.exit(1);
-  });
-}
+runIfMain(import.meta.url, main);

@@ -60,7 +60,8 @@ static void hist_add(uint64_t ns) {
   hist_count++;
 }
 
-/* Upper edge of the bucket holding quantile q, in microseconds. */
+/* Midpoint of the bucket holding quantile q, in microseconds (for the
+ * overflow bucket, its lower edge: 101 ms). */
 static double hist_quantile(double q) {
   if (hist_count == 0) return -1;
   uint64_t want = (uint64_t)(q * (double)hist_count);

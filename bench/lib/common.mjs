@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const benchDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const rootDir = path.resolve(benchDir, '..');
@@ -128,7 +128,7 @@ export function pinning(noPin = false) {
 // The argv that runs `cmd` on `cpu` with the open-file limit raised to the
 // hard limit (1,000 connections need more than the common soft 1,024).
 // `exec` keeps the pid, so /proc/<pid>/stat is the program's own.
-export function wrapCommand(cmd, cpu) {
+function wrapCommand(cmd, cpu) {
   const pinned = cpu !== null && cpu !== undefined ? ['taskset', '-c', String(cpu), ...cmd] : cmd;
   return ['sh', '-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n 65536 2>/dev/null; exec "$@"', 'sh', ...pinned];
 }
@@ -162,13 +162,9 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 }
 
 // Starts a server and resolves once it prints "ready <label>".
-export function startServer(cmd, { cpu = null, timeoutMs = 15000, env = {} } = {}) {
+export function startServer(cmd, { cpu = null, timeoutMs = 15000 } = {}) {
   const argv = wrapCommand(cmd, cpu);
-  const child = spawn(argv[0], argv.slice(1), {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
-    cwd: benchDir,
-  });
+  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], cwd: benchDir });
   let stdout = '';
   let stderr = '';
   track(child, false);
@@ -192,7 +188,6 @@ export function startServer(cmd, { cpu = null, timeoutMs = 15000, env = {} } = {
           pid: child.pid,
           label: m[1],
           stderr: () => stderr,
-          exited,
           alive: () => child.exitCode === null && child.signalCode === null,
           async stop() {
             if (child.exitCode === null && child.signalCode === null) {
@@ -217,13 +212,13 @@ export function startServer(cmd, { cpu = null, timeoutMs = 15000, env = {} } = {
 }
 
 // Runs a program to completion (bounded by timeoutMs) and returns its output.
-export function runProgram(cmd, { cpu = null, timeoutMs = 60000, shell = false, input = null } = {}) {
+export function runProgram(cmd, { cpu = null, timeoutMs = 60000, shell = false } = {}) {
   const argv = shell ? ['sh', '-c', cmd] : wrapCommand(cmd, cpu);
   return new Promise((resolve) => {
     // A shell pipeline gets its own process group, so a timeout can end
     // every process in it.
     const child = spawn(argv[0], argv.slice(1), {
-      stdio: [input === null ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe'],
       cwd: benchDir,
       detached: shell,
     });
@@ -236,7 +231,6 @@ export function runProgram(cmd, { cpu = null, timeoutMs = 60000, shell = false, 
     child.stderr.on('data', (d) => {
       if (stderr.length < 20000) stderr += d;
     });
-    if (input !== null) child.stdin.end(input);
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
@@ -270,7 +264,7 @@ export function lastJson(text) {
 }
 
 // The first "SomeError: message" line of a Node stack dump.
-export function firstError(text) {
+function firstError(text) {
   const m = /^\w*Error(?: \[\w+\])?: .*$/m.exec(String(text));
   return m ? m[0].slice(0, 200) : '';
 }
@@ -377,12 +371,27 @@ export function mdTable(header, rows) {
 // ---------------------------------------------------------------- results
 
 // What a scenario file hands back to run.mjs: written to --json-out.
-export function writeScenarioResult(opts, result) {
+function writeScenarioResult(opts, result) {
   if (opts.jsonOut) writeFileSync(opts.jsonOut, JSON.stringify(result, null, 1));
+}
+
+// The tail of every scenario file: print the table, hand the result back.
+export function finishScenario(opts, result) {
+  process.stdout.write(`${result.markdown}\n\n`);
+  writeScenarioResult(opts, result);
+  return result;
+}
+
+// Runs main(argv) when this module is the program itself, not an import.
+// Compared as URLs, so paths with spaces or % match too.
+export function runIfMain(importMetaUrl, main) {
+  if (!process.argv[1] || importMetaUrl !== pathToFileURL(process.argv[1]).href) return;
+  main(process.argv.slice(2)).catch((e) => {
+    process.stderr.write(`${e.stack ?? e}\n`);
+    process.exit(1);
+  });
 }
 
 export function readJson(file) {
   return JSON.parse(readFileSync(file, 'utf8'));
 }
-
-export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -13,7 +13,6 @@ import { buildTools, lastJson, median, pinning, runProgram, startServer, tail } 
 let sockSerial = 0;
 
 async function runOne(server, cell, o) {
-  const tools = buildTools();
   const unixPath = path.join(os.tmpdir(), `asyncore-bench-${process.pid}-${sockSerial++}.sock`);
   const where = cell.transport === 'unix' ? unixPath : 0;
   let srv;
@@ -25,7 +24,7 @@ async function runOne(server, cell, o) {
   try {
     const endpoint = cell.transport === 'unix' ? ['--unix', srv.label] : ['--tcp', srv.label];
     const args = [
-      tools.loadgen,
+      o.tools.loadgen,
       '--mode', cell.mode ?? 'echo',
       ...endpoint,
       '--conns', String(cell.conns),
@@ -56,7 +55,8 @@ async function runOne(server, cell, o) {
 // Returns results[serverId][cellId] = { runs: [...], median: {...} }.
 export async function runMatrix({ servers, cells, reps, warmup, duration, setupTimeout = 30, noPin, metric, log }) {
   const pin = pinning(noPin);
-  const o = { pin, warmup, duration, setupTimeout };
+  // Built (or found current) once, not once per run.
+  const o = { pin, tools: buildTools(), warmup, duration, setupTimeout };
   const results = {};
   for (const s of servers) {
     results[s.id] = {};
