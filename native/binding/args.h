@@ -56,14 +56,32 @@ inline bool ArgBytes(const Napi::CallbackInfo& info, size_t index,
   return true;
 }
 
+// An Int32Array's elements, not copied. node-addon-api's Int32Array would
+// cost three calls (IsTypedArray, TypedArrayType, then As<> reads the info
+// again); its constructor from known fields is private.
+inline bool Int32ArrayData(napi_env env, napi_value value, int32_t** data,
+                           size_t* length) {
+  napi_typedarray_type type = napi_int8_array;
+  void* elements = nullptr;
+  if (napi_get_typedarray_info(env, value, &type, length, &elements, nullptr,
+                               nullptr) != napi_ok ||
+      type != napi_int32_array) {
+    return false;
+  }
+  *data = static_cast<int32_t*>(elements);
+  return true;
+}
+
 inline bool ArgInt32Array(const Napi::CallbackInfo& info, size_t index,
-                          Napi::Int32Array* out) {
-  if (!info[index].IsTypedArray() ||
-      info[index].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+                          int32_t** data, size_t* length) {
+  if (!Int32ArrayData(info.Env(), info[index], data, length)) {
     return Fail(info, index, "an Int32Array");
   }
-  *out = info[index].As<Napi::Int32Array>();
   return true;
+}
+
+inline Napi::Value Result(const Napi::CallbackInfo& info, double value) {
+  return Napi::Number::New(info.Env(), value);
 }
 
 }  // namespace asyncore

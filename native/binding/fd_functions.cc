@@ -9,14 +9,11 @@ namespace asyncore {
 
 namespace {
 
-Napi::Value Result(const Napi::CallbackInfo& info, double value) {
-  return Napi::Number::New(info.Env(), value);
-}
-
 Napi::Value PipeFn(const Napi::CallbackInfo& info) {
-  Napi::Int32Array out;
-  if (!ArgInt32Array(info, 0, &out)) return info.Env().Undefined();
-  if (out.ElementLength() < 2) return Result(info, -EINVAL);
+  int32_t* out = nullptr;
+  size_t out_length = 0;
+  if (!ArgInt32Array(info, 0, &out, &out_length)) return info.Env().Undefined();
+  if (out_length < 2) return Result(info, -EINVAL);
   int fds[2];
   int result = Pipe(fds);
   if (result == 0) {

@@ -21,7 +21,7 @@ LoopWaiter* LoopWaiter::Create(uv_loop_t* loop, int fd,
 int LoopWaiter::Start(double timeout_ms) {
   int result =
       uv_poll_start(&poll_, UV_READABLE, [](uv_poll_t* handle, int, int) {
-        static_cast<LoopWaiter*>(handle->data)->Finish(false);
+        static_cast<LoopWaiter*>(handle->data)->Finish();
       });
   if (result != 0) return result;
   if (timeout_ms >= 0) {
@@ -32,7 +32,7 @@ int LoopWaiter::Start(double timeout_ms) {
     uv_timer_start(
         &timer_,
         [](uv_timer_t* handle) {
-          static_cast<LoopWaiter*>(handle->data)->Finish(true);
+          static_cast<LoopWaiter*>(handle->data)->Finish();
         },
         ms, 0);
   }
@@ -47,10 +47,10 @@ void LoopWaiter::Stop() {
   uv_timer_stop(&timer_);
 }
 
-void LoopWaiter::Finish(bool timed_out) {
+void LoopWaiter::Finish() {
   if (!active_) return;
   Stop();
-  on_ready_(timed_out);
+  on_ready_();
 }
 
 void LoopWaiter::Destroy() {

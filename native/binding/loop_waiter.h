@@ -15,9 +15,9 @@ namespace asyncore {
 
 class LoopWaiter {
  public:
-  // on_ready(timed_out) runs on the loop's thread when fd turns readable or
-  // the timeout passes, whichever comes first; the wait is over by then.
-  using ReadyCallback = std::function<void(bool timed_out)>;
+  // on_ready() runs on the loop's thread when fd turns readable or the
+  // timeout passes, whichever comes first; the wait is over by then.
+  using ReadyCallback = std::function<void()>;
 
   // Makes the handles; they keep the loop alive only while a wait runs.
   static LoopWaiter* Create(uv_loop_t* loop, int fd, ReadyCallback on_ready);
@@ -33,7 +33,7 @@ class LoopWaiter {
 
  private:
   LoopWaiter(ReadyCallback on_ready) : on_ready_(std::move(on_ready)) {}
-  void Finish(bool timed_out);
+  void Finish();
 
   uv_poll_t poll_;
   uv_timer_t timer_;

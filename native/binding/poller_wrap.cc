@@ -9,9 +9,9 @@ namespace asyncore {
 namespace {
 
 // Copies ready events into out as [fd, events] pairs; returns the count.
-int WritePairs(const std::vector<ReadyEvent>& ready, Napi::Int32Array out) {
-  size_t count = std::min(ready.size(), out.ElementLength() / 2);
-  int32_t* data = out.Data();
+int WritePairs(const std::vector<ReadyEvent>& ready, int32_t* data,
+               size_t length) {
+  size_t count = std::min(ready.size(), length / 2);
   for (size_t i = 0; i < count; i++) {
     data[2 * i] = ready[i].fd;
     data[2 * i + 1] = ready[i].events;
@@ -41,7 +41,7 @@ PollerWrap::PollerWrap(const Napi::CallbackInfo& info)
   Napi::Env env = info.Env();
   int32_t kind = 0;
   if (!ArgInt(info, 0, &kind)) return;
-  if (kind < 0 || kind > 2) {
+  if (kind < 0 || kind > static_cast<int32_t>(BackendKind::kEpoll)) {
     Fail(info, 0, "0 (select), 1 (poll) or 2 (epoll)");
     return;
   }
@@ -73,7 +73,7 @@ PollerWrap::PollerWrap(const Napi::CallbackInfo& info)
   if (kind == static_cast<int32_t>(BackendKind::kEpoll)) {
     uv_loop_t* loop = nullptr;
     if (napi_get_uv_event_loop(env, &loop) == napi_ok) {
-      loop_waiter_ = LoopWaiter::Create(loop, reactor_->fileno(), [this](bool) {
+      loop_waiter_ = LoopWaiter::Create(loop, reactor_->fileno(), [this] {
         DeliverLoopWait(/*closing=*/false);
       });
     }
@@ -118,14 +118,16 @@ void PollerWrap::Shutdown() {
 }
 
 Napi::Value PollerWrap::SetInterest(const Napi::CallbackInfo& info) {
-  Napi::Int32Array fds, events;
+  int32_t *fds = nullptr, *events = nullptr;
+  size_t fds_length = 0, events_length = 0;
   int32_t count = 0;
-  if (!ArgInt32Array(info, 0, &fds) || !ArgInt32Array(info, 1, &events) ||
+  if (!ArgInt32Array(info, 0, &fds, &fds_length) ||
+      !ArgInt32Array(info, 1, &events, &events_length) ||
       !ArgInt(info, 2, &count)) {
     return info.Env().Undefined();
   }
-  if (count < 0 || static_cast<size_t>(count) > fds.ElementLength() ||
-      static_cast<size_t>(count) > events.ElementLength()) {
+  if (count < 0 || static_cast<size_t>(count) > fds_length ||
+      static_cast<size_t>(count) > events_length) {
     return Napi::Number::New(info.Env(), -EINVAL);
   }
   int result;
@@ -134,7 +136,7 @@ Napi::Value PollerWrap::SetInterest(const Napi::CallbackInfo& info) {
   } else if (Busy()) {
     result = -EBUSY;
   } else {
-    result = reactor_->backend().SetInterest(fds.Data(), events.Data(),
+    result = reactor_->backend().SetInterest(fds, events,
                                              static_cast<size_t>(count));
   }
   return Napi::Number::New(info.Env(), result);
@@ -153,19 +155,23 @@ Napi::Value PollerWrap::Ctl(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value PollerWrap::PollNow(const Napi::CallbackInfo& info) {
-  Napi::Int32Array out;
-  if (!ArgInt32Array(info, 0, &out)) return info.Env().Undefined();
-  int result =
-      Busy() ? -EBUSY : reactor_->PollNow(out.ElementLength() / 2, &now_ready_);
-  if (result == 0) result = WritePairs(now_ready_, out);
+  int32_t* out = nullptr;
+  size_t out_length = 0;
+  if (!ArgInt32Array(info, 0, &out, &out_length)) {
+    return info.Env().Undefined();
+  }
+  int result = Busy() ? -EBUSY : reactor_->PollNow(out_length / 2, &now_ready_);
+  if (result == 0) result = WritePairs(now_ready_, out, out_length);
   return Napi::Number::New(info.Env(), result);
 }
 
 Napi::Value PollerWrap::Wait(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   double timeout_ms = 0;
-  Napi::Int32Array out;
-  if (!ArgDouble(info, 0, &timeout_ms) || !ArgInt32Array(info, 1, &out)) {
+  int32_t* out = nullptr;
+  size_t out_length = 0;
+  if (!ArgDouble(info, 0, &timeout_ms) ||
+      !ArgInt32Array(info, 1, &out, &out_length)) {
     return env.Undefined();
   }
   if (loop_waiter_ != nullptr) {
@@ -175,16 +181,16 @@ Napi::Value PollerWrap::Wait(const Napi::CallbackInfo& info) {
     if (result == 0) {
       // The started handles keep the process alive; this keeps the object
       // and out alive until the result is delivered.
-      wait_out_ = Napi::Persistent(out);
+      wait_out_ = Napi::Persistent(info[1].As<Napi::Object>());
       Ref();
     }
     return Napi::Number::New(env, result);
   }
-  int result = reactor_->StartWait(timeout_ms, out.ElementLength() / 2);
+  int result = reactor_->StartWait(timeout_ms, out_length / 2);
   if (result == 0) {
     // Until the result is delivered: keep this object and out alive, and
     // keep the process alive for the wait.
-    wait_out_ = Napi::Persistent(out);
+    wait_out_ = Napi::Persistent(info[1].As<Napi::Object>());
     Ref();
     wait_done_.Ref(env);
   }
@@ -194,8 +200,11 @@ Napi::Value PollerWrap::Wait(const Napi::CallbackInfo& info) {
 void PollerWrap::DeliverWait(Napi::Env env, Napi::Function callback) {
   if (!reactor_->waiting()) return;
   int result = reactor_->closed() ? 0 : reactor_->result();
-  if (result == 0 && !reactor_->closed() && !wait_out_.IsEmpty()) {
-    result = WritePairs(reactor_->ready(), wait_out_.Value());
+  int32_t* out = nullptr;
+  size_t out_length = 0;
+  if (result == 0 && !reactor_->closed() && !wait_out_.IsEmpty() &&
+      Int32ArrayData(env, wait_out_.Value(), &out, &out_length)) {
+    result = WritePairs(reactor_->ready(), out, out_length);
   }
   // A wait cut short by close() may not have run at all: report it woken.
   bool woken = reactor_->woken() || reactor_->closed();
@@ -215,9 +224,12 @@ void PollerWrap::DeliverLoopWait(bool closing) {
   int result = 0;
   bool woken = closing;
   if (!closing) {
-    Napi::Int32Array out = wait_out_.Value();
-    result = reactor_->PollNow(out.ElementLength() / 2, &now_ready_, &woken);
-    if (result == 0) result = WritePairs(now_ready_, out);
+    // wait() checked the type; a failure here leaves no room for events.
+    int32_t* out = nullptr;
+    size_t out_length = 0;
+    Int32ArrayData(env, wait_out_.Value(), &out, &out_length);
+    result = reactor_->PollNow(out_length / 2, &now_ready_, &woken);
+    if (result == 0) result = WritePairs(now_ready_, out, out_length);
   }
   wait_out_.Reset();
   Unref();

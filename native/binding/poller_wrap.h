@@ -63,7 +63,9 @@ class PollerWrap : public Napi::ObjectWrap<PollerWrap> {
   WaitDoneContext* wait_done_context_ = nullptr;
   Napi::FunctionReference callback_;
   bool live_ = false;  // The thread-safe function and cleanup hook exist.
-  Napi::Reference<Napi::Int32Array> wait_out_;
+  // The Int32Array a running wait writes to; its elements are looked up
+  // again on delivery.
+  Napi::ObjectReference wait_out_;
   // epoll only: waits run on Node's loop (see loop_waiter.h).
   LoopWaiter* loop_waiter_ = nullptr;
   std::unique_ptr<Napi::AsyncContext> async_context_;

@@ -13,10 +13,6 @@ namespace asyncore {
 
 namespace {
 
-Napi::Value Result(const Napi::CallbackInfo& info, double value) {
-  return Napi::Number::New(info.Env(), value);
-}
-
 bool ArgSockaddr(const Napi::CallbackInfo& info, size_t index, Sockaddr* out) {
   uint8_t* data = nullptr;
   size_t length = 0;
@@ -65,12 +61,13 @@ Napi::Value SocketFn(const Napi::CallbackInfo& info) {
 
 Napi::Value SocketPairFn(const Napi::CallbackInfo& info) {
   int32_t family = 0, type = 0, proto = 0;
-  Napi::Int32Array out;
+  int32_t* out = nullptr;
+  size_t out_length = 0;
   if (!ArgInt(info, 0, &family) || !ArgInt(info, 1, &type) ||
-      !ArgInt(info, 2, &proto) || !ArgInt32Array(info, 3, &out)) {
+      !ArgInt(info, 2, &proto) || !ArgInt32Array(info, 3, &out, &out_length)) {
     return info.Env().Undefined();
   }
-  if (out.ElementLength() < 2) return Result(info, -EINVAL);
+  if (out_length < 2) return Result(info, -EINVAL);
   int fds[2];
   int result = SocketPair(family, type, proto, fds);
   if (result == 0) {
@@ -258,12 +255,13 @@ Napi::Value SetSockOptBufFn(const Napi::CallbackInfo& info) {
 
 Napi::Value GetSockOptIntFn(const Napi::CallbackInfo& info) {
   int32_t fd = 0, level = 0, name = 0;
-  Napi::Int32Array out;
+  int32_t* out = nullptr;
+  size_t out_length = 0;
   if (!ArgInt(info, 0, &fd) || !ArgInt(info, 1, &level) ||
-      !ArgInt(info, 2, &name) || !ArgInt32Array(info, 3, &out)) {
+      !ArgInt(info, 2, &name) || !ArgInt32Array(info, 3, &out, &out_length)) {
     return info.Env().Undefined();
   }
-  if (out.ElementLength() < 1) return Result(info, -EINVAL);
+  if (out_length < 1) return Result(info, -EINVAL);
   int value = 0;
   socklen_t length = sizeof(value);
   int result = GetSockOpt(fd, level, name, &value, &length);

@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <sys/epoll.h>
 
+#include <algorithm>
+
 #include "deadline.h"
 #include "fd_ops.h"
 
@@ -53,13 +55,16 @@ class EpollBackend : public Backend {
 
   int Wait(double timeout_ms, size_t max_events, std::vector<ReadyEvent>* ready,
            bool* woken) override {
-    // One more slot than asked for, for the wake-up fd.
-    if (events_.size() < max_events + 1) events_.resize(max_events + 1);
+    // No extra slot for the wake-up fd: an event the kernel hands over but
+    // we cannot report is lost for EPOLLET and EPOLLONESHOT fds. The
+    // wake-up fd is level-triggered, so when crowded out it comes back on
+    // the next wait. epoll_wait() wants at least one slot.
+    size_t slots = std::max<size_t>(max_events, 1);
+    if (events_.size() < slots) events_.resize(slots);
     Deadline deadline(timeout_ms);
     int count;
     do {
-      count = epoll_wait(epoll_fd_, events_.data(),
-                         static_cast<int>(max_events + 1),
+      count = epoll_wait(epoll_fd_, events_.data(), static_cast<int>(slots),
                          deadline.RemainingWholeMs());
     } while (count < 0 && errno == EINTR);
     ready->clear();

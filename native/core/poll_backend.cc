@@ -44,8 +44,14 @@ class PollBackend : public Backend {
     if (result == 0) return 0;
     size_t user_count = pollfds_.size() - 1;
     *woken = pollfds_[user_count].revents != 0;
-    for (size_t i = 0; i < user_count && ready->size() < max_events; i++) {
+    // poll() returns how many entries have nonzero revents: past the last
+    // of them there is nothing left to find.
+    size_t left = static_cast<size_t>(result) - (*woken ? 1 : 0);
+    for (size_t i = 0; i < user_count && left > 0 && ready->size() < max_events;
+         i++) {
       const struct pollfd& entry = pollfds_[i];
+      if (entry.revents == 0) continue;
+      left--;
       // Only what was asked for, plus the conditions poll() always reports
       // (libuv's posix-poll.c masks revents the same way). POLLNVAL is
       // reported for that fd, not turned into a failure of the whole wait.

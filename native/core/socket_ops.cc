@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <unistd.h>
 
 #include "deadline.h"
 #include "fd_ops.h"
