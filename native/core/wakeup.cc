@@ -1,9 +1,7 @@
 #include "wakeup.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
-#include <unistd.h>
 #if defined(__linux__)
 #include <sys/eventfd.h>
 #endif
@@ -43,12 +41,24 @@ void Wakeup::Signal() {
   Write(write_fd_, &one, sizeof(one));
 }
 
-bool Wakeup::Drain() {
-  bool was_pending = pending_.exchange(false);
-  uint64_t buffer[16];
+void Wakeup::Drain() {
+  // Read first, clear the flag after. The other order loses wake-ups for
+  // good: a Signal() between the clear and the read would set the flag and
+  // have its write read here, leaving the flag set over an empty fd, so
+  // every later Signal() would skip its write (and Close() could wait on a
+  // worker that is never woken). In this order a Signal() that lands
+  // between the two merges into the wake-up being drained, whose waiter
+  // goes on to re-read everything anyway.
+#if defined(__linux__)
+  // One read resets an eventfd's counter; a second would only fail (EAGAIN).
+  uint64_t counter;
+  Read(read_fd_, &counter, sizeof(counter));
+#else
+  uint8_t buffer[128];
   while (Read(read_fd_, buffer, sizeof(buffer)) > 0) {
   }
-  return was_pending;
+#endif
+  pending_.store(false);
 }
 
 }  // namespace asyncore

@@ -20,8 +20,8 @@ class Wakeup {
   int fd() const { return read_fd_; }
   // Thread-safe. Wake-ups are coalesced: one write until the next Drain().
   void Signal();
-  // Empties the fd; true when a wake-up was pending.
-  bool Drain();
+  // Empties the fd.
+  void Drain();
 
  private:
   int read_fd_ = -1;

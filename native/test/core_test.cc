@@ -21,6 +21,7 @@
 #include "../core/fd_ops.h"
 #include "../core/reactor.h"
 #include "../core/socket_ops.h"
+#include "../core/wakeup.h"
 
 namespace asyncore {
 namespace {
@@ -264,6 +265,34 @@ bool TestSocketsAreCloexecAndNoSigpipe(BackendKind) {
   return ok;
 }
 
+// Signal() racing Drain() from another thread must never leave the
+// coalescing flag set over an empty fd: every later Signal() would skip its
+// write and no wait could be woken again (Close() included).
+bool TestWakeupSurvivesRacingDrains(BackendKind) {
+  bool ok = true;
+  Wakeup wakeup;
+  EXPECT(wakeup.Open() == 0);
+  std::atomic<bool> stop{false};
+  std::thread signaller([&] {
+    while (!stop.load()) wakeup.Signal();
+  });
+  struct pollfd entry = {wakeup.fd(), POLLIN, 0};
+  for (int i = 0; i < 200000; i++) {
+    entry.revents = 0;
+    if (poll(&entry, 1, 0) == 1) wakeup.Drain();
+  }
+  stop = true;
+  signaller.join();
+  // Drain as a waiter would, only what is there; then one more wake-up
+  // must arrive.
+  entry.revents = 0;
+  if (poll(&entry, 1, 0) == 1) wakeup.Drain();
+  wakeup.Signal();
+  entry.revents = 0;
+  EXPECT(poll(&entry, 1, 1000) == 1);
+  return ok;
+}
+
 using Test = bool (*)(BackendKind);
 
 void Run(const char* name, Test test, BackendKind kind) {
@@ -290,6 +319,8 @@ int main() {
   Run("closed_fd_is_pollnval", TestClosedFdIsPollnval, BackendKind::kSelect);
   Run("closed_fd_is_pollnval", TestClosedFdIsPollnval, BackendKind::kPoll);
   Run("sockets_are_cloexec_and_no_sigpipe", TestSocketsAreCloexecAndNoSigpipe,
+      BackendKind::kPoll);
+  Run("wakeup_survives_racing_drains", TestWakeupSurvivesRacingDrains,
       BackendKind::kPoll);
   printf("%d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
