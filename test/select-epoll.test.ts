@@ -265,6 +265,22 @@ describe('epoll object', () => {
     await expect(ep.poll(0, 1.5)).rejects.toThrow(TypeError);
   });
 
+  it('an edge-triggered event past maxevents is kept for the next poll, not lost', async () => {
+    const ep = newEpoll();
+    const [r1, w1] = fds.pipe();
+    const [r2, w2] = fds.pipe();
+    ep.register(r1, EPOLLIN | EPOLLET);
+    ep.register(r2, EPOLLIN | EPOLLET);
+    writeFd(w1, 'x');
+    writeFd(w2, 'y');
+    const first = await ep.poll(0, 1);
+    const second = await ep.poll(0, 1);
+    expect(first).toHaveLength(1);
+    expect(second).toHaveLength(1);
+    expect([first[0]![0], second[0]![0]].sort((a, b) => a - b)).toEqual([r1, r2].sort((a, b) => a - b));
+    expect(await ep.poll(0)).toEqual([]);
+  });
+
   it('bad timeouts reject, never throw', async () => {
     const ep = newEpoll() as unknown as { poll(t: unknown): Promise<unknown> };
     let pending: Promise<unknown> = Promise.resolve();
