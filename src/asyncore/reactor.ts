@@ -204,8 +204,10 @@ export class Reactor implements PassView {
   }
 
   /**
-   * Waits on the worker thread for at most timeoutMs (-1: forever). Resolves
-   * with the number of ready pairs; `woken` tells whether wake() ended it.
+   * Waits for at most timeoutMs (-1: forever), on the worker thread or, for
+   * epoll, on Node's loop. Resolves when the wait ends; lastWaitResult is
+   * then the number of ready pairs in `out` (or -errno) and lastWaitWoken
+   * whether wake() ended it.
    */
   wait(timeoutMs: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
