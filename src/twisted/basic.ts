@@ -162,55 +162,55 @@ export class LineReceiver extends PauseableProtocol {
   delimiter: Buffer | string = Buffer.from('\r\n');
   /** The longest line accepted. */
   MAX_LENGTH = 16384;
-  private readonly received = new ByteQueue();
+  readonly #received = new ByteQueue();
   /** Bytes of the buffer known not to start a delimiter. */
-  private searched = 0;
-  private searchedFor: Buffer | string | null = null;
-  private delimiterBytes: Buffer = Buffer.from('\r\n');
-  private busyReceiving = false;
+  #searched = 0;
+  #searchedFor: Buffer | string | null = null;
+  #delimiterBytes: Buffer = Buffer.from('\r\n');
+  #busyReceiving = false;
 
   /** Empties the buffer and returns what it held. */
   clearLineBuffer(): Buffer {
-    this.searched = 0;
-    return Buffer.from(this.received.takeAll());
+    this.#searched = 0;
+    return Buffer.from(this.#received.takeAll());
   }
 
-  private currentDelimiter(): Buffer {
+  #currentDelimiter(): Buffer {
     const d = this.delimiter;
-    if (d !== this.searchedFor) {
-      this.delimiterBytes = toBytes(d, 'delimiter');
-      if (this.delimiterBytes.length === 0) throw new RangeError('LineReceiver.delimiter cannot be empty');
-      this.searchedFor = d;
-      this.searched = 0;
+    if (d !== this.#searchedFor) {
+      this.#delimiterBytes = toBytes(d, 'delimiter');
+      if (this.#delimiterBytes.length === 0) throw new RangeError('LineReceiver.delimiter cannot be empty');
+      this.#searchedFor = d;
+      this.#searched = 0;
     }
-    return this.delimiterBytes;
+    return this.#delimiterBytes;
   }
 
   /** Splits what arrives into lines (or raw data, in raw mode). */
   override dataReceived(data: Buffer): unknown {
-    const received = this.received;
-    if (this.busyReceiving) {
+    const received = this.#received;
+    if (this.#busyReceiving) {
       received.append(data);
       return undefined;
     }
-    this.busyReceiving = true;
+    this.#busyReceiving = true;
     try {
       received.append(data);
       while (received.length > 0 && !this.paused) {
         if (this.line_mode) {
-          const delimiter = this.currentDelimiter();
-          const index = received.indexOf(delimiter, this.searched);
+          const delimiter = this.#currentDelimiter();
+          const index = received.indexOf(delimiter, this.#searched);
           if (index < 0) {
-            this.searched = Math.max(0, received.length - delimiter.length + 1);
+            this.#searched = Math.max(0, received.length - delimiter.length + 1);
             if (received.length >= this.MAX_LENGTH + delimiter.length) {
-              this.searched = 0;
+              this.#searched = 0;
               return this.lineLengthExceeded(received.takeAll());
             }
             return undefined;
           }
           const line = received.take(index);
           received.skip(delimiter.length);
-          this.searched = 0;
+          this.#searched = 0;
           if (line.length > this.MAX_LENGTH) {
             const exceeded = Buffer.concat([line, delimiter, received.takeAll()]);
             return this.lineLengthExceeded(exceeded);
@@ -218,14 +218,14 @@ export class LineReceiver extends PauseableProtocol {
           const why = this.lineReceived(line);
           if (why || (this.transport && this.transport.disconnecting)) return why;
         } else {
-          this.searched = 0;
+          this.#searched = 0;
           const why = this.rawDataReceived(received.takeAll());
           if (why) return why;
         }
       }
       return undefined;
     } finally {
-      this.busyReceiving = false;
+      this.#busyReceiving = false;
     }
   }
 
@@ -254,7 +254,7 @@ export class LineReceiver extends PauseableProtocol {
   /** Writes `line` followed by the delimiter. */
   sendLine(line: Uint8Array | string): void {
     const bytes = typeof line === 'string' ? Buffer.from(line, 'utf8') : checkBytes('sendLine', line);
-    this.transport.write(Buffer.concat([bytes, this.currentDelimiter()]));
+    this.transport.write(Buffer.concat([bytes, this.#currentDelimiter()]));
   }
 
   /** A line was longer than MAX_LENGTH: by default the connection is closed. */
@@ -272,22 +272,22 @@ export class LineOnlyReceiver extends Protocol {
   delimiter: Buffer | string = Buffer.from('\r\n');
   /** The longest line accepted. */
   MAX_LENGTH = 16384;
-  private readonly received = new ByteQueue();
-  private searched = 0;
+  readonly #received = new ByteQueue();
+  #searched = 0;
 
   /** Splits what arrives into lines. */
   override dataReceived(data: Buffer): unknown {
     const delimiter = toBytes(this.delimiter, 'delimiter');
     if (delimiter.length === 0) throw new RangeError('LineOnlyReceiver.delimiter cannot be empty');
-    const received = this.received;
+    const received = this.#received;
     received.append(data);
     for (;;) {
-      const index = received.indexOf(delimiter, this.searched);
+      const index = received.indexOf(delimiter, this.#searched);
       if (index < 0) {
-        this.searched = Math.max(0, received.length - delimiter.length + 1);
+        this.#searched = Math.max(0, received.length - delimiter.length + 1);
         break;
       }
-      this.searched = 0;
+      this.#searched = 0;
       const line = received.take(index);
       received.skip(delimiter.length);
       if (this.transport.disconnecting) return undefined;
@@ -352,9 +352,9 @@ export class NetstringReceiver extends Protocol {
   MAX_LENGTH = 99999;
   /** Set once the peer sent something that is not a netstring. */
   brokenPeer: 0 | 1 = 0;
-  private readonly received = new ByteQueue();
-  private parsingPayload = false;
-  private expected = 0;
+  readonly #received = new ByteQueue();
+  #parsingPayload = false;
+  #expected = 0;
 
   /** The message for a netstring without a length. */
   static readonly MISSING_LENGTH = 'The received netstring does not start with a length specification.';
@@ -371,61 +371,61 @@ export class NetstringReceiver extends Protocol {
 
   /** Parses netstrings out of what arrives. */
   override dataReceived(data: Buffer): unknown {
-    this.received.append(data);
+    this.#received.append(data);
     try {
-      while (this.received.length > 0) {
-        if (!this.parsingPayload && !this.consumeLength()) break;
-        if (this.parsingPayload && !this.consumePayload()) break;
+      while (this.#received.length > 0) {
+        if (!this.#parsingPayload && !this.#consumeLength()) break;
+        if (this.#parsingPayload && !this.#consumePayload()) break;
       }
     } catch (err) {
       if (!(err instanceof NetstringParseError)) throw err;
-      this.handleParseError();
+      this.#handleParseError();
     }
     return undefined;
   }
 
   /** The most digits a length within MAX_LENGTH can have. */
-  private maxLengthSize(): number {
+  #maxLengthSize(): number {
     return Math.ceil(Math.log10(this.MAX_LENGTH)) + 1;
   }
 
-  private tooLong(): NetstringParseError {
+  #tooLong(): NetstringParseError {
     return new NetstringParseError(NetstringReceiver.TOO_LONG.replace('%s', String(this.MAX_LENGTH)));
   }
 
   /** Reads "<digits>:"; false when more bytes are needed. */
-  private consumeLength(): boolean {
-    const received = this.received;
+  #consumeLength(): boolean {
+    const received = this.#received;
     const n = received.length;
     let i = 0;
     while (i < n && received.at(i) >= ZERO && received.at(i) <= ZERO + 9) i++;
     const digits = i;
-    const maxDigits = this.maxLengthSize();
+    const maxDigits = this.#maxLengthSize();
     if (digits === 0 && n > 0) throw new NetstringParseError(NetstringReceiver.MISSING_LENGTH);
     if (digits > 1 && received.at(0) === ZERO) throw new NetstringParseError(NetstringReceiver.MISSING_LENGTH);
-    if (digits > maxDigits) throw this.tooLong();
+    if (digits > maxDigits) throw this.#tooLong();
     const length = Number(received.peek(0, digits).toString('latin1'));
-    if (length > this.MAX_LENGTH) throw this.tooLong();
+    if (length > this.MAX_LENGTH) throw this.#tooLong();
     if (i === n) return false;
     if (received.at(i) !== COLON) throw new NetstringParseError(NetstringReceiver.MISSING_LENGTH);
     received.skip(digits + 1);
-    this.expected = length + 1;
-    this.parsingPayload = true;
+    this.#expected = length + 1;
+    this.#parsingPayload = true;
     return true;
   }
 
   /** Reads the payload and its comma; false when more bytes are needed. */
-  private consumePayload(): boolean {
-    const received = this.received;
-    if (received.length < this.expected) return false;
-    const payload = received.take(this.expected);
-    this.parsingPayload = false;
+  #consumePayload(): boolean {
+    const received = this.#received;
+    if (received.length < this.#expected) return false;
+    const payload = received.take(this.#expected);
+    this.#parsingPayload = false;
     if (payload[payload.length - 1] !== COMMA) throw new NetstringParseError(NetstringReceiver.MISSING_COMMA);
     this.stringReceived(payload.subarray(0, payload.length - 1));
     return true;
   }
 
-  private handleParseError(): void {
+  #handleParseError(): void {
     this.transport.loseConnection();
     this.brokenPeer = 1;
   }
@@ -446,11 +446,11 @@ export class IntNStringReceiver extends PauseableProtocol {
   prefixLength = 4;
   /** The longest string accepted. */
   MAX_LENGTH = 99999;
-  private readonly received = new ByteQueue();
+  readonly #received = new ByteQueue();
 
   /** Parses length-prefixed strings out of what arrives. */
   override dataReceived(data: Buffer): unknown {
-    const received = this.received;
+    const received = this.#received;
     received.append(data);
     const prefix = this.prefixLength;
     while (received.length >= prefix && !this.paused) {

@@ -225,7 +225,7 @@ export class ReconnectingClientFactory extends ClientFactory {
   connector: IConnector | null = null;
   /** The clock retries are scheduled on; the reactor unless set. */
   clock: IReactorTime | null = null;
-  private callID: { cancel(): void; active(): boolean } | null = null;
+  #callID: { cancel(): void; active(): boolean } | null = null;
 
   /** Retries, unless stopTrying() was called. */
   override clientConnectionFailed(connector: IConnector, _reason: Failure): void {
@@ -260,17 +260,17 @@ export class ReconnectingClientFactory extends ClientFactory {
     if (this.jitter) this.delay = normalVariate(this.delay, this.delay * this.jitter);
     if (this.noisy) log.msg(`${String(target)} will retry in ${Math.trunc(this.delay)} seconds`);
     if (this.clock === null) this.clock = defaultClock();
-    this.callID = this.clock.callLater(Math.max(0, this.delay), () => {
-      this.callID = null;
+    this.#callID = this.clock.callLater(Math.max(0, this.delay), () => {
+      this.#callID = null;
       target.connect();
     });
   }
 
   /** Gives up: no more retries, and a connection attempt under way is stopped. */
   stopTrying(): void {
-    if (this.callID !== null) {
-      this.callID.cancel();
-      this.callID = null;
+    if (this.#callID !== null) {
+      this.#callID.cancel();
+      this.#callID = null;
     }
     this.continueTrying = false;
     if (this.connector !== null) {
@@ -286,7 +286,7 @@ export class ReconnectingClientFactory extends ClientFactory {
   resetDelay(): void {
     this.delay = this.initialDelay;
     this.retries = 0;
-    this.callID = null;
+    this.#callID = null;
     this.continueTrying = true;
   }
 }
