@@ -2,11 +2,6 @@
 // names are Twisted's, gathered from the modules a Twisted program imports
 // them from: twisted.internet.{reactor, protocol, defer, task, error,
 // address}, twisted.protocols.basic and twisted.python.{failure, log}.
-import { reactor } from './twisted/reactor';
-import { setDefaultClock } from './twisted/protocol';
-
-setDefaultClock(() => reactor);
-
 export { reactor, Reactor, DelayedCall } from './twisted/reactor';
 export type { Callable, IReadDescriptor, IWriteDescriptor } from './twisted/reactor';
 export {

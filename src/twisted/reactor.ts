@@ -25,7 +25,7 @@ import {
 import { Failure } from './failure';
 import * as log from './log';
 import { Selectable, asFailure, type SelectableReactor } from './selectable';
-import type { ClientFactory, DatagramProtocol, Factory } from './protocol';
+import { setDefaultClock, type ClientFactory, type DatagramProtocol, type Factory } from './protocol';
 import { Connector, TCPPort } from './tcp';
 import { UNIXConnector, UNIXPort } from './unix';
 import { UDPPort } from './udp';
@@ -844,3 +844,5 @@ void E;
 
 /** The reactor of this process. */
 export const reactor = new Reactor();
+
+setDefaultClock(() => reactor);

@@ -143,7 +143,9 @@ export class Connection extends Selectable {
     checkBytes('write', data);
     if (!this.connected || this.writeDisconnected || this.aborting) return;
     if (data.length === 0) return;
-    if (this.queued === 0 && this.writeError === null && !this.writing) {
+    // Sent at once when nothing waits; with a producer registered the bytes
+    // go through the buffer, so that its drain asks the producer for more.
+    if (this.queued === 0 && this.writeError === null && !this.writing && this.producer === null) {
       let sent = 0;
       try {
         sent = this.socket.send(data);
