@@ -434,7 +434,7 @@ export class Server extends Connection {
   /** The peer's address as accept() gave it: [host, port] (UNIX: [path, null]). */
   readonly client: ClientAddress;
   /** The Port that accepted the connection. */
-  readonly server: TCPPort;
+  readonly server: TCPPort<IAddress>;
   /** The number of this connection on its port, from 0. */
   readonly sessionno: number;
   /** The peer's host. */
@@ -447,7 +447,7 @@ export class Server extends Connection {
     sock: socket,
     protocol: Protocol,
     addr: Address,
-    server: TCPPort,
+    server: TCPPort<IAddress>,
     sessionno: number,
   ) {
     super(reactor, sock, protocol, server.family);
@@ -483,7 +483,7 @@ export interface ListenSpec {
  * A listening socket: accepts connections and gives each a protocol from
  * the factory (doStart() when listening starts, doStop() when it ends).
  */
-export class TCPPort extends Selectable {
+export class TCPPort<A extends IAddress = IPv4Address> extends Selectable {
   /** The factory that builds a protocol per connection. */
   readonly factory: Factory;
   /** The listen() backlog. */
@@ -650,9 +650,9 @@ export class TCPPort extends Selectable {
   /** Runs after the socket is closed (UNIX: unlinks the path). */
   protected afterClose(): void {}
 
-  /** The address the port is bound to. */
-  getHost(): IAddress {
-    return this.family.address(this.socket.getsockname());
+  /** The address the port is bound to (IPv4Address or IPv6Address; UNIXAddress for UNIX ports). */
+  getHost(): A {
+    return this.family.address(this.socket.getsockname()) as A;
   }
 
   /** The factory's log prefix. */

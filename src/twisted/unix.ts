@@ -29,7 +29,7 @@ function checkPath(where: string, path: unknown): string {
 }
 
 /** A listening UNIX socket (listenUNIX()). */
-export class UNIXPort extends TCPPort {
+export class UNIXPort extends TCPPort<UNIXAddress> {
   /** The UNIX address rules. */
   override readonly family: StreamFamily = unixFamily;
   /** The permissions given to the socket file. */
