@@ -2,10 +2,9 @@
 // dispatcher classes, the socket map and the loop. The passes themselves
 // (interest set, native poller, dispatch order) live in asyncore/reactor.ts.
 //
-// Where JavaScript forces a difference (API.md, "Where it differs from
-// Python"): loop(), poll() and poll2() return Promises and wait on the native
-// worker thread; handle_error() receives the error; toString() replaces
-// repr().
+// Where JavaScript forces a difference (README.md, "Porting from Python"):
+// loop(), poll() and poll2() return Promises and wait on the native worker
+// thread; handle_error() receives the error; toString() replaces repr().
 // Imported, not the global: globalThis.Buffer is a getter on every use.
 import { Buffer } from 'node:buffer';
 import { constants as osConstants } from 'node:os';

@@ -1,5 +1,5 @@
-// What asyncore promises a Node program beyond CPython (API.md, "Where it
-// differs from Python"): the event loop keeps running while a pass waits,
+// What asyncore promises a Node program beyond CPython (README.md, "Porting
+// from Python"): the event loop keeps running while a pass waits,
 // changes made outside a handler wake the wait, ExitNow rejects loop(), one
 // loop per map, and nothing left open.
 import { spawn } from 'node:child_process';
