@@ -286,13 +286,12 @@ describe.each(BACKENDS)('%s', (backend) => {
 
 describe('process lifetime', () => {
   const root = path.resolve(__dirname, '..');
-  const register = path.join(root, 'test', 'asyncore-ts-register.cjs');
 
   /** Runs a script (JavaScript that may require the .ts sources) in a child node; its exit code and output. */
   function runChild(script: string): Promise<{ code: number | null; out: string; ms: number }> {
     const start = performance.now();
     return new Promise((resolve) => {
-      const child = spawn(process.execPath, ['-r', register, '-e', script], { cwd: root });
+      const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], { cwd: root });
       let out = '';
       child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
       child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
