@@ -4,7 +4,8 @@
 // does. Node's own self-reference would do that without a link, but only for
 // files whose nearest package.json is the root one, and the examples have
 // their own (examples/package.json makes them ES modules). Run by
-// `postprepare`, so `npm ci` and `npm install` leave the link in place.
+// `npm run build:ts` (after it writes dist/, where the link leads), so
+// `npm ci`, `npm install` and `npm run build` leave the link in place.
 import { lstatSync, mkdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
