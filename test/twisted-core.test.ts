@@ -10,7 +10,6 @@ import { describe, expect, it } from 'vitest';
 import { TIMEOUT_MULTIPLIER } from './support';
 
 const root = path.resolve(__dirname, '..');
-const register = path.join(root, 'test', 'asyncore-ts-register.cjs');
 const entry = path.join(root, 'src', 'twisted.ts');
 
 interface Outcome {
@@ -25,7 +24,7 @@ interface Outcome {
 function runChild(body: string, killAfterMs = 15_000): Promise<Outcome> {
   const script = `const tw = require(${JSON.stringify(entry)});\nconst { reactor } = tw;\n${body}`;
   const started = Date.now();
-  const child = spawn(process.execPath, ['-r', register, '-e', script], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));

@@ -440,12 +440,11 @@ describe('maybeDeferred, ensureDeferred, awaiting', () => {
 
   it('an unhandled failure is logged when its Deferred is collected ("Unhandled error in Deferred")', () => {
     const script = `
-      require(${JSON.stringify(path.join(__dirname, 'asyncore-ts-register.cjs'))});
       const { fail } = require(${JSON.stringify(path.join(__dirname, '..', 'src', 'twisted', 'defer.ts'))});
       (function () { fail(new Error('never handled')); })();
       setTimeout(() => { global.gc(); setTimeout(() => {}, 50); }, 10);
     `;
-    const r = spawnSync(process.execPath, ['--expose-gc', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+    const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', '-e', script], { encoding: 'utf8', timeout: 20_000 });
     expect(r.status).toBe(0);
     expect(r.stderr).toMatch(/Unhandled error in Deferred:\n[^]*never handled/);
   });

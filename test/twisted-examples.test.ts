@@ -6,7 +6,6 @@
 // where Python and JavaScript print values differently: a (host, port)
 // tuple against an array, b'...' against <Buffer ..>.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -15,10 +14,9 @@ import { TIMEOUT_MULTIPLIER, sleep, waitFor } from './support';
 const root = path.resolve(__dirname, '..');
 const PYTHON = '/usr/bin/python3';
 
-/** How this checkout runs a TypeScript program: tsx when installed, else the test require hook. */
+/** `node --import tsx` is what `npx tsx` runs, in one process. */
 function tsRunner(): string[] {
-  if (existsSync(path.join(root, 'node_modules', 'tsx'))) return ['--import', 'tsx'];
-  return ['-r', path.join(root, 'test', 'asyncore-ts-register.cjs')];
+  return ['--import', 'tsx'];
 }
 
 const children: ChildProcess[] = [];
