@@ -1,6 +1,6 @@
 // Compiles src/ to CommonJS in dist/, then writes one thin ESM wrapper per
 // entry point. The wrappers re-export the CommonJS objects, so `import` and
-// `require()` share one copy of every class (API.md: "no second CommonJS copy").
+// `require()` share one copy of every class (no second CommonJS copy, so instanceof holds).
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { writeFileSync, rmSync } from 'node:fs';

@@ -2,10 +2,9 @@
 // dispatcher classes, the socket map and the loop. The passes themselves
 // (interest set, native poller, dispatch order) live in asyncore/reactor.ts.
 //
-// Where JavaScript forces a difference (API.md, "Where it differs from
-// Python"): loop(), poll() and poll2() return Promises and wait on the native
-// worker thread; handle_error() receives the error; toString() replaces
-// repr().
+// Where JavaScript forces a difference (README.md, "Porting from Python"):
+// loop(), poll() and poll2() return Promises and wait on the native worker
+// thread; handle_error() receives the error; toString() replaces repr().
 // Imported, not the global: globalThis.Buffer is a getter on every use.
 import { Buffer } from 'node:buffer';
 import { constants as osConstants } from 'node:os';
@@ -284,7 +283,7 @@ function setsIgnore(types: unknown, type: string): boolean {
   return false;
 }
 
-export class dispatcher implements Channel {
+export class dispatcher<S extends DispatcherSocket = socket> implements Channel {
   /**
    * The module shown by toString() before the class name. Subclasses
    * defined elsewhere show their bare class name (there is no __module__
@@ -298,7 +297,7 @@ export class dispatcher implements Channel {
   connecting = false;
   closing = false;
   addr: Address | null = null;
-  socket: DispatcherSocket | null = null;
+  socket: S | null = null;
   ignore_log_types: Set<string> = new Set(['warning']);
   _fileno: number | null = null;
   _map: SocketMap;
@@ -310,7 +309,7 @@ export class dispatcher implements Channel {
     if (sock !== null && sock !== undefined) {
       // Non-blocking, in case the socket came from a blocking source.
       sock.setblocking(false);
-      this.set_socket(sock, map);
+      this.set_socket(sock as S, map);
       this.connected = true;
       // The constructor does not require the socket to be connected.
       try {
@@ -364,10 +363,10 @@ export class dispatcher implements Channel {
     this.family_and_type = [family, type];
     const sock = new socket(family, type);
     sock.setblocking(false);
-    this.set_socket(sock);
+    this.set_socket(sock as S);
   }
 
-  set_socket(sock: socket, map?: SocketMap | null): void {
+  set_socket(sock: S, map?: SocketMap | null): void {
     this.socket = sock;
     this._fileno = sock.fileno();
     this.add_channel(map);
@@ -412,7 +411,7 @@ export class dispatcher implements Channel {
     channelChanged(this._map, this);
     this.connected = false;
     this.connecting = true;
-    const err = (this.socket as socket).connect_ex(address);
+    const err = (this.socket as socket)._connect_ex(address, 'connect');
     if (err === E.EINPROGRESS || err === E.EALREADY || err === E.EWOULDBLOCK) {
       this.addr = address;
       return;
@@ -692,7 +691,7 @@ export class file_wrapper {
 }
 
 /** A dispatcher over a plain fd (a pipe, a tty); the fd is dup()ed and made non-blocking. */
-export class file_dispatcher extends dispatcher {
+export class file_dispatcher extends dispatcher<file_wrapper> {
   static override __module__: string | undefined = 'asyncore';
 
   constructor(fd: number | { fileno(): number }, map?: SocketMap | null) {

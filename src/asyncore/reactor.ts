@@ -38,7 +38,7 @@ const YIELD_AFTER_MS = 2;
 /**
  * How long a busy map re-polls with a zero timeout before it pays for a
  * wait. A wait costs a thread hop or a turn of Node's loop (tens of
- * microseconds, ANCHORS.md) while a zero-timeout poll costs one system call,
+ * microseconds) while a zero-timeout poll costs one system call,
  * and a peer that was just answered usually writes again within a few tens
  * of microseconds. Only a map whose previous pass ran handlers spins, so an
  * idle server never does, and the spin stays inside the yield budget above.
