@@ -405,6 +405,43 @@ describe('closing', () => {
     await port.stopListening();
   });
 
+  it('loseWriteConnection(): the peer reads to the end of the stream, and this side still reads its reply', async () => {
+    const serverGot: string[] = [];
+    const serverReason = signal<Failure>();
+    const { port, number } = listen(
+      class extends Protocol {
+        override dataReceived(d: Buffer): void {
+          serverGot.push(d.toString());
+          this.transport.write(Buffer.from('reply'));
+        }
+        override connectionLost(reason: Failure): void {
+          // The client's half-close ends the stream the server reads.
+          serverReason.resolve(reason);
+        }
+      },
+    );
+    const seen: string[] = [];
+    const cf = new RecordingClientFactory(
+      () =>
+        new (class extends Collector {
+          override connectionMade(): void {
+            this.transport.write(Buffer.from('half'));
+            this.transport.loseWriteConnection();
+            seen.push(`disconnecting=${String(this.transport.disconnecting)}`);
+          }
+        })(),
+    );
+    reactor.connectTCP('127.0.0.1', number, cf);
+    await cf.finished;
+    expect(seen).toEqual(['disconnecting=false']);
+    expect(serverGot.join('')).toBe('half');
+    expect((await serverReason.promise).check(ConnectionDone)).toBe(ConnectionDone);
+    // The client could still read after closing its sending half.
+    expect(cf.built!.text()).toBe('reply');
+    expect(cf.lost!.check(ConnectionDone)).toBe(ConnectionDone);
+    await port.stopListening();
+  });
+
   it('abortConnection(): the protocol gets ConnectionAborted, the peer a reset (ConnectionLost)', async () => {
     const serverReason = signal<Failure>();
     const { port, number } = listen(
