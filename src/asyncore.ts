@@ -10,7 +10,9 @@ import { Buffer } from 'node:buffer';
 import { constants as osConstants } from 'node:os';
 import * as util from 'node:util';
 import { describe, describeErrno, errorFromErrno, OSError } from './errors';
+import type { Address } from './address';
 import { asBuffer, EMPTY_BUFFER } from './bytes';
+import { repr } from './repr';
 import * as posix from './posix';
 import { AF_INET, SO_ERROR, SO_REUSEADDR, SOCK_STREAM, SOL_SOCKET, socket } from './socket';
 import { checkBoolean, checkTimeout } from './validate';
@@ -31,10 +33,7 @@ const E = osConstants.errno;
 /** dispatcher_with_send sends at most this much per call, as Python does. */
 const SEND_CHUNK = 65536;
 
-export type Address =
-  | [host: string, port: number]
-  | [host: string, port: number, flowinfo?: number, scope_id?: number]
-  | string;
+export type { Address } from './address';
 
 /** The map every dispatcher and loop uses unless given another. */
 export const socket_map: SocketMap = new Map();
@@ -243,38 +242,12 @@ export type DispatcherSocket = socket | file_wrapper;
 /** Per-object numbers for toString()'s "at 0xN" (JavaScript has no id()). */
 let lastObjectNumber = 0;
 
-/** Python's repr() of an address, for toString(). */
-function reprAddress(addr: unknown): string {
-  if (typeof addr === 'string') return reprString(addr);
-  if (Array.isArray(addr)) {
-    const items = addr.map((item) => (typeof item === 'string' ? reprString(item) : String(item)));
-    return `(${items.join(', ')}${items.length === 1 ? ',' : ''})`;
-  }
-  return String(addr);
-}
-
-const NAMED_ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-
-/** Python's repr() of a str: single quotes unless it holds one and no double quote. */
-function reprString(text: string): string {
-  const quote = text.includes("'") && !text.includes('"') ? '"' : "'";
-  let body = '';
-  for (const c of text) {
-    const code = c.charCodeAt(0);
-    if (NAMED_ESCAPES[c] !== undefined) body += NAMED_ESCAPES[c];
-    else if (code < 0x20 || code === 0x7f) body += `\\x${code.toString(16).padStart(2, '0')}`;
-    else if (c === quote) body += `\\${c}`;
-    else body += c;
-  }
-  return quote + body + quote;
-}
-
 /** Python's `'%s:%d' % addr`, which only fits a (host, port) pair. */
 function formatAddress(addr: unknown): string {
   if (Array.isArray(addr) && addr.length === 2 && typeof addr[1] === 'number') {
     return `${String(addr[0])}:${Math.trunc(addr[1])}`;
   }
-  return reprAddress(addr);
+  return repr(addr);
 }
 
 function setsIgnore(types: unknown, type: string): boolean {

@@ -6,10 +6,13 @@ import { Buffer } from 'node:buffer';
 import { constants as osConstants } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import * as util from 'node:util';
-import { binding as native, BLOCK_FOREVER, NON_BLOCKING, type NativeAddress, type SockaddrBuffer } from './binding';
+import type { Address } from './address';
+import { binding as native, BLOCK_FOREVER, NON_BLOCKING, type SockaddrBuffer } from './binding';
+import { constant } from './constants';
+import { str } from './repr';
 import { check, describe, errorFromErrno, gaierror, OSError, TimeoutError } from './errors';
-import { checkFlag, readResult, readTarget } from './posix';
-import { checkBytes, checkInteger } from './validate';
+import { readResult, readTarget } from './bytes';
+import { checkBytes, checkFlag, checkInteger } from './validate';
 
 export {
   OSError,
@@ -29,87 +32,74 @@ export {
 /** socket.error is OSError, socket.timeout is TimeoutError (Python 3.10+). */
 export { OSError as error, TimeoutError as timeout } from './errors';
 
-/**
- * An address as Python writes it: [host, port] for AF_INET, [host, port,
- * flowinfo?, scope_id?] for AF_INET6, a path for AF_UNIX ("\0name" is an
- * abstract name; a Uint8Array path is taken as raw bytes).
- */
-export type Address =
-  | [host: string, port: number]
-  | [host: string, port: number, flowinfo?: number, scope_id?: number]
-  | string;
+export type { Address } from './address';
 
 const E = osConstants.errno;
 
-/** The addon's value of a constant; the Linux value if it does not export it. */
-function constant(name: string, linuxValue: number): number {
-  const value = native.constants[name];
-  return typeof value === 'number' ? value : linuxValue;
-}
 
-export const AF_UNSPEC = constant('AF_UNSPEC', 0);
-export const AF_UNIX = constant('AF_UNIX', 1);
-export const AF_INET = constant('AF_INET', 2);
-export const AF_INET6 = constant('AF_INET6', 10);
+export const AF_UNSPEC = constant('AF_UNSPEC');
+export const AF_UNIX = constant('AF_UNIX');
+export const AF_INET = constant('AF_INET');
+export const AF_INET6 = constant('AF_INET6');
 
-export const SOCK_STREAM = constant('SOCK_STREAM', 1);
-export const SOCK_DGRAM = constant('SOCK_DGRAM', 2);
-export const SOCK_RAW = constant('SOCK_RAW', 3);
-export const SOCK_SEQPACKET = constant('SOCK_SEQPACKET', 5);
-export const SOCK_NONBLOCK = constant('SOCK_NONBLOCK', 0o4000);
-export const SOCK_CLOEXEC = constant('SOCK_CLOEXEC', 0o2000000);
+export const SOCK_STREAM = constant('SOCK_STREAM');
+export const SOCK_DGRAM = constant('SOCK_DGRAM');
+export const SOCK_RAW = constant('SOCK_RAW');
+export const SOCK_SEQPACKET = constant('SOCK_SEQPACKET');
+export const SOCK_NONBLOCK = constant('SOCK_NONBLOCK');
+export const SOCK_CLOEXEC = constant('SOCK_CLOEXEC');
 
-export const SOL_SOCKET = constant('SOL_SOCKET', 1);
-export const SO_REUSEADDR = constant('SO_REUSEADDR', 2);
-export const SO_TYPE = constant('SO_TYPE', 3);
-export const SO_ERROR = constant('SO_ERROR', 4);
-export const SO_BROADCAST = constant('SO_BROADCAST', 6);
-export const SO_SNDBUF = constant('SO_SNDBUF', 7);
-export const SO_RCVBUF = constant('SO_RCVBUF', 8);
-export const SO_KEEPALIVE = constant('SO_KEEPALIVE', 9);
-export const SO_OOBINLINE = constant('SO_OOBINLINE', 10);
-export const SO_LINGER = constant('SO_LINGER', 13);
-export const SO_REUSEPORT = constant('SO_REUSEPORT', 15);
-export const SO_RCVLOWAT = constant('SO_RCVLOWAT', 18);
-export const SO_SNDLOWAT = constant('SO_SNDLOWAT', 19);
-export const SO_ACCEPTCONN = constant('SO_ACCEPTCONN', 30);
-export const SO_PROTOCOL = constant('SO_PROTOCOL', 38);
-export const SO_DOMAIN = constant('SO_DOMAIN', 39);
-export const SOMAXCONN = constant('SOMAXCONN', 4096);
+export const SOL_SOCKET = constant('SOL_SOCKET');
+export const SO_REUSEADDR = constant('SO_REUSEADDR');
+export const SO_TYPE = constant('SO_TYPE');
+export const SO_ERROR = constant('SO_ERROR');
+export const SO_BROADCAST = constant('SO_BROADCAST');
+export const SO_SNDBUF = constant('SO_SNDBUF');
+export const SO_RCVBUF = constant('SO_RCVBUF');
+export const SO_KEEPALIVE = constant('SO_KEEPALIVE');
+export const SO_OOBINLINE = constant('SO_OOBINLINE');
+export const SO_LINGER = constant('SO_LINGER');
+export const SO_REUSEPORT = constant('SO_REUSEPORT');
+export const SO_RCVLOWAT = constant('SO_RCVLOWAT');
+export const SO_SNDLOWAT = constant('SO_SNDLOWAT');
+export const SO_ACCEPTCONN = constant('SO_ACCEPTCONN');
+export const SO_PROTOCOL = constant('SO_PROTOCOL');
+export const SO_DOMAIN = constant('SO_DOMAIN');
+export const SOMAXCONN = constant('SOMAXCONN');
 
-export const IPPROTO_IP = constant('IPPROTO_IP', 0);
-export const IPPROTO_TCP = constant('IPPROTO_TCP', 6);
-export const IPPROTO_UDP = constant('IPPROTO_UDP', 17);
-export const IPPROTO_IPV6 = constant('IPPROTO_IPV6', 41);
-export const TCP_NODELAY = constant('TCP_NODELAY', 1);
-export const IPV6_V6ONLY = constant('IPV6_V6ONLY', 26);
+export const IPPROTO_IP = constant('IPPROTO_IP');
+export const IPPROTO_TCP = constant('IPPROTO_TCP');
+export const IPPROTO_UDP = constant('IPPROTO_UDP');
+export const IPPROTO_IPV6 = constant('IPPROTO_IPV6');
+export const TCP_NODELAY = constant('TCP_NODELAY');
+export const IPV6_V6ONLY = constant('IPV6_V6ONLY');
 
-export const MSG_OOB = constant('MSG_OOB', 0x1);
-export const MSG_PEEK = constant('MSG_PEEK', 0x2);
-export const MSG_DONTROUTE = constant('MSG_DONTROUTE', 0x4);
-export const MSG_TRUNC = constant('MSG_TRUNC', 0x20);
-export const MSG_DONTWAIT = constant('MSG_DONTWAIT', 0x40);
-export const MSG_EOR = constant('MSG_EOR', 0x80);
-export const MSG_WAITALL = constant('MSG_WAITALL', 0x100);
-export const MSG_NOSIGNAL = constant('MSG_NOSIGNAL', 0x4000);
+export const MSG_OOB = constant('MSG_OOB');
+export const MSG_PEEK = constant('MSG_PEEK');
+export const MSG_DONTROUTE = constant('MSG_DONTROUTE');
+export const MSG_TRUNC = constant('MSG_TRUNC');
+export const MSG_DONTWAIT = constant('MSG_DONTWAIT');
+export const MSG_EOR = constant('MSG_EOR');
+export const MSG_WAITALL = constant('MSG_WAITALL');
+export const MSG_NOSIGNAL = constant('MSG_NOSIGNAL');
 
-export const SHUT_RD = constant('SHUT_RD', 0);
-export const SHUT_WR = constant('SHUT_WR', 1);
-export const SHUT_RDWR = constant('SHUT_RDWR', 2);
+export const SHUT_RD = constant('SHUT_RD');
+export const SHUT_WR = constant('SHUT_WR');
+export const SHUT_RDWR = constant('SHUT_RDWR');
 
-// getaddrinfo() error codes (glibc values), the errno of a gaierror.
-export const EAI_BADFLAGS = constant('EAI_BADFLAGS', -1);
-export const EAI_NONAME = constant('EAI_NONAME', -2);
-export const EAI_AGAIN = constant('EAI_AGAIN', -3);
-export const EAI_FAIL = constant('EAI_FAIL', -4);
-export const EAI_NODATA = constant('EAI_NODATA', -5);
-export const EAI_FAMILY = constant('EAI_FAMILY', -6);
-export const EAI_SOCKTYPE = constant('EAI_SOCKTYPE', -7);
-export const EAI_SERVICE = constant('EAI_SERVICE', -8);
-export const EAI_ADDRFAMILY = constant('EAI_ADDRFAMILY', -9);
-export const EAI_MEMORY = constant('EAI_MEMORY', -10);
-export const EAI_SYSTEM = constant('EAI_SYSTEM', -11);
-export const EAI_OVERFLOW = constant('EAI_OVERFLOW', -12);
+// getaddrinfo() error codes, the errno of a gaierror.
+export const EAI_BADFLAGS = constant('EAI_BADFLAGS');
+export const EAI_NONAME = constant('EAI_NONAME');
+export const EAI_AGAIN = constant('EAI_AGAIN');
+export const EAI_FAIL = constant('EAI_FAIL');
+export const EAI_NODATA = constant('EAI_NODATA');
+export const EAI_FAMILY = constant('EAI_FAMILY');
+export const EAI_SOCKTYPE = constant('EAI_SOCKTYPE');
+export const EAI_SERVICE = constant('EAI_SERVICE');
+export const EAI_ADDRFAMILY = constant('EAI_ADDRFAMILY');
+export const EAI_MEMORY = constant('EAI_MEMORY');
+export const EAI_SYSTEM = constant('EAI_SYSTEM');
+export const EAI_OVERFLOW = constant('EAI_OVERFLOW');
 
 const eaiNames = new Map<number, string>([
   [EAI_BADFLAGS, 'EAI_BADFLAGS'],
@@ -300,17 +290,12 @@ function sockoptInt(fd: number, level: number, name: number): number {
   return out[0];
 }
 
-function nativeAddress(result: NativeAddress | number): Address {
+function nativeAddress(result: Address | number): Address {
   if (typeof result === 'number') throw errorFromErrno(-result);
   return result as Address;
 }
 
 /** Python's str() of an address, for toString(). */
-function formatAddress(address: Address): string {
-  if (typeof address === 'string') return address;
-  const [host, ...numbers] = address;
-  return `(${[`'${host}'`, ...numbers].join(', ')})`;
-}
 
 export class socket {
   private _fd: number;
@@ -659,9 +644,9 @@ export class socket {
       `family=${this._family}, type=${this._type}, proto=${this._proto}`;
     if (!this._closed && this._fd >= 0) {
       const local = native.getsockname(this._fd);
-      if (typeof local !== 'number' && local) text += `, laddr=${formatAddress(local)}`;
+      if (typeof local !== 'number' && local) text += `, laddr=${str(local)}`;
       const remote = native.getpeername(this._fd);
-      if (typeof remote !== 'number' && remote) text += `, raddr=${formatAddress(remote)}`;
+      if (typeof remote !== 'number' && remote) text += `, raddr=${str(remote)}`;
     }
     return `${text}>`;
   }
