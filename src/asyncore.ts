@@ -1,6 +1,7 @@
 // Python's asyncore (Lib/asyncore.py, CPython 3.11), name for name: the
 // dispatcher classes, the socket map and the loop. The passes themselves
-// (interest set, native poller, dispatch order) live in asyncore/reactor.ts.
+// (interest set, snapshot, dispatch order) live in asyncore/reactor.ts, their
+// sequence (waits, spin, yields) in asyncore/passes.ts.
 //
 // Where JavaScript forces a difference (README.md, "Porting from Python"):
 // loop(), poll() and poll2() return Promises and wait on the native worker
@@ -18,13 +19,14 @@ import { AF_INET, SO_ERROR, SO_REUSEADDR, SOCK_STREAM, SOL_SOCKET, socket } from
 import { checkBoolean, checkTimeout } from './validate';
 import { ExitNow, isDisconnected } from './asyncore/handlers';
 import type { Channel, SocketMap } from './asyncore/handlers';
-import { channelChanged, channelRemoved, kindOf, mapChanged, stateOf, timeoutToMs, wakeMap } from './asyncore/reactor';
-import type { Backend } from './asyncore/reactor';
+import { kindOf, stateOf, timeoutToMs } from './asyncore/passes';
+import type { Backend } from './asyncore/passes';
+import { channelChanged, channelJoined, channelRemoved, wakeMap } from './notify';
 import { compact_traceback } from './asyncore/traceback';
 
 export { _exception, ExitNow, read, readwrite, write } from './asyncore/handlers';
 export type { Channel, SocketMap } from './asyncore/handlers';
-export type { Backend } from './asyncore/reactor';
+export type { Backend } from './asyncore/passes';
 export { compact_traceback } from './asyncore/traceback';
 export type { CompactTraceback } from './asyncore/traceback';
 
@@ -319,7 +321,7 @@ export class dispatcher<S extends DispatcherSocket = socket> implements Channel 
     target.set(this._fileno as number, this);
     // A pass waiting over the map must see the new channel (a loop with
     // interest on change learns of it from the map itself).
-    mapChanged(target);
+    channelJoined(target);
   }
 
   del_channel(map?: SocketMap | null): void {
