@@ -54,3 +54,13 @@ export function toFd(value: unknown): number {
   }
   return fd;
 }
+
+/**
+ * A flag as Python's setblocking(0) takes it: a boolean, or a number used
+ * for its truth value, so that ported code keeps working.
+ */
+export function checkFlag(name: string, value: unknown): boolean {
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'number' && !Number.isNaN(value)) return value !== 0;
+  throw new TypeError(`${name} must be a boolean, not ${describe(value)}`);
+}

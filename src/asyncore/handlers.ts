@@ -3,7 +3,7 @@
 // ExitNow propagates and every other error goes to handle_error().
 import { constants as osConstants } from 'node:os';
 import { ESHUTDOWN, OSError } from '../errors';
-import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI } from '../select';
+import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI } from '../constants';
 
 const E = osConstants.errno;
 
