@@ -6,6 +6,7 @@ import { LineOnlyReceiver, LineReceiver, NetstringReceiver, Int16StringReceiver 
 import * as log from '../src/twisted/log';
 import { ClientFactory, DatagramProtocol, Factory, Protocol, ReconnectingClientFactory } from '../src/twisted/protocol';
 import { reactor } from '../src/twisted/reactor';
+import { Connection } from '../src/twisted/tcp';
 import { Clock, LoopingCall } from '../src/twisted/task';
 import { StringTransport } from './twisted-support';
 import { expectNoFdLeaks } from './support';
@@ -109,14 +110,13 @@ describe('asyncore/twisted rejects bad input, naming it', () => {
     expect(() => i16.sendString(7 as never)).toThrow(/sendString\(\) takes bytes/);
   });
 
-  it('a transport’s writeSequence() takes an array of bytes', async () => {
+  it('a transport’s writeSequence() takes an array of bytes', () => {
     const port = reactor.listenTCP(0, Factory.forProtocol(Protocol), 50, '127.0.0.1');
     try {
       expect(() => port.doWrite()).not.toThrow();
     } finally {
       port.connectionLost(null as never);
     }
-    const { Connection } = await import('../src/twisted/tcp');
     const writeSequence = Connection.prototype.writeSequence;
     expect(() => writeSequence.call({} as never, 'ab' as never)).toThrow(/writeSequence\(\) takes an array of bytes, not 'ab'/);
     expect(() => writeSequence.call({} as never, [Buffer.from('a'), 'b'] as never)).toThrow(/writeSequence\(\) takes bytes/);
