@@ -51,6 +51,12 @@ export interface NativePoller {
   /** A zero-timeout wait on the calling (JavaScript) thread: count of pairs, or -errno. */
   pollNow(out: Int32Array): number;
   /**
+   * [fd, POLLNVAL] pairs for the watched fds that are no longer open: epoll
+   * never reports those (the kernel drops the registration on close), so a
+   * wait that timed out asks here. Count of pairs, or -errno.
+   */
+  findClosed(out: Int32Array): number;
+  /**
    * Starts a wait of timeoutMs (-1: forever) on the worker thread (select,
    * poll) or, for epoll, on Node's own loop, which watches the epoll fd: one
    * thread wake-up instead of two; 0, or

@@ -60,6 +60,14 @@ const SPIN_PROBE_EVERY = 16;
 /** The longest single native wait; longer timeouts are waited out in pieces. */
 const MAX_WAIT_MS = 2 ** 31 - 1;
 
+/**
+ * epoll passes that find nothing look for registered fds closed behind the
+ * package's back (Reactor.findClosed()): every wait that timed out does, and
+ * zero-timeout passes at most this often, as each look costs a system call
+ * per registered fd.
+ */
+const CLOSED_CHECK_EVERY_MS = 1000;
+
 /** CPython's ValueError for an fd that select() cannot hold. */
 function selectRangeError(fd: number): RangeError {
   return new RangeError(`filedescriptor out of range in select(): ${fd} (use poll or epoll: loop({ use_poll: true }))`);
@@ -204,6 +212,19 @@ export class Reactor implements PassView {
   }
 
   /**
+   * epoll: the number of [fd, POLLNVAL] pairs put in `out` for registered
+   * fds that are no longer open. The kernel drops the registration of a
+   * closed fd without a word, so a channel whose fd was closed behind its
+   * back would never hear of it; poll(2) reports such an fd as POLLNVAL.
+   */
+  findClosed(): number {
+    if (this.registry === null) return 0;
+    const found = this.native.findClosed(this.out);
+    if (found < 0) throw errorFromErrno(-found);
+    return found;
+  }
+
+  /**
    * Waits for at most timeoutMs (-1: forever), on the worker thread or, for
    * epoll, on Node's loop. Resolves when the wait ends; lastWaitResult is
    * then the number of ready pairs in `out` (or -errno) and lastWaitWoken
@@ -324,6 +345,7 @@ export class MapState {
   /** Passes that could have spun but did not, since the last probe. */
   private spinsSkipped = 0;
   private yieldDeadline = 0;
+  private nextClosedCheck = 0;
 
   constructor(map: SocketMap, nativeBinding: NativeBinding) {
     this.map = map;
@@ -432,6 +454,13 @@ export class MapState {
         reactor.dispatch(ready);
       } else if (timeoutMs !== 0) {
         step = Step.MustWait;
+      } else if (performance.now() >= this.nextClosedCheck) {
+        this.nextClosedCheck = performance.now() + CLOSED_CHECK_EVERY_MS;
+        const closed = reactor.findClosed();
+        if (closed > 0) {
+          step = Step.Dispatched;
+          reactor.dispatch(closed);
+        }
       }
       return step;
     } finally {
@@ -473,8 +502,10 @@ export class MapState {
         const result = reactor.lastWaitResult;
         if (result < 0) throw errorFromErrno(-result);
         if (!reactor.lastWaitWoken) {
-          this.lastPassDispatched = result > 0;
-          if (result > 0) reactor.dispatch(result);
+          // Timed out: epoll looks for fds closed behind the package's back.
+          const ready = result > 0 ? result : reactor.findClosed();
+          this.lastPassDispatched = ready > 0;
+          if (ready > 0) reactor.dispatch(ready);
           // A timeout longer than one native wait can hold goes on waiting.
           else if (remaining > MAX_WAIT_MS) continue;
           return;
