@@ -231,13 +231,20 @@ function checkEventMask(value: unknown, max: number): number {
   return value;
 }
 
+/** Only select.poll() makes poll objects (CPython: type(select.poll())() is a TypeError). */
+const POLL_FACTORY = Symbol('select.poll');
+
 /** Python's poll object: registrations here, a pooled native poller per call. */
 class Poll {
   /** fd -> eventmask, in registration order as Python's dict keeps it. */
   readonly #registered = new Map<number, number>();
   #running = false;
+  private readonly pool: ReactorPool;
 
-  constructor(private readonly pool: ReactorPool) {}
+  constructor(pool: ReactorPool, factory: typeof POLL_FACTORY) {
+    if (factory !== POLL_FACTORY) throw new TypeError("cannot create 'select.poll' instances; call select.poll()");
+    this.pool = pool;
+  }
 
   register(fd: Waitable, eventmask: number = POLLIN | POLLPRI | POLLOUT): void {
     const key = toFd(fd);
@@ -297,6 +304,7 @@ const epollFinalizer = new FinalizationRegistry<Reactor>((reactor) => reactor.cl
 class Epoll {
   #reactor: Reactor | null;
   readonly #fdSetSize: number;
+  readonly #maxEvents: number;
   #polling = false;
 
   constructor(sizehint: number, flags: number, nativeBinding: NativeBinding) {
@@ -307,6 +315,7 @@ class Epoll {
     }
     if (flags !== 0 && flags !== EPOLL_CLOEXEC) throw errorFromErrno(E.EINVAL);
     this.#fdSetSize = nativeBinding.FD_SETSIZE;
+    this.#maxEvents = nativeBinding.EPOLL_MAX_EVENTS;
     this.#reactor = new Reactor(PollerKind.epoll, nativeBinding);
     epollFinalizer.register(this, this.#reactor, this);
   }
@@ -362,6 +371,10 @@ class Epoll {
     checkInteger('maxevents', maxevents);
     if (maxevents === -1) maxevents = this.#fdSetSize - 1;
     else if (maxevents < 1) throw new RangeError(`maxevents must be greater than 0, got ${maxevents}`);
+    // Refused up front: the kernel would, after the buffer was allocated.
+    else if (maxevents > this.#maxEvents) {
+      throw new RangeError(`maxevents must be at most ${this.#maxEvents} (epoll_wait's limit), got ${maxevents}`);
+    }
     if (this.#polling) throw new Error('concurrent poll() invocation on one epoll object');
     const out = new Int32Array(2 * maxevents);
     this.#polling = true;
@@ -433,7 +446,7 @@ export class SelectModule {
   }
 
   poll(): Poll {
-    return new Poll(this.pollPool);
+    return new Poll(this.pollPool, POLL_FACTORY);
   }
 
   epoll(sizehint = -1, flags = 0): Epoll {

@@ -8,8 +8,8 @@ import { performance } from 'node:perf_hooks';
 import * as util from 'node:util';
 import { binding as native, BLOCK_FOREVER, NON_BLOCKING, type NativeAddress, type SockaddrBuffer } from './binding';
 import { check, describe, errorFromErrno, gaierror, OSError, TimeoutError } from './errors';
-import { checkFlag, readResult, readTarget } from './posix';
-import { checkBytes, checkInteger } from './validate';
+import { readResult, readTarget } from './bytes';
+import { checkBytes, checkFd, checkFlag, checkInteger } from './validate';
 
 export {
   OSError,
@@ -339,8 +339,7 @@ export class socket {
       if (protoArg === -1) protoArg = 0;
       fd = check(native.socket(familyArg, typeArg, protoArg));
     } else {
-      fd = checkInteger('fileno', fileno);
-      if (fd < 0) throw new RangeError(`negative file descriptor: ${fd}`);
+      fd = checkFd('fileno', fileno);
       // Asking the type first checks that fd is an open socket (EBADF,
       // ENOTSOCK), as CPython's getsockname() check does.
       const kernelType = sockoptInt(fd, SOL_SOCKET, SO_TYPE);

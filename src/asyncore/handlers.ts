@@ -2,7 +2,8 @@
 // _exception() and readwrite() (Lib/asyncore.py), with its rule that
 // ExitNow propagates and every other error goes to handle_error().
 import { constants as osConstants } from 'node:os';
-import { ESHUTDOWN, OSError } from '../errors';
+import { describe, ESHUTDOWN, OSError } from '../errors';
+import { checkInteger } from '../validate';
 import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI } from '../select';
 
 const E = osConstants.errno;
@@ -75,7 +76,13 @@ export function _exception(obj: Channel): void {
 
 const CLOSE_FLAGS = POLLHUP | POLLERR | POLLNVAL;
 
+/** Python's readwrite(obj, flags): flags in POLL* or EPOLL* bits, as a pass got them. */
 export function readwrite(obj: Channel, flags: number): void {
+  if (typeof obj !== 'object' || obj === null) {
+    throw new TypeError(`readwrite() obj must be a channel (a dispatcher), not ${describe(obj)}`);
+  }
+  // EPOLLET is bit 31: either sign of a 32-bit mask.
+  checkInteger('flags', flags, -(2 ** 31), 2 ** 32 - 1);
   try {
     if (flags & POLLIN) obj.handle_read_event();
     if (flags & POLLOUT) obj.handle_write_event();
