@@ -18,7 +18,7 @@
 // Imported, not the global: globalThis.Buffer is a getter on every use.
 import { Buffer } from 'node:buffer';
 import { dispatcher, type SocketMap } from './asyncore';
-import { wakeMap } from './asyncore/reactor';
+import { channelChanged } from './asyncore/reactor';
 import { asBuffer, EMPTY_BUFFER } from './bytes';
 import { BlockingIOError, OSError, describe } from './errors';
 import type { socket } from './socket';
@@ -152,6 +152,7 @@ export class async_chat extends dispatcher {
       throw new TypeError(`terminator must be bytes, a string, an integer or null, not ${describe(term)}`);
     }
     this.terminator = term;
+    channelChanged(this._map, this);
   }
 
   get_terminator(): Uint8Array | number | null {
@@ -295,14 +296,15 @@ export class async_chat extends dispatcher {
       this.producer_fifo.push(data);
     }
     this.initiate_send();
-    this.#wakeIfWritable();
+    this.#changed();
   }
 
   // A push from outside a handler (a timer, another map's handler) must
   // reach a pass that is already waiting without this channel in its write
-  // set; inside a pass this costs nothing (nothing is waiting).
-  #wakeIfWritable(): void {
-    if (this.producer_fifo.length > 0) wakeMap(this._map);
+  // set; inside a pass this costs nothing (nothing is waiting). A loop with
+  // interest on change asks the channel again.
+  #changed(): void {
+    channelChanged(this._map, this);
   }
 
   push_with_producer(producer: Producer | Uint8Array): void {
@@ -312,7 +314,7 @@ export class async_chat extends dispatcher {
     }
     this.producer_fifo.push(producer);
     this.initiate_send();
-    this.#wakeIfWritable();
+    this.#changed();
   }
 
   // Always readable: a predicate on the input buffer's size would break the
@@ -328,11 +330,12 @@ export class async_chat extends dispatcher {
   /** Closes the channel once everything queued before this call is sent. */
   close_when_done(): void {
     this.producer_fifo.push(null);
-    this.#wakeIfWritable();
+    this.#changed();
   }
 
   /** Sends from the head of producer_fifo: one send() at most per call. */
   initiate_send(): void {
+    this.#changed();
     while (this.producer_fifo.length > 0 && this.connected) {
       const fifo = this.producer_fifo;
       const first = fifo[0];
@@ -385,6 +388,7 @@ export class async_chat extends dispatcher {
 
   /** Drops all buffered input and output (emergencies only). */
   discard_buffers(): void {
+    this.#changed();
     this.#dropInput();
     this.incoming.length = 0;
     this.producer_fifo.length = 0;

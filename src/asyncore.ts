@@ -2,10 +2,9 @@
 // dispatcher classes, the socket map and the loop. The passes themselves
 // (interest set, native poller, dispatch order) live in asyncore/reactor.ts.
 //
-// Where JavaScript forces a difference (API.md, "Where it differs from
-// Python"): loop(), poll() and poll2() return Promises and wait on the native
-// worker thread; handle_error() receives the error; toString() replaces
-// repr().
+// Where JavaScript forces a difference (README.md, "Porting from Python"):
+// loop(), poll() and poll2() return Promises and wait on the native worker
+// thread; handle_error() receives the error; toString() replaces repr().
 // Imported, not the global: globalThis.Buffer is a getter on every use.
 import { Buffer } from 'node:buffer';
 import { constants as osConstants } from 'node:os';
@@ -17,7 +16,7 @@ import { AF_INET, SO_ERROR, SO_REUSEADDR, SOCK_STREAM, SOL_SOCKET, socket } from
 import { checkBoolean, checkBytes, checkTimeout } from './validate';
 import { ExitNow, isDisconnected } from './asyncore/handlers';
 import type { Channel, SocketMap } from './asyncore/handlers';
-import { channelRemoved, kindOf, stateOf, timeoutToMs, wakeMap } from './asyncore/reactor';
+import { channelChanged, channelRemoved, kindOf, mapChanged, stateOf, timeoutToMs, wakeMap } from './asyncore/reactor';
 import type { Backend } from './asyncore/reactor';
 import { compact_traceback } from './asyncore/traceback';
 
@@ -78,6 +77,16 @@ function checkCount(value: unknown): number | null {
   return value;
 }
 
+/** How a loop reads readable() and writable(): every pass (CPython), or on change. */
+export type Interest = 'every_pass' | 'on_change';
+
+function checkInterest(value: unknown): Interest {
+  if (value === undefined || value === null) return 'every_pass';
+  if (value === 'every_pass' || value === 'on_change') return value;
+  if (typeof value !== 'string') throw new TypeError(`loop() interest must be a string, not ${describe(value)}`);
+  throw new RangeError(`loop() interest must be 'every_pass' or 'on_change', got ${describe(value)}`);
+}
+
 function checkBackend(value: unknown, usePoll: boolean): Backend {
   if (value === undefined || value === null) return usePoll ? 'poll' : 'select';
   if (value === 'select' || value === 'poll' || value === 'epoll') return value;
@@ -95,6 +104,13 @@ export interface LoopOptions {
   count?: number | null;
   /** Overrides use_poll; 'epoll' keeps registrations in the kernel between passes. */
   backend?: Backend;
+  /**
+   * 'every_pass' (the default, CPython's way) asks every channel's
+   * readable() and writable() on every pass; 'on_change' asks a channel
+   * again only when it joined the map, a handler ran for it, a method of
+   * this package changed its state, wake() named it, or a pass timed out.
+   */
+  interest?: Interest;
 }
 
 interface LoopArguments {
@@ -102,6 +118,7 @@ interface LoopArguments {
   map: SocketMap;
   count: number | null;
   backend: Backend;
+  interest: Interest;
 }
 
 function loopArguments(args: unknown[]): LoopArguments {
@@ -109,7 +126,7 @@ function loopArguments(args: unknown[]): LoopArguments {
   if (args.length === 1 && typeof first === 'object' && first !== null) {
     const options = first as Record<string, unknown>;
     for (const key of Object.keys(options)) {
-      if (!['timeout', 'use_poll', 'map', 'count', 'backend'].includes(key)) {
+      if (!['timeout', 'use_poll', 'map', 'count', 'backend', 'interest'].includes(key)) {
         throw new TypeError(`loop() got an unexpected option ${describe(key)}`);
       }
     }
@@ -119,6 +136,7 @@ function loopArguments(args: unknown[]): LoopArguments {
       map: checkMap('map', options.map),
       count: checkCount(options.count),
       backend: checkBackend(options.backend, usePoll),
+      interest: checkInterest(options.interest),
     };
   }
   const [timeout, usePoll, map, count] = args;
@@ -127,6 +145,7 @@ function loopArguments(args: unknown[]): LoopArguments {
     map: checkMap('map', map),
     count: checkCount(count),
     backend: checkBackend(undefined, usePoll === undefined ? false : checkBoolean('use_poll', usePoll)),
+    interest: 'every_pass',
   };
 }
 
@@ -138,10 +157,11 @@ function loopArguments(args: unknown[]): LoopArguments {
 export function loop(options: LoopOptions): Promise<void>;
 export function loop(timeout?: number | null, use_poll?: boolean, map?: SocketMap | null, count?: number | null): Promise<void>;
 export async function loop(...args: unknown[]): Promise<void> {
-  const { timeout, map, count, backend } = loopArguments(args);
+  const { timeout, map, count, backend, interest } = loopArguments(args);
   const state = stateOf(map);
   state.acquire('loop');
   try {
+    state.setInterest(interest === 'on_change');
     const kind = kindOf[backend];
     const timeoutMs = timeoutToMs(timeout);
     let left = count;
@@ -161,6 +181,7 @@ async function singlePass(backend: Backend, timeout: unknown, mapArg: unknown): 
   const state = stateOf(map);
   state.acquire('pass');
   try {
+    state.setInterest(false);
     const pending = state.pass(kindOf[backend], timeoutToMs(seconds));
     if (pending !== undefined) await pending;
   } finally {
@@ -183,12 +204,23 @@ export const poll3 = poll2;
 
 /**
  * Makes a pass waiting over map (default socket_map) read readable() and
- * writable() again. add_channel(), del_channel(), close() and
- * dispatcher_with_send.send() call it; code that changes what readable() or
- * writable() return by other means, outside a handler, calls it itself.
+ * writable() again: every channel's, or only channel's when it is given (a
+ * loop with interest 'on_change' asks that channel again at its next pass).
+ * The package's own methods that change a channel's state call it; code
+ * that changes what readable() or writable() return by other means calls
+ * it itself.
  */
-export function wake(map?: SocketMap | null): void {
-  wakeMap(checkMap('map', map));
+export function wake(map?: SocketMap | null, channel?: Channel): void {
+  const target = checkMap('map', map);
+  if (channel === undefined) {
+    wakeMap(target);
+    return;
+  }
+  if (typeof channel !== 'object' || channel === null || typeof channel.readable !== 'function' ||
+      typeof channel.writable !== 'function') {
+    throw new TypeError(`wake() channel must be a channel (with readable() and writable()), not ${describe(channel)}`);
+  }
+  channelChanged(target, channel);
 }
 
 export function close_all(map?: SocketMap | null, ignore_all = false): void {
@@ -256,7 +288,7 @@ function setsIgnore(types: unknown, type: string): boolean {
   return false;
 }
 
-export class dispatcher implements Channel {
+export class dispatcher<S extends DispatcherSocket = socket> implements Channel {
   /**
    * The module shown by toString() before the class name. Subclasses
    * defined elsewhere show their bare class name (there is no __module__
@@ -270,7 +302,7 @@ export class dispatcher implements Channel {
   connecting = false;
   closing = false;
   addr: Address | null = null;
-  socket: DispatcherSocket | null = null;
+  socket: S | null = null;
   ignore_log_types: Set<string> = new Set(['warning']);
   _fileno: number | null = null;
   _map: SocketMap;
@@ -282,7 +314,7 @@ export class dispatcher implements Channel {
     if (sock !== null && sock !== undefined) {
       // Non-blocking, in case the socket came from a blocking source.
       sock.setblocking(false);
-      this.set_socket(sock, map);
+      this.set_socket(sock as S, map);
       this.connected = true;
       // The constructor does not require the socket to be connected.
       try {
@@ -317,8 +349,9 @@ export class dispatcher implements Channel {
   add_channel(map?: SocketMap | null): void {
     const target = channelMap(map, this._map);
     target.set(this._fileno as number, this);
-    // A pass waiting over the map must see the new channel.
-    wakeMap(target);
+    // A pass waiting over the map must see the new channel (a loop with
+    // interest on change learns of it from the map itself).
+    mapChanged(target);
   }
 
   del_channel(map?: SocketMap | null): void {
@@ -335,10 +368,10 @@ export class dispatcher implements Channel {
     this.family_and_type = [family, type];
     const sock = new socket(family, type);
     sock.setblocking(false);
-    this.set_socket(sock);
+    this.set_socket(sock as S);
   }
 
-  set_socket(sock: socket, map?: SocketMap | null): void {
+  set_socket(sock: S, map?: SocketMap | null): void {
     this.socket = sock;
     this._fileno = sock.fileno();
     this.add_channel(map);
@@ -367,6 +400,9 @@ export class dispatcher implements Channel {
   // Socket methods.
 
   listen(num: number): void {
+    // Each method that changes the channel's state tells the map's passes
+    // (interest on change asks the channel again; a waiting pass wakes).
+    channelChanged(this._map, this);
     this.accepting = true;
     (this.socket as socket).listen(num);
   }
@@ -377,9 +413,10 @@ export class dispatcher implements Channel {
   }
 
   connect(address: Address): void {
+    channelChanged(this._map, this);
     this.connected = false;
     this.connecting = true;
-    const err = (this.socket as socket).connect_ex(address);
+    const err = (this.socket as socket)._connect_ex(address, 'connect');
     if (err === E.EINPROGRESS || err === E.EALREADY || err === E.EWOULDBLOCK) {
       this.addr = address;
       return;
@@ -394,6 +431,7 @@ export class dispatcher implements Channel {
 
   /** [socket, address] of a new connection, or null when there was none after all. */
   accept(): [socket, Address] | null {
+    channelChanged(this._map, this);
     try {
       const [conn, addr] = (this.socket as socket).accept();
       return [conn, addr as Address];
@@ -407,6 +445,7 @@ export class dispatcher implements Channel {
 
   /** Bytes sent; 0 when the socket would block or the peer is gone (then handle_close() ran). */
   send(data: Uint8Array): number {
+    channelChanged(this._map, this);
     try {
       return (this.socket as DispatcherSocket).send(data);
     } catch (err) {
@@ -557,6 +596,7 @@ export class dispatcher_with_send extends dispatcher {
   }
 
   initiate_send(): void {
+    // super.send() tells the map's passes.
     const out = this.out_buffer;
     const sent = super.send(out.length > SEND_CHUNK ? out.subarray(0, SEND_CHUNK) : out);
     this.out_buffer = sent >= out.length ? EMPTY_BUFFER : out.subarray(sent);
@@ -573,6 +613,7 @@ export class dispatcher_with_send extends dispatcher {
   /** Buffers data and sends what the socket takes now; the rest goes as it becomes writable. */
   override send(data: Uint8Array): number {
     checkBytes('data', data);
+    channelChanged(this._map, this);
     if (this.debug) this.log_info(`sending ${util.inspect(Buffer.from(data))}`);
     if (this.out_buffer.length === 0) {
       // The common case, an echo: send the caller's bytes as they are and
@@ -587,8 +628,6 @@ export class dispatcher_with_send extends dispatcher {
       this.out_buffer = Buffer.concat([this.out_buffer, data]);
       this.initiate_send();
     }
-    // What is left makes the channel writable: a pass waiting already must know.
-    if (this.out_buffer.length > 0) wakeMap(this._map);
     return data.length;
   }
 }
@@ -658,7 +697,7 @@ export class file_wrapper {
 }
 
 /** A dispatcher over a plain fd (a pipe, a tty); the fd is dup()ed and made non-blocking. */
-export class file_dispatcher extends dispatcher {
+export class file_dispatcher extends dispatcher<file_wrapper> {
   static override __module__: string | undefined = 'asyncore';
 
   constructor(fd: number | { fileno(): number }, map?: SocketMap | null) {

@@ -1,5 +1,6 @@
 // The package root: asyncore itself, the error classes, and the other
-// modules as namespaces (API.md, "Package and entry points").
+// modules as namespaces; each module is also an entry point of its own
+// (asyncore/asynchat, asyncore/select, ...).
 export * from './asyncore';
 export {
   OSError,

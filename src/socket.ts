@@ -471,7 +471,17 @@ export class socket {
    * EWOULDBLOCK, as in CPython.
    */
   connect_ex(address: Address): number {
-    const sockaddr = sockaddrFor(this._family, this._type, address, 'connect_ex');
+    return this._connect_ex(address, 'connect_ex');
+  }
+
+  /**
+   * connect_ex() whose argument errors name `caller`, the function the user
+   * called: asyncore's dispatcher.connect() uses it, so that a bad address
+   * given to connect() is reported as connect()'s.
+   * @internal
+   */
+  _connect_ex(address: Address, caller: string): number {
+    const sockaddr = sockaddrFor(this._family, this._type, address, caller);
     if (this._fd < 0) return E.EBADF;
     const timeoutMs = this._timeoutMs();
     const result = native.connect(this._fd, sockaddr, timeoutMs);
