@@ -228,7 +228,7 @@ load_error="$(cd "$consumer_source" && node cjs.cjs 2>&1)" && fail "loaded with 
 build_command="$(grep -oE 'npm explore asyncore -- npm run build:native' <<< "$load_error" | head -n 1)"
 [ -n "$build_command" ] || { echo "$load_error" | head -n 5; fail "the load error names no build command"; }
 grep -qF "$build_command" "$root/README.md" || fail "README.md does not document $build_command"
-echo "$load_error" | grep -m1 'cannot load the native addon' | cut -c1-300 | sed 's/^/  /'
+echo "$load_error" | grep -m1 '^Error: asyncore: cannot load the native addon' | sed 's/^/  /'
 pass "without a prebuild: nothing compiled on install; the load error names \`$build_command\`"
 
 # node-gyp keeps downloaded headers in its devdir: an empty one must stay so.

@@ -48,7 +48,9 @@ export type { Callback, DeferredListEntry } from './twisted/defer';
 export { LoopingCall, Clock, deferLater } from './twisted/task';
 export type { IReactorTime } from './twisted/task';
 export { Failure, NoCurrentExceptionError } from './twisted/failure';
+/** twisted.python.log: observers of what the reactor and transports report; errors go to stderr when none is added. */
 export * as log from './twisted/log';
+/** twisted.internet.error: the exceptions the reactor and transports raise or hand to protocols and factories. */
 export * as error from './twisted/error';
 export {
   ConnectionDone,

@@ -617,7 +617,7 @@ export class Reactor implements SelectableReactor {
         continue;
       }
       try {
-        await loop({ map: this.map, backend: 'epoll', timeout: null });
+        await loop({ map: this.map, backend: 'epoll', timeout: null, interest: 'on_change' });
       } catch (err) {
         if (!(err instanceof ExitNow)) {
           this.started = false;

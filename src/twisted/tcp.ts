@@ -862,6 +862,7 @@ export abstract class BaseConnector implements ConnectorLike {
   transport: Client | null = null;
   /** Whether the factory's doStart() has run for this connector. */
   factoryStarted = false;
+  /** The reactor the connector's attempts run on. */
   protected readonly reactor: SelectableReactor;
   private timeoutID: { cancel(): void; active(): boolean } | null = null;
 
