@@ -7,16 +7,12 @@
 //   only backstop checks that throw a TypeError.
 import * as path from 'node:path';
 import nodeGypBuild = require('node-gyp-build');
+import type { Address } from './address';
 import { errorFromErrno } from './errors';
 
 /** A sockaddr, as the kernel takes it, in a Buffer made by `resolve()`. */
 export type SockaddrBuffer = Buffer;
 
-/** What the addon returns for an address: Python's tuple or a unix path. */
-export type NativeAddress =
-  | [host: string, port: number]
-  | [host: string, port: number, flowinfo: number, scope_id: number]
-  | string;
 
 /** Timeouts passed to blocking socket calls, in milliseconds. */
 export const BLOCK_FOREVER = -1;
@@ -112,16 +108,16 @@ export interface NativeBinding {
   bind(fd: number, addr: SockaddrBuffer): number;
   listen(fd: number, backlog: number): number;
   /** [fd, address] of the new connection (close-on-exec, blocking), or -errno. */
-  accept(fd: number, timeoutMs: number): [number, NativeAddress] | number;
+  accept(fd: number, timeoutMs: number): [number, Address] | number;
   connect(fd: number, addr: SockaddrBuffer, timeoutMs: number): number;
   send(fd: number, data: Uint8Array, flags: number, timeoutMs: number): number;
   sendto(fd: number, data: Uint8Array, flags: number, addr: SockaddrBuffer, timeoutMs: number): number;
   recv(fd: number, buf: Uint8Array, flags: number, timeoutMs: number): number;
   /** [count, address] or -errno. */
-  recvfrom(fd: number, buf: Uint8Array, flags: number, timeoutMs: number): [number, NativeAddress] | number;
+  recvfrom(fd: number, buf: Uint8Array, flags: number, timeoutMs: number): [number, Address] | number;
   shutdown(fd: number, how: number): number;
-  getsockname(fd: number): NativeAddress | number;
-  getpeername(fd: number): NativeAddress | number;
+  getsockname(fd: number): Address | number;
+  getpeername(fd: number): Address | number;
   setsockoptInt(fd: number, level: number, name: number, value: number): number;
   setsockoptBuf(fd: number, level: number, name: number, value: Uint8Array): number;
   /** The int value (>= 0 or negative), reported through out[0]; 0 or -errno. */

@@ -1,5 +1,5 @@
-// Buffer helpers shared by the public modules (internal, not exported by
-// the package).
+// Buffer helpers shared by the modules: views without copies, and the scratch
+// buffer reads go to.
 import { Buffer } from 'node:buffer';
 
 /** The empty Buffer, shared: nothing can be written into it. */

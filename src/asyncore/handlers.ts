@@ -4,7 +4,7 @@
 import { constants as osConstants } from 'node:os';
 import { describe, ESHUTDOWN, OSError } from '../errors';
 import { checkInteger } from '../validate';
-import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI } from '../select';
+import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI } from '../constants';
 
 const E = osConstants.errno;
 
