@@ -47,6 +47,12 @@ export interface NativePoller {
   /** A zero-timeout wait on the calling (JavaScript) thread: count of pairs, or -errno. */
   pollNow(out: Int32Array): number;
   /**
+   * [fd, POLLNVAL] pairs for the watched fds that are no longer open: epoll
+   * never reports those (the kernel drops the registration on close), so a
+   * wait that timed out asks here. Count of pairs, or -errno.
+   */
+  findClosed(out: Int32Array): number;
+  /**
    * Starts a wait of timeoutMs (-1: forever) on the worker thread (select,
    * poll) or, for epoll, on Node's own loop, which watches the epoll fd: one
    * thread wake-up instead of two; 0, or
@@ -74,6 +80,8 @@ export interface NativeBinding {
   readonly constants: NativeConstants;
   readonly GAI_ERROR_BASE: number;
   readonly FD_SETSIZE: number;
+  /** The most events one epoll_wait(2) takes (Linux). */
+  readonly EPOLL_MAX_EVENTS: number;
 
   Poller: new (kind: number, onWaitDone: WaitCallback) => NativePoller;
 

@@ -75,6 +75,16 @@ export class Poller {
     return result;
   }
 
+  /**
+   * [fd, POLLNVAL] pairs in out for the watched fds that are no longer open
+   * (see NativePoller.findClosed()); the number of pairs.
+   */
+  findClosed(out: Int32Array): number {
+    const result = this.native.findClosed(out);
+    if (result < 0) throw errorFromErrno(-result);
+    return result;
+  }
+
   /** One native wait of at most timeoutMs (-1: no limit). */
   waitOnce(timeoutMs: number, out: Int32Array): Promise<WaitOutcome> {
     return new Promise((resolve, reject) => {
