@@ -301,9 +301,9 @@ Napi::Value SendFdsFn(const Napi::CallbackInfo& info) {
   Sockaddr addr;
   bool has_addr = !info[4].IsNull() && !info[4].IsUndefined();
   if (has_addr && !ArgSockaddr(info, 4, &addr)) return info.Env().Undefined();
-  return Result(info, static_cast<double>(SendFds(
-                          fd, data, length, fds, fd_count, flags,
-                          has_addr ? &addr : nullptr, timeout_ms)));
+  return Result(info, static_cast<double>(
+                          SendFds(fd, data, length, fds, fd_count, flags,
+                                  has_addr ? &addr : nullptr, timeout_ms)));
 }
 
 // recvFds(fd, buf, out Int32Array, flags, timeoutMs): [count, address] or
@@ -325,13 +325,13 @@ Napi::Value RecvFdsFn(const Napi::CallbackInfo& info) {
   size_t fd_count = 0;
   int msg_flags = 0;
   Sockaddr from;
-  ssize_t result = RecvFds(fd, data, length, out + 2, out_length - 2,
-                           &fd_count, &msg_flags, flags, timeout_ms, &from);
+  ssize_t result = RecvFds(fd, data, length, out + 2, out_length - 2, &fd_count,
+                           &msg_flags, flags, timeout_ms, &from);
   if (result < 0) return Result(info, static_cast<double>(result));
   out[0] = static_cast<int32_t>(fd_count);
   out[1] = msg_flags;
-  Napi::Value address = from.length > 0 ? AddressValue(info.Env(), from)
-                                        : info.Env().Null();
+  Napi::Value address =
+      from.length > 0 ? AddressValue(info.Env(), from) : info.Env().Null();
   return Pair(info.Env(), static_cast<double>(result), address);
 }
 
