@@ -76,7 +76,7 @@ class Child {
   fd: number;
   /** The request the child serves now. */
   busy: { request: Request; client_address: Address } | null = null;
-  /** Set once the parent has closed the socket (server_close()). */
+  /** Set once the parent has told the child to stop (server_close()). */
   closing = false;
   alive = true;
   readonly exited: Promise<void>;
@@ -92,7 +92,6 @@ class Child {
   }
 
   closeChannel(): void {
-    this.closing = true;
     if (this.fd < 0) return;
     io.forget(this.fd);
     binding.close(this.fd);
@@ -205,7 +204,7 @@ export function ForkingMixIn<B extends ServerClass>(Base: B) {
       if (this.active_children === null || this.active_children === undefined) return;
       if (blocking) {
         for (const child of [...this._children]) {
-          while (child.alive && (child.closing || child.busy !== null)) {
+          while (child.alive && (child.closing || (child.busy !== null && child.fd >= 0))) {
             if (child.closing) {
               // Waiting for the exit is what keeps this process alive now.
               child.process.ref();
@@ -261,11 +260,13 @@ export function ForkingMixIn<B extends ServerClass>(Base: B) {
       await super.server_close();
       this._fork_closed = true;
       for (const child of this._children) {
-        const idle = child.busy === null;
-        child.closeChannel();
+        child.closing = true;
+        // The child reads the stop after its request, so its word that the
+        // request is done still comes first.
+        if (child.fd >= 0 && sendMessage(child.fd, encode({ stop: true }), []) < 0) child.closeChannel();
         // A child that is not serving a request ends now, even one whose
         // module never got as far as reading its channel.
-        if (idle && child.process.connected) child.process.disconnect();
+        if (child.busy === null && child.process.connected) child.process.disconnect();
       }
       this._child_freed.notify();
       await this.collect_children({ blocking: this.block_on_close });
@@ -352,14 +353,13 @@ export function ForkingMixIn<B extends ServerClass>(Base: B) {
       // A word sent just before a clean exit may still be unread.
       if (child.busy !== null && child.fd >= 0 && tryReceive(child.fd, 0)) child.busy = null;
       const lost = child.busy;
-      const closedCleanly = child.closing && code === 0;
       child.busy = null;
       child.closeChannel();
       this._children.delete(child);
       this.active_children?.delete(child.pid);
       child.ended();
       this._child_freed.notify();
-      if (lost === null || closedCleanly) return;
+      if (lost === null) return;
       const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
       const err = new Error(
         `child process ${child.pid} ${how} while serving the request from ${formatAddress(lost.client_address)}`,
@@ -380,7 +380,8 @@ export function ForkingMixIn<B extends ServerClass>(Base: B) {
         message = await receive(fd);
       }
       if (message === null) process.exit(0);
-      const [header, body] = decode(message.data) as [{ address: Address }, Buffer];
+      const [header, body] = decode(message.data) as [{ address: Address; stop?: boolean }, Buffer];
+      if (header.stop === true) process.exit(0);
       const server = this as unknown as { socket: socket };
       let request: Request;
       if (message.fds.length > 0) {

@@ -216,7 +216,28 @@ class IoPump {
       this.running = false;
     }
     // A wait armed after the loop saw none left, but before it ended.
-    if (this.waiting > 0) this.start();
+    if (this.waiting > 0) {
+      this.start();
+      return;
+    }
+    // Idle: give the epoll fd and the pipe back at the end of this turn,
+    // unless a wait comes first (a request loop waits again at once).
+    setImmediate(() => {
+      if (!this.running && this.waiting === 0) this.close();
+    });
+  }
+
+  /** Closes the epoll object and the pipe; the next wait makes new ones. */
+  private close(): void {
+    if (this.ep === null) return;
+    this.ep.close();
+    this.ep = null;
+    binding.close(this.wakeRead);
+    binding.close(this.wakeWrite);
+    this.wakeRead = -1;
+    this.wakeWrite = -1;
+    // Everything left here is idle; a new epoll object holds none of it.
+    this.fds.clear();
   }
 
   private dispatch(fd: number, revents: number): void {
