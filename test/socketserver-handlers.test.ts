@@ -437,7 +437,7 @@ describe('servers', () => {
 
   it('await using closes a threading server and waits for its requests', async () => {
     let finished = false;
-    let server: ThreadingTCPServer;
+    let server: TCPServer;
     let client: socket;
     {
       await using s = serverWith(async (h) => {
