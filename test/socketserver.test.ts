@@ -63,7 +63,8 @@ const childKinds = new Map<unknown, string>([
   [ForkingUnixDatagramServer, 'unixdgram'],
 ]);
 
-describe('SocketServerTest', () => {
+// Forking cases start Node processes on the TypeScript sources: slow on a loaded machine.
+describe('SocketServerTest', { timeout: 90_000 }, () => {
   afterEach(() => removeUnixFiles());
 
   function makeServer(addr: Address, svrcls: AnyServerClass, hdlrbase: typeof StreamRequestHandler | typeof DatagramRequestHandler) {
@@ -200,7 +201,7 @@ type ForkingTCPServerStatics = {
   child_exec_argv: string[] | null;
 };
 
-describe('ErrorHandlerTest', () => {
+describe('ErrorHandlerTest', { timeout: 90_000 }, () => {
   const TESTFN = path.join(tmpdir(), `asyncore-socketserver-errors-${process.pid}.log`);
   afterEach(() => rmSync(TESTFN, { force: true }));
 
