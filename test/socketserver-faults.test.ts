@@ -8,11 +8,11 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { _closeIdlePollers } from '../src/select';
+import { _closeIdlePollers, select } from '../src/select';
 import { SOL_SOCKET, SO_RCVBUF, TimeoutError, socket } from '../src/socket';
 import type { Address } from '../src/socket';
 import { ForkingTCPServer, StreamRequestHandler, TCPServer, ThreadingTCPServer } from '../src/socketserver';
-import type { Request } from '../src/socketserver';
+import type { Request, ServerClass } from '../src/socketserver';
 import { openFds, sleep, TIMEOUT_MULTIPLIER, waitFor } from './support';
 import {
   AF_INET,
@@ -56,8 +56,8 @@ class Echo extends StreamRequestHandler {
 }
 
 /** Records handle_error() instead of printing. */
-function recording<T extends typeof TCPServer>(Base: T) {
-  return class extends (Base as typeof TCPServer) {
+function recording<T extends ServerClass>(Base: T) {
+  return class extends Base {
     errors: unknown[] = [];
     override handle_error(_request: Request, _address: Address, err: unknown): void {
       this.errors.push(err);
@@ -126,7 +126,7 @@ describe('ForkingMixIn children', { timeout: 90_000 }, () => {
       expect(new Set(pids).size).toBe(2);
       // Both children are busy: a third connection waits for one of them.
       const third = connect(AF_INET, server.server_address);
-      const [r] = await (await import('../src/select')).select([third], [], [], 0.3);
+      const [r] = await select([third], [], [], 0.3);
       expect(r).toEqual([]);
       first[0].close();
       const pid3 = Number(String(await receiveLine(third)));
