@@ -57,7 +57,7 @@ export async function main(argv) {
   // The points: Python and Node at every cell, C from 10 connections up.
   const every = () => true;
   const from10 = (c) => c.conns >= 10;
-  const asyncoreRows = ['asyncore-select', 'asyncore-poll', 'asyncore-epoll'];
+  const asyncoreRows = ['asyncore-select', 'asyncore-poll', 'asyncore-epoll', 'asyncore-epoll-on-change'];
   const targets = ratioTargets({
     servers,
     cells,

@@ -4,10 +4,11 @@
 // ends the request head; found_terminator() parses it, pushes the whole
 // response and asks for the channel to close once it is sent.
 //
-// Run: node -r ./test/asyncore-ts-register.cjs examples/asynchat_http_server.ts [port]
-import * as asyncore from '../src/asyncore';
-import { async_chat } from '../src/asynchat';
-import { AF_INET, AF_INET6, SOCK_STREAM, type socket } from '../src/socket';
+// Run: npx tsx examples/asynchat_http_server.ts [port]
+import { pathToFileURL } from 'node:url';
+import * as asyncore from 'asyncore';
+import { async_chat } from 'asyncore/asynchat';
+import { AF_INET, AF_INET6, SOCK_STREAM, type socket } from 'asyncore/socket';
 
 const REASONS: Record<number, string> = {
   200: 'OK',
@@ -88,7 +89,7 @@ export class HttpServer extends asyncore.dispatcher {
 
   /** The port actually bound (useful with port 0). */
   port(): number {
-    const address = (this.socket as socket).getsockname();
+    const address = this.socket!.getsockname();
     return (address as [string, number])[1];
   }
 
@@ -97,8 +98,9 @@ export class HttpServer extends asyncore.dispatcher {
   }
 }
 
-if (require.main === module) {
+// Run as a program; importing the module (as the tests do) runs nothing.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const server = new HttpServer('127.0.0.1', Number(process.argv[2] ?? 8080));
   process.stdout.write(`listening on 127.0.0.1:${server.port()}\n`);
-  void asyncore.loop();
+  await asyncore.loop();
 }

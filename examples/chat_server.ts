@@ -1,11 +1,12 @@
 // A line-based chat server on asynchat: every line a client sends goes to
 // all the other clients, prefixed with the sender's address.
 //
-// Run: node -r ./test/asyncore-ts-register.cjs examples/chat_server.ts [port]
+// Run: npx tsx examples/chat_server.ts [port]
 // and talk to it with `nc 127.0.0.1 <port>` from several terminals.
-import * as asyncore from '../src/asyncore';
-import { async_chat } from '../src/asynchat';
-import { AF_INET, AF_INET6, SOCK_STREAM, type socket } from '../src/socket';
+import { pathToFileURL } from 'node:url';
+import * as asyncore from 'asyncore';
+import { async_chat } from 'asyncore/asynchat';
+import { AF_INET, AF_INET6, SOCK_STREAM, type socket } from 'asyncore/socket';
 
 /** Lines longer than this are cut: a client cannot make the server buffer without bound. */
 const MAX_LINE_BYTES = 4096;
@@ -63,7 +64,7 @@ export class ChatServer extends asyncore.dispatcher {
 
   /** The port actually bound (useful with port 0). */
   port(): number {
-    const address = (this.socket as socket).getsockname();
+    const address = this.socket!.getsockname();
     return (address as [string, number])[1];
   }
 
@@ -85,8 +86,9 @@ export class ChatServer extends asyncore.dispatcher {
   }
 }
 
-if (require.main === module) {
+// Run as a program; importing the module (as the tests do) runs nothing.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const server = new ChatServer('127.0.0.1', Number(process.argv[2] ?? 8023));
   process.stdout.write(`listening on 127.0.0.1:${server.port()}\n`);
-  void asyncore.loop();
+  await asyncore.loop();
 }

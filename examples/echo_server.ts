@@ -2,10 +2,11 @@
 // a dispatcher listens, and each connection gets a dispatcher_with_send
 // that sends back whatever it reads.
 //
-// Run: node -r ./test/asyncore-ts-register.cjs examples/echo_server.ts [port]
+// Run: npx tsx examples/echo_server.ts [port]
 // (port 0, the default, picks a free one; the line printed first says which).
-import * as asyncore from '../src/asyncore';
-import { AF_INET, type socket } from '../src/socket';
+import { pathToFileURL } from 'node:url';
+import * as asyncore from 'asyncore';
+import { AF_INET, type socket } from 'asyncore/socket';
 
 export class EchoHandler extends asyncore.dispatcher_with_send {
   override handle_read(): void {
@@ -28,7 +29,7 @@ export class EchoServer extends asyncore.dispatcher {
   }
 
   get address(): asyncore.Address {
-    return (this.socket as socket).getsockname();
+    return this.socket!.getsockname();
   }
 
   override handle_accepted(sock: socket, addr: asyncore.Address): void {
@@ -44,9 +45,7 @@ async function main(): Promise<void> {
   await asyncore.loop();
 }
 
-if (require.main === module) {
-  main().catch((err: unknown) => {
-    console.error(err);
-    process.exitCode = 1;
-  });
+// Run as a program; importing the module (as the tests do) runs nothing.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  await main();
 }

@@ -2,9 +2,10 @@
 // one dispatcher that sends an HTTP/1.0 GET and prints what comes back
 // until the server closes the connection.
 //
-// Run: node -r ./test/asyncore-ts-register.cjs examples/http_client.ts http://127.0.0.1:8080/
-import * as asyncore from '../src/asyncore';
-import { AF_INET } from '../src/socket';
+// Run: npx tsx examples/http_client.ts http://127.0.0.1:8080/
+import { pathToFileURL } from 'node:url';
+import * as asyncore from 'asyncore';
+import { AF_INET } from 'asyncore/socket';
 
 export class HTTPClient extends asyncore.dispatcher {
   buffer: Buffer;
@@ -46,9 +47,7 @@ async function main(): Promise<void> {
   await asyncore.loop();
 }
 
-if (require.main === module) {
-  main().catch((err: unknown) => {
-    console.error(err);
-    process.exitCode = 1;
-  });
+// Run as a program; importing the module (as the tests do) runs nothing.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  await main();
 }

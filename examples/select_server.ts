@@ -3,10 +3,10 @@
 // non-blocking, served by `select(readers, writers, [], timeout)`. Every
 // line a client sends comes back in upper case; "quit" ends its connection.
 //
-// Run: node -r ./test/asyncore-ts-register.cjs examples/select_server.ts [port]
-import { OSError } from '../src/errors';
-import { select } from '../src/select';
-import { AF_INET, SOCK_STREAM, SOL_SOCKET, SO_REUSEADDR, socket } from '../src/socket';
+// Run: npx tsx examples/select_server.ts [port]
+import { pathToFileURL } from 'node:url';
+import { select } from 'asyncore/select';
+import { AF_INET, OSError, SOCK_STREAM, SOL_SOCKET, SO_REUSEADDR, socket } from 'asyncore/socket';
 
 export class LineServer {
   readonly listener: socket;
@@ -113,9 +113,7 @@ async function main(): Promise<void> {
   await server.serve();
 }
 
-if (require.main === module) {
-  main().catch((err: unknown) => {
-    console.error(err);
-    process.exitCode = 1;
-  });
+// Run as a program; importing the module (as the tests do) runs nothing.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  await main();
 }

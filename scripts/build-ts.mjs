@@ -1,6 +1,6 @@
 // Compiles src/ to CommonJS in dist/, then writes one thin ESM wrapper per
 // entry point. The wrappers re-export the CommonJS objects, so `import` and
-// `require()` share one copy of every class (API.md: "no second CommonJS copy").
+// `require()` share one copy of every class (no second CommonJS copy, so instanceof holds).
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { writeFileSync, rmSync } from 'node:fs';
@@ -9,7 +9,7 @@ import * as path from 'node:path';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist');
-const entryPoints = ['index', 'asynchat', 'select', 'socket', 'posix', 'socketserver'];
+const entryPoints = ['index', 'asynchat', 'select', 'socket', 'posix', 'socketserver', 'twisted'];
 
 rmSync(dist, { recursive: true, force: true });
 const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');

@@ -13,12 +13,16 @@
 #     exchange through dispatcher, loading the prebuild; the arm64 Node runs
 #     the ES module consumer under qemu, loading the arm64 prebuild; tsc
 #     type-checks a consumer under moduleResolution node16, nodenext, bundler;
-#  4. installs it again with install scripts on (npm's default today): the
-#     prebuild is found and still nothing compiles;
-#  5. removes prebuilds/ from the tarball and installs that: node-gyp-build's
-#     install script compiles from source with the local Node headers (an
-#     empty node-gyp devdir must stay empty: nothing downloaded), and both
-#     consumers work with that build.
+#  4. installs it again as npm does by default: the package has no install
+#     script (no install/preinstall/postinstall/prepare, "gypfile": false so
+#     npm adds no `node-gyp rebuild`), so npm prints no install-scripts
+#     warning, the lockfile records no install script, and still nothing
+#     compiles;
+#  5. removes prebuilds/ from the tarball and installs that: nothing compiles
+#     on install, and loading fails with an error that names the one
+#     documented build command; that command compiles from source with the
+#     local Node headers (an empty node-gyp devdir must stay empty: nothing
+#     downloaded), and both consumers work with that build.
 #
 # Environment: ASYNCORE_SKIP_ARM64=1 builds and checks linux-x64 only;
 # ASYNCORE_USE_EXISTING_PREBUILDS=1 packs the prebuilds/ already there (the
@@ -94,10 +98,10 @@ log "tarball $(basename "$tarball"): $(stat -c %s "$tarball") bytes"
 grep -E 'npm notice (package size|unpacked size|total files)' "$work/pack.log" | sed 's/^npm notice /  /'
 tar -tvzf "$tarball" | awk '{ printf "  %9s  %s\n", $3, $6 }' | sort -k2
 tar -tzf "$tarball" | sort > "$work/files.txt"
-allowed='^package/(package\.json|README\.md|LICENSE|binding\.gyp|dist/.+\.(js|mjs|d\.ts|d\.mts)|native/.+\.(cc|h)|prebuilds/linux-(x64|arm64)/asyncore\.(glibc|musl)\.node)$'
+allowed='^package/(package\.json|README\.md|CHANGELOG\.md|LICENSE|binding\.gyp|dist/.+\.(js|mjs|d\.ts|d\.mts)|native/.+\.(cc|h)|prebuilds/linux-(x64|arm64)/asyncore\.(glibc|musl)\.node)$'
 unexpected="$(grep -vE "$allowed" "$work/files.txt" || true)"
 [ -z "$unexpected" ] || fail "files outside the whitelist in the tarball: $unexpected"
-for required in package.json README.md LICENSE binding.gyp native/core/reactor.cc \
+for required in package.json README.md CHANGELOG.md LICENSE binding.gyp native/core/reactor.cc \
   dist/index.js dist/index.mjs dist/index.d.ts dist/index.d.mts \
   dist/asynchat.js dist/asynchat.mjs dist/asynchat.d.ts dist/asynchat.d.mts; do
   grep -qx "package/$required" "$work/files.txt" || fail "$required is not in the tarball"
@@ -176,32 +180,67 @@ for resolution in node16 nodenext bundler; do
   pass "tsc type-checks the consumer under moduleResolution $resolution"
 done
 
-# --- 4. install with install scripts on, still no compiler -------------------
+# --- 4. install as npm does by default: no install script, no warning -------
+# The published package.json must carry no script npm would run (or warn
+# about) in a dependency, and no gypfile that would make npm add one.
+node -e '
+  const p = require(process.argv[1]);
+  const bad = ["preinstall", "install", "postinstall", "prepare"].filter((k) => p.scripts && p.scripts[k]);
+  if (bad.length) { console.error("install scripts in the package: " + bad.join(", ")); process.exit(1); }
+  if (p.gypfile !== false) { console.error("gypfile is not false: npm would add node-gyp rebuild"); process.exit(1); }
+' "$consumer/node_modules/asyncore/package.json" || fail "the packed package.json declares an install script"
 consumer_scripts="$(new_consumer consumer-scripts)"
 (cd "$consumer_scripts" && quiet install-with-scripts "${no_compiler[@]}" \
   npm install --foreground-scripts --no-audit --no-fund "$tarball")
+sed 's/^/  | /' "$work/install-with-scripts.log"
+if grep -iE '^npm warn|install-scripts|allowScripts|node-gyp|gyp info' "$work/install-with-scripts.log"; then
+  fail "npm install printed an install-scripts warning or ran node-gyp"
+fi
+# Not checked: `npm install-scripts ls`. npm 11.19 reads it from the hidden
+# lockfile (node_modules/.package-lock.json), which does not record
+# "gypfile": false, so it lists any package that ships a binding.gyp with a
+# synthetic `node-gyp rebuild` that npm install itself neither runs nor warns
+# about (README.md, "Installing"). The lockfile check below is what install
+# decides from.
+node -e '
+  const lock = require(process.argv[1]);
+  const entry = lock.packages["node_modules/asyncore"];
+  if (!entry) { console.error("asyncore is not in the lockfile"); process.exit(1); }
+  if (entry.hasInstallScript) { console.error("the lockfile says asyncore has an install script"); process.exit(1); }
+' "$consumer_scripts/package-lock.json" || fail "the lockfile records an install script for asyncore"
 assert_no_compile "$consumer_scripts"
 run_consumer "$consumer_scripts" prebuilds/linux-x64/asyncore.glibc.node "${no_compiler[@]}" node cjs.cjs
-pass "npm install with scripts on and no compiler: node-gyp-build found the prebuild"
+pass "npm install (npm $(npm --version), scripts allowed): no install-scripts warning, nothing compiled, the prebuild loads"
 
-# --- 5. no prebuild: compile from source --------------------------------------
+# --- 5. no prebuild: the documented from-source build -------------------------
 mkdir -p "$work/unpacked"
 tar -xzf "$tarball" -C "$work/unpacked"
 rm -rf "$work/unpacked/package/prebuilds"
 source_tarball="$work/asyncore-without-prebuilds.tgz"
 tar -czf "$source_tarball" -C "$work/unpacked" package
 
+consumer_source="$(new_consumer consumer-source)"
+(cd "$consumer_source" && quiet install-no-prebuilds "${no_compiler[@]}" \
+  npm install --foreground-scripts --no-audit --no-fund "$source_tarball")
+assert_no_compile "$consumer_source"
+# The load error names the command README.md documents; run exactly that.
+load_error="$(cd "$consumer_source" && node cjs.cjs 2>&1)" && fail "loaded with no prebuild and no build"
+build_command="$(grep -oE 'npm explore asyncore -- npm run build:native' <<< "$load_error" | head -n 1)"
+[ -n "$build_command" ] || { echo "$load_error" | head -n 5; fail "the load error names no build command"; }
+grep -qF "$build_command" "$root/README.md" || fail "README.md does not document $build_command"
+echo "$load_error" | grep -m1 '^Error: asyncore: cannot load the native addon' | sed 's/^/  /'
+pass "without a prebuild: nothing compiled on install; the load error names \`$build_command\`"
+
 # node-gyp keeps downloaded headers in its devdir: an empty one must stay so.
 devdir="$work/node-gyp-devdir"
 mkdir -p "$devdir"
-consumer_source="$(new_consumer consumer-source)"
-(cd "$consumer_source" && quiet install-from-source env "npm_config_devdir=$devdir" \
-  npm install --foreground-scripts --no-audit --no-fund "$source_tarball")
-grep -E 'gyp info (using node|using node-gyp)|nodedir' "$work/install-from-source.log" | sed 's/^/  /' | head -n 4
+# shellcheck disable=SC2086 # the command as the error printed it
+(cd "$consumer_source" && quiet build-from-source env "npm_config_devdir=$devdir" $build_command)
+grep -E 'gyp info (using node|using node-gyp)|nodedir' "$work/build-from-source.log" | sed 's/^/  /' | head -n 4
 [ -z "$(ls -A "$devdir")" ] || fail "node-gyp downloaded into its devdir: $(ls -A "$devdir")"
 [ -f "$consumer_source/node_modules/asyncore/build/Release/asyncore.node" ] ||
-  fail "no build/Release/asyncore.node after the from-source install"
-pass "install without prebuilds compiled from source with the local headers (nothing downloaded)"
+  fail "no build/Release/asyncore.node after $build_command"
+pass "$build_command compiled from source with the local headers (nothing downloaded)"
 run_consumer "$consumer_source" build/Release/asyncore.node node esm.mjs
 run_consumer "$consumer_source" build/Release/asyncore.node node cjs.cjs
 pass "ESM and CommonJS consumers work on the from-source build"

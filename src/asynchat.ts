@@ -1,3 +1,16 @@
+/**
+ * Python's asynchat: {@link async_chat}, a channel that splits its input at a
+ * terminator (bytes, a byte count, or none) and queues its output as bytes
+ * and producers, and {@link simple_producer}. The entry point
+ * `asyncore/asynchat`, also `asynchat` in the package root.
+ *
+ * The behaviour is CPython 3.11's, call for call; input is split without
+ * copying the buffer once per message, and a pushed buffer is sent from as
+ * it is (do not modify it until it has gone).
+ *
+ * @see {@link https://docs.python.org/3.11/library/asynchat.html | Python 3.11's asynchat documentation}
+ * @module
+ */
 // Python's asynchat (CPython 3.11 Lib/asynchat.py) on the dispatcher of
 // asyncore.ts: a channel that splits its input at a terminator (bytes, a
 // byte count, or none) and queues its output as bytes and producers.
@@ -18,13 +31,21 @@
 // Imported, not the global: globalThis.Buffer is a getter on every use.
 import { Buffer } from 'node:buffer';
 import { dispatcher, type SocketMap } from './asyncore';
-import { wakeMap } from './asyncore/reactor';
+import { channelChanged } from './asyncore/reactor';
 import { asBuffer, EMPTY_BUFFER } from './bytes';
 import { BlockingIOError, OSError, describe } from './errors';
 import type { socket } from './socket';
 
-/** Anything with more(): the next bytes to send, empty when done. */
+/**
+ * Anything with more(), for {@link async_chat.push_with_producer}: a
+ * source of output that is asked for more only when the channel can send.
+ */
 export interface Producer {
+  /**
+   * The next bytes to send; an empty Buffer (or '') when there are no
+   * more, which drops the producer. A string is encoded with the channel's
+   * encoding when `use_encoding` is set, else as UTF-8.
+   */
   more(): Uint8Array | string;
 }
 
@@ -72,23 +93,63 @@ export function find_prefix_at_end(haystack: Uint8Array | string, needle: Uint8A
 }
 
 /**
- * An abstract channel: subclasses define collect_incoming_data() and
- * found_terminator(), as in Python.
+ * A dispatcher for protocols made of delimited messages: set a terminator
+ * (bytes such as `'\r\n'`, a byte count, or null), and each message's
+ * bytes arrive through {@link async_chat.collect_incoming_data}, followed
+ * by a call to {@link async_chat.found_terminator} at its end. Output is
+ * queued with {@link async_chat.push} and sent as the socket takes it.
+ * Subclasses define those two methods, as in Python.
+ *
+ * Differs from Python: a string terminator is encoded as UTF-8 (or with
+ * `encoding` when `use_encoding` is set); push() takes bytes only, as
+ * Python 3's does.
+ *
+ * @example A line echo server's channel
+ * ```ts
+ * import { async_chat } from 'asyncore/asynchat';
+ *
+ * class LineEcho extends async_chat {
+ *   constructor(sock: socket) {
+ *     super(sock);
+ *     this.set_terminator('\n');
+ *   }
+ *   override collect_incoming_data(data: Buffer): void {
+ *     this._collect_incoming_data(data);
+ *   }
+ *   override found_terminator(): void {
+ *     this.push(Buffer.concat([this._get_data(), Buffer.from('\n')]));
+ *   }
+ * }
+ * ```
+ * @see {@link https://docs.python.org/3.11/library/asynchat.html#asynchat.async_chat | Python's async_chat}
  */
 export class async_chat extends dispatcher {
   static override __module__: string | undefined = 'asynchat';
 
   // Overridable defaults (Python class attributes).
+  /** How much one handle_read() asks recv() for (default 65536). */
   ac_in_buffer_size = 65536;
+  /** The most one send() is given (default 65536); a larger push() is queued in pieces of this size. */
   ac_out_buffer_size = 65536;
-  // Off by default: a str where bytes are expected is a sign of an
-  // application bug that should not pass silently (asynchat.py).
+  /**
+   * Whether strings (a terminator, a producer's output) are encoded with
+   * `encoding` (default false: UTF-8). Off by default: a str where bytes
+   * are expected is a sign of an application bug that should not pass
+   * silently (asynchat.py).
+   */
   use_encoding = false;
+  /** The encoding used when `use_encoding` is set (default 'latin1'). */
   encoding = 'latin1';
 
+  /** The pieces of the current message that _collect_incoming_data() kept; _get_data() joins them. */
   incoming: Buffer[] = [];
+  /** What is queued to send, in order: bytes, producers, and null for "close here" (close_when_done()). */
   producer_fifo: Array<Uint8Array | Producer | null> = [];
-  // Python leaves it unset until set_terminator(); null reads everything.
+  /**
+   * The current terminator, as set_terminator() stored it: bytes, a count
+   * of bytes still to read (counted down as they arrive), or null (read
+   * everything). Python leaves it unset until set_terminator().
+   */
   terminator: Uint8Array | number | null = null;
 
   // The unconsumed input is #inBuffer[#inOffset:]. Buffers stored here are
@@ -96,6 +157,11 @@ export class async_chat extends dispatcher {
   #inBuffer: Buffer = EMPTY_BUFFER;
   #inOffset = 0;
 
+  /**
+   * A channel on `sock` (a connected socket, say from handle_accepted()),
+   * or on none yet: create_socket() and connect() then. Registered in
+   * `map` (default `socket_map`).
+   */
   constructor(sock?: socket | null, map?: SocketMap | null) {
     super(sock, map);
   }
@@ -106,6 +172,7 @@ export class async_chat extends dispatcher {
     return this.#inBuffer.subarray(this.#inOffset);
   }
 
+  /** Replaces the unconsumed input (Python code may assign it); a Buffer or Uint8Array. */
   set ac_in_buffer(value: Uint8Array) {
     if (!(value instanceof Uint8Array)) {
       throw new TypeError(`ac_in_buffer must be a Buffer or Uint8Array, not ${describe(value)}`);
@@ -114,15 +181,23 @@ export class async_chat extends dispatcher {
     this.#inOffset = 0;
   }
 
+  /**
+   * Receives the bytes of the current message, in one call or several (as
+   * they arrive). Subclasses must define it; the usual body is
+   * `this._collect_incoming_data(data)`. `data` is a view of the input
+   * buffer, valid during the call: copy it to keep it past found_terminator().
+   */
   collect_incoming_data(data: Buffer): void {
     void data;
     throw new Error('collect_incoming_data must be implemented in subclass');
   }
 
+  /** Keeps `data` in `incoming`, for _get_data(): what collect_incoming_data() usually does. */
   _collect_incoming_data(data: Buffer): void {
     this.incoming.push(data);
   }
 
+  /** The bytes kept by _collect_incoming_data() since the last call, joined; empties `incoming`. */
   _get_data(): Buffer {
     // Like b''.join(), a single piece is returned as it is, without a copy.
     const data = this.incoming.length === 1 ? this.incoming[0] : Buffer.concat(this.incoming);
@@ -130,6 +205,11 @@ export class async_chat extends dispatcher {
     return data;
   }
 
+  /**
+   * Called when the terminator is found in the input (or the byte count
+   * is reached): the message is complete. Subclasses must define it; it
+   * may change the terminator, which applies to the rest of the input.
+   */
   found_terminator(): void {
     throw new Error('found_terminator must be implemented in subclass');
   }
@@ -152,15 +232,20 @@ export class async_chat extends dispatcher {
       throw new TypeError(`terminator must be bytes, a string, an integer or null, not ${describe(term)}`);
     }
     this.terminator = term;
+    channelChanged(this._map, this);
   }
 
+  /** The current terminator (see `terminator`). */
   get_terminator(): Uint8Array | number | null {
     return this.terminator;
   }
 
-  // Grabs more data from the socket, hands it to collect_incoming_data() and
-  // calls found_terminator() at each terminator. A terminator changed by
-  // found_terminator() applies to the rest of the buffer.
+  /**
+   * Reads up to ac_in_buffer_size bytes, hands them to
+   * collect_incoming_data() and calls found_terminator() at each
+   * terminator. A terminator changed by found_terminator() applies to the
+   * rest of the buffer. A terminator split across reads is found.
+   */
   override handle_read(): void {
     let data: Buffer | string;
     try {
@@ -275,15 +360,28 @@ export class async_chat extends dispatcher {
     }
   }
 
+  /** Sends the next piece of producer_fifo (initiate_send()). */
   override handle_write(): void {
     this.initiate_send();
   }
 
+  /** Closes the channel (without dispatcher's "unhandled close event" warning). */
   override handle_close(): void {
     this.close();
   }
 
-  /** Queues bytes to send; anything but a Uint8Array is a TypeError. */
+  /**
+   * Queues bytes to send and sends what the socket takes now; the rest
+   * goes as the channel becomes writable. Anything but a Buffer or
+   * Uint8Array is a TypeError (as Python 3, which takes bytes only). The
+   * bytes are sent from as they are: do not modify them until sent.
+   *
+   * @example
+   * ```ts
+   * this.push(Buffer.from('HTTP/1.0 200 OK\r\n\r\n'));
+   * this.close_when_done();
+   * ```
+   */
   push(data: Uint8Array): void {
     if (!(data instanceof Uint8Array)) {
       throw new TypeError(`data argument must be a Buffer or Uint8Array, not ${describe(data)}`);
@@ -295,16 +393,22 @@ export class async_chat extends dispatcher {
       this.producer_fifo.push(data);
     }
     this.initiate_send();
-    this.#wakeIfWritable();
+    this.#changed();
   }
 
   // A push from outside a handler (a timer, another map's handler) must
   // reach a pass that is already waiting without this channel in its write
-  // set; inside a pass this costs nothing (nothing is waiting).
-  #wakeIfWritable(): void {
-    if (this.producer_fifo.length > 0) wakeMap(this._map);
+  // set; inside a pass this costs nothing (nothing is waiting). A loop with
+  // interest on change asks the channel again.
+  #changed(): void {
+    channelChanged(this._map, this);
   }
 
+  /**
+   * Queues a producer: its more() is called for data whenever the channel
+   * can send and everything queued before it has gone, until it returns
+   * empty. Bytes are taken too, as by push().
+   */
   push_with_producer(producer: Producer | Uint8Array): void {
     if (!(producer instanceof Uint8Array) &&
         (typeof producer !== 'object' || producer === null || typeof producer.more !== 'function')) {
@@ -312,15 +416,18 @@ export class async_chat extends dispatcher {
     }
     this.producer_fifo.push(producer);
     this.initiate_send();
-    this.#wakeIfWritable();
+    this.#changed();
   }
 
-  // Always readable: a predicate on the input buffer's size would break the
-  // promise of set_terminator() (asynchat.py).
+  /**
+   * Always true: a predicate on the input buffer's size would break the
+   * promise of set_terminator() (asynchat.py).
+   */
   override readable(): boolean {
     return true;
   }
 
+  /** True while output is queued, or while not yet connected (to see the connect complete). */
   override writable(): boolean {
     return this.producer_fifo.length > 0 || !this.connected;
   }
@@ -328,11 +435,12 @@ export class async_chat extends dispatcher {
   /** Closes the channel once everything queued before this call is sent. */
   close_when_done(): void {
     this.producer_fifo.push(null);
-    this.#wakeIfWritable();
+    this.#changed();
   }
 
   /** Sends from the head of producer_fifo: one send() at most per call. */
   initiate_send(): void {
+    this.#changed();
     while (this.producer_fifo.length > 0 && this.connected) {
       const fifo = this.producer_fifo;
       const first = fifo[0];
@@ -385,17 +493,30 @@ export class async_chat extends dispatcher {
 
   /** Drops all buffered input and output (emergencies only). */
   discard_buffers(): void {
+    this.#changed();
     this.#dropInput();
     this.incoming.length = 0;
     this.producer_fifo.length = 0;
   }
 }
 
-/** A producer that hands out `data` in slices of at most buffer_size bytes. */
+/**
+ * A producer that hands out `data` in slices of at most buffer_size bytes,
+ * for {@link async_chat.push_with_producer}. The slices are views of data,
+ * not copies.
+ *
+ * @example
+ * ```ts
+ * channel.push_with_producer(new simple_producer(bigBuffer, 8192));
+ * ```
+ */
 export class simple_producer implements Producer {
+  /** What is left to hand out. */
   data: Uint8Array;
+  /** The largest slice more() returns. */
   buffer_size: number;
 
+  /** A producer over `data`; buffer_size (default 512) must be an integer >= 1. */
   constructor(data: Uint8Array, buffer_size = 512) {
     if (!(data instanceof Uint8Array)) {
       throw new TypeError(`data must be a Buffer or Uint8Array, not ${describe(data)}`);
@@ -410,6 +531,7 @@ export class simple_producer implements Producer {
     this.buffer_size = buffer_size;
   }
 
+  /** The next slice of data, at most buffer_size bytes; empty once all is handed out. */
   more(): Uint8Array {
     if (this.data.length > this.buffer_size) {
       const result = this.data.subarray(0, this.buffer_size);

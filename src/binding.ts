@@ -137,6 +137,14 @@ export interface NativeBinding {
 
 const packageRoot = path.resolve(__dirname, '..');
 
+/**
+ * The one command that builds the addon from source (README, "Installing"):
+ * run in the project that installed the package, it compiles into
+ * node_modules/asyncore/build/, where the loader looks after prebuilds/.
+ * npm run puts npm's own node-gyp on PATH, so nothing else is installed.
+ */
+const BUILD_FROM_SOURCE_COMMAND = 'npm explore asyncore -- npm run build:native';
+
 // ASYNCORE_NATIVE_PATH loads another build of the addon (the sanitizer and
 // cmake-js test runs use it); users never need it.
 function loadAddon(): NativeBinding {
@@ -144,11 +152,13 @@ function loadAddon(): NativeBinding {
   try {
     return (override ? require(override) : nodeGypBuild(packageRoot)) as NativeBinding;
   } catch (error) {
-    // No prebuilt binary fits (another platform, an older glibc) and none
-    // was compiled, e.g. after `npm install --ignore-scripts`.
+    // No prebuilt binary fits (another CPU, an older glibc) and none was
+    // compiled: the package has no install script, so nothing compiles
+    // unless asked to.
     throw new Error(
-      `asyncore: cannot load the native addon${override ? ` from ASYNCORE_NATIVE_PATH=${override}` : ''} ` +
-        `(${(error as Error).message}); build it with \`npx node-gyp-build\` in ${packageRoot}`,
+      `asyncore: cannot load the native addon${override ? ` from ASYNCORE_NATIVE_PATH=${override}` : ` in ${packageRoot}`} ` +
+        `(${(error as Error).message}). No prebuilt binary fits this platform; build one from source ` +
+        `(Python 3, make and a C++17 compiler) with: ${BUILD_FROM_SOURCE_COMMAND}`,
       { cause: error },
     );
   }

@@ -21,11 +21,40 @@ export function describeErrno(errno: number): string {
   return message.charAt(0).toUpperCase() + message.slice(1);
 }
 
+/**
+ * Python's OSError: a system call failed. Every error the kernel reports
+ * through this package is an OSError, or the subclass that fits its errno
+ * (`ECONNREFUSED` is a {@link ConnectionRefusedError}, `EAGAIN` a
+ * {@link BlockingIOError}, ...), chosen as CPython chooses.
+ *
+ * Differs from Python: it also has Node's `code` (`'ECONNREFUSED'`), so
+ * code written for Node's errors can test that. The message is Python's,
+ * `[Errno 111] Connection refused`.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   sock.connect(['127.0.0.1', 1]);
+ * } catch (err) {
+ *   if (err instanceof ConnectionRefusedError) console.log(err.errno, err.code); // 111 ECONNREFUSED
+ * }
+ * ```
+ * @see {@link https://docs.python.org/3.11/library/exceptions.html#OSError | Python's OSError}
+ */
 export class OSError extends Error {
+  /** The errno (a positive number, as in C), or null for an error the package raises itself. */
   errno: number | null;
+  /** The system's text for errno ("Connection refused"), or the message given. */
   strerror: string | null;
+  /** Node's name for errno ('ECONNREFUSED'); undefined without an errno. */
   code: string | undefined;
 
+  /**
+   * An OSError for `errno`, with `strerror` (by default the system's text
+   * for it). `new OSError(null, 'text')` is an error with a message only.
+   * To get the subclass that fits an errno, the package uses its own
+   * lookup; `new OSError(111)` is a plain OSError.
+   */
   constructor(errno?: number | null, strerror?: string | null) {
     const hasErrno = typeof errno === 'number';
     const text = strerror ?? (hasErrno ? describeErrno(errno) : null);
@@ -35,32 +64,66 @@ export class OSError extends Error {
     this.code = hasErrno ? errnoName(errno) : undefined;
   }
 
+  /** The class name ('ConnectionRefusedError'), as Python prints it. */
   override get name(): string {
     return this.constructor.name;
   }
 }
 
+/** The operation would block on a non-blocking fd: EAGAIN, EWOULDBLOCK, EALREADY, EINPROGRESS. */
 export class BlockingIOError extends OSError {}
+/** Base class of the connection errors below (Python's ConnectionError). */
 export class ConnectionError extends OSError {}
+/** Writing to a connection the peer has shut down: EPIPE, ESHUTDOWN. Never a SIGPIPE here. */
 export class BrokenPipeError extends ConnectionError {}
+/** The connection was aborted, as by a peer gone before accept(): ECONNABORTED. */
 export class ConnectionAbortedError extends ConnectionError {}
+/** Nobody listens at the address: ECONNREFUSED. */
 export class ConnectionRefusedError extends ConnectionError {}
+/** The peer reset the connection: ECONNRESET. */
 export class ConnectionResetError extends ConnectionError {}
+/**
+ * A system call was interrupted by a signal: EINTR. The package retries
+ * those itself (PEP 475), so it rarely reaches user code.
+ */
 export class InterruptedError extends OSError {}
+/**
+ * A timeout ran out: ETIMEDOUT, or a socket's own timeout
+ * (`socket.settimeout()`), which gives `TimeoutError('timed out')` with no
+ * errno, as in Python. Not JavaScript's DOMException TimeoutError.
+ */
 export class TimeoutError extends OSError {}
+/** No such file or directory: ENOENT (a unix socket path that does not exist, say). */
 export class FileNotFoundError extends OSError {}
+/** Not allowed: EACCES, EPERM (binding a port below 1024 without the right, say). */
 export class PermissionError extends OSError {}
+/** The file exists already: EEXIST. */
 export class FileExistsError extends OSError {}
+/** A directory where a file was expected: EISDIR. */
 export class IsADirectoryError extends OSError {}
+/** Not a directory where one was expected: ENOTDIR. */
 export class NotADirectoryError extends OSError {}
+/** No child process: ECHILD (kept for Python's full hierarchy). */
 export class ChildProcessError extends OSError {}
+/** No such process: ESRCH (kept for Python's full hierarchy). */
 export class ProcessLookupError extends OSError {}
 
 /**
- * socket.gaierror: a getaddrinfo() failure; errno is the EAI_* code, which
- * is no errno, so `code` is not looked up as one (socket.ts names it).
+ * Python's socket.gaierror: resolving a host name failed (getaddrinfo()).
+ * `errno` is the `EAI_*` code (negative on Linux, see `socket.EAI_NONAME`),
+ * not an errno; `code` is its name ('EAI_NONAME').
+ *
+ * @example
+ * ```ts
+ * try {
+ *   sock.connect(['no-such-host.invalid', 80]);
+ * } catch (err) {
+ *   if (err instanceof gaierror) console.log(err.code); // EAI_NONAME
+ * }
+ * ```
  */
 export class gaierror extends OSError {
+  /** As OSError's, with an `EAI_*` code for errno; `code` is left for the caller to name. */
   constructor(errno?: number | null, strerror?: string | null) {
     super(errno, strerror);
     this.code = undefined;

@@ -1,6 +1,21 @@
-// Raw file descriptor helpers: the part of Python's os module that asyncore
-// needs (os.pipe, os.dup, os.close, os.read, os.write, os.set_blocking,
-// os.get_blocking), with the same behaviour and errors.
+/**
+ * Raw file descriptors: the part of Python's `os` module that asyncore
+ * needs (`os.pipe`, `os.dup`, `os.close`, `os.read`, `os.write`,
+ * `os.set_blocking`, `os.get_blocking`), with the same behaviour and errors.
+ * An fd is a number; a failed call throws the `OSError` subclass for its
+ * errno. Use them for pipes and ttys with `asyncore.file_dispatcher`.
+ *
+ * @example
+ * ```ts
+ * import { pipe, write, read, close } from 'asyncore/posix';
+ * const [r, w] = pipe();
+ * write(w, Buffer.from('hi'));
+ * console.log(read(r, 10).toString()); // hi
+ * close(r); close(w);
+ * ```
+ * @see {@link https://docs.python.org/3.11/library/os.html#file-descriptor-operations | Python's os fd functions}
+ * @module
+ */
 // Imported, not the global: globalThis.Buffer is a getter on every use.
 import { Buffer } from 'node:buffer';
 import { constants as osConstants } from 'node:os';
@@ -76,6 +91,7 @@ export function dup(fd: number): number {
   return check(native.dup(checkFd(fd)));
 }
 
+/** Closes fd (Python's os.close); a closed or negative fd is OSError EBADF. */
 export function close(fd: number): void {
   check(native.close(checkFd(fd)));
 }

@@ -1,3 +1,15 @@
+/**
+ * Python's select module: {@link select}, {@link poll} objects and
+ * {@link epoll} objects, and their constants. The entry point
+ * `asyncore/select`, also `select` in the package root.
+ *
+ * Differs from Python: every wait returns a Promise, and runs off the
+ * JavaScript thread (on a native worker, or for epoll on Node's own loop),
+ * so timers, Node's sockets and promises keep running meanwhile.
+ *
+ * @see {@link https://docs.python.org/3.11/library/select.html | Python 3.11's select documentation}
+ * @module
+ */
 // Python's select module: select(), poll objects and epoll objects, on the
 // native Poller (src/binding.ts). Every wait that may block runs on the
 // poller's worker thread, so the Node event loop keeps running meanwhile;
@@ -13,37 +25,67 @@ import { checkInteger, checkTimeout, toFd } from './validate';
 const E = osConstants.errno;
 const C = defaultBinding.constants;
 
+/** poll(): there is data to read. */
 export const POLLIN = C.POLLIN;
+/** poll(): there is urgent data to read (TCP out-of-band). */
 export const POLLPRI = C.POLLPRI;
+/** poll(): writing will not block. */
 export const POLLOUT = C.POLLOUT;
+/** poll(), in revents only: an error condition on the fd. */
 export const POLLERR = C.POLLERR;
+/** poll(), in revents only: hang-up (the peer closed, or the fd was shut down). */
 export const POLLHUP = C.POLLHUP;
+/** poll(), in revents only: the fd is not open. */
 export const POLLNVAL = C.POLLNVAL;
+/** poll(): normal data to read (Linux: as POLLIN). */
 export const POLLRDNORM = C.POLLRDNORM;
+/** poll(): priority-band data to read. */
 export const POLLRDBAND = C.POLLRDBAND;
+/** poll(): writing normal data will not block (Linux: as POLLOUT). */
 export const POLLWRNORM = C.POLLWRNORM;
+/** poll(): priority-band data may be written. */
 export const POLLWRBAND = C.POLLWRBAND;
+/** poll(): the peer closed its end or shut down writing (Linux). */
 export const POLLRDHUP = C.POLLRDHUP;
 
+/** epoll: there is data to read. */
 export const EPOLLIN = C.EPOLLIN;
+/** epoll: writing will not block. */
 export const EPOLLOUT = C.EPOLLOUT;
+/** epoll: there is urgent data to read. */
 export const EPOLLPRI = C.EPOLLPRI;
+/** epoll, in events only: an error condition on the fd. */
 export const EPOLLERR = C.EPOLLERR;
+/** epoll, in events only: hang-up. */
 export const EPOLLHUP = C.EPOLLHUP;
+/** epoll: edge-triggered (report a change once, not while the condition lasts). */
 export const EPOLLET = C.EPOLLET;
+/** epoll: report one event, then disable the fd until modify(). */
 export const EPOLLONESHOT = C.EPOLLONESHOT;
+/** epoll: wake one of several epoll fds waiting on the same fd (register() only). */
 export const EPOLLEXCLUSIVE = C.EPOLLEXCLUSIVE;
+/** epoll: the peer closed its end or shut down writing. */
 export const EPOLLRDHUP = C.EPOLLRDHUP;
+/** epoll: as POLLRDNORM. */
 export const EPOLLRDNORM = C.EPOLLRDNORM;
+/** epoll: as POLLRDBAND. */
 export const EPOLLRDBAND = C.EPOLLRDBAND;
+/** epoll: as POLLWRNORM. */
 export const EPOLLWRNORM = C.EPOLLWRNORM;
+/** epoll: as POLLWRBAND. */
 export const EPOLLWRBAND = C.EPOLLWRBAND;
+/** epoll: unused by Linux; kept for Python's list. */
 export const EPOLLMSG = C.EPOLLMSG;
 /** epoll_create1(2)'s only flag; the addon always sets it (fds are close-on-exec). */
 export const EPOLL_CLOEXEC = C.EPOLL_CLOEXEC;
 
 /** An fd, or an object that has one (Python's PyObject_AsFileDescriptor). */
-export type Waitable = number | { fileno(): number };
+export type Waitable =
+  | number
+  | {
+      /** The fd to wait on. */
+      fileno(): number;
+    };
 
 const EPOLL_CTL_ADD = C.EPOLL_CTL_ADD;
 const EPOLL_CTL_DEL = C.EPOLL_CTL_DEL;
@@ -61,6 +103,7 @@ const MAX_IDLE_POLLERS = 4;
  * the allowed ones) whose name says what Python would have raised.
  */
 export class KeyError extends RangeError {
+  /** 'KeyError', as Python prints it. */
   override get name(): string {
     return 'KeyError';
   }
@@ -231,19 +274,40 @@ function checkEventMask(value: unknown, max: number): number {
   return value;
 }
 
-/** Python's poll object: registrations here, a pooled native poller per call. */
+/**
+ * Python's poll object, made by {@link poll}: a set of fds and the events
+ * to watch on each, waited on with poll(). Registrations live here; each
+ * poll() borrows a pooled native poller.
+ *
+ * @example
+ * ```ts
+ * const p = select.poll();
+ * p.register(sock, select.POLLIN);
+ * for (const [fd, revents] of await p.poll(1000)) console.log(fd, revents & select.POLLIN);
+ * ```
+ */
 class Poll {
   /** fd -> eventmask, in registration order as Python's dict keeps it. */
   readonly #registered = new Map<number, number>();
   #running = false;
 
+  /**
+   * Made by {@link poll}.
+   * @internal
+   */
   constructor(private readonly pool: ReactorPool) {}
 
+  /**
+   * Watches fd (a number, or an object with fileno()) for `eventmask`
+   * (default POLLIN | POLLPRI | POLLOUT); registering it again changes the
+   * mask.
+   */
   register(fd: Waitable, eventmask: number = POLLIN | POLLPRI | POLLOUT): void {
     const key = toFd(fd);
     this.#registered.set(key, checkEventMask(eventmask, 0xffff));
   }
 
+  /** Changes the mask of a registered fd; one not registered is FileNotFoundError (ENOENT), as in Python. */
   modify(fd: Waitable, eventmask: number): void {
     const key = toFd(fd);
     const mask = checkEventMask(eventmask, 0xffff);
@@ -252,6 +316,7 @@ class Poll {
     this.#registered.set(key, mask);
   }
 
+  /** Stops watching fd; one not registered is a {@link KeyError}. */
   unregister(fd: Waitable): void {
     const key = toFd(fd);
     if (!this.#registered.delete(key)) throw new KeyError(`fd ${key} is not registered`);
@@ -275,6 +340,7 @@ class Poll {
     }
   }
 
+  /** "<select.poll object, N fds registered>". */
   toString(): string {
     return `<select.poll object, ${this.#registered.size} fds registered>`;
   }
@@ -293,12 +359,28 @@ function closedEpoll(): RangeError {
 /** Closes the epoll fd of an epoll object dropped without close(), as CPython's dealloc does. */
 const epollFinalizer = new FinalizationRegistry<Reactor>((reactor) => reactor.close(closedEpoll()));
 
-/** Python's epoll object: owns its native epoll poller (and its fd). */
+/**
+ * Python's epoll object, made by {@link epoll}: a kernel epoll set. Each
+ * object owns an epoll fd; close() it when done (one dropped unclosed is
+ * closed when garbage collected).
+ *
+ * @example
+ * ```ts
+ * const ep = select.epoll();
+ * ep.register(sock.fileno(), select.EPOLLIN);
+ * const events = await ep.poll(1); // [[fd, EPOLLIN], ...] within 1 s
+ * ep.close();
+ * ```
+ */
 class Epoll {
   #reactor: Reactor | null;
   readonly #fdSetSize: number;
   #polling = false;
 
+  /**
+   * Made by {@link epoll}.
+   * @internal
+   */
   constructor(sizehint: number, flags: number, nativeBinding: NativeBinding) {
     checkInteger('sizehint', sizehint);
     checkInteger('flags', flags);
@@ -311,10 +393,12 @@ class Epoll {
     epollFinalizer.register(this, this.#reactor, this);
   }
 
+  /** Whether close() has been called. */
   get closed(): boolean {
     return this.#reactor === null;
   }
 
+  /** The epoll fd itself; it is readable while any registered fd is ready. */
   fileno(): number {
     return this.#open().native.fileno();
   }
@@ -328,14 +412,20 @@ class Epoll {
     reactor.close(closedEpoll());
   }
 
+  /**
+   * Adds fd with `eventmask` (default EPOLLIN | EPOLLPRI | EPOLLOUT);
+   * an fd already registered is FileExistsError (EEXIST), as the kernel says.
+   */
   register(fd: Waitable, eventmask: number = EPOLLIN | EPOLLPRI | EPOLLOUT): void {
     this.#ctl(EPOLL_CTL_ADD, fd, eventmask);
   }
 
+  /** Changes the mask of a registered fd; one not registered is FileNotFoundError (ENOENT). */
   modify(fd: Waitable, eventmask: number): void {
     this.#ctl(EPOLL_CTL_MOD, fd, eventmask);
   }
 
+  /** Removes fd; one not registered is FileNotFoundError (ENOENT). */
   unregister(fd: Waitable): void {
     const key = toFd(fd);
     check(this.#open().native.ctl(EPOLL_CTL_DEL, key, 0));
@@ -372,6 +462,7 @@ class Epoll {
     }
   }
 
+  /** "<select.epoll object fd=N>", or "(closed)". */
   toString(): string {
     return this.#reactor === null ? '<select.epoll object (closed)>' : `<select.epoll object fd=${this.fileno()}>`;
   }
@@ -393,16 +484,19 @@ class Epoll {
 /**
  * select, poll and epoll over one binding. The package's functions use the
  * real addon; tests build one over a fake to drive the worker's edge cases.
+ * @internal
  */
 export class SelectModule {
   private readonly selectPool: ReactorPool;
   private readonly pollPool: ReactorPool;
 
+  /** A module over `nativeBinding` (default: the addon). */
   constructor(private readonly nativeBinding: NativeBinding = defaultBinding) {
     this.selectPool = new ReactorPool(PollerKind.select, nativeBinding);
     this.pollPool = new ReactorPool(PollerKind.poll, nativeBinding);
   }
 
+  /** As the module's {@link select}. */
   async select<T extends Waitable>(rlist: T[], wlist: T[], xlist: T[], timeout?: number | null): Promise<[T[], T[], T[]]> {
     const timeoutMs = selectTimeoutMs(timeout);
     const size = this.nativeBinding.FD_SETSIZE;
@@ -432,10 +526,12 @@ export class SelectModule {
     return [r, w, x];
   }
 
+  /** As the module's {@link poll}. */
   poll(): Poll {
     return new Poll(this.pollPool);
   }
 
+  /** As the module's {@link epoll}. */
   epoll(sizehint = -1, flags = 0): Epoll {
     return new Epoll(sizehint, flags, this.nativeBinding);
   }
@@ -453,7 +549,16 @@ const defaultModule = new SelectModule();
  * Waits until some of the fds are ready: to read (rlist), to write (wlist),
  * or with an exceptional condition such as TCP urgent data (xlist); at most
  * `timeout` seconds (null or undefined: no limit, 0: just look). Resolves to
- * the ready items of each list, as given and in their order.
+ * the ready items of each list, as given and in their order. Items are fds
+ * or objects with fileno(), such as sockets; fds must be below FD_SETSIZE
+ * (1024), as select(2) requires: use {@link poll} or {@link epoll} past it.
+ *
+ * Differs from Python: returns a Promise; the wait runs on a worker thread.
+ *
+ * @example
+ * ```ts
+ * const [readable] = await select([server, ...clients], [], [], 5);
+ * ```
  */
 export function select<T extends Waitable>(
   rlist: T[],
@@ -464,12 +569,16 @@ export function select<T extends Waitable>(
   return defaultModule.select(rlist, wlist, xlist, timeout);
 }
 
-/** A new poll object (Python's select.poll()). */
+/** A new poll object (Python's select.poll()): register fds on it, then `await p.poll(ms)`. */
 export function poll(): Poll {
   return defaultModule.poll();
 }
 
-/** A new epoll object (Python's select.epoll()); Linux only. */
+/**
+ * A new epoll object (Python's select.epoll()). `sizehint` is checked and
+ * ignored, as by Linux; `flags` may be 0 or EPOLL_CLOEXEC (the fd is always
+ * close-on-exec).
+ */
 export function epoll(sizehint = -1, flags = 0): Epoll {
   return defaultModule.epoll(sizehint, flags);
 }

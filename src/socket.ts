@@ -1,3 +1,17 @@
+/**
+ * Python's socket module, the part asyncore uses: the {@link socket} class
+ * over a raw fd, {@link socketpair}, the constants, and the errors. The
+ * entry point `asyncore/socket`, also `socket` in the package root.
+ *
+ * Differs from Python: addresses are arrays (`['127.0.0.1', 80]`), bytes are
+ * Buffer or Uint8Array, `ValueError` is `RangeError`, and `repr()` is
+ * `toString()`. Blocking calls block the JavaScript thread, as in Python;
+ * asyncore's dispatchers use non-blocking sockets, and `select()` waits
+ * without blocking it.
+ *
+ * @see {@link https://docs.python.org/3.11/library/socket.html | Python 3.11's socket documentation}
+ * @module
+ */
 // Python's socket module (the part asyncore uses): the socket class over a
 // raw fd, socketpair, the constants and the errors. Behaviour follows
 // CPython 3.11's Modules/socketmodule.c and Lib/socket.py.
@@ -47,50 +61,91 @@ function constant(name: string, linuxValue: number): number {
   return typeof value === 'number' ? value : linuxValue;
 }
 
+/** Address family: any (a getaddrinfo() hint). */
 export const AF_UNSPEC = constant('AF_UNSPEC', 0);
+/** Address family: unix domain sockets; the address is a path (a leading "\0" makes an abstract name). */
 export const AF_UNIX = constant('AF_UNIX', 1);
+/** Address family: IPv4; the address is [host, port]. */
 export const AF_INET = constant('AF_INET', 2);
+/** Address family: IPv6; the address is [host, port, flowinfo?, scope_id?]. */
 export const AF_INET6 = constant('AF_INET6', 10);
 
+/** Socket type: a stream (TCP for AF_INET/AF_INET6). */
 export const SOCK_STREAM = constant('SOCK_STREAM', 1);
+/** Socket type: datagrams (UDP for AF_INET/AF_INET6). */
 export const SOCK_DGRAM = constant('SOCK_DGRAM', 2);
+/** Socket type: raw network protocol access. */
 export const SOCK_RAW = constant('SOCK_RAW', 3);
+/** Socket type: reliable, ordered datagrams with boundaries. */
 export const SOCK_SEQPACKET = constant('SOCK_SEQPACKET', 5);
+/** Flag OR-ed into the type: create the socket non-blocking (its timeout is then 0). */
 export const SOCK_NONBLOCK = constant('SOCK_NONBLOCK', 0o4000);
+/** Flag OR-ed into the type: close-on-exec (every fd of this package is so anyway). */
 export const SOCK_CLOEXEC = constant('SOCK_CLOEXEC', 0o2000000);
 
+/** Option level of the socket options (SO_*), for setsockopt()/getsockopt(). */
 export const SOL_SOCKET = constant('SOL_SOCKET', 1);
+/** Option: allow bind() to a local address still in TIME_WAIT. */
 export const SO_REUSEADDR = constant('SO_REUSEADDR', 2);
+/** Option (read only): the socket type. */
 export const SO_TYPE = constant('SO_TYPE', 3);
+/** Option (read only): the pending error, cleared when read; how a non-blocking connect() reports its outcome. */
 export const SO_ERROR = constant('SO_ERROR', 4);
+/** Option: allow sending to broadcast addresses. */
 export const SO_BROADCAST = constant('SO_BROADCAST', 6);
+/** Option: the send buffer size in bytes. */
 export const SO_SNDBUF = constant('SO_SNDBUF', 7);
+/** Option: the receive buffer size in bytes. */
 export const SO_RCVBUF = constant('SO_RCVBUF', 8);
+/** Option: send TCP keep-alive probes. */
 export const SO_KEEPALIVE = constant('SO_KEEPALIVE', 9);
+/** Option: receive out-of-band data inline. */
 export const SO_OOBINLINE = constant('SO_OOBINLINE', 10);
+/** Option: how close() waits for unsent data (a struct linger, as bytes). */
 export const SO_LINGER = constant('SO_LINGER', 13);
+/** Option: let several sockets bind the same address and port. */
 export const SO_REUSEPORT = constant('SO_REUSEPORT', 15);
+/** Option: the minimum byte count for a read to be ready. */
 export const SO_RCVLOWAT = constant('SO_RCVLOWAT', 18);
+/** Option: the minimum free space for a write to be ready. */
 export const SO_SNDLOWAT = constant('SO_SNDLOWAT', 19);
+/** Option (read only): whether the socket listens. */
 export const SO_ACCEPTCONN = constant('SO_ACCEPTCONN', 30);
+/** Option (read only): the protocol. */
 export const SO_PROTOCOL = constant('SO_PROTOCOL', 38);
+/** Option (read only): the address family. */
 export const SO_DOMAIN = constant('SO_DOMAIN', 39);
+/** The largest listen() backlog the system takes by default. */
 export const SOMAXCONN = constant('SOMAXCONN', 4096);
 
+/** Protocol and option level: IP. */
 export const IPPROTO_IP = constant('IPPROTO_IP', 0);
+/** Protocol and option level: TCP (TCP_NODELAY). */
 export const IPPROTO_TCP = constant('IPPROTO_TCP', 6);
+/** Protocol: UDP. */
 export const IPPROTO_UDP = constant('IPPROTO_UDP', 17);
+/** Protocol and option level: IPv6 (IPV6_V6ONLY). */
 export const IPPROTO_IPV6 = constant('IPPROTO_IPV6', 41);
+/** Option at IPPROTO_TCP: send small segments at once (no Nagle delay). */
 export const TCP_NODELAY = constant('TCP_NODELAY', 1);
+/** Option at IPPROTO_IPV6: an AF_INET6 socket takes IPv6 only, no IPv4-mapped addresses. */
 export const IPV6_V6ONLY = constant('IPV6_V6ONLY', 26);
 
+/** send()/recv() flag: out-of-band (TCP urgent) data. */
 export const MSG_OOB = constant('MSG_OOB', 0x1);
+/** recv() flag: look at the data without taking it. */
 export const MSG_PEEK = constant('MSG_PEEK', 0x2);
+/** send() flag: do not route; the peer is on a local network. */
 export const MSG_DONTROUTE = constant('MSG_DONTROUTE', 0x4);
+/** recv() flag: return the real length of a datagram that did not fit. */
 export const MSG_TRUNC = constant('MSG_TRUNC', 0x20);
+/** send()/recv() flag: do not block, for this call only. */
 export const MSG_DONTWAIT = constant('MSG_DONTWAIT', 0x40);
+/** send() flag: end of record (SOCK_SEQPACKET). */
 export const MSG_EOR = constant('MSG_EOR', 0x80);
+/** recv() flag: wait for the full amount. */
 export const MSG_WAITALL = constant('MSG_WAITALL', 0x100);
+/** send() flag: no SIGPIPE for a broken connection (this package sets it on every send). */
 export const MSG_NOSIGNAL = constant('MSG_NOSIGNAL', 0x4000);
 /** recvmsg() flag: control data (such as fds beyond maxfds) was cut short. */
 export const MSG_CTRUNC = constant('MSG_CTRUNC', 0x8);
@@ -101,22 +156,37 @@ export const SCM_RIGHTS = constant('SCM_RIGHTS', 1);
 /** The most fds one message can carry on Linux (the kernel's SCM_MAX_FD). */
 const MAX_FDS_PER_MESSAGE = 253;
 
+/** shutdown(): no more receiving. */
 export const SHUT_RD = constant('SHUT_RD', 0);
+/** shutdown(): no more sending (the peer reads end of file). */
 export const SHUT_WR = constant('SHUT_WR', 1);
+/** shutdown(): neither. */
 export const SHUT_RDWR = constant('SHUT_RDWR', 2);
 
 // getaddrinfo() error codes (glibc values), the errno of a gaierror.
+/** gaierror errno: bad flags. */
 export const EAI_BADFLAGS = constant('EAI_BADFLAGS', -1);
+/** gaierror errno: the name is not known. */
 export const EAI_NONAME = constant('EAI_NONAME', -2);
+/** gaierror errno: temporary failure in name resolution; try again. */
 export const EAI_AGAIN = constant('EAI_AGAIN', -3);
+/** gaierror errno: non-recoverable failure in name resolution. */
 export const EAI_FAIL = constant('EAI_FAIL', -4);
+/** gaierror errno: the name has no address. */
 export const EAI_NODATA = constant('EAI_NODATA', -5);
+/** gaierror errno: address family not supported. */
 export const EAI_FAMILY = constant('EAI_FAMILY', -6);
+/** gaierror errno: socket type not supported. */
 export const EAI_SOCKTYPE = constant('EAI_SOCKTYPE', -7);
+/** gaierror errno: service not supported for the socket type. */
 export const EAI_SERVICE = constant('EAI_SERVICE', -8);
+/** gaierror errno: the host has no address in the family. */
 export const EAI_ADDRFAMILY = constant('EAI_ADDRFAMILY', -9);
+/** gaierror errno: out of memory. */
 export const EAI_MEMORY = constant('EAI_MEMORY', -10);
+/** gaierror errno: a system error; the OSError itself is raised instead. */
 export const EAI_SYSTEM = constant('EAI_SYSTEM', -11);
+/** gaierror errno: an argument buffer overflowed. */
 export const EAI_OVERFLOW = constant('EAI_OVERFLOW', -12);
 
 const eaiNames = new Map<number, string>([
@@ -161,6 +231,7 @@ function parseTimeout(value: unknown): number | null {
   return value;
 }
 
+/** The timeout new sockets get, in seconds; null (the default) makes them blocking. */
 export function getdefaulttimeout(): number | null {
   return defaultTimeout;
 }
@@ -253,6 +324,7 @@ function resolved(result: SockaddrBuffer | number): SockaddrBuffer {
  * getaddrinfo (a failure is a gaierror). `type` is the socket type used as
  * a getaddrinfo hint; `caller` names the function in error messages. Other
  * modules use it to turn a Python-style address into what the addon takes.
+ * @internal
  */
 export function sockaddrFor(family: number, type: number, address: unknown, caller = 'sockaddrFor'): SockaddrBuffer {
   if (family === AF_UNIX) {
@@ -320,6 +392,25 @@ function formatAddress(address: Address): string {
   return `(${[`'${host}'`, ...numbers].join(', ')})`;
 }
 
+/**
+ * Python's socket object over a raw fd: the same methods, arguments,
+ * defaults and errors as CPython 3.11's. A socket is blocking unless given
+ * a timeout (`settimeout()`, `setdefaulttimeout()`) or made non-blocking
+ * (`setblocking(false)`, as asyncore's dispatchers do); a blocking call
+ * blocks the JavaScript thread, as in Python. Every fd is close-on-exec
+ * and sends never raise SIGPIPE.
+ *
+ * @example
+ * ```ts
+ * import { socket, AF_INET, SOCK_STREAM } from 'asyncore/socket';
+ * const server = new socket(AF_INET, SOCK_STREAM);
+ * server.bind(['127.0.0.1', 0]);
+ * server.listen();
+ * console.log(server.getsockname()); // [ '127.0.0.1', 40123 ]
+ * server.close();
+ * ```
+ * @see {@link https://docs.python.org/3.11/library/socket.html#socket-objects | Python's socket objects}
+ */
 export class socket {
   private _fd: number;
   private _family: number;
@@ -373,14 +464,17 @@ export class socket {
     }
   }
 
+  /** The address family (AF_INET, AF_INET6, AF_UNIX, ...). */
   get family(): number {
     return this._family;
   }
 
+  /** The socket type (SOCK_STREAM, ...), without SOCK_NONBLOCK and SOCK_CLOEXEC, as Python 3.11 shows it. */
   get type(): number {
     return this._type;
   }
 
+  /** The protocol (0 for the family's default). */
   get proto(): number {
     return this._proto;
   }
@@ -403,6 +497,11 @@ export class socket {
     return toMs(this._timeout);
   }
 
+  /**
+   * setblocking(false) is settimeout(0) (non-blocking), setblocking(true)
+   * is settimeout(null) (blocking). A number is taken for its truth value,
+   * as Python's setblocking(0) is.
+   */
   setblocking(flag: boolean): void {
     this.settimeout(checkFlag('flag', flag) ? null : 0);
   }
@@ -412,6 +511,7 @@ export class socket {
     return this._timeout !== 0;
   }
 
+  /** The timeout in seconds: null (blocking), 0 (non-blocking) or t > 0. */
   gettimeout(): number | null {
     return this._timeout;
   }
@@ -427,20 +527,28 @@ export class socket {
     this._timeout = timeout;
   }
 
+  /** Whether the fd is inherited by child processes (false: close-on-exec, the default). */
   get_inheritable(): boolean {
     return check(native.getInheritable(this._openFd())) !== 0;
   }
 
+  /** Sets whether the fd is inherited by child processes. */
   set_inheritable(inheritable: boolean): void {
     const flag = checkFlag('inheritable', inheritable);
     check(native.setInheritable(this._openFd(), flag));
   }
 
+  /**
+   * Binds to a local address: `[host, port]` (AF_INET; host '' is every
+   * interface, port 0 a free port), `[host, port, flowinfo?, scope_id?]`
+   * (AF_INET6) or a path (AF_UNIX). Host names are resolved.
+   */
   bind(address: Address): void {
     const sockaddr = sockaddrFor(this._family, this._type, address, 'bind');
     check(native.bind(this._openFd(), sockaddr));
   }
 
+  /** Listens for connections; backlog defaults to min(SOMAXCONN, 128), as in Python. */
   listen(backlog: number = DEFAULT_BACKLOG): void {
     // CPython turns a negative backlog into 0.
     const value = Math.max(0, checkInteger('backlog', backlog));
@@ -467,6 +575,12 @@ export class socket {
     return [sock, address as Address];
   }
 
+  /**
+   * Connects to `address` (as bind() takes it). Blocking, it waits for the
+   * connection (at most the timeout); non-blocking, it raises
+   * BlockingIOError (EINPROGRESS) at once and the connection completes in
+   * the background: wait for the socket to be writable, then read SO_ERROR.
+   */
   connect(address: Address): void {
     const sockaddr = sockaddrFor(this._family, this._type, address, 'connect');
     const timeoutMs = this._timeoutMs();
@@ -480,7 +594,17 @@ export class socket {
    * EWOULDBLOCK, as in CPython.
    */
   connect_ex(address: Address): number {
-    const sockaddr = sockaddrFor(this._family, this._type, address, 'connect_ex');
+    return this._connect_ex(address, 'connect_ex');
+  }
+
+  /**
+   * connect_ex() whose argument errors name `caller`, the function the user
+   * called: asyncore's dispatcher.connect() uses it, so that a bad address
+   * given to connect() is reported as connect()'s.
+   * @internal
+   */
+  _connect_ex(address: Address, caller: string): number {
+    const sockaddr = sockaddrFor(this._family, this._type, address, caller);
     if (this._fd < 0) return E.EBADF;
     const timeoutMs = this._timeoutMs();
     const result = native.connect(this._fd, sockaddr, timeoutMs);
@@ -526,7 +650,9 @@ export class socket {
     } while (offset < bytes.length);
   }
 
+  /** Sends a datagram to address; returns the number of bytes sent. */
   sendto(data: Uint8Array, address: Address): number;
+  /** Sends a datagram to address with `flags` (MSG_*); returns the number of bytes sent. */
   sendto(data: Uint8Array, flags: number, address: Address): number;
   sendto(data: Uint8Array, flagsOrAddress: number | Address, ...rest: Address[]): number {
     if (arguments.length < 2 || arguments.length > 3) {
@@ -574,6 +700,7 @@ export class socket {
     return [readResult(buffer, received[0]), received[1] as Address];
   }
 
+  /** Shuts down one or both directions: SHUT_RD, SHUT_WR or SHUT_RDWR. The fd stays open. */
   shutdown(how: number): void {
     const value = checkInteger('how', how);
     check(native.shutdown(this._openFd(), value));
@@ -613,10 +740,12 @@ export class socket {
     return copy;
   }
 
+  /** The local address, as bind() takes it (for a port-0 bind, the port chosen). */
   getsockname(): Address {
     return nativeAddress(native.getsockname(this._openFd()));
   }
 
+  /** The peer's address; OSError ENOTCONN when not connected. */
   getpeername(): Address {
     return nativeAddress(native.getpeername(this._openFd()));
   }
@@ -635,8 +764,9 @@ export class socket {
     }
   }
 
-  /** The int value; with buflen (1-1024) the raw bytes, as in Python. */
+  /** The option's value as an int (`getsockopt(SOL_SOCKET, SO_ERROR)`). */
   getsockopt(level: number, optname: number): number;
+  /** With buflen (1-1024), the option's raw bytes, as in Python; buflen 0 asks for the int. */
   getsockopt(level: number, optname: number, buflen: number): number | Buffer;
   getsockopt(level: number, optname: number, buflen?: number): number | Buffer {
     const levelValue = checkInteger('level', level);
@@ -664,6 +794,7 @@ export class socket {
     return `${text}>`;
   }
 
+  /** What console.log() and util.inspect() show: toString(). */
   [util.inspect.custom](): string {
     return this.toString();
   }

@@ -199,6 +199,32 @@ describe('socket methods', () => {
     expect(d.connecting).toBe(true);
   });
 
+  it("connect()'s argument errors name connect(), the function called, not connect_ex()", () => {
+    const d = new asyncore.dispatcher(null, map);
+    d.create_socket(AF_INET);
+    expect(() => d.connect(['127.0.0.1', 'http'] as unknown as [string, number])).toThrow(
+      new TypeError('connect(): port must be an integer, not "http"'),
+    );
+    expect(() => d.connect(['127.0.0.1', 70000])).toThrow(new RangeError('connect(): port must be 0-65535. Got 70000'));
+    expect(() => d.connect('/tmp/x' as unknown as [string, number])).toThrow(
+      new TypeError('connect(): AF_INET address must be a [host, port] array, not "/tmp/x"'),
+    );
+    // socket.connect_ex() itself still names connect_ex().
+    expect(() => d.socket!.connect_ex(['127.0.0.1', -1])).toThrow(new RangeError('connect_ex(): port must be 0-65535. Got -1'));
+  });
+
+  it('types socket so that the common socket calls need no cast', () => {
+    const d = new asyncore.dispatcher(null, map);
+    d.create_socket(AF_INET);
+    d.bind(['127.0.0.1', 0]);
+    d.listen(1);
+    // Compiles as it is (tsc checks this file): socket is a socket here.
+    const [host, port] = d.socket!.getsockname() as [string, number];
+    expect(host).toBe('127.0.0.1');
+    expect(port).toBeGreaterThan(0);
+    expect(d.socket!.gettimeout()).toBe(0);
+  });
+
   it('connect() that completes at once calls handle_connect_event()', () => {
     const path = unixPath();
     const server = new socket(AF_UNIX);

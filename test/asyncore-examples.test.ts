@@ -2,6 +2,7 @@
 // a real peer: Node net clients for the servers, a Node http server for the
 // HTTP/1.0 client.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -11,7 +12,6 @@ import { expectNoFdLeaks, TIMEOUT_MULTIPLIER } from './support';
 expectNoFdLeaks();
 
 const root = path.resolve(__dirname, '..');
-const register = path.join(root, 'test', 'asyncore-ts-register.cjs');
 const children: ChildProcess[] = [];
 
 afterEach(async () => {
@@ -25,7 +25,9 @@ afterEach(async () => {
 });
 
 function run(example: string, args: string[]): { child: ChildProcess; stdout: () => string; stderr: () => string } {
-  const child = spawn(process.execPath, ['-r', register, path.join(root, 'examples', example), ...args], {
+  // `node --import tsx` is what `npx tsx` runs, in one process; the examples
+  // import 'asyncore' by its name, which resolves to this checkout's dist/.
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'examples', example), ...args], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -77,6 +79,24 @@ function exchange(port: number, data: Buffer, expected: number, end = true): Pro
     conn.on('error', reject);
   });
 }
+
+describe('examples as a project copies them', () => {
+  const files = readdirSync(path.join(root, 'examples')).filter((f) => f.endsWith('.ts'));
+
+  it('are ES modules (examples/package.json)', () => {
+    const pkg = JSON.parse(readFileSync(path.join(root, 'examples', 'package.json'), 'utf8'));
+    expect(pkg.type).toBe('module');
+    expect(files.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it.each(files)('%s imports only the package by its name and node: modules', (file) => {
+    const source = readFileSync(path.join(root, 'examples', file), 'utf8');
+    const specifiers = [...source.matchAll(/^\s*(?:import|export)\b[^'"]*?from\s+'([^']+)'/gm)].map((m) => m[1]);
+    expect(specifiers.length).toBeGreaterThan(0);
+    for (const specifier of specifiers) expect(specifier).toMatch(/^(asyncore(\/[a-z_]+)?|node:[a-z_/]+)$/);
+    expect(source).not.toMatch(/\brequire\s*\(|require\.main|__dirname/);
+  });
+});
 
 describe('examples', { timeout: 20_000 * TIMEOUT_MULTIPLIER }, () => {
   it('echo_server.ts echoes to Node net clients', async () => {

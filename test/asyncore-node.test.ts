@@ -1,5 +1,5 @@
-// What asyncore promises a Node program beyond CPython (API.md, "Where it
-// differs from Python"): the event loop keeps running while a pass waits,
+// What asyncore promises a Node program beyond CPython (README.md, "Porting
+// from Python"): the event loop keeps running while a pass waits,
 // changes made outside a handler wake the wait, ExitNow rejects loop(), one
 // loop per map, and nothing left open.
 import { spawn } from 'node:child_process';
@@ -286,13 +286,12 @@ describe.each(BACKENDS)('%s', (backend) => {
 
 describe('process lifetime', () => {
   const root = path.resolve(__dirname, '..');
-  const register = path.join(root, 'test', 'asyncore-ts-register.cjs');
 
   /** Runs a script (JavaScript that may require the .ts sources) in a child node; its exit code and output. */
   function runChild(script: string): Promise<{ code: number | null; out: string; ms: number }> {
     const start = performance.now();
     return new Promise((resolve) => {
-      const child = spawn(process.execPath, ['-r', register, '-e', script], { cwd: root });
+      const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], { cwd: root });
       let out = '';
       child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
       child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));

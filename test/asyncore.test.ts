@@ -230,7 +230,7 @@ describe('DispatcherTests', () => {
 
   it('test_repr', () => {
     const d = new asyncore.dispatcher();
-    // The 0xN is a per-object number (API.md), not an address.
+    // The 0xN is a per-object number (JavaScript has no id()), not an address.
     expect(String(d)).toMatch(/^<asyncore\.dispatcher at 0x[0-9a-f]+>$/);
     expect(util.inspect(d)).toBe(String(d));
     expect(String(new asyncore.dispatcher())).not.toBe(String(d));

@@ -8,7 +8,7 @@ const root = path.resolve(__dirname, '..');
 
 function loadInChild(env: Record<string, string>): { status: number | null; stderr: string } {
   const script = `try { require('./src/binding.ts'); } catch (e) { console.error(e.message); process.exit(3); }`;
-  const child = spawnSync(process.execPath, ['-r', './test/asyncore-ts-register.cjs', '-e', script], {
+  const child = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], {
     cwd: root,
     env: { ...process.env, ...env },
     encoding: 'utf8',
@@ -22,7 +22,7 @@ describe('loading the native addon', () => {
     const { status, stderr } = loadInChild({ ASYNCORE_NATIVE_PATH: missing });
     expect(status).toBe(3);
     expect(stderr).toContain(`cannot load the native addon from ASYNCORE_NATIVE_PATH=${missing}`);
-    expect(stderr).toContain('npx node-gyp-build');
+    expect(stderr).toContain('build one from source (Python 3, make and a C++17 compiler) with: npm explore asyncore -- npm run build:native');
   });
 
   it('loads the build of this checkout when nothing overrides it', () => {

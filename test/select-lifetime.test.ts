@@ -21,7 +21,9 @@ interface ChildRun {
 
 function runChild(scenario: string, nodeArgs: string[] = []): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeArgs, CHILD, scenario], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', CHILD, scenario], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     let doneAt = performance.now();

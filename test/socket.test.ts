@@ -22,7 +22,7 @@ function sock(...args: ConstructorParameters<typeof socket>): socket {
 }
 
 describe('module', () => {
-  it('exports the constants of API.md with the kernel values', () => {
+  it('exports the documented constants with the kernel values', () => {
     const names = [
       'AF_INET', 'AF_INET6', 'AF_UNIX', 'SOCK_STREAM', 'SOCK_DGRAM', 'SOL_SOCKET', 'SO_REUSEADDR',
       'SO_REUSEPORT', 'SO_ERROR', 'SO_RCVBUF', 'SO_SNDBUF', 'SO_KEEPALIVE', 'SO_LINGER', 'IPPROTO_TCP',

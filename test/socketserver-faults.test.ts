@@ -22,7 +22,7 @@ import {
   receive,
   receiveAll,
   receiveLine,
-  register,
+  TSX,
   root,
   running,
   threadCount,
@@ -144,7 +144,7 @@ describe('ForkingMixIn children', { timeout: 90_000 }, () => {
   });
 
   it('SIGKILL of the parent: no child is left 2 s later', async () => {
-    const parent = spawn(process.execPath, ['-r', register, path.join(root, 'test', 'fixtures', 'socketserver-parent.ts')], {
+    const parent = spawn(process.execPath, [...TSX, path.join(root, 'test', 'fixtures', 'socketserver-parent.ts')], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const parentExit = new Promise((resolve) => parent.once('exit', resolve));

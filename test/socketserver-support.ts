@@ -15,7 +15,8 @@ export const TEST_STR = Buffer.from('hello world\n');
 /** test.support.SHORT_TIMEOUT, in seconds. */
 export const SHORT_TIMEOUT = 30 * TIMEOUT_MULTIPLIER;
 export const root = path.resolve(__dirname, '..');
-export const register = path.join(root, 'test', 'asyncore-ts-register.cjs');
+/** The Node options that run a TypeScript file, as `npx tsx` does. */
+export const TSX = ['--import', 'tsx'];
 export const childModule = path.join(root, 'test', 'fixtures', 'socketserver-child.ts');
 
 let unixNames = 0;
@@ -119,7 +120,7 @@ export function useChildFixture(
 ): void {
   Class.child_module = childModule;
   Class.child_args = args;
-  Class.child_exec_argv = ['-r', register];
+  Class.child_exec_argv = TSX;
 }
 
 export { AF_INET, AF_UNIX };

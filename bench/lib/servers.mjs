@@ -38,6 +38,14 @@ export const servers = [
     peers: { python: 'py-asyncore-poll', node: 'node-net', c: 'c-epoll' },
   },
   {
+    id: 'asyncore-epoll-on-change',
+    label: 'asyncore (this pkg), epoll, interest on_change',
+    group: 'ours',
+    needs: 'package',
+    cmd: (t, w) => [node, srv('asyncore_echo.mjs'), '--backend', 'epoll', '--interest', 'on_change', ...endpoint(t, w)],
+    peers: { python: 'py-asyncore-poll', node: 'node-net', c: 'c-epoll' },
+  },
+  {
     id: 'asynchat-poll',
     label: 'asynchat line echo (this pkg), poll',
     group: 'ours',

@@ -1,7 +1,7 @@
 // Scenario 3, this package: the cost of one loop pass with N idle channels
 // and one active pair, per backend.
 //
-//   node asyncore_fd_scaling.mjs --backend select|poll|epoll --n N --seconds S
+//   node asyncore_fd_scaling.mjs --backend select|poll|epoll --n N --seconds S [--interest every_pass|on_change]
 //
 // Same shape as py/fd_scaling.py: the idle channels are both ends of N/2
 // socketpairs, the active pair is made last (highest fd), and every pass
@@ -16,8 +16,9 @@ const { dispatcher, loop } = pkg;
 const { socketpair } = pkg.socket;
 
 const argv = process.argv.slice(2);
-const arg = (name) => argv[argv.indexOf(name) + 1];
+const arg = (name) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
 const backend = arg('--backend');
+const interest = arg('--interest') ?? 'every_pass';
 const n = Number(arg('--n'));
 const seconds = Number(arg('--seconds'));
 const byte = Buffer.from('x');
@@ -56,7 +57,7 @@ const active = new Active(x, map);
 active.partner = y;
 y.send(byte);
 const maxFd = Math.max(...map.keys());
-const opts = { timeout: 1, map, count: 1, backend };
+const opts = { timeout: 1, map, count: 1, backend, interest };
 
 try {
   const now = () => process.hrtime.bigint();

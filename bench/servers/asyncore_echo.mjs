@@ -2,7 +2,7 @@
 // An asyncore.dispatcher accepts; each connection gets a
 // dispatcher_with_send whose handle_read sends back what it reads.
 //
-//   node asyncore_echo.mjs --backend select|poll|epoll (--tcp PORT | --unix PATH)
+//   node asyncore_echo.mjs --backend select|poll|epoll [--interest every_pass|on_change] (--tcp PORT | --unix PATH)
 //
 // PORT 0 binds an ephemeral port.  Prints "ready <port|path>" once
 // listening.  Backlog 1024, as every server in bench/.
@@ -37,6 +37,7 @@ class EchoServer extends dispatcher {
 
 const argv = process.argv.slice(2);
 const backend = argv.includes('--backend') ? argv[argv.indexOf('--backend') + 1] : 'select';
+const interest = argv.includes('--interest') ? argv[argv.indexOf('--interest') + 1] : 'every_pass';
 let label;
 if (argv.includes('--unix')) {
   const path = argv[argv.indexOf('--unix') + 1];
@@ -49,4 +50,4 @@ if (argv.includes('--unix')) {
   label = String(server.socket.getsockname()[1]);
 }
 process.stdout.write(`ready ${label}\n`);
-await loop({ timeout: 30, backend });
+await loop({ timeout: 30, backend, interest });

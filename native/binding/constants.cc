@@ -1,5 +1,6 @@
-// The platform's numbers for the constants of API.md, read from the system
-// headers so that they are right on every platform the addon builds for.
+// The platform's numbers for the constants the modules export, read from the
+// system headers so that they are right on every platform the addon builds
+// for.
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>

@@ -48,6 +48,11 @@ export class EpollRegistry {
   private listSize = 0;
   private syntheticCount = 0;
   private stamp = 0;
+  // Changes queued by want(), applied by apply().
+  private pendingFds = new Int32Array(16);
+  private pendingEvents = new Int32Array(16);
+  private pendingChannels: Array<Channel | undefined> = [];
+  private pendingCount = 0;
 
   constructor(native: Pick<NativePoller, 'ctl'>) {
     this.native = native;
@@ -72,30 +77,94 @@ export class EpollRegistry {
    */
   update(fds: Int32Array, events: Int32Array, count: number, channels: ReadonlyArray<Channel | undefined>): void {
     const stamp = ++this.stamp;
+    let registeredSeen = 0;
     for (let i = 0; i < count; i++) {
       const fd = fds[i]!;
-      const wanted = events[i]!;
-      const obj = channels[fd];
       this.fit(fd);
       this.seen[fd] = stamp;
-      if (this.position[fd] === 0) {
-        this.add(fd, wanted, obj);
-      } else if (this.channel[fd] !== obj) {
-        // Another channel now holds this fd number: the old registration
-        // died with the old socket, or belongs to a file still open.
-        this.add(fd, wanted, obj);
-      } else if (this.registered[fd] !== wanted) {
-        this.modify(fd, wanted);
+      if (this.position[fd] !== 0) registeredSeen += 1;
+      this.want(fd, events[i]!, channels[fd]);
+    }
+    // When every registered fd is wanted this pass (map keys are unique),
+    // nothing is stale and the sweep can be skipped.
+    if (registeredSeen !== this.listSize) {
+      // Whatever was registered and is not wanted this pass goes: channels
+      // that left the map, or that are neither readable nor writable now.
+      for (let i = this.listSize - 1; i >= 0; i--) {
+        const fd = this.list[i]!;
+        if (this.seen[fd] !== stamp) this.want(fd, 0, undefined);
       }
     }
-    // Every fd of this pass is registered now (map keys are unique): when
-    // that is the whole list, nothing is stale and the sweep can be skipped.
-    if (this.listSize === count) return;
-    // Whatever was registered and is not wanted this pass goes: channels
-    // that left the map, or that are neither readable nor writable now.
-    for (let i = this.listSize - 1; i >= 0; i--) {
-      const fd = this.list[i]!;
-      if (this.seen[fd] !== stamp) this.remove(fd);
+    this.apply();
+  }
+
+  /**
+   * Queues the registration of one fd for `events` (0: none) on behalf of
+   * obj; apply() hands what changed to the kernel.
+   */
+  want(fd: number, events: number, obj: Channel | undefined): void {
+    this.fit(fd);
+    const registered = this.position[fd] !== 0;
+    if (events === 0) {
+      if (!registered) return;
+    } else if (registered && this.channel[fd] === obj && this.registered[fd] === events) {
+      return;
+    }
+    const index = this.pendingCount;
+    if (index === this.pendingFds.length) {
+      this.pendingFds = grownInt32(this.pendingFds, index + 1);
+      this.pendingEvents = grownInt32(this.pendingEvents, index + 1);
+    }
+    this.pendingFds[index] = fd;
+    this.pendingEvents[index] = events;
+    this.pendingChannels[index] = obj;
+    this.pendingCount = index + 1;
+  }
+
+  /**
+   * Hands the queued changes to the kernel, in the order of their fds: the
+   * order in which fds become ready in the kernel's list, and so the order
+   * of their events in a pass, then depends only on what changed, not on
+   * the order in which the channels were asked.
+   */
+  apply(): void {
+    const count = this.pendingCount;
+    if (count === 0) return;
+    if (count > 1) this.sortPending(count);
+    try {
+      for (let i = 0; i < count; i++) {
+        const fd = this.pendingFds[i]!;
+        const events = this.pendingEvents[i]!;
+        const obj = this.pendingChannels[i];
+        if (events === 0) this.remove(fd);
+        else if (this.position[fd] === 0 || this.channel[fd] !== obj) this.add(fd, events, obj);
+        else if (this.registered[fd] !== events) this.modify(fd, events);
+      }
+    } finally {
+      this.pendingCount = 0;
+      this.pendingChannels.fill(undefined, 0, count);
+    }
+  }
+
+  /** Insertion sort by fd: a pass rarely changes more than a few. */
+  private sortPending(count: number): void {
+    const fds = this.pendingFds;
+    const events = this.pendingEvents;
+    const channels = this.pendingChannels;
+    for (let i = 1; i < count; i++) {
+      const fd = fds[i]!;
+      const ev = events[i]!;
+      const obj = channels[i];
+      let j = i - 1;
+      while (j >= 0 && fds[j]! > fd) {
+        fds[j + 1] = fds[j]!;
+        events[j + 1] = events[j]!;
+        channels[j + 1] = channels[j];
+        j--;
+      }
+      fds[j + 1] = fd;
+      events[j + 1] = ev;
+      channels[j + 1] = obj;
     }
   }
 
@@ -132,6 +201,14 @@ export class EpollRegistry {
     this.registered[fd] = events;
     while (this.channel.length <= fd) this.channel.push(undefined);
     this.channel[fd] = obj;
+  }
+
+  /** Queues the removal of every registration for which keep(fd) is false. */
+  sweep(keep: (fd: number) => boolean): void {
+    for (let i = 0; i < this.listSize; i++) {
+      const fd = this.list[i]!;
+      if (!keep(fd)) this.want(fd, 0, undefined);
+    }
   }
 
   /** Removes fd's registration, if there is one. */

@@ -7,23 +7,54 @@ import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI } from '../select'
 
 const E = osConstants.errno;
 
-/** What a map may hold (duck typed, as in Python). */
+/**
+ * What a socket map may hold: a dispatcher, or any object with these
+ * methods (duck typed, as in Python). A pass asks readable() and
+ * writable() to build its interest set, then calls the *_event handlers.
+ */
 export interface Channel {
+  /** Whether the pass should watch the channel for reading. */
   readable(): boolean;
+  /** Whether the pass should watch the channel for writing. */
   writable(): boolean;
+  /** A listening channel; the poll backends then watch it for reading only. */
   accepting?: boolean;
+  /** The fd is readable (or, listening, has a connection to accept). */
   handle_read_event(): void;
+  /** The fd is writable. */
   handle_write_event(): void;
+  /** The fd has an exceptional condition (urgent data, or an error). */
   handle_expt_event(): void;
+  /** The fd hung up or failed (POLLHUP, POLLERR, POLLNVAL), or a handler met a closed peer. */
   handle_close(): void;
+  /** A handler threw `err` (anything but ExitNow). */
   handle_error(err: unknown): void;
 }
 
-/** fd -> channel. */
+/**
+ * fd -> channel: the set of channels a loop serves. {@link socket_map} is
+ * the default; a map of your own keeps a group of channels apart, and
+ * loops over different maps run side by side.
+ */
 export type SocketMap = Map<number, Channel>;
 
-/** Thrown by a handler to stop loop(): it rejects the loop's promise. */
+/**
+ * Throw it from a handler to stop loop(): the loop's Promise rejects with
+ * it. Any other error goes to the channel's handle_error().
+ *
+ * @example
+ * ```ts
+ * class Once extends asyncore.dispatcher {
+ *   override handle_read(): void {
+ *     console.log(this.recv(100).toString());
+ *     throw new asyncore.ExitNow();
+ *   }
+ * }
+ * await asyncore.loop().catch((err) => { if (!(err instanceof asyncore.ExitNow)) throw err; });
+ * ```
+ */
 export class ExitNow extends Error {
+  /** 'ExitNow'. */
   override get name(): string {
     return 'ExitNow';
   }
@@ -46,6 +77,7 @@ export function isDisconnected(err: unknown): boolean {
   return err instanceof OSError && err.errno !== null && DISCONNECTED.has(err.errno);
 }
 
+/** Calls obj.handle_read_event(); an error other than ExitNow goes to obj.handle_error(). */
 export function read(obj: Channel): void {
   try {
     obj.handle_read_event();
@@ -55,6 +87,7 @@ export function read(obj: Channel): void {
   }
 }
 
+/** Calls obj.handle_write_event(); an error other than ExitNow goes to obj.handle_error(). */
 export function write(obj: Channel): void {
   try {
     obj.handle_write_event();
@@ -64,6 +97,7 @@ export function write(obj: Channel): void {
   }
 }
 
+/** Calls obj.handle_expt_event(); an error other than ExitNow goes to obj.handle_error(). */
 export function _exception(obj: Channel): void {
   try {
     obj.handle_expt_event();
@@ -75,6 +109,11 @@ export function _exception(obj: Channel): void {
 
 const CLOSE_FLAGS = POLLHUP | POLLERR | POLLNVAL;
 
+/**
+ * Calls obj's handlers for poll() revents `flags`: read, write, expt, then
+ * handle_close() for POLLHUP/POLLERR/POLLNVAL. A disconnection error goes
+ * to handle_close(), ExitNow propagates, any other error to handle_error().
+ */
 export function readwrite(obj: Channel, flags: number): void {
   try {
     if (flags & POLLIN) obj.handle_read_event();

@@ -38,7 +38,7 @@ const YIELD_AFTER_MS = 2;
 /**
  * How long a busy map re-polls with a zero timeout before it pays for a
  * wait. A wait costs a thread hop or a turn of Node's loop (tens of
- * microseconds, ANCHORS.md) while a zero-timeout poll costs one system call,
+ * microseconds) while a zero-timeout poll costs one system call,
  * and a peer that was just answered usually writes again within a few tens
  * of microseconds. Only a map whose previous pass ran handlers spins, so an
  * idle server never does, and the spin stays inside the yield budget above.
@@ -94,10 +94,25 @@ export class Reactor implements PassView {
   /** fd -> the channel that held it when the pass began (gh-75114). */
   private readonly passChannels: Array<Channel | undefined> = [];
 
+  // Interest on change: the answers of the channels asked, kept from pass
+  // to pass. passChannels then holds the channel of every fd with an
+  // answer (it is the snapshot of each pass: the cache changes only between
+  // passes), cachedEvents its events; cachedList lists those fds densely
+  // (cachedPosition[fd] is the index + 1, 0 when fd has none).
+  private changes: ChangeLog | null = null;
+  private cachedEvents = new Int32Array(64);
+  private cachedPosition = new Int32Array(64);
+  private cachedList = new Int32Array(64);
+  private cachedCount = 0;
+  /** select/poll: the set handed to the native side no longer matches the cache. */
+  private interestStale = true;
+
   private waitResult = 0;
   private waitWoken = false;
   private waitDone: (() => void) | null = null;
   private closed = false;
+  private askStamp = 0;
+  private askedStamp = new Int32Array(64);
 
   constructor(kind: number, map: SocketMap, nativeBinding: NativeBinding = defaultBinding) {
     this.kind = kind;
@@ -130,6 +145,7 @@ export class Reactor implements PassView {
    * channels interested, or -1 when the map is empty (Python's `if map:`).
    */
   collect(): number {
+    if (this.changes !== null) this.dropCache();
     const map = this.map;
     if (map.size === 0) return -1;
     this.count = 0;
@@ -138,19 +154,8 @@ export class Reactor implements PassView {
       if (typeof fd !== 'number' || (fd | 0) !== fd || fd < 0) {
         throw new TypeError(`socket map keys must be file descriptors (integers >= 0), got ${String(fd)}`);
       }
-      const isReadable = obj.readable();
-      // Accepting channels are never asked for write (Lib/asyncore.py).
-      const isWritable = obj.writable() && !obj.accepting;
-      if (!isReadable && !isWritable) return;
-      let events: number;
-      if (select) {
-        if (fd >= this.fdSetSize) throw selectRangeError(fd);
-        // poll(): r gets readable fds, w writable ones, e both (POLLPRI
-        // stands for select()'s exceptional set).
-        events = (isReadable ? POLLIN : 0) | (isWritable ? POLLOUT : 0) | POLLPRI;
-      } else {
-        events = (isReadable ? POLLIN | POLLPRI : 0) | (isWritable ? POLLOUT : 0);
-      }
+      const events = this.ask(fd, obj, select);
+      if (events === 0) return;
       const index = this.count;
       if (index === this.fds.length) {
         this.fds = grownInt32(this.fds, index + 1);
@@ -163,6 +168,194 @@ export class Reactor implements PassView {
       this.count = index + 1;
     });
     return this.count;
+  }
+
+  /**
+   * The events a pass waits for on fd: readable() and writable() read as
+   * poll() (select kind) and poll2() read them; 0 when neither holds.
+   */
+  private ask(fd: number, obj: Channel, select: boolean): number {
+    const isReadable = obj.readable();
+    // Accepting channels are never asked for write (Lib/asyncore.py).
+    const isWritable = obj.writable() && !obj.accepting;
+    if (!isReadable && !isWritable) return 0;
+    if (select) {
+      if (fd >= this.fdSetSize) throw selectRangeError(fd);
+      // poll(): r gets readable fds, w writable ones, e both (POLLPRI
+      // stands for select()'s exceptional set).
+      return (isReadable ? POLLIN : 0) | (isWritable ? POLLOUT : 0) | POLLPRI;
+    }
+    return (isReadable ? POLLIN | POLLPRI : 0) | (isWritable ? POLLOUT : 0);
+  }
+
+  /**
+   * The interest-on-change version of scan(): asks only the channels the
+   * log names (all of them when it says so, or when this reactor did not
+   * run the last pass on change), updates the kept answers and hands what
+   * changed over, then polls with a zero timeout. The number of ready
+   * pairs, or -1 when the map is empty.
+   */
+  scanChanges(changes: ChangeLog): number {
+    if (this.changes !== changes || changes.owner !== this) {
+      changes.owner?.dropCache();
+      changes.owner = this;
+      this.changes = changes;
+      changes.all = true;
+    }
+    if (this.map.size === 0) {
+      changes.dirty.clear();
+      return -1;
+    }
+    try {
+      if (changes.all) this.askAll(changes);
+      else if (changes.dirty.size > 0) this.askDirty(changes);
+    } catch (err) {
+      // A readable() or writable() threw: start afresh next pass.
+      changes.all = true;
+      throw err;
+    }
+    this.registerCache();
+    return this.cachedCount > 0 ? this.pollNow() : 0;
+  }
+
+  /** Asks every channel of the map, as a pass every pass does. */
+  private askAll(changes: ChangeLog): void {
+    changes.all = false;
+    changes.dirty.clear();
+    changes.fdOf.clear();
+    const stamp = ++this.askStamp;
+    const select = this.kind === PollerKind.select;
+    this.map.forEach((obj, fd) => {
+      if (typeof fd !== 'number' || (fd | 0) !== fd || fd < 0) {
+        throw new TypeError(`socket map keys must be file descriptors (integers >= 0), got ${String(fd)}`);
+      }
+      changes.fdOf.set(obj, fd);
+      this.fitCache(fd);
+      this.askedStamp[fd] = stamp;
+      this.setCached(fd, obj, this.ask(fd, obj, select));
+    });
+    // Answers kept for fds that are no longer in the map.
+    for (let i = this.cachedCount - 1; i >= 0; i--) {
+      const fd = this.cachedList[i]!;
+      if (this.askedStamp[fd] !== stamp) this.setCached(fd, undefined, 0);
+    }
+    // Registrations left by passes of the other kind, for fds no channel
+    // of the map wants now.
+    this.registry?.sweep((fd) => fd < this.cachedPosition.length && this.cachedPosition[fd] !== 0);
+  }
+
+  /** Asks the channels named since the last pass. */
+  private askDirty(changes: ChangeLog): void {
+    const select = this.kind === PollerKind.select;
+    const map = this.map;
+    for (const obj of changes.dirty) {
+      changes.dirty.delete(obj);
+      const fd = changes.fdOf.get(obj);
+      // Not in the map (any more): the map's delete() forgot it already.
+      if (fd === undefined || map.get(fd) !== obj) continue;
+      if (typeof fd !== 'number' || (fd | 0) !== fd || fd < 0) {
+        throw new TypeError(`socket map keys must be file descriptors (integers >= 0), got ${String(fd)}`);
+      }
+      this.fitCache(fd);
+      this.setCached(fd, obj, this.ask(fd, obj, select));
+    }
+  }
+
+  private fitCache(fd: number): void {
+    if (fd < this.cachedPosition.length) return;
+    this.cachedEvents = grownInt32(this.cachedEvents, fd + 1);
+    this.cachedPosition = grownInt32(this.cachedPosition, fd + 1);
+    this.askedStamp = grownInt32(this.askedStamp, fd + 1);
+  }
+
+  /** Keeps obj's answer for fd (0: not interested, forgotten). */
+  private setCached(fd: number, obj: Channel | undefined, events: number): void {
+    const position = this.cachedPosition[fd]!;
+    if (events === 0) {
+      if (position !== 0) {
+        const last = this.cachedList[this.cachedCount - 1]!;
+        this.cachedList[position - 1] = last;
+        this.cachedPosition[last] = position;
+        this.cachedCount -= 1;
+        this.cachedPosition[fd] = 0;
+        this.cachedEvents[fd] = 0;
+        this.passChannels[fd] = undefined;
+        this.interestStale = true;
+      }
+      this.registry?.want(fd, 0, undefined);
+      return;
+    }
+    if (position === 0) {
+      this.cachedList = grownInt32(this.cachedList, this.cachedCount + 1);
+      this.cachedList[this.cachedCount] = fd;
+      this.cachedCount += 1;
+      this.cachedPosition[fd] = this.cachedCount;
+      this.interestStale = true;
+    } else if (this.cachedEvents[fd] !== events || this.passChannels[fd] !== obj) {
+      this.interestStale = true;
+    }
+    this.cachedEvents[fd] = events;
+    while (this.passChannels.length <= fd) this.passChannels.push(undefined);
+    this.passChannels[fd] = obj;
+    this.registry?.want(fd, events, obj);
+  }
+
+  /**
+   * Hands the kept answers over: epoll applies the changes queued; select
+   * and poll get the whole set again, in the map's order, when anything in
+   * it changed.
+   */
+  private registerCache(): void {
+    this.out = grownInt32(this.out, 2 * this.cachedCount + 2);
+    this.count = this.cachedCount;
+    if (this.registry !== null) {
+      this.registry.apply();
+      return;
+    }
+    if (!this.interestStale) return;
+    this.fds = grownInt32(this.fds, this.cachedCount);
+    this.events = grownInt32(this.events, this.cachedCount);
+    let index = 0;
+    this.map.forEach((obj, fd) => {
+      if (fd < this.cachedPosition.length && this.cachedPosition[fd] !== 0 && this.passChannels[fd] === obj) {
+        this.fds[index] = fd;
+        this.events[index] = this.cachedEvents[fd]!;
+        index += 1;
+      }
+    });
+    const result = this.native.setInterest(this.fds, this.events, index);
+    if (result < 0) throw errorFromErrno(-result);
+    this.interestStale = false;
+  }
+
+  /**
+   * A channel left fd outside a pass's dispatch, or a map's delete() ran:
+   * its kept answer goes (and, for epoll, its registration).
+   */
+  forget(fd: number): void {
+    if (this.changes === null || fd >= this.cachedPosition.length) return;
+    this.setCached(fd, undefined, 0);
+    this.registry?.apply();
+  }
+
+  /** Forgets every kept answer: the next pass on change asks every channel. */
+  dropCache(): void {
+    for (let i = 0; i < this.cachedCount; i++) {
+      const fd = this.cachedList[i]!;
+      this.cachedPosition[fd] = 0;
+      this.cachedEvents[fd] = 0;
+      this.passChannels[fd] = undefined;
+    }
+    this.cachedCount = 0;
+    this.count = 0;
+    this.interestStale = true;
+    if (this.changes !== null && this.changes.owner === this) this.changes.owner = null;
+    this.changes = null;
+  }
+
+  /** Whether passes keep their answers (interest on change). */
+  get keepsAnswers(): boolean {
+    return this.changes !== null;
   }
 
   /** Hands the interest set collected to the kernel or the native side. */
@@ -243,6 +436,8 @@ export class Reactor implements PassView {
   /** Runs the handlers for `ready` pairs, in CPython's order for the kind. */
   dispatch(ready: number): void {
     const out = this.out;
+    // Interest on change: every channel a handler ran for is asked again.
+    const dirty = this.changes?.dirty;
     if (this.kind === PollerKind.select) {
       // poll(): every read, then every write, then every exceptional
       // condition, each skipped when its channel has left the fd.
@@ -257,29 +452,41 @@ export class Reactor implements PassView {
       for (let i = 0; i < ready; i++) {
         if (!(out[2 * i + 1]! & POLLIN)) continue;
         const obj = this.holder(out[2 * i]!);
-        if (obj !== undefined) read(obj);
+        if (obj === undefined) continue;
+        dirty?.add(obj);
+        read(obj);
       }
       for (let i = 0; i < ready; i++) {
         if (!(out[2 * i + 1]! & POLLOUT)) continue;
         const obj = this.holder(out[2 * i]!);
-        if (obj !== undefined) write(obj);
+        if (obj === undefined) continue;
+        dirty?.add(obj);
+        write(obj);
       }
       for (let i = 0; i < ready; i++) {
         if (!(out[2 * i + 1]! & POLLPRI)) continue;
         const obj = this.holder(out[2 * i]!);
-        if (obj !== undefined) _exception(obj);
+        if (obj === undefined) continue;
+        dirty?.add(obj);
+        _exception(obj);
       }
       return;
     }
     for (let i = 0; i < ready; i++) {
       const fd = out[2 * i]!;
       const obj = this.holder(fd);
-      if (obj !== undefined) readwriteInPass(obj, out[2 * i + 1]!, fd, this);
+      if (obj === undefined) continue;
+      // Noted before the handlers run: one that throws ExitNow ends the
+      // pass, and the channel must still be asked again.
+      dirty?.add(obj);
+      readwriteInPass(obj, out[2 * i + 1]!, fd, this);
     }
   }
 
   /** Forgets the snapshot of the pass; no handler runs from it afterwards. */
   endPass(): void {
+    // On change, the kept answers are the snapshot and outlive the pass.
+    if (this.changes !== null) return;
     const fds = this.fds;
     const channels = this.passChannels;
     for (let i = 0; i < this.count; i++) channels[fds[i]!] = undefined;
@@ -288,6 +495,8 @@ export class Reactor implements PassView {
 
   /** A channel left fd during the pass, or between passes. */
   channelRemoved(fd: number): void {
+    // On change, the map's delete() made the log forget fd already.
+    if (this.changes !== null) return;
     if (fd < this.passChannels.length) this.passChannels[fd] = undefined;
     // epoll: unregister now, while fd still refers to the socket being
     // closed (dispatcher.close() deletes the channel before it closes the
@@ -298,8 +507,98 @@ export class Reactor implements PassView {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.changes !== null) this.dropCache();
     this.native.close();
     this.registry?.clear();
+  }
+}
+
+/**
+ * What interest on change needs to know between passes: the channels to ask
+ * again, whether to ask all of them, and where each channel is in the map.
+ *
+ * While it exists, the map's own set(), delete() and clear() report to it
+ * (they are replaced on the map object, and restored by stop()), so a
+ * channel that joins the map by any route is asked, and one that leaves is
+ * forgotten at once.
+ */
+export class ChangeLog {
+  /** Channels to ask again at the start of the next pass. */
+  readonly dirty = new Set<Channel>();
+  /** Ask every channel at the start of the next pass. */
+  all = true;
+  /** The fd each channel is in the map under, as the log saw it join. */
+  readonly fdOf = new Map<Channel, number>();
+  /** The reactor whose kept answers this log feeds. */
+  owner: Reactor | null = null;
+  private readonly restore: Array<() => void> = [];
+
+  constructor(
+    private readonly map: SocketMap,
+    private readonly state: MapState,
+  ) {
+    this.watch();
+  }
+
+  private watch(): void {
+    const map = this.map;
+    const set = map.set;
+    const del = map.delete;
+    const clear = map.clear;
+    const joined = (fd: number, obj: Channel, before: Channel | undefined): void => {
+      if (before !== undefined && before !== obj) this.left(fd, before);
+      this.fdOf.set(obj, fd);
+      this.dirty.add(obj);
+      this.state.changed();
+    };
+    this.replace('set', function (this: SocketMap, fd: number, obj: Channel) {
+      const before = this.get(fd);
+      set.call(this, fd, obj);
+      joined(fd, obj, before);
+      return this;
+    });
+    this.replace('delete', function (this: SocketMap, fd: number) {
+      const before = this.get(fd);
+      const deleted = del.call(this, fd);
+      if (before !== undefined) {
+        logLeft(fd, before);
+      }
+      return deleted;
+    });
+    const logLeft = (fd: number, before: Channel): void => {
+      this.left(fd, before);
+      this.state.changed();
+    };
+    this.replace('clear', function (this: SocketMap) {
+      const entries = [...this.entries()];
+      clear.call(this);
+      for (const [fd, obj] of entries) logLeft(fd, obj);
+    });
+  }
+
+  private replace(name: 'set' | 'delete' | 'clear', value: unknown): void {
+    const map = this.map as unknown as Record<string, unknown>;
+    const own = Object.getOwnPropertyDescriptor(map, name);
+    Object.defineProperty(map, name, { value, writable: true, configurable: true, enumerable: false });
+    this.restore.push(() => {
+      if (own === undefined) delete map[name];
+      else Object.defineProperty(map, name, own);
+    });
+  }
+
+  /** obj no longer holds fd: its kept answer goes now. */
+  private left(fd: number, obj: Channel): void {
+    if (this.fdOf.get(obj) === fd) this.fdOf.delete(obj);
+    this.owner?.forget(fd);
+  }
+
+  /** Gives the map its own set(), delete() and clear() back. */
+  stop(): void {
+    for (const restore of this.restore.splice(0).reverse()) restore();
+    this.owner?.dropCache();
+    this.owner = null;
+    this.dirty.clear();
+    this.fdOf.clear();
   }
 }
 
@@ -324,6 +623,8 @@ export class MapState {
   /** Passes that could have spun but did not, since the last probe. */
   private spinsSkipped = 0;
   private yieldDeadline = 0;
+  /** Interest on change: what changed since the last pass (null: every pass asks all). */
+  changes: ChangeLog | null = null;
 
   constructor(map: SocketMap, nativeBinding: NativeBinding) {
     this.map = map;
@@ -378,11 +679,42 @@ export class MapState {
   }
 
   closeReactors(): void {
+    this.changes?.stop();
+    this.changes = null;
     for (const reactor of this.reactors) reactor?.close();
     this.reactors.length = 0;
   }
 
+  /**
+   * Chooses how the passes to come read readable() and writable(): on
+   * change, or every pass (which forgets what on change kept).
+   */
+  setInterest(onChange: boolean): void {
+    if (onChange) {
+      this.changes ??= new ChangeLog(this.map, this);
+    } else if (this.changes !== null) {
+      this.changes.stop();
+      this.changes = null;
+    }
+  }
+
+  /** wake(map): every channel is asked again, and a waiting pass wakes. */
   wake(): void {
+    if (this.changes !== null) this.changes.all = true;
+    this.waiting?.wake();
+  }
+
+  /**
+   * A method of this package changed channel's state, or wake(map,
+   * channel) named it: it is asked again, and a waiting pass wakes.
+   */
+  channelChanged(channel: Channel): void {
+    this.changes?.dirty.add(channel);
+    this.waiting?.wake();
+  }
+
+  /** The map's membership changed: a waiting pass wakes to see it. */
+  changed(): void {
     this.waiting?.wake();
   }
 
@@ -420,7 +752,8 @@ export class MapState {
     this.current = reactor;
     let step: Step = Step.Idle;
     try {
-      let ready = reactor.scan();
+      const changes = this.changes;
+      let ready = changes === null ? reactor.scan() : reactor.scanChanges(changes);
       if (ready < 0) return step;
       if (ready === 0 && reactor.interested > 0 && timeoutMs !== 0 && this.lastPassDispatched && this.spinPays()) {
         ready = this.spinPoll(reactor);
@@ -432,6 +765,9 @@ export class MapState {
         reactor.dispatch(ready);
       } else if (timeoutMs !== 0) {
         step = Step.MustWait;
+      } else if (changes !== null) {
+        // The pass ended because its timeout (0) ran out.
+        changes.all = true;
       }
       return step;
     } finally {
@@ -477,24 +813,34 @@ export class MapState {
           if (result > 0) reactor.dispatch(result);
           // A timeout longer than one native wait can hold goes on waiting.
           else if (remaining > MAX_WAIT_MS) continue;
+          else this.timedOut();
           return;
         }
         // Woken: something changed outside a handler. Read readable() and
         // writable() again and go on waiting for what is left of timeout.
         reactor.endPass();
-        const ready = reactor.scan();
+        const changes = this.changes;
+        const ready = changes === null ? reactor.scan() : reactor.scanChanges(changes);
         if (ready < 0) return;
         if (ready > 0) {
           reactor.dispatch(ready);
           return;
         }
-        if (deadline - performance.now() <= 0) return;
+        if (deadline - performance.now() <= 0) {
+          this.timedOut();
+          return;
+        }
       }
     } finally {
       reactor.endPass();
       this.current = null;
       this.resetYieldBudget();
     }
+  }
+
+  /** A pass ended because its timeout ran out: on change, every channel is asked next. */
+  private timedOut(): void {
+    if (this.changes !== null) this.changes.all = true;
   }
 
   private yieldToEventLoop(): Promise<void> {
@@ -517,6 +863,19 @@ export function stateOf(map: SocketMap, nativeBinding: NativeBinding = defaultBi
 /** Wakes a pass waiting over map, if there is one; cheap when there is none. */
 export function wakeMap(map: SocketMap): void {
   states.get(map)?.wake();
+}
+
+/** A channel joined map: a waiting pass wakes to see it. */
+export function mapChanged(map: SocketMap): void {
+  states.get(map)?.changed();
+}
+
+/**
+ * A method of this package changed channel's state (or wake(map, channel)
+ * named it): a pass on change asks it again, and a waiting pass wakes.
+ */
+export function channelChanged(map: SocketMap, channel: Channel): void {
+  states.get(map)?.channelChanged(channel);
 }
 
 

@@ -1,7 +1,9 @@
 // compact_traceback(): Python's one-line summary of where an error was
 // raised, read from a V8 err.stack instead of sys.exc_info().
 
+/** One stack frame: [file, function, line], as Python's traceback entries. */
 export type Frame = [file: string, fn: string, line: string];
+/** What {@link compact_traceback} returns: [innermost frame, error name, message, every frame as text]. */
 export type CompactTraceback = [innermost: Frame, type: string, value: string, info: string];
 
 /** "    at fn (file:12:5)", "    at file:12:5", "    at async fn (...)", "    at new C (...)". */

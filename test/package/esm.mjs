@@ -1,5 +1,5 @@
 // An ES module consumer of the installed package (scripts/test-package.sh):
-// the named imports API.md promises, then an echo exchange with each backend.
+// the named imports the package documents, then an echo exchange with each backend.
 import { dispatcher, loop, socket_map } from 'asyncore';
 import * as asyncore from 'asyncore';
 import { async_chat } from 'asyncore/asynchat';

@@ -1,14 +1,17 @@
 // The asynchat examples, served by asyncore's loop in this process and
-// driven by Node's own http and net clients.
+// driven by Node's own http and net clients. An ES module, as the examples
+// are: in this process they import 'asyncore' as the sources (vitest.config.mts
+// maps the name to src/), as programs they load the built package.
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import * as asyncore from '../src/asyncore';
-import { HttpServer } from '../examples/asynchat_http_server';
-import { ChatServer } from '../examples/chat_server';
-import { expectNoFdLeaks, ipv6Available, sleep, waitFor } from './support';
+import * as asyncore from '../src/asyncore.js';
+import { HttpServer } from '../examples/asynchat_http_server.js';
+import { ChatServer } from '../examples/chat_server.js';
+import { expectNoFdLeaks, ipv6Available, sleep, waitFor } from './support.js';
 
 expectNoFdLeaks();
 
@@ -190,8 +193,7 @@ describe.each(hosts)('examples/chat_server on %s', (host) => {
 });
 
 describe('the examples as programs', () => {
-  const root = path.resolve(__dirname, '..');
-  const register = path.join(root, 'test', 'asyncore-ts-register.cjs');
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
   let child: ChildProcess | null = null;
 
   afterEach(async () => {
@@ -213,7 +215,8 @@ describe('the examples as programs', () => {
 
   /** Starts examples/<file> on port 0 and waits for its "listening on host:port" line. */
   function start(file: string): Promise<number> {
-    const program = spawn(process.execPath, ['-r', register, path.join(root, 'examples', file), '0'], {
+    // `node --import tsx` is what `npx tsx` runs, in one process.
+    const program = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'examples', file), '0'], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,0 +1,72 @@
+// asyncore/twisted: the core of Twisted on this package's reactor. The
+// names are Twisted's, gathered from the modules a Twisted program imports
+// them from: twisted.internet.{reactor, protocol, defer, task, error,
+// address}, twisted.protocols.basic and twisted.python.{failure, log}.
+export { reactor, Reactor, DelayedCall } from './twisted/reactor';
+export type { Callable, IReadDescriptor, IWriteDescriptor } from './twisted/reactor';
+export {
+  BaseProtocol,
+  Protocol,
+  Factory,
+  ServerFactory,
+  ClientFactory,
+  ReconnectingClientFactory,
+  DatagramProtocol,
+} from './twisted/protocol';
+export type { ITransport, IProducer, IConnector, ProtocolClass } from './twisted/protocol';
+export { IPv4Address, IPv6Address, UNIXAddress } from './twisted/address';
+export type { IAddress } from './twisted/address';
+export { Connection, Server, Client, TCPPort, BaseConnector, Connector } from './twisted/tcp';
+export { UNIXPort, UNIXConnector } from './twisted/unix';
+export { UDPPort } from './twisted/udp';
+export {
+  LineReceiver,
+  LineOnlyReceiver,
+  NetstringReceiver,
+  IntNStringReceiver,
+  Int32StringReceiver,
+  Int16StringReceiver,
+  Int8StringReceiver,
+  StringTooLongError,
+  NetstringParseError,
+  IncompleteNetstring,
+  NotImplementedError,
+} from './twisted/basic';
+export {
+  Deferred,
+  DeferredList,
+  succeed,
+  fail,
+  maybeDeferred,
+  ensureDeferred,
+  gatherResults,
+  AlreadyCalledError,
+  CancelledError,
+  FirstError,
+} from './twisted/defer';
+export type { Callback, DeferredListEntry } from './twisted/defer';
+export { LoopingCall, Clock, deferLater } from './twisted/task';
+export type { IReactorTime } from './twisted/task';
+export { Failure, NoCurrentExceptionError } from './twisted/failure';
+/** twisted.python.log: observers of what the reactor and transports report; errors go to stderr when none is added. */
+export * as log from './twisted/log';
+/** twisted.internet.error: the exceptions the reactor and transports raise or hand to protocols and factories. */
+export * as error from './twisted/error';
+export {
+  ConnectionDone,
+  ConnectionLost,
+  ConnectionAborted,
+  ConnectionClosed,
+  ConnectError,
+  ConnectionRefusedError,
+  CannotListenError,
+  DNSLookupError,
+  TimeoutError,
+  UserError,
+  NotConnectingError,
+  ReactorNotRunning,
+  ReactorNotRestartable,
+  ReactorAlreadyRunning,
+  AlreadyCalled,
+  AlreadyCancelled,
+} from './twisted/error';

@@ -1,0 +1,508 @@
+// twisted.protocols.basic: protocols that frame a byte stream into lines
+// (LineReceiver, LineOnlyReceiver) or into length-prefixed strings
+// (NetstringReceiver, Int32/Int16/Int8StringReceiver). Behaviour is
+// Twisted's, call for call. The parsing differs in cost only: where
+// Twisted joins and splits bytes objects (quadratic when a long frame
+// arrives in small pieces), these keep the unread bytes in a ByteQueue,
+// search each byte for a delimiter once, and hand frames out as views, so
+// the work is linear in the input whatever the chunking.
+import { Buffer } from 'node:buffer';
+import * as util from 'node:util';
+import { Protocol } from './protocol';
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * The bytes received and not yet consumed. Appending copies only the new
+ * bytes (into spare room, or into a new block twice the size needed), and
+ * never writes over bytes handed out by take(), so frames can be views.
+ */
+export class ByteQueue {
+  private buf: Buffer = EMPTY;
+  private start = 0;
+  private end = 0;
+  private owned = false;
+
+  /** The number of bytes held. */
+  get length(): number {
+    return this.end - this.start;
+  }
+
+  /** Adds bytes at the end. */
+  append(data: Uint8Array): void {
+    if (data.length === 0) return;
+    const bytes = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.length);
+    if (this.end === this.start) {
+      this.buf = bytes;
+      this.start = 0;
+      this.end = bytes.length;
+      this.owned = false;
+      return;
+    }
+    if (this.owned && this.end + bytes.length <= this.buf.length) {
+      bytes.copy(this.buf, this.end);
+      this.end += bytes.length;
+      return;
+    }
+    const held = this.end - this.start;
+    const need = held + bytes.length;
+    const next = Buffer.allocUnsafe(Math.max(2 * need, 4096));
+    this.buf.copy(next, 0, this.start, this.end);
+    bytes.copy(next, held);
+    this.buf = next;
+    this.start = 0;
+    this.end = need;
+    this.owned = true;
+  }
+
+  /** The position of `needle` at or after `from` (relative to the first byte held), or -1. */
+  indexOf(needle: Uint8Array, from: number): number {
+    if (this.end - this.start - from < needle.length) return -1;
+    const i = this.buf.indexOf(needle, this.start + from);
+    if (i < 0 || i + needle.length > this.end) return -1;
+    return i - this.start;
+  }
+
+  /** The byte at `offset`. */
+  at(offset: number): number {
+    return this.buf[this.start + offset]!;
+  }
+
+  /** A view of `n` bytes from `offset`, without consuming them. */
+  peek(offset: number, n: number): Buffer {
+    return this.buf.subarray(this.start + offset, this.start + offset + n);
+  }
+
+  /** Removes and returns the first `n` bytes (a view). */
+  take(n: number): Buffer {
+    const view = this.buf.subarray(this.start, this.start + n);
+    this.skip(n);
+    return view;
+  }
+
+  /** Drops the first `n` bytes. */
+  skip(n: number): void {
+    this.start += n;
+    if (this.start >= this.end) this.clear();
+  }
+
+  /** Removes and returns everything held. */
+  takeAll(): Buffer {
+    return this.take(this.length);
+  }
+
+  /** Drops everything. */
+  clear(): void {
+    this.buf = EMPTY;
+    this.start = 0;
+    this.end = 0;
+    this.owned = false;
+  }
+}
+
+/** Bytes from a Uint8Array, or a string encoded as UTF-8. */
+function toBytes(value: Uint8Array | string, what: string): Buffer {
+  if (typeof value === 'string') return Buffer.from(value, 'utf8');
+  if (value instanceof Uint8Array) return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.length);
+  throw new TypeError(`${what} must be bytes (or a string), not ${util.inspect(value)}`);
+}
+
+function checkBytes(where: string, data: unknown): Buffer {
+  if (!(data instanceof Uint8Array)) {
+    throw new TypeError(`${where}() takes bytes (a Buffer or Uint8Array), not ${util.inspect(data)}`);
+  }
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.length);
+}
+
+/** Python's NotImplementedError, thrown by the methods a subclass must supply. */
+export class NotImplementedError extends Error {
+  /** The class name. */
+  override get name(): string {
+    return 'NotImplementedError';
+  }
+}
+
+/**
+ * A protocol that can pause the parsing of what it receives, as a
+ * producer: pauseProducing() also pauses the transport's reading.
+ */
+class PauseableProtocol extends Protocol {
+  /** Whether parsing is paused. */
+  paused = false;
+
+  /** Stops parsing (and reading) until resumeProducing(). */
+  pauseProducing(): void {
+    this.paused = true;
+    this.transport.pauseProducing();
+  }
+
+  /** Parses what is buffered and reads again. */
+  resumeProducing(): void {
+    this.paused = false;
+    this.transport.resumeProducing();
+    this.dataReceived(EMPTY);
+  }
+
+  /** Stops for good: the connection is closed. */
+  stopProducing(): void {
+    this.paused = true;
+    this.transport.stopProducing();
+  }
+}
+
+/**
+ * A protocol that receives lines (ended by `delimiter`, CR LF by default)
+ * and, after setRawMode(), raw data. A line longer than MAX_LENGTH goes to
+ * lineLengthExceeded(), which closes the connection unless overridden.
+ */
+export class LineReceiver extends PauseableProtocol {
+  /** 1 in line mode, 0 in raw mode. */
+  line_mode: 0 | 1 = 1;
+  /** What ends a line. */
+  delimiter: Buffer | string = Buffer.from('\r\n');
+  /** The longest line accepted. */
+  MAX_LENGTH = 16384;
+  readonly #received = new ByteQueue();
+  /** Bytes of the buffer known not to start a delimiter. */
+  #searched = 0;
+  #searchedFor: Buffer | string | null = null;
+  #delimiterBytes: Buffer = Buffer.from('\r\n');
+  #busyReceiving = false;
+
+  /** Empties the buffer and returns what it held. */
+  clearLineBuffer(): Buffer {
+    this.#searched = 0;
+    return Buffer.from(this.#received.takeAll());
+  }
+
+  #currentDelimiter(): Buffer {
+    const d = this.delimiter;
+    if (d !== this.#searchedFor) {
+      this.#delimiterBytes = toBytes(d, 'delimiter');
+      if (this.#delimiterBytes.length === 0) throw new RangeError('LineReceiver.delimiter cannot be empty');
+      this.#searchedFor = d;
+      this.#searched = 0;
+    }
+    return this.#delimiterBytes;
+  }
+
+  /** Splits what arrives into lines (or raw data, in raw mode). */
+  override dataReceived(data: Buffer): unknown {
+    const received = this.#received;
+    if (this.#busyReceiving) {
+      received.append(data);
+      return undefined;
+    }
+    this.#busyReceiving = true;
+    try {
+      received.append(data);
+      while (received.length > 0 && !this.paused) {
+        if (this.line_mode) {
+          const delimiter = this.#currentDelimiter();
+          const index = received.indexOf(delimiter, this.#searched);
+          if (index < 0) {
+            this.#searched = Math.max(0, received.length - delimiter.length + 1);
+            if (received.length >= this.MAX_LENGTH + delimiter.length) {
+              this.#searched = 0;
+              return this.lineLengthExceeded(received.takeAll());
+            }
+            return undefined;
+          }
+          const line = received.take(index);
+          received.skip(delimiter.length);
+          this.#searched = 0;
+          if (line.length > this.MAX_LENGTH) {
+            const exceeded = Buffer.concat([line, delimiter, received.takeAll()]);
+            return this.lineLengthExceeded(exceeded);
+          }
+          const why = this.lineReceived(line);
+          if (why || (this.transport && this.transport.disconnecting)) return why;
+        } else {
+          this.#searched = 0;
+          const why = this.rawDataReceived(received.takeAll());
+          if (why) return why;
+        }
+      }
+      return undefined;
+    } finally {
+      this.#busyReceiving = false;
+    }
+  }
+
+  /** Back to line mode; `extra` is parsed as if just received. */
+  setLineMode(extra: Uint8Array = EMPTY): unknown {
+    this.line_mode = 1;
+    if (extra.length > 0) return this.dataReceived(checkBytes('setLineMode', extra));
+    return undefined;
+  }
+
+  /** Raw mode: what arrives goes to rawDataReceived() as it comes. */
+  setRawMode(): void {
+    this.line_mode = 0;
+  }
+
+  /** Raw data arrived (raw mode); a subclass that uses raw mode overrides it. */
+  rawDataReceived(_data: Buffer): unknown {
+    throw new NotImplementedError('rawDataReceived() must be overridden to use raw mode');
+  }
+
+  /** A line arrived, without its delimiter; override to handle it. */
+  lineReceived(_line: Buffer): unknown {
+    throw new NotImplementedError('lineReceived() must be overridden');
+  }
+
+  /** Writes `line` followed by the delimiter. */
+  sendLine(line: Uint8Array | string): void {
+    const bytes = typeof line === 'string' ? Buffer.from(line, 'utf8') : checkBytes('sendLine', line);
+    this.transport.write(Buffer.concat([bytes, this.#currentDelimiter()]));
+  }
+
+  /** A line was longer than MAX_LENGTH: by default the connection is closed. */
+  lineLengthExceeded(_line: Buffer): unknown {
+    return this.transport.loseConnection();
+  }
+}
+
+/**
+ * A line protocol without raw mode or pausing: every line goes to
+ * lineReceived(), as long as the connection is not closing.
+ */
+export class LineOnlyReceiver extends Protocol {
+  /** What ends a line. */
+  delimiter: Buffer | string = Buffer.from('\r\n');
+  /** The longest line accepted. */
+  MAX_LENGTH = 16384;
+  readonly #received = new ByteQueue();
+  #searched = 0;
+
+  /** Splits what arrives into lines. */
+  override dataReceived(data: Buffer): unknown {
+    const delimiter = toBytes(this.delimiter, 'delimiter');
+    if (delimiter.length === 0) throw new RangeError('LineOnlyReceiver.delimiter cannot be empty');
+    const received = this.#received;
+    received.append(data);
+    for (;;) {
+      const index = received.indexOf(delimiter, this.#searched);
+      if (index < 0) {
+        this.#searched = Math.max(0, received.length - delimiter.length + 1);
+        break;
+      }
+      this.#searched = 0;
+      const line = received.take(index);
+      received.skip(delimiter.length);
+      if (this.transport.disconnecting) return undefined;
+      if (line.length > this.MAX_LENGTH) return this.lineLengthExceeded(line);
+      this.lineReceived(line);
+    }
+    if (received.length > this.MAX_LENGTH) return this.lineLengthExceeded(received.peek(0, received.length));
+    return undefined;
+  }
+
+  /** A line arrived, without its delimiter; override to handle it. */
+  lineReceived(_line: Buffer): unknown {
+    throw new NotImplementedError('lineReceived() must be overridden');
+  }
+
+  /** Writes `line` followed by the delimiter. */
+  sendLine(line: Uint8Array | string): void {
+    const bytes = typeof line === 'string' ? Buffer.from(line, 'utf8') : checkBytes('sendLine', line);
+    this.transport.writeSequence([bytes, toBytes(this.delimiter, 'delimiter')]);
+  }
+
+  /** A line was too long: by default the connection is closed. */
+  lineLengthExceeded(_line: Buffer): unknown {
+    return this.transport.loseConnection();
+  }
+}
+
+/** sendString() was given more than the length prefix can say. */
+export class StringTooLongError extends Error {
+  /** The class name. */
+  override get name(): string {
+    return 'StringTooLongError';
+  }
+}
+
+/** A netstring that does not parse (no length, too long, no comma). */
+export class NetstringParseError extends Error {
+  /** The class name. */
+  override get name(): string {
+    return 'NetstringParseError';
+  }
+}
+
+/** Part of a netstring is still to come. */
+export class IncompleteNetstring extends Error {
+  /** The class name. */
+  override get name(): string {
+    return 'IncompleteNetstring';
+  }
+}
+
+const COLON = 0x3a;
+const COMMA = 0x2c;
+const ZERO = 0x30;
+
+/**
+ * Netstrings (`<length>:<bytes>,`): stringReceived() gets each one. A
+ * malformed netstring closes the connection and sets brokenPeer.
+ */
+export class NetstringReceiver extends Protocol {
+  /** The longest string accepted. */
+  MAX_LENGTH = 99999;
+  /** Set once the peer sent something that is not a netstring. */
+  brokenPeer: 0 | 1 = 0;
+  readonly #received = new ByteQueue();
+  #parsingPayload = false;
+  #expected = 0;
+
+  /** The message for a netstring without a length. */
+  static readonly MISSING_LENGTH = 'The received netstring does not start with a length specification.';
+  /** The message for a netstring longer than MAX_LENGTH. */
+  static readonly TOO_LONG = 'The received netstring is longer than the maximum %s specified by self.MAX_LENGTH';
+  /** The message for a netstring that does not end with a comma. */
+  static readonly MISSING_COMMA = 'The received netstring is not terminated by a comma.';
+
+  /** Writes `string` as a netstring. */
+  sendString(string: Uint8Array): void {
+    const bytes = checkBytes('sendString', string);
+    this.transport.writeSequence([Buffer.from(`${bytes.length}:`), bytes, Buffer.from(',')]);
+  }
+
+  /** Parses netstrings out of what arrives. */
+  override dataReceived(data: Buffer): unknown {
+    this.#received.append(data);
+    try {
+      while (this.#received.length > 0) {
+        if (!this.#parsingPayload && !this.#consumeLength()) break;
+        if (this.#parsingPayload && !this.#consumePayload()) break;
+      }
+    } catch (err) {
+      if (!(err instanceof NetstringParseError)) throw err;
+      this.#handleParseError();
+    }
+    return undefined;
+  }
+
+  /** The most digits a length within MAX_LENGTH can have. */
+  #maxLengthSize(): number {
+    return Math.ceil(Math.log10(this.MAX_LENGTH)) + 1;
+  }
+
+  #tooLong(): NetstringParseError {
+    return new NetstringParseError(NetstringReceiver.TOO_LONG.replace('%s', String(this.MAX_LENGTH)));
+  }
+
+  /** Reads "<digits>:"; false when more bytes are needed. */
+  #consumeLength(): boolean {
+    const received = this.#received;
+    const n = received.length;
+    let i = 0;
+    while (i < n && received.at(i) >= ZERO && received.at(i) <= ZERO + 9) i++;
+    const digits = i;
+    const maxDigits = this.#maxLengthSize();
+    if (digits === 0 && n > 0) throw new NetstringParseError(NetstringReceiver.MISSING_LENGTH);
+    if (digits > 1 && received.at(0) === ZERO) throw new NetstringParseError(NetstringReceiver.MISSING_LENGTH);
+    if (digits > maxDigits) throw this.#tooLong();
+    const length = Number(received.peek(0, digits).toString('latin1'));
+    if (length > this.MAX_LENGTH) throw this.#tooLong();
+    if (i === n) return false;
+    if (received.at(i) !== COLON) throw new NetstringParseError(NetstringReceiver.MISSING_LENGTH);
+    received.skip(digits + 1);
+    this.#expected = length + 1;
+    this.#parsingPayload = true;
+    return true;
+  }
+
+  /** Reads the payload and its comma; false when more bytes are needed. */
+  #consumePayload(): boolean {
+    const received = this.#received;
+    if (received.length < this.#expected) return false;
+    const payload = received.take(this.#expected);
+    this.#parsingPayload = false;
+    if (payload[payload.length - 1] !== COMMA) throw new NetstringParseError(NetstringReceiver.MISSING_COMMA);
+    this.stringReceived(payload.subarray(0, payload.length - 1));
+    return true;
+  }
+
+  #handleParseError(): void {
+    this.transport.loseConnection();
+    this.brokenPeer = 1;
+  }
+
+  /** A netstring arrived; override to handle it. */
+  stringReceived(_string: Buffer): void {
+    throw new NotImplementedError('stringReceived() must be overridden');
+  }
+}
+
+/**
+ * Strings prefixed by their length as a big-endian unsigned integer of
+ * `prefixLength` bytes (4, 2 or 1 in the subclasses). A length over
+ * MAX_LENGTH goes to lengthLimitExceeded(), which closes the connection.
+ */
+export class IntNStringReceiver extends PauseableProtocol {
+  /** The size of the length prefix, in bytes. */
+  prefixLength = 4;
+  /** The longest string accepted. */
+  MAX_LENGTH = 99999;
+  readonly #received = new ByteQueue();
+
+  /** Parses length-prefixed strings out of what arrives. */
+  override dataReceived(data: Buffer): unknown {
+    const received = this.#received;
+    received.append(data);
+    const prefix = this.prefixLength;
+    while (received.length >= prefix && !this.paused) {
+      const length = received.peek(0, prefix).readUIntBE(0, prefix);
+      if (length > this.MAX_LENGTH) {
+        this.lengthLimitExceeded(length);
+        return undefined;
+      }
+      if (received.length < prefix + length) break;
+      received.skip(prefix);
+      this.stringReceived(received.take(length));
+    }
+    return undefined;
+  }
+
+  /** Writes `string` with its length prefix; StringTooLongError when the prefix cannot hold its length. */
+  sendString(string: Uint8Array): void {
+    const bytes = checkBytes('sendString', string);
+    const prefix = this.prefixLength;
+    if (bytes.length >= 2 ** (8 * prefix)) {
+      throw new StringTooLongError(`Try to send ${bytes.length} bytes whereas maximum is ${2 ** (8 * prefix)}`);
+    }
+    const header = Buffer.allocUnsafe(prefix);
+    header.writeUIntBE(bytes.length, 0, prefix);
+    this.transport.write(Buffer.concat([header, bytes]));
+  }
+
+  /** A string arrived; override to handle it. */
+  stringReceived(_string: Buffer): void {
+    throw new NotImplementedError('stringReceived() must be overridden');
+  }
+
+  /** A length prefix said more than MAX_LENGTH: by default the connection is closed. */
+  lengthLimitExceeded(_length: number): void {
+    this.transport.loseConnection();
+  }
+}
+
+/** Strings with a 4-byte big-endian length prefix. */
+export class Int32StringReceiver extends IntNStringReceiver {
+  /** 4 bytes. */
+  override prefixLength = 4;
+}
+
+/** Strings with a 2-byte big-endian length prefix. */
+export class Int16StringReceiver extends IntNStringReceiver {
+  /** 2 bytes. */
+  override prefixLength = 2;
+}
+
+/** Strings with a 1-byte length prefix. */
+export class Int8StringReceiver extends IntNStringReceiver {
+  /** 1 byte. */
+  override prefixLength = 1;
+}

@@ -1,0 +1,444 @@
+// twisted.internet.defer: a result that is not there yet, and the chain of
+// callbacks and errbacks that runs once it is. The chain runs iteratively
+// as Twisted's does, so that Deferreds waiting on Deferreds to any depth
+// use no stack. A Deferred is also awaitable (it has then()).
+import * as util from 'node:util';
+import { Failure } from './failure';
+import * as log from './log';
+
+/** A callback or errback: gets the result and the extra arguments given with it. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Callback = (result: any, ...args: any[]) => unknown;
+
+/** callback() or errback() on a Deferred that already has its result. */
+export class AlreadyCalledError extends Error {
+  /** The class name. */
+  override get name(): string {
+    return 'AlreadyCalledError';
+  }
+}
+
+/** The error a cancelled Deferred fails with. */
+export class CancelledError extends Error {
+  /** The class name. */
+  override get name(): string {
+    return 'CancelledError';
+  }
+}
+
+/** The first failure of a DeferredList made with fireOnOneErrback, and where it came from. */
+export class FirstError extends Error {
+  /** The failure of the Deferred that failed. */
+  readonly subFailure: Failure;
+  /** Its position in the list. */
+  readonly index: number;
+
+  /** Makes the error for the failure at `index`. */
+  constructor(failure: Failure, index: number) {
+    super(`FirstError[#${index}, ${failure.toString()}]`);
+    this.subFailure = failure;
+    this.index = index;
+  }
+
+  /** The class name. */
+  override get name(): string {
+    return 'FirstError';
+  }
+}
+
+const NO_RESULT: unique symbol = Symbol('no result');
+const CONTINUE: unique symbol = Symbol('continue');
+
+type Step = [fn: Callback | typeof CONTINUE, args: unknown[]];
+type Pair = [callback: Step, errback: Step];
+
+const passthru: Callback = (x) => x;
+
+/**
+ * Logs failures left at the end of a chain when their Deferred is
+ * collected, as Twisted does with "Unhandled error in Deferred".
+ */
+const unhandled = new FinalizationRegistry<{ failure: Failure | null }>((held) => {
+  if (held.failure !== null) log.err(held.failure, 'Unhandled error in Deferred:');
+});
+
+/**
+ * A result to come. Callbacks added with addCallback() run, in order, once
+ * callback() gives the result; errbacks run for a Failure given to
+ * errback() or thrown by a callback. A callback that returns a Deferred
+ * holds the chain until that one has its result.
+ */
+export class Deferred<T = unknown> implements PromiseLike<T> {
+  /** Whether callback() or errback() has been called. */
+  called = false;
+  /** How many times pause() was called without unpause(). */
+  paused = 0;
+  /** The current result, while the chain has one. */
+  result: unknown = NO_RESULT;
+  /** The pairs of callback and errback still to run. */
+  callbacks: Pair[] = [];
+  private runningCallbacks = false;
+  private suppressAlreadyCalled = false;
+  private chainedTo: Deferred<unknown> | null = null;
+  private readonly canceller: ((d: Deferred<T>) => void) | null;
+  private pendingFailure: { failure: Failure | null } | null = null;
+
+  /** Makes a Deferred; `canceller` is called by cancel() before it fails the Deferred. */
+  constructor(canceller: ((d: Deferred<T>) => void) | null = null) {
+    if (canceller !== null && typeof canceller !== 'function') {
+      throw new TypeError(`Deferred() canceller must be a function or null, not ${util.inspect(canceller)}`);
+    }
+    this.canceller = canceller;
+  }
+
+  /** Adds a callback and an errback as one step; either may be omitted (passes the result on). */
+  addCallbacks(
+    callback: Callback | null,
+    errback: Callback | null = null,
+    callbackArgs: unknown[] = [],
+    errbackArgs: unknown[] = [],
+  ): this {
+    checkCallable('addCallbacks', callback ?? passthru);
+    checkCallable('addCallbacks', errback ?? passthru);
+    this.callbacks.push([
+      [callback ?? passthru, callbackArgs],
+      [errback ?? passthru, errbackArgs],
+    ]);
+    if (this.called) this.runCallbacks();
+    return this;
+  }
+
+  /** Adds a step that runs on success; a failure passes it by. */
+  addCallback(callback: Callback, ...args: unknown[]): this {
+    checkCallable('addCallback', callback);
+    return this.addCallbacks(callback, null, args);
+  }
+
+  /** Adds a step that runs on failure (given the Failure); a success passes it by. */
+  addErrback(errback: Callback, ...args: unknown[]): this {
+    checkCallable('addErrback', errback);
+    return this.addCallbacks(null, errback, [], args);
+  }
+
+  /** Adds a step that runs in either case. */
+  addBoth(callback: Callback, ...args: unknown[]): this {
+    checkCallable('addBoth', callback);
+    return this.addCallbacks(callback, callback, args, args);
+  }
+
+  /** Makes `d` get this Deferred's result at this point of the chain; the result here becomes undefined. */
+  chainDeferred(d: Deferred<unknown>): this {
+    return this.addCallbacks(
+      (r) => d.callback(r),
+      (f) => d.errback(f),
+    );
+  }
+
+  /** Gives the result: the callbacks start running. */
+  callback(result?: T): void {
+    if (result instanceof Deferred) throw new TypeError('callback() cannot be given a Deferred');
+    this.startRunCallbacks(result);
+  }
+
+  /**
+   * Gives a failure: the errbacks start running. Anything that is not a
+   * Failure is wrapped in one.
+   */
+  errback(fail?: unknown): void {
+    if (fail === undefined) throw new TypeError('errback() needs the error or Failure to fail with');
+    this.startRunCallbacks(fail instanceof Failure ? fail : new Failure(fail));
+  }
+
+  /** Stops the chain after the current step, until unpause(). */
+  pause(): void {
+    this.paused += 1;
+  }
+
+  /** Undoes one pause(); the chain goes on when none is left. */
+  unpause(): void {
+    this.paused -= 1;
+    if (this.paused > 0) return;
+    if (this.called) this.runCallbacks();
+  }
+
+  /**
+   * Cancels: the canceller runs, and unless it gave a result the Deferred
+   * fails with CancelledError. A Deferred waiting on another cancels that one.
+   */
+  cancel(): void {
+    if (!this.called) {
+      if (this.canceller !== null) this.canceller(this);
+      else this.suppressAlreadyCalled = true;
+      if (!this.called) this.errback(new Failure(new CancelledError()));
+    } else if (this.result instanceof Deferred) {
+      this.result.cancel();
+    } else if (this.chainedTo !== null) {
+      this.chainedTo.cancel();
+    }
+  }
+
+  /**
+   * Awaiting a Deferred: resolves with its result, or rejects with the
+   * failure's error. As in Twisted, awaiting takes the result: the chain
+   * goes on with undefined after it.
+   */
+  then<R1 = T, R2 = never>(
+    onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    return new Promise<T>((resolve, reject) => {
+      this.addCallbacks(
+        (r) => {
+          resolve(r as T);
+          return undefined;
+        },
+        (f: Failure) => {
+          reject(f.value);
+          return undefined;
+        },
+      );
+    }).then(onfulfilled, onrejected);
+  }
+
+  /** A Deferred that fires with a Promise's result (or its rejection, as a Failure). */
+  static fromPromise<R>(promise: PromiseLike<R>): Deferred<R> {
+    const d = new Deferred<R>();
+    promise.then(
+      (v) => d.callback(v),
+      (e) => d.errback(e),
+    );
+    return d;
+  }
+
+  /** "<Deferred at 0x.. current result: ..>", as Twisted shows one. */
+  toString(): string {
+    if (this.result === NO_RESULT) return '<Deferred>';
+    if (this.chainedTo !== null) return '<Deferred waiting on Deferred>';
+    return `<Deferred current result: ${util.inspect(this.result)}>`;
+  }
+
+  private startRunCallbacks(result: unknown): void {
+    if (this.called) {
+      if (this.suppressAlreadyCalled) {
+        this.suppressAlreadyCalled = false;
+        return;
+      }
+      throw new AlreadyCalledError('This Deferred has already been called');
+    }
+    this.called = true;
+    this.result = result;
+    this.runCallbacks();
+  }
+
+  private continuation(): Pair {
+    const step: Step = [CONTINUE, [this]];
+    return [step, step];
+  }
+
+  private trackFailure(): void {
+    if (this.result instanceof Failure) {
+      if (this.pendingFailure === null) {
+        this.pendingFailure = { failure: null };
+        unhandled.register(this, this.pendingFailure, this);
+      }
+      this.pendingFailure.failure = this.result;
+    } else if (this.pendingFailure !== null) {
+      this.pendingFailure.failure = null;
+    }
+  }
+
+  private clearFailure(): void {
+    if (this.pendingFailure !== null) this.pendingFailure.failure = null;
+  }
+
+  private runCallbacks(): void {
+    if (this.runningCallbacks) return;
+    const chain: Array<Deferred<unknown>> = [this as Deferred<unknown>];
+    while (chain.length > 0) {
+      const current = chain[chain.length - 1]!;
+      if (current.paused > 0) return;
+      let finished = true;
+      current.chainedTo = null;
+      while (current.callbacks.length > 0) {
+        const pair = current.callbacks.shift()!;
+        const [fn, args] = current.result instanceof Failure ? pair[1] : pair[0];
+        if (fn === CONTINUE) {
+          const chainee = args[0] as Deferred<unknown>;
+          chainee.result = current.result;
+          current.result = undefined;
+          current.clearFailure();
+          chainee.paused -= 1;
+          chain.push(chainee);
+          finished = false;
+          break;
+        }
+        try {
+          current.runningCallbacks = true;
+          try {
+            current.result = fn(current.result, ...args);
+          } finally {
+            current.runningCallbacks = false;
+          }
+        } catch (err) {
+          current.result = new Failure(err);
+          continue;
+        }
+        const returned = current.result;
+        if (returned instanceof Deferred) {
+          const inner = returned as Deferred<unknown>;
+          const innerResult = inner.result;
+          if (innerResult === NO_RESULT || innerResult instanceof Deferred || inner.paused > 0) {
+            current.pause();
+            current.chainedTo = inner;
+            inner.callbacks.push(current.continuation());
+            break;
+          }
+          inner.result = undefined;
+          inner.clearFailure();
+          current.result = innerResult;
+        }
+      }
+      if (finished) {
+        current.trackFailure();
+        chain.pop();
+      }
+    }
+  }
+}
+
+function checkCallable(where: string, fn: unknown): void {
+  if (typeof fn !== 'function') throw new TypeError(`${where}() needs a function, not ${util.inspect(fn)}`);
+}
+
+/** A Deferred that already has `result`. */
+export function succeed<R>(result?: R): Deferred<R> {
+  const d = new Deferred<R>();
+  d.callback(result);
+  return d;
+}
+
+/** A Deferred that has already failed with `result` (an error or a Failure). */
+export function fail<R = never>(result: unknown): Deferred<R> {
+  const d = new Deferred<R>();
+  d.errback(result);
+  return d;
+}
+
+/**
+ * Calls `f(...args)` and makes a Deferred of what it returns or throws: a
+ * Deferred is returned as it is, a Promise becomes a Deferred of its result.
+ */
+export function maybeDeferred<R>(f: (...args: unknown[]) => R | Deferred<R> | PromiseLike<R>, ...args: unknown[]): Deferred<R> {
+  let result: unknown;
+  try {
+    result = f(...args);
+  } catch (err) {
+    return fail(err);
+  }
+  if (result instanceof Deferred) return result as Deferred<R>;
+  if (isThenable(result)) return Deferred.fromPromise(result as PromiseLike<R>);
+  return succeed(result as R);
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+/**
+ * A Deferred for a coroutine's result: Twisted's ensureDeferred(). Given a
+ * Promise (an async function's result) it makes a Deferred that fires with
+ * it; given a Deferred, it returns it.
+ */
+export function ensureDeferred<R>(coro: PromiseLike<R> | Deferred<R>): Deferred<R> {
+  if (coro instanceof Deferred) return coro;
+  if (isThenable(coro)) return Deferred.fromPromise(coro);
+  throw new TypeError(`ensureDeferred() needs a Promise or a Deferred, not ${util.inspect(coro)}`);
+}
+
+/** One entry of a DeferredList's result: [true, result] or [false, failure]. */
+export type DeferredListEntry = [success: boolean, result: unknown];
+
+/**
+ * A Deferred for a list of Deferreds: it fires with [success, result] for
+ * each, in order, once all have fired; or with the first result
+ * (fireOnOneCallback) or a FirstError (fireOnOneErrback) as soon as one does.
+ * consumeErrors makes failures stop at the list instead of going on down
+ * each Deferred's own chain.
+ */
+export class DeferredList extends Deferred<unknown> {
+  /** The list's Deferreds. */
+  readonly resultList: Array<DeferredListEntry | undefined>;
+  /** How many of them have fired. */
+  finishedCount = 0;
+  /** Whether the first success fires the list. */
+  readonly fireOnOneCallback: boolean;
+  /** Whether the first failure fires the list. */
+  readonly fireOnOneErrback: boolean;
+  /** Whether failures end in the list. */
+  readonly consumeErrors: boolean;
+  private readonly deferreds: Array<Deferred<unknown>>;
+
+  /** Watches `deferredList`; the options are Twisted's. */
+  constructor(
+    deferredList: Array<Deferred<unknown>>,
+    fireOnOneCallback = false,
+    fireOnOneErrback = false,
+    consumeErrors = false,
+  ) {
+    super((self) => (self as DeferredList).cancelAll());
+    if (!Array.isArray(deferredList)) {
+      throw new TypeError(`DeferredList() needs an array of Deferreds, not ${util.inspect(deferredList)}`);
+    }
+    for (const d of deferredList) {
+      if (!(d instanceof Deferred)) throw new TypeError(`DeferredList() needs Deferreds, got ${util.inspect(d)}`);
+    }
+    this.deferreds = [...deferredList];
+    this.resultList = new Array<DeferredListEntry | undefined>(deferredList.length).fill(undefined);
+    this.fireOnOneCallback = fireOnOneCallback;
+    this.fireOnOneErrback = fireOnOneErrback;
+    this.consumeErrors = consumeErrors;
+    if (deferredList.length === 0 && !fireOnOneCallback) this.callback(this.resultList as DeferredListEntry[]);
+    deferredList.forEach((d, index) => {
+      d.addCallbacks(
+        (r) => this.cbDeferred(r, true, index),
+        (f) => this.cbDeferred(f, false, index),
+      );
+    });
+  }
+
+  private cbDeferred(result: unknown, succeeded: boolean, index: number): unknown {
+    this.resultList[index] = [succeeded, result];
+    this.finishedCount += 1;
+    if (!this.called) {
+      if (succeeded && this.fireOnOneCallback) this.callback([result, index]);
+      else if (!succeeded && this.fireOnOneErrback) this.errback(new Failure(new FirstError(result as Failure, index)));
+      else if (this.finishedCount === this.resultList.length) this.callback(this.resultList);
+    }
+    if (!succeeded && this.consumeErrors) return undefined;
+    return result;
+  }
+
+  private cancelAll(): void {
+    for (const d of this.deferreds) {
+      try {
+        d.cancel();
+      } catch (err) {
+        log.err(err, 'Exception raised from user supplied canceller');
+      }
+    }
+  }
+}
+
+/**
+ * A Deferred for the results of every Deferred in the list, in order; it
+ * fails with a FirstError at the first failure.
+ */
+export function gatherResults(deferredList: Array<Deferred<unknown>>, consumeErrors = false): Deferred<unknown[]> {
+  const d = new DeferredList(deferredList, false, true, consumeErrors);
+  d.addCallback((entries: DeferredListEntry[]) => entries.map((e) => e[1]));
+  return d as unknown as Deferred<unknown[]>;
+}

@@ -1,0 +1,73 @@
+// A small twisted.python.log: what the reactor and the transports report
+// (errors in protocol code, unhandled errors in Deferreds). Observers see
+// every event; with none added, errors go to stderr and messages nowhere,
+// so that a program without logging set up still shows what went wrong.
+import * as util from 'node:util';
+import { Failure } from './failure';
+
+/** One logged event: a message, or an error with its Failure. */
+export interface LogEvent {
+  /** The text of a message, empty for an error. */
+  message: string;
+  /** True for errors. */
+  isError: boolean;
+  /** The failure, for errors. */
+  failure: Failure | null;
+  /** Why the error was logged ("Unhandled Error" by default). */
+  why: string | null;
+}
+
+/** Something that receives every logged event. */
+export type LogObserver = (event: LogEvent) => void;
+
+const observers: LogObserver[] = [];
+
+/** Adds an observer: from now on it sees every event. */
+export function addObserver(observer: LogObserver): void {
+  if (typeof observer !== 'function') throw new TypeError(`addObserver() needs a function, not ${util.inspect(observer)}`);
+  observers.push(observer);
+}
+
+/** Removes an observer added before; one that was not added is ignored. */
+export function removeObserver(observer: LogObserver): void {
+  const i = observers.indexOf(observer);
+  if (i >= 0) observers.splice(i, 1);
+}
+
+function publish(event: LogEvent): void {
+  if (observers.length === 0) {
+    if (event.isError) process.stderr.write(formatEvent(event));
+    return;
+  }
+  for (const observer of [...observers]) {
+    try {
+      observer(event);
+    } catch (err) {
+      // An observer that fails must not silence the others.
+      process.stderr.write(`log observer failed: ${util.inspect(err)}\n`);
+    }
+  }
+}
+
+/** The text of an event as stderr shows it. */
+export function formatEvent(event: LogEvent): string {
+  if (!event.isError) return `${event.message}\n`;
+  const why = event.why ?? 'Unhandled Error';
+  return `${why}\n${event.failure?.getTraceback() ?? ''}\n`;
+}
+
+/** Logs a message (its parts joined by spaces). */
+export function msg(...message: unknown[]): void {
+  publish({
+    message: message.map((m) => (typeof m === 'string' ? m : util.inspect(m))).join(' '),
+    isError: false,
+    failure: null,
+    why: null,
+  });
+}
+
+/** Logs an error (an Error, a Failure, or anything thrown), with why it happened. */
+export function err(error: unknown, why: string | null = null): void {
+  const failure = error instanceof Failure ? error : new Failure(error);
+  publish({ message: '', isError: true, failure, why });
+}

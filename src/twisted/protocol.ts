@@ -1,0 +1,356 @@
+// twisted.internet.protocol: the Protocol a connection talks through, and
+// the factories that make one per connection (servers) or per connection
+// attempt (clients), with ReconnectingClientFactory's back-off.
+import * as util from 'node:util';
+import type { IAddress } from './address';
+import type { Failure } from './failure';
+import * as log from './log';
+
+/** What a connected protocol writes to and controls its connection through. */
+export interface ITransport {
+  /** Sends bytes, in order, after anything written before. */
+  write(data: Uint8Array): void;
+  /** write() of each chunk in turn. */
+  writeSequence(data: Uint8Array[]): void;
+  /** Closes once everything written has been sent. */
+  loseConnection(): void;
+  /** Closes now, dropping what is not sent yet. */
+  abortConnection?(): void;
+  /** The other end's address. */
+  getPeer(): IAddress;
+  /** This end's address. */
+  getHost(): IAddress;
+  /** True once loseConnection() was called. */
+  disconnecting?: boolean;
+  /** Stops reading (flow control; the transport as a producer). */
+  pauseProducing?(): void;
+  /** Starts reading again. */
+  resumeProducing?(): void;
+  /** Closes the connection. */
+  stopProducing?(): void;
+  /** Registers a producer of the data written to this transport. */
+  registerProducer?(producer: IProducer, streaming: boolean): void;
+  /** Unregisters it. */
+  unregisterProducer?(): void;
+}
+
+/** A source of data that a consumer (a transport) can pause and resume. */
+export interface IProducer {
+  /** Stops producing for good. */
+  stopProducing(): void;
+  /** Produces (more) data: for a pull producer, one chunk per call. */
+  resumeProducing(): void;
+  /** Stops producing until resumeProducing() (streaming producers). */
+  pauseProducing?(): void;
+}
+
+/** A protocol class: what a factory instantiates for each connection. */
+export type ProtocolClass<P = Protocol> = new () => P;
+
+/** The part of a protocol that is common to streams and datagrams. */
+export class BaseProtocol {
+  /** 1 while connected, 0 before and after. */
+  connected: 0 | 1 = 0;
+  /** The transport, once makeConnection() has run. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  transport: any = null;
+
+  /** Attaches the transport, then calls connectionMade(). */
+  makeConnection(transport: unknown): void {
+    this.connected = 1;
+    this.transport = transport;
+    this.connectionMade();
+  }
+
+  /** The connection is up: override to greet, start timers, and so on. */
+  connectionMade(): void {}
+}
+
+/**
+ * A stream protocol: the transport calls makeConnection(), then
+ * dataReceived() for each chunk that arrives (chunk boundaries mean
+ * nothing), then connectionLost() once, with a Failure of ConnectionDone
+ * for a clean close and ConnectionLost (or the error) otherwise.
+ */
+export class Protocol extends BaseProtocol {
+  /** The factory that made this protocol, if any. */
+  factory: Factory | null = null;
+  /** The transport this protocol writes to. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  declare transport: any;
+
+  /** The prefix of log lines about this protocol: its class name. */
+  logPrefix(): string {
+    return this.constructor.name;
+  }
+
+  /** Bytes arrived; override to handle them. */
+  dataReceived(_data: Buffer): unknown {
+    return undefined;
+  }
+
+  /** The connection is closed; `reason` says how. */
+  connectionLost(_reason: Failure): void {
+    this.connected = 0;
+  }
+}
+
+/**
+ * Makes a protocol for each connection (buildProtocol()), and counts the
+ * ports it serves: startFactory() runs before the first, stopFactory()
+ * after the last.
+ */
+export class Factory {
+  /** The protocol class buildProtocol() instantiates. */
+  protocol: ProtocolClass<Protocol> | null = null;
+  /** How many ports (or connectors) use this factory now. */
+  numPorts = 0;
+  /** Whether starting and stopping are logged. */
+  noisy = true;
+
+  /** A factory of this class with `protocol` set: `Factory.forProtocol(Echo)`. */
+  static forProtocol<F extends Factory>(this: new (...args: never[]) => F, protocol: ProtocolClass<Protocol>, ...args: unknown[]): F {
+    const factory = new (this as unknown as new (...a: unknown[]) => F)(...args);
+    factory.protocol = protocol;
+    return factory;
+  }
+
+  /** The prefix of log lines about this factory: its class name. */
+  logPrefix(): string {
+    return this.constructor.name;
+  }
+
+  /** A port starts using this factory; the first one calls startFactory(). */
+  doStart(): void {
+    if (this.numPorts === 0) {
+      if (this.noisy) log.msg(`Starting factory ${util.inspect(this)}`);
+      this.startFactory();
+    }
+    this.numPorts += 1;
+  }
+
+  /** A port stops using this factory; the last one calls stopFactory(). */
+  doStop(): void {
+    if (this.numPorts === 0) return;
+    this.numPorts -= 1;
+    if (this.numPorts === 0) {
+      if (this.noisy) log.msg(`Stopping factory ${util.inspect(this)}`);
+      this.stopFactory();
+    }
+  }
+
+  /** Called before the first port uses the factory; override to set up. */
+  startFactory(): void {}
+
+  /** Called after the last port has stopped using it; override to clean up. */
+  stopFactory(): void {}
+
+  /**
+   * A protocol for a new connection from `addr`, with its `factory` set;
+   * null refuses the connection.
+   */
+  buildProtocol(_addr: IAddress): Protocol | null {
+    if (this.protocol === null) throw new TypeError(`${this.constructor.name}.protocol is not set (assign a Protocol class)`);
+    const p = new this.protocol();
+    p.factory = this;
+    return p;
+  }
+}
+
+/** A factory for servers (listenTCP(), listenUNIX()). */
+export class ServerFactory extends Factory {}
+
+/** What a client factory is told about: the connector of connectTCP()/connectUNIX(). */
+export interface IConnector {
+  /** Tries to connect (again). */
+  connect(): void;
+  /** Stops a connection attempt. */
+  stopConnecting(): void;
+  /** Stops connecting, or drops the connection. */
+  disconnect(): void;
+  /** Where it connects to. */
+  getDestination(): IAddress;
+}
+
+/** A factory for clients: it also hears how connection attempts went. */
+export class ClientFactory extends Factory {
+  /** A connection attempt has started. */
+  startedConnecting(_connector: IConnector): void {}
+
+  /** The attempt failed (refused, timed out, ...); `reason` says why. */
+  clientConnectionFailed(_connector: IConnector, _reason: Failure): void {}
+
+  /** An established connection was closed; `reason` says how. */
+  clientConnectionLost(_connector: IConnector, _reason: Failure): void {}
+}
+
+/** A normally distributed random number (Box-Muller), as random.normalvariate(). */
+function normalVariate(mu: number, sigma: number): number {
+  const u = 1 - Math.random();
+  const v = Math.random();
+  return mu + sigma * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+}
+
+/** What ReconnectingClientFactory schedules retries on (a reactor or a task.Clock). */
+export interface IReactorTime {
+  /** Schedules a call. */
+  callLater(delay: number, fn: (...args: never[]) => unknown, ...args: unknown[]): { cancel(): void; active(): boolean };
+  /** The current time in seconds. */
+  seconds(): number;
+}
+
+/**
+ * A client factory that connects again after a failure or a lost
+ * connection, waiting longer each time (by `factor`, with some jitter, up
+ * to `maxDelay`). resetDelay() once connected; stopTrying() to give up.
+ */
+export class ReconnectingClientFactory extends ClientFactory {
+  /** The longest wait between attempts, in seconds. */
+  maxDelay = 3600;
+  /** The first wait, in seconds. */
+  initialDelay = 1.0;
+  /** How much longer each wait is than the one before (e). */
+  factor = 2.718281828459045;
+  /** The spread of the waits, as a fraction of the wait. */
+  jitter = 0.11962656472;
+  /** The current wait. */
+  delay = this.initialDelay;
+  /** Attempts since the last resetDelay(). */
+  retries = 0;
+  /** Attempts allowed before giving up; null: no limit. */
+  maxRetries: number | null = null;
+  /** Whether it still tries. */
+  continueTrying = true;
+  /** The connector to retry with. */
+  connector: IConnector | null = null;
+  /** The clock retries are scheduled on; the reactor unless set. */
+  clock: IReactorTime | null = null;
+  #callID: { cancel(): void; active(): boolean } | null = null;
+
+  /** Retries, unless stopTrying() was called. */
+  override clientConnectionFailed(connector: IConnector, _reason: Failure): void {
+    if (this.continueTrying) {
+      this.connector = connector;
+      this.retry();
+    }
+  }
+
+  /** Retries, unless stopTrying() was called. */
+  override clientConnectionLost(connector: IConnector, _reason: Failure): void {
+    if (this.continueTrying) {
+      this.connector = connector;
+      this.retry();
+    }
+  }
+
+  /** Schedules the next attempt, after a longer wait than the last. */
+  retry(connector: IConnector | null = null): void {
+    if (!this.continueTrying) {
+      if (this.noisy) log.msg(`Abandoning ${String(connector)} on explicit request`);
+      return;
+    }
+    const target = connector ?? this.connector;
+    if (target === null) throw new RangeError('retry(): no connector to retry');
+    this.retries += 1;
+    if (this.maxRetries !== null && this.retries > this.maxRetries) {
+      if (this.noisy) log.msg(`Abandoning ${String(target)} after ${this.retries} retries.`);
+      return;
+    }
+    this.delay = Math.min(this.delay * this.factor, this.maxDelay);
+    if (this.jitter) this.delay = normalVariate(this.delay, this.delay * this.jitter);
+    if (this.noisy) log.msg(`${String(target)} will retry in ${Math.trunc(this.delay)} seconds`);
+    if (this.clock === null) this.clock = defaultClock();
+    this.#callID = this.clock.callLater(Math.max(0, this.delay), () => {
+      this.#callID = null;
+      target.connect();
+    });
+  }
+
+  /** Gives up: no more retries, and a connection attempt under way is stopped. */
+  stopTrying(): void {
+    if (this.#callID !== null) {
+      this.#callID.cancel();
+      this.#callID = null;
+    }
+    this.continueTrying = false;
+    if (this.connector !== null) {
+      try {
+        this.connector.stopConnecting();
+      } catch (err) {
+        if (!(err instanceof Error && err.name === 'NotConnectingError')) throw err;
+      }
+    }
+  }
+
+  /** Back to the first wait and no retries counted: call it once connected. */
+  resetDelay(): void {
+    this.delay = this.initialDelay;
+    this.retries = 0;
+    this.#callID = null;
+    this.continueTrying = true;
+  }
+}
+
+let clockProvider: (() => IReactorTime) | null = null;
+
+/** Tells this module where the reactor is (set by the reactor module, which imports this one). */
+export function setDefaultClock(provider: () => IReactorTime): void {
+  clockProvider = provider;
+}
+
+function defaultClock(): IReactorTime {
+  if (clockProvider === null) throw new Error('no reactor to schedule on');
+  return clockProvider();
+}
+
+/**
+ * A datagram protocol: datagramReceived() for each datagram, with the
+ * sender's [host, port]; startProtocol() when it starts listening,
+ * stopProtocol() when it stops.
+ */
+export class DatagramProtocol {
+  /** The UDP port, while listening. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  transport: any = null;
+  /** How many ports use this protocol. */
+  numPorts = 0;
+  /** Whether starting and stopping are logged. */
+  noisy = true;
+
+  /** The prefix of log lines about this protocol: its class name. */
+  logPrefix(): string {
+    return this.constructor.name;
+  }
+
+  /** The first port starts: calls startProtocol(). */
+  doStart(): void {
+    if (this.numPorts === 0) this.startProtocol();
+    this.numPorts += 1;
+  }
+
+  /** The last port stops: calls stopProtocol() and forgets the transport. */
+  doStop(): void {
+    if (this.numPorts === 0) return;
+    this.numPorts -= 1;
+    this.transport = null;
+    if (this.numPorts === 0) this.stopProtocol();
+  }
+
+  /** Listening has started; override to set up. */
+  startProtocol(): void {}
+
+  /** Listening has stopped; override to clean up. */
+  stopProtocol(): void {}
+
+  /** Attaches the port and starts the protocol. */
+  makeConnection(transport: unknown): void {
+    this.transport = transport;
+    this.doStart();
+  }
+
+  /** A datagram arrived from `addr`. */
+  datagramReceived(_datagram: Buffer, _addr: [host: string, port: number]): void {}
+
+  /** A datagram sent on a connected port was refused (ICMP port unreachable). */
+  connectionRefused(): void {}
+}
