@@ -146,6 +146,12 @@ export function ForkingMixIn<B extends ServerClass>(Base: B) {
     static child_args: string[] | null = null;
     /** The children's Node options; null: this process's (process.execArgv). */
     static child_exec_argv: string[] | null = null;
+    /**
+     * True in a child process of a forking server, which runs the program
+     * again (as Node's cluster.isWorker): what a program does only once, such
+     * as printing where it listens, it does when this is false.
+     */
+    static readonly is_child: boolean = childSpec !== null;
 
     /** handle_request()'s wait, in seconds; 300. */
     declare timeout: number | null;

@@ -17,8 +17,11 @@ export type Request = socket | [Buffer, socket];
 
 /** Anything a request handler class must provide (BaseRequestHandler does). */
 export interface RequestHandler {
+  /** Runs first. */
   setup(): void | Promise<void>;
+  /** Serves the request. */
   handle(): void | Promise<void>;
+  /** Runs last, even when handle() threw. */
   finish(): void | Promise<void>;
 }
 

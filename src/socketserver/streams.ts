@@ -227,6 +227,10 @@ export class SocketWriter implements Writer {
   /** Set by close(); writes then fail as on a closed Python file. */
   closed = false;
 
+  /**
+   * A writer on sock: `bufsize` is Python's wbufsize; `timeout` (seconds,
+   * null for none) bounds each wait for room in the kernel's buffer.
+   */
   constructor(
     private readonly sock: socket,
     private readonly bufsize = 0,
