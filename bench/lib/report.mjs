@@ -3,7 +3,7 @@
 import { fmtPct, fmtRate, fmtRatio, fmtUs, mdTable } from './common.mjs';
 import { pairedRatio } from './matrix.mjs';
 
-const peerNames = { python: 'Python same backend', node: 'Node net', c: 'C epoll', twisted: 'Twisted same protocol' };
+const peerNames = { python: 'Python same backend', node: 'Node net', c: 'C epoll', twisted: 'Twisted same protocol', socketserver: 'Python 3.11 same mix-in' };
 
 export function matrixReport({ servers, cells, results, metric, unitLabel }) {
   const parts = [];

@@ -261,6 +261,17 @@ export class SocketWriter implements Writer {
       if (this.gatheredBytes < this.bufsize) return Promise.resolve(size);
       return handled(this.sendGathered().then(() => size));
     }
+    // The common case, nothing queued and room in the kernel: sent now.
+    if (this.queue.length === 0 && size > 0) {
+      const fd = this.sock.fileno();
+      const sent = fd < 0 ? -E.EBADF : binding.send(fd, data, MSG_DONTWAIT, NON_BLOCKING);
+      if (sent === size) return Promise.resolve(size);
+      if (sent < 0 && sent !== -E.EAGAIN && sent !== -E.EWOULDBLOCK) {
+        this.error = errorFromErrno(-sent);
+        return handled(Promise.reject(this.error));
+      }
+      return handled(this.send(data.subarray(Math.max(0, sent)), true).then(() => size));
+    }
     return handled(this.send(data, true).then(() => size));
   }
 
