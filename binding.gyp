@@ -14,6 +14,7 @@
         "native/core/wakeup.cc",
         "native/binding/addon.cc",
         "native/binding/constants.cc",
+        "native/binding/env_fds.cc",
         "native/binding/fd_functions.cc",
         "native/binding/loop_waiter.cc",
         "native/binding/poller_wrap.cc",
@@ -25,6 +26,7 @@
       "defines": [
         "NAPI_VERSION=8",
         "NODE_ADDON_API_DISABLE_CPP_EXCEPTIONS",
+        "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS",
         "NODE_ADDON_API_DISABLE_DEPRECATED"
       ],
       "cflags!": ["-fno-exceptions"],

@@ -9,11 +9,12 @@
 import { Buffer } from 'node:buffer';
 import { constants as osConstants } from 'node:os';
 import { binding, NON_BLOCKING } from '../binding';
+import { constant } from '../constants';
 import { errorFromErrno } from '../errors';
 import { io } from './io';
 
 const E = osConstants.errno;
-const MSG_DONTWAIT = binding.constants.MSG_DONTWAIT ?? 0x40;
+const MSG_DONTWAIT = constant('MSG_DONTWAIT');
 /** Room for the header and the largest datagram a UDPServer may be set to take. */
 const MAX_MESSAGE = 256 * 1024;
 const NEWLINE = 10;

@@ -11,14 +11,15 @@
 // for, and a byte on a self-pipe then ends its wait.
 import { constants as osConstants } from 'node:os';
 import { binding } from '../binding';
+import { constant } from '../constants';
 import { errorFromErrno } from '../errors';
 import { EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLONESHOT, EPOLLOUT, epoll } from '../select';
 import type { EpollObject } from '../select';
 
 const E = osConstants.errno;
-const EPOLL_CTL_ADD = binding.constants.EPOLL_CTL_ADD;
-const EPOLL_CTL_DEL = binding.constants.EPOLL_CTL_DEL;
-const EPOLL_CTL_MOD = binding.constants.EPOLL_CTL_MOD;
+const EPOLL_CTL_ADD = constant('EPOLL_CTL_ADD');
+const EPOLL_CTL_DEL = constant('EPOLL_CTL_DEL');
+const EPOLL_CTL_MOD = constant('EPOLL_CTL_MOD');
 
 /** Most events taken from one epoll_wait(); more wait for the next. */
 const MAX_EVENTS = 256;

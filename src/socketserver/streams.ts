@@ -7,12 +7,13 @@
 import { Buffer } from 'node:buffer';
 import { constants as osConstants } from 'node:os';
 import { binding, NON_BLOCKING } from '../binding';
+import { constant } from '../constants';
 import { describe, errorFromErrno, TimeoutError } from '../errors';
 import type { socket } from '../socket';
 import { io, toTimeoutMs } from './io';
 
 const E = osConstants.errno;
-const MSG_DONTWAIT = binding.constants.MSG_DONTWAIT ?? 0x40;
+const MSG_DONTWAIT = constant('MSG_DONTWAIT');
 /** How much one recv() asks for when the reader is buffered (rbufsize < 0). */
 const DEFAULT_CHUNK = 65536;
 const EMPTY = Buffer.alloc(0);
