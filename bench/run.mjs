@@ -54,6 +54,7 @@ const scenarioFiles = {
   fd_scaling: 'fd_scaling.mjs',
   wakeup: 'wakeup.mjs',
   asynchat_parse: 'asynchat_parse.mjs',
+  twisted: 'twisted.mjs',
 };
 
 const help = `usage: npm run bench -- [options]

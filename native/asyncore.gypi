@@ -21,6 +21,7 @@
         "core/wakeup.cc",
         "binding/addon.cc",
         "binding/constants.cc",
+        "binding/env_fds.cc",
         "binding/fd_functions.cc",
         "binding/loop_waiter.cc",
         "binding/poller_wrap.cc",
@@ -32,6 +33,7 @@
       "defines": [
         "NAPI_VERSION=8",
         "NODE_ADDON_API_DISABLE_CPP_EXCEPTIONS",
+        "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS",
         "NODE_ADDON_API_DISABLE_DEPRECATED"
       ],
       "cflags!": ["-fno-exceptions"],

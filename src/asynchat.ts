@@ -31,7 +31,7 @@
 // Imported, not the global: globalThis.Buffer is a getter on every use.
 import { Buffer } from 'node:buffer';
 import { dispatcher, type SocketMap } from './asyncore';
-import { channelChanged } from './asyncore/reactor';
+import { channelChanged } from './notify';
 import { asBuffer, EMPTY_BUFFER } from './bytes';
 import { BlockingIOError, OSError, describe } from './errors';
 import type { socket } from './socket';

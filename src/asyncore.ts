@@ -41,7 +41,8 @@
  */
 // Python's asyncore (Lib/asyncore.py, CPython 3.11), name for name: the
 // dispatcher classes, the socket map and the loop. The passes themselves
-// (interest set, native poller, dispatch order) live in asyncore/reactor.ts.
+// (interest set, snapshot, dispatch order) live in asyncore/reactor.ts, their
+// sequence (waits, spin, yields) in asyncore/passes.ts.
 //
 // Where JavaScript forces a difference (README.md, "Porting from Python"):
 // loop(), poll() and poll2() return Promises and wait on the native worker
@@ -51,13 +52,16 @@ import { Buffer } from 'node:buffer';
 import { constants as osConstants } from 'node:os';
 import * as util from 'node:util';
 import { describe, describeErrno, errorFromErrno, OSError } from './errors';
+import type { Address as AddressType } from './address';
 import { asBuffer, EMPTY_BUFFER } from './bytes';
+import { repr } from './repr';
 import * as posix from './posix';
 import { AF_INET, SO_ERROR, SO_REUSEADDR, SOCK_STREAM, SOL_SOCKET, socket } from './socket';
-import { checkBoolean, checkTimeout } from './validate';
+import { checkBoolean, checkBytes, checkTimeout } from './validate';
 import { ExitNow, isDisconnected } from './asyncore/handlers';
 import type { Channel, SocketMap } from './asyncore/handlers';
-import { channelChanged, channelRemoved, kindOf, mapChanged, stateOf, timeoutToMs, wakeMap } from './asyncore/reactor';
+import { kindOf, stateOf, timeoutToMs } from './asyncore/passes';
+import { channelChanged, channelJoined, channelRemoved, wakeMap } from './notify';
 import { compact_traceback } from './asyncore/traceback';
 
 export { _exception, ExitNow, read, readwrite, write } from './asyncore/handlers';
@@ -81,10 +85,7 @@ const SEND_CHUNK = 65536;
  * A socket address as Python writes it: [host, port] (IPv4),
  * [host, port, flowinfo?, scope_id?] (IPv6) or a path (unix sockets).
  */
-export type Address =
-  | [host: string, port: number]
-  | [host: string, port: number, flowinfo?: number, scope_id?: number]
-  | string;
+export type Address = AddressType;
 
 /** The map every dispatcher and loop uses unless given another. */
 export const socket_map: SocketMap = new Map();
@@ -107,6 +108,11 @@ function checkMap(name: string, map: unknown): SocketMap {
   if (map === null || map === undefined) return socket_map;
   if (!(map instanceof Map)) throw new TypeError(`${name} must be a Map of fd -> channel or null, not ${describe(map)}`);
   return map as SocketMap;
+}
+
+/** add_channel()'s and del_channel()'s map: the one given, else the dispatcher's own. */
+function channelMap(map: unknown, own: SocketMap): SocketMap {
+  return map === undefined || map === null ? own : checkMap('map', map);
 }
 
 /** A timeout in seconds: a number >= 0, or null for "wait forever". */
@@ -321,38 +327,12 @@ export type DispatcherSocket = socket | file_wrapper;
 /** Per-object numbers for toString()'s "at 0xN" (JavaScript has no id()). */
 let lastObjectNumber = 0;
 
-/** Python's repr() of an address, for toString(). */
-function reprAddress(addr: unknown): string {
-  if (typeof addr === 'string') return reprString(addr);
-  if (Array.isArray(addr)) {
-    const items = addr.map((item) => (typeof item === 'string' ? reprString(item) : String(item)));
-    return `(${items.join(', ')}${items.length === 1 ? ',' : ''})`;
-  }
-  return String(addr);
-}
-
-const NAMED_ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-
-/** Python's repr() of a str: single quotes unless it holds one and no double quote. */
-function reprString(text: string): string {
-  const quote = text.includes("'") && !text.includes('"') ? '"' : "'";
-  let body = '';
-  for (const c of text) {
-    const code = c.charCodeAt(0);
-    if (NAMED_ESCAPES[c] !== undefined) body += NAMED_ESCAPES[c];
-    else if (code < 0x20 || code === 0x7f) body += `\\x${code.toString(16).padStart(2, '0')}`;
-    else if (c === quote) body += `\\${c}`;
-    else body += c;
-  }
-  return quote + body + quote;
-}
-
 /** Python's `'%s:%d' % addr`, which only fits a (host, port) pair. */
 function formatAddress(addr: unknown): string {
   if (Array.isArray(addr) && addr.length === 2 && typeof addr[1] === 'number') {
     return `${String(addr[0])}:${Math.trunc(addr[1])}`;
   }
-  return reprAddress(addr);
+  return repr(addr);
 }
 
 function setsIgnore(types: unknown, type: string): boolean {
@@ -489,17 +469,17 @@ export class dispatcher<S extends DispatcherSocket = socket> implements Channel 
 
   /** Registers the dispatcher in `map` (default its own) under its fd; a waiting pass sees it at once. */
   add_channel(map?: SocketMap | null): void {
-    const target = map ?? this._map;
+    const target = channelMap(map, this._map);
     target.set(this._fileno as number, this);
     // A pass waiting over the map must see the new channel (a loop with
     // interest on change learns of it from the map itself).
-    mapChanged(target);
+    channelJoined(target);
   }
 
   /** Removes the dispatcher from `map` (default its own); close() calls it. */
   del_channel(map?: SocketMap | null): void {
     const fd = this._fileno;
-    const target = map ?? this._map;
+    const target = channelMap(map, this._map);
     if (fd !== null && target.has(fd)) {
       target.delete(fd);
       channelRemoved(target, fd);
@@ -861,6 +841,7 @@ export class dispatcher_with_send extends dispatcher {
 
   /** Buffers data and sends what the socket takes now; the rest goes as it becomes writable. */
   override send(data: Uint8Array): number {
+    checkBytes('data', data);
     channelChanged(this._map, this);
     if (this.debug) this.log_info(`sending ${util.inspect(Buffer.from(data))}`);
     if (this.out_buffer.length === 0) {

@@ -7,16 +7,12 @@
 //   only backstop checks that throw a TypeError.
 import * as path from 'node:path';
 import nodeGypBuild = require('node-gyp-build');
+import type { Address } from './address';
 import { errorFromErrno } from './errors';
 
 /** A sockaddr, as the kernel takes it, in a Buffer made by `resolve()`. */
 export type SockaddrBuffer = Buffer;
 
-/** What the addon returns for an address: Python's tuple or a unix path. */
-export type NativeAddress =
-  | [host: string, port: number]
-  | [host: string, port: number, flowinfo: number, scope_id: number]
-  | string;
 
 /** Timeouts passed to blocking socket calls, in milliseconds. */
 export const BLOCK_FOREVER = -1;
@@ -51,6 +47,12 @@ export interface NativePoller {
   /** A zero-timeout wait on the calling (JavaScript) thread: count of pairs, or -errno. */
   pollNow(out: Int32Array): number;
   /**
+   * [fd, POLLNVAL] pairs for the watched fds that are no longer open: epoll
+   * never reports those (the kernel drops the registration on close), so a
+   * wait that timed out asks here. Count of pairs, or -errno.
+   */
+  findClosed(out: Int32Array): number;
+  /**
    * Starts a wait of timeoutMs (-1: forever) on the worker thread (select,
    * poll) or, for epoll, on Node's own loop, which watches the epoll fd: one
    * thread wake-up instead of two; 0, or
@@ -78,6 +80,8 @@ export interface NativeBinding {
   readonly constants: NativeConstants;
   readonly GAI_ERROR_BASE: number;
   readonly FD_SETSIZE: number;
+  /** The most events one epoll_wait(2) takes (Linux). */
+  readonly EPOLL_MAX_EVENTS: number;
 
   Poller: new (kind: number, onWaitDone: WaitCallback) => NativePoller;
 
@@ -104,16 +108,16 @@ export interface NativeBinding {
   bind(fd: number, addr: SockaddrBuffer): number;
   listen(fd: number, backlog: number): number;
   /** [fd, address] of the new connection (close-on-exec, blocking), or -errno. */
-  accept(fd: number, timeoutMs: number): [number, NativeAddress] | number;
+  accept(fd: number, timeoutMs: number): [number, Address] | number;
   connect(fd: number, addr: SockaddrBuffer, timeoutMs: number): number;
   send(fd: number, data: Uint8Array, flags: number, timeoutMs: number): number;
   sendto(fd: number, data: Uint8Array, flags: number, addr: SockaddrBuffer, timeoutMs: number): number;
   recv(fd: number, buf: Uint8Array, flags: number, timeoutMs: number): number;
   /** [count, address] or -errno. */
-  recvfrom(fd: number, buf: Uint8Array, flags: number, timeoutMs: number): [number, NativeAddress] | number;
+  recvfrom(fd: number, buf: Uint8Array, flags: number, timeoutMs: number): [number, Address] | number;
   shutdown(fd: number, how: number): number;
-  getsockname(fd: number): NativeAddress | number;
-  getpeername(fd: number): NativeAddress | number;
+  getsockname(fd: number): Address | number;
+  getpeername(fd: number): Address | number;
   setsockoptInt(fd: number, level: number, name: number, value: number): number;
   setsockoptBuf(fd: number, level: number, name: number, value: Uint8Array): number;
   /** The int value (>= 0 or negative), reported through out[0]; 0 or -errno. */

@@ -166,7 +166,7 @@ export function check(result: number): number {
   return result;
 }
 
-/** Python's repr() of a value, short, for error messages. */
+/** A short description of a value for error messages, in JavaScript's notation (repr.ts writes Python's). */
 export function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'bigint') return `${value}n`;

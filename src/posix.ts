@@ -20,63 +20,19 @@
 import { Buffer } from 'node:buffer';
 import { constants as osConstants } from 'node:os';
 import { binding as native } from './binding';
-import { check, describe, errorFromErrno } from './errors';
-import { checkBytes, checkInteger } from './validate';
+import { check, errorFromErrno } from './errors';
+import { readResult, readTarget } from './bytes';
+import { checkBytes, checkFd as checkFdArgument, checkFlag, checkInteger } from './validate';
 
 const EBADF = osConstants.errno.EBADF;
 
 /**
- * An fd argument: an integer. A negative one is not a RangeError but, as in
- * Python (os.close(-1)), the EBADF the kernel would give.
+ * An fd argument. A negative integer is not a RangeError but, as in Python
+ * (os.close(-1)), the EBADF the kernel would give.
  */
 function checkFd(fd: unknown): number {
-  const value = checkInteger('fd', fd);
-  if (value < 0) throw errorFromErrno(EBADF);
-  return value;
-}
-
-/**
- * A flag as Python's setblocking(0) takes it: a boolean, or a number used
- * for its truth value, so that ported code keeps working.
- */
-export function checkFlag(name: string, value: unknown): boolean {
-  if (typeof value === 'boolean') return value;
-  if (typeof value === 'number' && !Number.isNaN(value)) return value !== 0;
-  throw new TypeError(`${name} must be a boolean, not ${describe(value)}`);
-}
-
-/** Largest read done into the shared scratch buffer; bigger ones allocate. */
-const SCRATCH_LIMIT = 64 * 1024;
-let scratch: Buffer | null = null;
-/** scratch.subarray(0, n) for the n asked last: a server asks the same n every time. */
-let scratchView: Buffer | null = null;
-
-/**
- * Where a read of up to bufsize bytes goes. Small reads go to one scratch
- * buffer reused by every call (calls are synchronous, on the JavaScript
- * thread), so that a 64 KiB read that brings 10 bytes does not leave 64 KiB
- * allocated behind the result; readResult() copies out what arrived.
- */
-export function readTarget(bufsize: number): Buffer {
-  if (bufsize > SCRATCH_LIMIT) return Buffer.allocUnsafe(bufsize);
-  if (scratchView === null || scratchView.length !== bufsize) {
-    scratch ??= Buffer.allocUnsafeSlow(SCRATCH_LIMIT);
-    scratchView = scratch.subarray(0, bufsize);
-  }
-  return scratchView;
-}
-
-/**
- * A Buffer of exactly the count bytes read into target (from readTarget),
- * as CPython shrinks its bytes object after a read.
- */
-export function readResult(target: Buffer, count: number): Buffer {
-  if (target !== scratchView && count === target.length) return target;
-  // allocUnsafe() + copy() rather than Buffer.from(subarray): Buffer.from()
-  // probes its argument (valueOf, length, buffer) on every call.
-  const bytes = Buffer.allocUnsafe(count);
-  target.copy(bytes, 0, 0, count);
-  return bytes;
+  if (typeof fd === 'number' && Number.isInteger(fd) && fd < 0) throw errorFromErrno(EBADF);
+  return checkFdArgument('fd', fd);
 }
 
 /** A pipe's [read end, write end], both close-on-exec (Python's os.pipe). */

@@ -11,15 +11,17 @@
  * @module
  */
 // Python's select module: select(), poll objects and epoll objects, on the
-// native Poller (src/binding.ts). Every wait that may block runs on the
-// poller's worker thread, so the Node event loop keeps running meanwhile;
-// what is ready already is found by pollNow() on this thread, without a
-// thread hop. Behaviour follows CPython 3.11 Modules/selectmodule.c.
+// package's Poller (src/poller.ts). A wait that may block returns to the
+// Node event loop meanwhile; what is ready already is found by pollNow() on
+// this thread, without a wait. Behaviour follows CPython 3.11
+// Modules/selectmodule.c.
 import { constants as osConstants } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { binding as defaultBinding, PollerKind } from './binding';
-import type { NativeBinding, NativePoller } from './binding';
+import type { NativeBinding } from './binding';
+import { constant } from './constants';
 import { check, describe, errorFromErrno } from './errors';
+import { fdSetSizeError, MAX_WAIT_MS, Poller } from './poller';
 import { checkInteger, checkTimeout, toFd } from './validate';
 
 const E = osConstants.errno;
@@ -87,12 +89,9 @@ export type Waitable =
       fileno(): number;
     };
 
-const EPOLL_CTL_ADD = C.EPOLL_CTL_ADD;
-const EPOLL_CTL_DEL = C.EPOLL_CTL_DEL;
-const EPOLL_CTL_MOD = C.EPOLL_CTL_MOD;
-
-/** The longest single native wait; longer timeouts are waited out in pieces. */
-const MAX_WAIT_MS = 2 ** 31 - 1;
+const EPOLL_CTL_ADD = constant('EPOLL_CTL_ADD');
+const EPOLL_CTL_DEL = constant('EPOLL_CTL_DEL');
+const EPOLL_CTL_MOD = constant('EPOLL_CTL_MOD');
 
 /** Idle pollers kept per kind: each holds a thread and a wake-up fd. */
 const MAX_IDLE_POLLERS = 4;
@@ -110,67 +109,16 @@ export class KeyError extends RangeError {
 }
 
 /**
- * One native poller and the wait it runs. The native callback reaches the
- * pending wait through this object, never through the public poll/epoll
- * object, so a dropped epoll object can still be garbage collected.
+ * Collects ready fds into `out` as [fd, revents] pairs and returns their
+ * count: at once when something is ready or timeoutMs is 0, else within
+ * timeoutMs (null: no limit). A wait that ends early without events (woken,
+ * EINTR) waits out the rest, as CPython does after EINTR (PEP 475).
  */
-class Reactor {
-  readonly native: NativePoller;
-  private pending: { resolve(result: number): void; reject(error: Error): void } | null = null;
-  private closed = false;
-
-  constructor(kind: number, nativeBinding: NativeBinding) {
-    this.native = new nativeBinding.Poller(kind, (result) => {
-      const pending = this.pending;
-      this.pending = null;
-      pending?.resolve(result);
-    });
-  }
-
-  /**
-   * Collects ready fds into `out` as [fd, revents] pairs and returns their
-   * count: at once when something is ready or timeoutMs is 0, else within
-   * timeoutMs (null: no limit). A wait that ends early without events (woken,
-   * EINTR) waits out the rest, as CPython does after EINTR (PEP 475).
-   */
-  async collect(timeoutMs: number | null, out: Int32Array): Promise<number> {
-    const ready = check(this.native.pollNow(out));
-    if (ready > 0 || timeoutMs === 0) return ready;
-    const deadline = timeoutMs === null ? Infinity : performance.now() + timeoutMs;
-    for (;;) {
-      const remaining = deadline - performance.now();
-      if (remaining <= 0) return 0;
-      const waitMs = remaining === Infinity ? -1 : Math.min(Math.ceil(remaining), MAX_WAIT_MS);
-      const result = await this.waitOnce(waitMs, out);
-      if (result > 0) return result;
-      if (result < 0 && result !== -E.EINTR) throw errorFromErrno(-result);
-    }
-  }
-
-  private waitOnce(timeoutMs: number, out: Int32Array): Promise<number> {
-    return new Promise((resolve, reject) => {
-      if (this.closed) {
-        reject(errorFromErrno(E.EBADF));
-        return;
-      }
-      this.pending = { resolve, reject };
-      const started = this.native.wait(timeoutMs, out);
-      if (started < 0) {
-        this.pending = null;
-        reject(errorFromErrno(-started));
-      }
-    });
-  }
-
-  /** Closes the native poller; a wait still pending fails with `error`. */
-  close(error: Error): void {
-    if (this.closed) return;
-    this.closed = true;
-    const pending = this.pending;
-    this.pending = null;
-    this.native.close();
-    pending?.reject(error);
-  }
+async function collect(poller: Poller, timeoutMs: number | null, out: Int32Array): Promise<number> {
+  const ready = poller.pollNow(out);
+  if (ready > 0 || timeoutMs === 0) return ready;
+  const deadline = timeoutMs === null ? Infinity : performance.now() + timeoutMs;
+  return poller.waitUntil(deadline, () => out, (count) => count);
 }
 
 /**
@@ -179,37 +127,37 @@ class Reactor {
  * pollers do not keep the process alive (the addon refs the loop only while
  * a wait runs).
  */
-class ReactorPool {
-  private readonly idle: Reactor[] = [];
+class PollerPool {
+  private readonly idle: Poller[] = [];
 
   constructor(
     private readonly kind: number,
     private readonly nativeBinding: NativeBinding,
   ) {}
 
-  acquire(): Reactor {
-    return this.idle.pop() ?? new Reactor(this.kind, this.nativeBinding);
+  acquire(): Poller {
+    return this.idle.pop() ?? new Poller(this.kind, this.nativeBinding);
   }
 
-  release(reactor: Reactor): void {
-    if (this.idle.length < MAX_IDLE_POLLERS) this.idle.push(reactor);
-    else reactor.close(errorFromErrno(E.EBADF));
+  release(poller: Poller): void {
+    if (this.idle.length < MAX_IDLE_POLLERS) this.idle.push(poller);
+    else poller.close();
   }
 
   closeIdle(): void {
-    for (const reactor of this.idle.splice(0)) reactor.close(errorFromErrno(E.EBADF));
+    for (const poller of this.idle.splice(0)) poller.close();
   }
 
   /** Sets the interest set, collects, and gives the poller back. */
   async run(fds: Int32Array, events: Int32Array, timeoutMs: number | null): Promise<Int32Array> {
-    const reactor = this.acquire();
+    const poller = this.acquire();
     try {
-      check(reactor.native.setInterest(fds, events, fds.length));
+      poller.setInterest(fds, events, fds.length);
       const out = new Int32Array(Math.max(2, 2 * fds.length));
-      const count = await reactor.collect(timeoutMs, out);
+      const count = await collect(poller, timeoutMs, out);
       return out.subarray(0, 2 * count);
     } finally {
-      this.release(reactor);
+      this.release(poller);
     }
   }
 }
@@ -232,10 +180,7 @@ function readList<T>(value: T[], fdSetSize: number): Array<{ item: T; fd: number
       throw new TypeError(`argument must be an int, or have a fileno() method, not ${describe(item)}`);
     }
     if (fd < 0 || fd >= fdSetSize) {
-      throw new RangeError(
-        `filedescriptor out of range in select(): ${fd} (select() takes 0 to ${fdSetSize - 1}; ` +
-          'use poll() or epoll() for higher fds)',
-      );
+      throw fdSetSizeError(fd, `select() takes 0 to ${fdSetSize - 1}; use poll() or epoll() for higher fds`);
     }
     entries.push({ item: item as T, fd });
   }
@@ -274,6 +219,9 @@ function checkEventMask(value: unknown, max: number): number {
   return value;
 }
 
+/** Only select.poll() makes poll objects (CPython: type(select.poll())() is a TypeError). */
+const POLL_FACTORY = Symbol('select.poll');
+
 /**
  * Python's poll object, made by {@link poll}: a set of fds and the events
  * to watch on each, waited on with poll(). Registrations live here; each
@@ -290,12 +238,16 @@ class Poll {
   /** fd -> eventmask, in registration order as Python's dict keeps it. */
   readonly #registered = new Map<number, number>();
   #running = false;
+  private readonly pool: PollerPool;
 
   /**
-   * Made by {@link poll}.
+   * Made by {@link poll}; anything else is a TypeError.
    * @internal
    */
-  constructor(private readonly pool: ReactorPool) {}
+  constructor(pool: PollerPool, factory: typeof POLL_FACTORY) {
+    if (factory !== POLL_FACTORY) throw new TypeError("cannot create 'select.poll' instances; call select.poll()");
+    this.pool = pool;
+  }
 
   /**
    * Watches fd (a number, or an object with fileno()) for `eventmask`
@@ -357,7 +309,7 @@ function closedEpoll(): RangeError {
 }
 
 /** Closes the epoll fd of an epoll object dropped without close(), as CPython's dealloc does. */
-const epollFinalizer = new FinalizationRegistry<Reactor>((reactor) => reactor.close(closedEpoll()));
+const epollFinalizer = new FinalizationRegistry<Poller>((poller) => poller.close(closedEpoll()));
 
 /**
  * Python's epoll object, made by {@link epoll}: a kernel epoll set. Each
@@ -373,8 +325,9 @@ const epollFinalizer = new FinalizationRegistry<Reactor>((reactor) => reactor.cl
  * ```
  */
 class Epoll {
-  #reactor: Reactor | null;
+  #poller: Poller | null;
   readonly #fdSetSize: number;
+  readonly #maxEvents: number;
   #polling = false;
 
   /**
@@ -389,27 +342,28 @@ class Epoll {
     }
     if (flags !== 0 && flags !== EPOLL_CLOEXEC) throw errorFromErrno(E.EINVAL);
     this.#fdSetSize = nativeBinding.FD_SETSIZE;
-    this.#reactor = new Reactor(PollerKind.epoll, nativeBinding);
-    epollFinalizer.register(this, this.#reactor, this);
+    this.#maxEvents = nativeBinding.EPOLL_MAX_EVENTS;
+    this.#poller = new Poller(PollerKind.epoll, nativeBinding);
+    epollFinalizer.register(this, this.#poller, this);
   }
 
   /** Whether close() has been called. */
   get closed(): boolean {
-    return this.#reactor === null;
+    return this.#poller === null;
   }
 
   /** The epoll fd itself; it is readable while any registered fd is ready. */
   fileno(): number {
-    return this.#open().native.fileno();
+    return this.#open().fileno();
   }
 
   /** Closes the epoll fd; a poll() still waiting rejects. Idempotent. */
   close(): void {
-    const reactor = this.#reactor;
-    if (reactor === null) return;
-    this.#reactor = null;
+    const poller = this.#poller;
+    if (poller === null) return;
+    this.#poller = null;
     epollFinalizer.unregister(this);
-    reactor.close(closedEpoll());
+    poller.close(closedEpoll());
   }
 
   /**
@@ -428,7 +382,7 @@ class Epoll {
   /** Removes fd; one not registered is FileNotFoundError (ENOENT). */
   unregister(fd: Waitable): void {
     const key = toFd(fd);
-    check(this.#open().native.ctl(EPOLL_CTL_DEL, key, 0));
+    check(this.#open().ctl(EPOLL_CTL_DEL, key, 0));
   }
 
   /**
@@ -439,7 +393,7 @@ class Epoll {
    */
   async poll(timeout: number | null = -1, maxevents = -1): Promise<Array<[number, number]>> {
     // CPython checks for a closed object first, then the arguments.
-    const reactor = this.#open();
+    const poller = this.#open();
     let timeoutMs: number | null = null;
     if (timeout !== null && timeout !== undefined) {
       if (typeof timeout !== 'number') {
@@ -452,11 +406,15 @@ class Epoll {
     checkInteger('maxevents', maxevents);
     if (maxevents === -1) maxevents = this.#fdSetSize - 1;
     else if (maxevents < 1) throw new RangeError(`maxevents must be greater than 0, got ${maxevents}`);
+    // Refused up front: the kernel would, after the buffer was allocated.
+    else if (maxevents > this.#maxEvents) {
+      throw new RangeError(`maxevents must be at most ${this.#maxEvents} (epoll_wait's limit), got ${maxevents}`);
+    }
     if (this.#polling) throw new Error('concurrent poll() invocation on one epoll object');
     const out = new Int32Array(2 * maxevents);
     this.#polling = true;
     try {
-      return pairs(out.subarray(0, 2 * (await reactor.collect(timeoutMs, out))), 0xffffffff);
+      return pairs(out.subarray(0, 2 * (await collect(poller, timeoutMs, out))), 0xffffffff);
     } finally {
       this.#polling = false;
     }
@@ -464,12 +422,12 @@ class Epoll {
 
   /** "<select.epoll object fd=N>", or "(closed)". */
   toString(): string {
-    return this.#reactor === null ? '<select.epoll object (closed)>' : `<select.epoll object fd=${this.fileno()}>`;
+    return this.#poller === null ? '<select.epoll object (closed)>' : `<select.epoll object fd=${this.fileno()}>`;
   }
 
-  #open(): Reactor {
-    if (this.#reactor === null) throw closedEpoll();
-    return this.#reactor;
+  #open(): Poller {
+    if (this.#poller === null) throw closedEpoll();
+    return this.#poller;
   }
 
   #ctl(op: number, fd: Waitable, eventmask: number): void {
@@ -477,7 +435,7 @@ class Epoll {
     // CPython takes the mask bitwise (unsigned int), so -1 reaches the kernel,
     // which refuses it with EINVAL.
     checkInteger('eventmask', eventmask, -(2 ** 31), 2 ** 32 - 1);
-    check(this.#open().native.ctl(op, key, eventmask | 0));
+    check(this.#open().ctl(op, key, eventmask | 0));
   }
 }
 
@@ -487,13 +445,13 @@ class Epoll {
  * @internal
  */
 export class SelectModule {
-  private readonly selectPool: ReactorPool;
-  private readonly pollPool: ReactorPool;
+  private readonly selectPool: PollerPool;
+  private readonly pollPool: PollerPool;
 
   /** A module over `nativeBinding` (default: the addon). */
   constructor(private readonly nativeBinding: NativeBinding = defaultBinding) {
-    this.selectPool = new ReactorPool(PollerKind.select, nativeBinding);
-    this.pollPool = new ReactorPool(PollerKind.poll, nativeBinding);
+    this.selectPool = new PollerPool(PollerKind.select, nativeBinding);
+    this.pollPool = new PollerPool(PollerKind.poll, nativeBinding);
   }
 
   /** As the module's {@link select}. */
@@ -528,7 +486,7 @@ export class SelectModule {
 
   /** As the module's {@link poll}. */
   poll(): Poll {
-    return new Poll(this.pollPool);
+    return new Poll(this.pollPool, POLL_FACTORY);
   }
 
   /** As the module's {@link epoll}. */

@@ -20,10 +20,13 @@ import { Buffer } from 'node:buffer';
 import { constants as osConstants } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import * as util from 'node:util';
-import { binding as native, BLOCK_FOREVER, NON_BLOCKING, type NativeAddress, type SockaddrBuffer } from './binding';
+import type { Address as AddressType } from './address';
+import { binding as native, BLOCK_FOREVER, NON_BLOCKING, type SockaddrBuffer } from './binding';
+import { constant } from './constants';
+import { str } from './repr';
 import { check, describe, errorFromErrno, gaierror, OSError, TimeoutError } from './errors';
-import { checkFlag, readResult, readTarget } from './posix';
-import { checkBytes, checkInteger } from './validate';
+import { readResult, readTarget } from './bytes';
+import { checkBytes, checkFd, checkFlag, checkInteger } from './validate';
 
 export {
   OSError,
@@ -48,138 +51,130 @@ export { OSError as error, TimeoutError as timeout } from './errors';
  * flowinfo?, scope_id?] for AF_INET6, a path for AF_UNIX ("\0name" is an
  * abstract name; a Uint8Array path is taken as raw bytes).
  */
-export type Address =
-  | [host: string, port: number]
-  | [host: string, port: number, flowinfo?: number, scope_id?: number]
-  | string;
+export type Address = AddressType;
 
 const E = osConstants.errno;
 
-/** The addon's value of a constant; the Linux value if it does not export it. */
-function constant(name: string, linuxValue: number): number {
-  const value = native.constants[name];
-  return typeof value === 'number' ? value : linuxValue;
-}
 
 /** Address family: any (a getaddrinfo() hint). */
-export const AF_UNSPEC = constant('AF_UNSPEC', 0);
+export const AF_UNSPEC = constant('AF_UNSPEC');
 /** Address family: unix domain sockets; the address is a path (a leading "\0" makes an abstract name). */
-export const AF_UNIX = constant('AF_UNIX', 1);
+export const AF_UNIX = constant('AF_UNIX');
 /** Address family: IPv4; the address is [host, port]. */
-export const AF_INET = constant('AF_INET', 2);
+export const AF_INET = constant('AF_INET');
 /** Address family: IPv6; the address is [host, port, flowinfo?, scope_id?]. */
-export const AF_INET6 = constant('AF_INET6', 10);
+export const AF_INET6 = constant('AF_INET6');
 
 /** Socket type: a stream (TCP for AF_INET/AF_INET6). */
-export const SOCK_STREAM = constant('SOCK_STREAM', 1);
+export const SOCK_STREAM = constant('SOCK_STREAM');
 /** Socket type: datagrams (UDP for AF_INET/AF_INET6). */
-export const SOCK_DGRAM = constant('SOCK_DGRAM', 2);
+export const SOCK_DGRAM = constant('SOCK_DGRAM');
 /** Socket type: raw network protocol access. */
-export const SOCK_RAW = constant('SOCK_RAW', 3);
+export const SOCK_RAW = constant('SOCK_RAW');
 /** Socket type: reliable, ordered datagrams with boundaries. */
-export const SOCK_SEQPACKET = constant('SOCK_SEQPACKET', 5);
+export const SOCK_SEQPACKET = constant('SOCK_SEQPACKET');
 /** Flag OR-ed into the type: create the socket non-blocking (its timeout is then 0). */
-export const SOCK_NONBLOCK = constant('SOCK_NONBLOCK', 0o4000);
+export const SOCK_NONBLOCK = constant('SOCK_NONBLOCK');
 /** Flag OR-ed into the type: close-on-exec (every fd of this package is so anyway). */
-export const SOCK_CLOEXEC = constant('SOCK_CLOEXEC', 0o2000000);
+export const SOCK_CLOEXEC = constant('SOCK_CLOEXEC');
 
 /** Option level of the socket options (SO_*), for setsockopt()/getsockopt(). */
-export const SOL_SOCKET = constant('SOL_SOCKET', 1);
+export const SOL_SOCKET = constant('SOL_SOCKET');
 /** Option: allow bind() to a local address still in TIME_WAIT. */
-export const SO_REUSEADDR = constant('SO_REUSEADDR', 2);
+export const SO_REUSEADDR = constant('SO_REUSEADDR');
 /** Option (read only): the socket type. */
-export const SO_TYPE = constant('SO_TYPE', 3);
+export const SO_TYPE = constant('SO_TYPE');
 /** Option (read only): the pending error, cleared when read; how a non-blocking connect() reports its outcome. */
-export const SO_ERROR = constant('SO_ERROR', 4);
+export const SO_ERROR = constant('SO_ERROR');
 /** Option: allow sending to broadcast addresses. */
-export const SO_BROADCAST = constant('SO_BROADCAST', 6);
+export const SO_BROADCAST = constant('SO_BROADCAST');
 /** Option: the send buffer size in bytes. */
-export const SO_SNDBUF = constant('SO_SNDBUF', 7);
+export const SO_SNDBUF = constant('SO_SNDBUF');
 /** Option: the receive buffer size in bytes. */
-export const SO_RCVBUF = constant('SO_RCVBUF', 8);
+export const SO_RCVBUF = constant('SO_RCVBUF');
 /** Option: send TCP keep-alive probes. */
-export const SO_KEEPALIVE = constant('SO_KEEPALIVE', 9);
+export const SO_KEEPALIVE = constant('SO_KEEPALIVE');
 /** Option: receive out-of-band data inline. */
-export const SO_OOBINLINE = constant('SO_OOBINLINE', 10);
+export const SO_OOBINLINE = constant('SO_OOBINLINE');
 /** Option: how close() waits for unsent data (a struct linger, as bytes). */
-export const SO_LINGER = constant('SO_LINGER', 13);
+export const SO_LINGER = constant('SO_LINGER');
 /** Option: let several sockets bind the same address and port. */
-export const SO_REUSEPORT = constant('SO_REUSEPORT', 15);
+export const SO_REUSEPORT = constant('SO_REUSEPORT');
 /** Option: the minimum byte count for a read to be ready. */
-export const SO_RCVLOWAT = constant('SO_RCVLOWAT', 18);
+export const SO_RCVLOWAT = constant('SO_RCVLOWAT');
 /** Option: the minimum free space for a write to be ready. */
-export const SO_SNDLOWAT = constant('SO_SNDLOWAT', 19);
+export const SO_SNDLOWAT = constant('SO_SNDLOWAT');
 /** Option (read only): whether the socket listens. */
-export const SO_ACCEPTCONN = constant('SO_ACCEPTCONN', 30);
+export const SO_ACCEPTCONN = constant('SO_ACCEPTCONN');
 /** Option (read only): the protocol. */
-export const SO_PROTOCOL = constant('SO_PROTOCOL', 38);
+export const SO_PROTOCOL = constant('SO_PROTOCOL');
 /** Option (read only): the address family. */
-export const SO_DOMAIN = constant('SO_DOMAIN', 39);
+export const SO_DOMAIN = constant('SO_DOMAIN');
 /** The largest listen() backlog the system takes by default. */
-export const SOMAXCONN = constant('SOMAXCONN', 4096);
+export const SOMAXCONN = constant('SOMAXCONN');
 
 /** Protocol and option level: IP. */
-export const IPPROTO_IP = constant('IPPROTO_IP', 0);
+export const IPPROTO_IP = constant('IPPROTO_IP');
 /** Protocol and option level: TCP (TCP_NODELAY). */
-export const IPPROTO_TCP = constant('IPPROTO_TCP', 6);
+export const IPPROTO_TCP = constant('IPPROTO_TCP');
 /** Protocol: UDP. */
-export const IPPROTO_UDP = constant('IPPROTO_UDP', 17);
+export const IPPROTO_UDP = constant('IPPROTO_UDP');
 /** Protocol and option level: IPv6 (IPV6_V6ONLY). */
-export const IPPROTO_IPV6 = constant('IPPROTO_IPV6', 41);
+export const IPPROTO_IPV6 = constant('IPPROTO_IPV6');
 /** Option at IPPROTO_TCP: send small segments at once (no Nagle delay). */
-export const TCP_NODELAY = constant('TCP_NODELAY', 1);
+export const TCP_NODELAY = constant('TCP_NODELAY');
 /** Option at IPPROTO_IPV6: an AF_INET6 socket takes IPv6 only, no IPv4-mapped addresses. */
-export const IPV6_V6ONLY = constant('IPV6_V6ONLY', 26);
+export const IPV6_V6ONLY = constant('IPV6_V6ONLY');
 
 /** send()/recv() flag: out-of-band (TCP urgent) data. */
-export const MSG_OOB = constant('MSG_OOB', 0x1);
+export const MSG_OOB = constant('MSG_OOB');
 /** recv() flag: look at the data without taking it. */
-export const MSG_PEEK = constant('MSG_PEEK', 0x2);
+export const MSG_PEEK = constant('MSG_PEEK');
 /** send() flag: do not route; the peer is on a local network. */
-export const MSG_DONTROUTE = constant('MSG_DONTROUTE', 0x4);
+export const MSG_DONTROUTE = constant('MSG_DONTROUTE');
 /** recv() flag: return the real length of a datagram that did not fit. */
-export const MSG_TRUNC = constant('MSG_TRUNC', 0x20);
+export const MSG_TRUNC = constant('MSG_TRUNC');
 /** send()/recv() flag: do not block, for this call only. */
-export const MSG_DONTWAIT = constant('MSG_DONTWAIT', 0x40);
+export const MSG_DONTWAIT = constant('MSG_DONTWAIT');
 /** send() flag: end of record (SOCK_SEQPACKET). */
-export const MSG_EOR = constant('MSG_EOR', 0x80);
+export const MSG_EOR = constant('MSG_EOR');
 /** recv() flag: wait for the full amount. */
-export const MSG_WAITALL = constant('MSG_WAITALL', 0x100);
+export const MSG_WAITALL = constant('MSG_WAITALL');
 /** send() flag: no SIGPIPE for a broken connection (this package sets it on every send). */
-export const MSG_NOSIGNAL = constant('MSG_NOSIGNAL', 0x4000);
+export const MSG_NOSIGNAL = constant('MSG_NOSIGNAL');
 
 /** shutdown(): no more receiving. */
-export const SHUT_RD = constant('SHUT_RD', 0);
+export const SHUT_RD = constant('SHUT_RD');
 /** shutdown(): no more sending (the peer reads end of file). */
-export const SHUT_WR = constant('SHUT_WR', 1);
+export const SHUT_WR = constant('SHUT_WR');
 /** shutdown(): neither. */
-export const SHUT_RDWR = constant('SHUT_RDWR', 2);
+export const SHUT_RDWR = constant('SHUT_RDWR');
 
-// getaddrinfo() error codes (glibc values), the errno of a gaierror.
+// getaddrinfo() error codes, the errno of a gaierror.
 /** gaierror errno: bad flags. */
-export const EAI_BADFLAGS = constant('EAI_BADFLAGS', -1);
+export const EAI_BADFLAGS = constant('EAI_BADFLAGS');
 /** gaierror errno: the name is not known. */
-export const EAI_NONAME = constant('EAI_NONAME', -2);
+export const EAI_NONAME = constant('EAI_NONAME');
 /** gaierror errno: temporary failure in name resolution; try again. */
-export const EAI_AGAIN = constant('EAI_AGAIN', -3);
+export const EAI_AGAIN = constant('EAI_AGAIN');
 /** gaierror errno: non-recoverable failure in name resolution. */
-export const EAI_FAIL = constant('EAI_FAIL', -4);
+export const EAI_FAIL = constant('EAI_FAIL');
 /** gaierror errno: the name has no address. */
-export const EAI_NODATA = constant('EAI_NODATA', -5);
+export const EAI_NODATA = constant('EAI_NODATA');
 /** gaierror errno: address family not supported. */
-export const EAI_FAMILY = constant('EAI_FAMILY', -6);
+export const EAI_FAMILY = constant('EAI_FAMILY');
 /** gaierror errno: socket type not supported. */
-export const EAI_SOCKTYPE = constant('EAI_SOCKTYPE', -7);
+export const EAI_SOCKTYPE = constant('EAI_SOCKTYPE');
 /** gaierror errno: service not supported for the socket type. */
-export const EAI_SERVICE = constant('EAI_SERVICE', -8);
+export const EAI_SERVICE = constant('EAI_SERVICE');
 /** gaierror errno: the host has no address in the family. */
-export const EAI_ADDRFAMILY = constant('EAI_ADDRFAMILY', -9);
+export const EAI_ADDRFAMILY = constant('EAI_ADDRFAMILY');
 /** gaierror errno: out of memory. */
-export const EAI_MEMORY = constant('EAI_MEMORY', -10);
+export const EAI_MEMORY = constant('EAI_MEMORY');
 /** gaierror errno: a system error; the OSError itself is raised instead. */
-export const EAI_SYSTEM = constant('EAI_SYSTEM', -11);
+export const EAI_SYSTEM = constant('EAI_SYSTEM');
 /** gaierror errno: an argument buffer overflowed. */
-export const EAI_OVERFLOW = constant('EAI_OVERFLOW', -12);
+export const EAI_OVERFLOW = constant('EAI_OVERFLOW');
 
 const eaiNames = new Map<number, string>([
   [EAI_BADFLAGS, 'EAI_BADFLAGS'],
@@ -372,17 +367,12 @@ function sockoptInt(fd: number, level: number, name: number): number {
   return out[0];
 }
 
-function nativeAddress(result: NativeAddress | number): Address {
+function nativeAddress(result: Address | number): Address {
   if (typeof result === 'number') throw errorFromErrno(-result);
   return result as Address;
 }
 
 /** Python's str() of an address, for toString(). */
-function formatAddress(address: Address): string {
-  if (typeof address === 'string') return address;
-  const [host, ...numbers] = address;
-  return `(${[`'${host}'`, ...numbers].join(', ')})`;
-}
 
 /**
  * Python's socket object over a raw fd: the same methods, arguments,
@@ -430,8 +420,7 @@ export class socket {
       if (protoArg === -1) protoArg = 0;
       fd = check(native.socket(familyArg, typeArg, protoArg));
     } else {
-      fd = checkInteger('fileno', fileno);
-      if (fd < 0) throw new RangeError(`negative file descriptor: ${fd}`);
+      fd = checkFd('fileno', fileno);
       // Asking the type first checks that fd is an open socket (EBADF,
       // ENOTSOCK), as CPython's getsockname() check does.
       const kernelType = sockoptInt(fd, SOL_SOCKET, SO_TYPE);
@@ -779,9 +768,9 @@ export class socket {
       `family=${this._family}, type=${this._type}, proto=${this._proto}`;
     if (!this._closed && this._fd >= 0) {
       const local = native.getsockname(this._fd);
-      if (typeof local !== 'number' && local) text += `, laddr=${formatAddress(local)}`;
+      if (typeof local !== 'number' && local) text += `, laddr=${str(local)}`;
       const remote = native.getpeername(this._fd);
-      if (typeof remote !== 'number' && remote) text += `, raddr=${formatAddress(remote)}`;
+      if (typeof remote !== 'number' && remote) text += `, raddr=${str(remote)}`;
     }
     return `${text}>`;
   }

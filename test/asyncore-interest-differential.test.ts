@@ -14,7 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as asyncore from '../src/asyncore';
 import * as asynchat from '../src/asynchat';
 import type { SocketMap } from '../src/asyncore';
-import { stateOf } from '../src/asyncore/reactor';
+import { stateOf } from '../src/asyncore/passes';
 import { AF_UNIX, SOCK_STREAM, socketpair, type socket } from '../src/socket';
 import { BACKENDS, removeUnixDir, unixPath } from './asyncore-support';
 import { expectNoFdLeaks } from './support';

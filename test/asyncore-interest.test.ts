@@ -10,7 +10,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import * as asyncore from '../src/asyncore';
 import * as asynchat from '../src/asynchat';
 import type { Channel, SocketMap } from '../src/asyncore';
-import { stateOf, kindOf } from '../src/asyncore/reactor';
+import { stateOf, kindOf } from '../src/asyncore/passes';
 import { AF_UNIX, SOCK_STREAM, socket, socketpair } from '../src/socket';
 import { BACKENDS, removeUnixDir, unixPath } from './asyncore-support';
 import { expectNoFdLeaks, sleep } from './support';
@@ -445,7 +445,7 @@ describe.each(BACKENDS)('interest on change (%s)', (backend) => {
       d.wantRead = true;
       const [c] = pair();
       const interested: number[] = [];
-      const reactor = () => stateOf(map).reactor(kindOf[backend]);
+      const reactor = () => stateOf(map).poller(kindOf[backend]);
       probe.clock = new Clock(c, map, new Map([
         [1, () => {
           interested.push(reactor().interested);

@@ -4,7 +4,7 @@
 // and probes again now and then.
 import { describe, expect, it } from 'vitest';
 import type { NativeBinding, NativePoller, WaitCallback } from '../src/binding';
-import { kindOf, stateOf } from '../src/asyncore/reactor';
+import { kindOf, stateOf } from '../src/asyncore/passes';
 import type { Channel } from '../src/asyncore/handlers';
 import { POLLIN } from '../src/select';
 
@@ -33,6 +33,10 @@ function fakeBinding(script: Script) {
     }
 
     ctl(): number {
+      return 0;
+    }
+
+    findClosed(): number {
       return 0;
     }
 
@@ -89,7 +93,7 @@ async function runPasses(script: Script, passes: number) {
     }
   } finally {
     state.release();
-    state.closeReactors();
+    state.closePollers();
   }
   return stats;
 }

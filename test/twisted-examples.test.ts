@@ -44,7 +44,7 @@ function start(command: string, args: string[]): Promise<Server> {
   return new Promise((resolve, reject) => {
     child.stderr!.on('data', (c: Buffer) => {
       err += c.toString();
-      const m = /listening on port (\d+)/.exec(err);
+      const m = /listening on [^\s]+:(\d+)/.exec(err);
       if (m) resolve({ port: Number(m[1]), lines: () => out.split('\n').filter((l) => l !== '') });
     });
     child.once('exit', (code) => reject(new Error(`${command} ${args.join(' ')} exited (${code}): ${err}`)));

@@ -1,6 +1,8 @@
 // The platform's numbers for the constants the modules export, read from the
 // system headers so that they are right on every platform the addon builds
 // for.
+#include <limits.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -43,6 +45,12 @@ void DefineConstants(Napi::Env env, Napi::Object exports) {
   ASYNCORE_CONSTANT(SO_LINGER);
   ASYNCORE_CONSTANT(SO_TYPE);
   ASYNCORE_CONSTANT(SO_BROADCAST);
+  ASYNCORE_CONSTANT(SO_OOBINLINE);
+  ASYNCORE_CONSTANT(SO_RCVLOWAT);
+  ASYNCORE_CONSTANT(SO_SNDLOWAT);
+#if defined(SO_ACCEPTCONN)
+  ASYNCORE_CONSTANT(SO_ACCEPTCONN);
+#endif
 #if defined(SO_DOMAIN)
   ASYNCORE_CONSTANT(SO_DOMAIN);
   ASYNCORE_CONSTANT(SO_PROTOCOL);
@@ -58,6 +66,29 @@ void DefineConstants(Napi::Env env, Napi::Object exports) {
   ASYNCORE_CONSTANT(MSG_PEEK);
   ASYNCORE_CONSTANT(MSG_DONTWAIT);
   ASYNCORE_CONSTANT(MSG_WAITALL);
+  ASYNCORE_CONSTANT(MSG_DONTROUTE);
+  ASYNCORE_CONSTANT(MSG_TRUNC);
+  ASYNCORE_CONSTANT(MSG_EOR);
+#if defined(MSG_NOSIGNAL)
+  ASYNCORE_CONSTANT(MSG_NOSIGNAL);
+#endif
+  // getaddrinfo() errors, the errno of a gaierror.
+  ASYNCORE_CONSTANT(EAI_BADFLAGS);
+  ASYNCORE_CONSTANT(EAI_NONAME);
+  ASYNCORE_CONSTANT(EAI_AGAIN);
+  ASYNCORE_CONSTANT(EAI_FAIL);
+  ASYNCORE_CONSTANT(EAI_FAMILY);
+  ASYNCORE_CONSTANT(EAI_SOCKTYPE);
+  ASYNCORE_CONSTANT(EAI_SERVICE);
+  ASYNCORE_CONSTANT(EAI_MEMORY);
+  ASYNCORE_CONSTANT(EAI_SYSTEM);
+  ASYNCORE_CONSTANT(EAI_OVERFLOW);
+#if defined(EAI_NODATA)
+  ASYNCORE_CONSTANT(EAI_NODATA);
+#endif
+#if defined(EAI_ADDRFAMILY)
+  ASYNCORE_CONSTANT(EAI_ADDRFAMILY);
+#endif
   ASYNCORE_CONSTANT(SHUT_RD);
   ASYNCORE_CONSTANT(SHUT_WR);
   ASYNCORE_CONSTANT(SHUT_RDWR);
@@ -100,6 +131,11 @@ void DefineConstants(Napi::Env env, Napi::Object exports) {
 #undef ASYNCORE_CONSTANT
   exports.Set("constants", constants);
   exports.Set("FD_SETSIZE", Napi::Number::New(env, FD_SETSIZE));
+#if defined(__linux__)
+  // epoll_wait(2) refuses more (EINVAL): the kernel's EP_MAX_EVENTS.
+  exports.Set("EPOLL_MAX_EVENTS",
+              Napi::Number::New(env, INT_MAX / sizeof(struct epoll_event)));
+#endif
   exports.Set("GAI_ERROR_BASE", Napi::Number::New(env, kGaiErrorBase));
 }
 

@@ -28,6 +28,7 @@ Napi::Function PollerWrap::Define(Napi::Env env) {
           InstanceMethod<&PollerWrap::SetInterest>("setInterest"),
           InstanceMethod<&PollerWrap::Ctl>("ctl"),
           InstanceMethod<&PollerWrap::PollNow>("pollNow"),
+          InstanceMethod<&PollerWrap::FindClosed>("findClosed"),
           InstanceMethod<&PollerWrap::Wait>("wait"),
           InstanceMethod<&PollerWrap::Wake>("wake"),
           InstanceMethod<&PollerWrap::Close>("close"),
@@ -61,11 +62,19 @@ PollerWrap::PollerWrap(const Napi::CallbackInfo& info)
     error.ThrowAsJavaScriptException();
     return;
   }
-  callback_ = Napi::Persistent(info[1].As<Napi::Function>());
+  // The callback's closure usually holds whoever owns this poller (the
+  // reactor of a map, and so the map). Held by this object's JavaScript
+  // side, not by a strong reference from here (a GC root), the whole cycle
+  // is collected once dropped. Neither does the thread-safe function hold
+  // it: its calls find it through the context, on a poller that a running
+  // wait keeps alive (Ref()).
+  Napi::Object self = info.This().As<Napi::Object>();
+  self.DefineProperty(Napi::PropertyDescriptor::Value(
+      Napi::Symbol::New(env, "callback"), info[1], napi_default));
+  callback_ = Napi::Weak(info[1].As<Napi::Function>());
   wait_done_context_ = new WaitDoneContext{this};
   wait_done_ = WaitDoneFunction::New(
-      env, info[1].As<Napi::Function>(), "asyncore.Poller", 0, 1,
-      wait_done_context_,
+      env, "asyncore.Poller", 0, 1, wait_done_context_,
       [](Napi::Env, void*, WaitDoneContext* context) { delete context; },
       static_cast<void*>(nullptr));
   // An idle poller must not keep the process alive; wait() refs it.
@@ -165,6 +174,21 @@ Napi::Value PollerWrap::PollNow(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), result);
 }
 
+Napi::Value PollerWrap::FindClosed(const Napi::CallbackInfo& info) {
+  int32_t* out = nullptr;
+  size_t out_length = 0;
+  if (!ArgInt32Array(info, 0, &out, &out_length)) {
+    return info.Env().Undefined();
+  }
+  int result = reactor_->closed() ? -EBADF : Busy() ? -EBUSY : 0;
+  if (result == 0) {
+    now_ready_.clear();
+    reactor_->backend().FindClosed(out_length / 2, &now_ready_);
+    result = WritePairs(now_ready_, out, out_length);
+  }
+  return Napi::Number::New(info.Env(), result);
+}
+
 Napi::Value PollerWrap::Wait(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   double timeout_ms = 0;
@@ -177,7 +201,8 @@ Napi::Value PollerWrap::Wait(const Napi::CallbackInfo& info) {
   if (loop_waiter_ != nullptr) {
     if (Busy()) return Napi::Number::New(env, -EBUSY);
     // libuv's error codes are -errno on Unix.
-    int result = reactor_->closed() ? -EBADF : loop_waiter_->Start(timeout_ms);
+    int result = reactor_->PrepareWait();
+    if (result == 0) result = loop_waiter_->Start(timeout_ms);
     if (result == 0) {
       // The started handles keep the process alive; this keeps the object
       // and out alive until the result is delivered.
@@ -197,8 +222,9 @@ Napi::Value PollerWrap::Wait(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, result);
 }
 
-void PollerWrap::DeliverWait(Napi::Env env, Napi::Function callback) {
+void PollerWrap::DeliverWait(Napi::Env env) {
   if (!reactor_->waiting()) return;
+  Napi::Function callback = callback_.Value();
   int result = reactor_->closed() ? 0 : reactor_->result();
   int32_t* out = nullptr;
   size_t out_length = 0;
@@ -248,11 +274,11 @@ void PollerWrap::DeliverLoopWait(bool closing) {
   }
 }
 
-void DeliverWaitDone(Napi::Env env, Napi::Function callback,
-                     WaitDoneContext* context, void*) {
+void DeliverWaitDone(Napi::Env env, Napi::Function, WaitDoneContext* context,
+                     void*) {
   // env is null when the environment is being torn down.
   if (env == nullptr || context->poller == nullptr) return;
-  context->poller->DeliverWait(env, callback);
+  context->poller->DeliverWait(env);
 }
 
 Napi::Value PollerWrap::Wake(const Napi::CallbackInfo& info) {
@@ -267,9 +293,7 @@ Napi::Value PollerWrap::Close(const Napi::CallbackInfo& info) {
   if (loop_wait_pending) DeliverLoopWait(/*closing=*/true);
   // A wait still running ends with the close: its callback is called now,
   // as woken, since the thread-safe function no longer reaches this object.
-  if (reactor_ && reactor_->waiting() && !callback_.IsEmpty()) {
-    DeliverWait(info.Env(), callback_.Value());
-  }
+  if (reactor_ && reactor_->waiting()) DeliverWait(info.Env());
   return info.Env().Undefined();
 }
 

@@ -38,7 +38,7 @@ class PollerWrap : public Napi::ObjectWrap<PollerWrap> {
   ~PollerWrap() override;
 
   // Delivers a finished worker wait to JavaScript, on the JavaScript thread.
-  void DeliverWait(Napi::Env env, Napi::Function callback);
+  void DeliverWait(Napi::Env env);
 
  private:
   // Joins the worker and releases the thread-safe function. Idempotent.
@@ -51,6 +51,7 @@ class PollerWrap : public Napi::ObjectWrap<PollerWrap> {
   Napi::Value SetInterest(const Napi::CallbackInfo& info);
   Napi::Value Ctl(const Napi::CallbackInfo& info);
   Napi::Value PollNow(const Napi::CallbackInfo& info);
+  Napi::Value FindClosed(const Napi::CallbackInfo& info);
   Napi::Value Wait(const Napi::CallbackInfo& info);
   Napi::Value Wake(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
@@ -61,7 +62,7 @@ class PollerWrap : public Napi::ObjectWrap<PollerWrap> {
   std::unique_ptr<Reactor> reactor_;
   WaitDoneFunction wait_done_;
   WaitDoneContext* wait_done_context_ = nullptr;
-  Napi::FunctionReference callback_;
+  Napi::FunctionReference callback_;  // Weak; this object's property holds it.
   bool live_ = false;  // The thread-safe function and cleanup hook exist.
   // The Int32Array a running wait writes to; its elements are looked up
   // again on delivery.

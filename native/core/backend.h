@@ -25,9 +25,15 @@ class Backend {
  public:
   virtual ~Backend() = default;
 
-  // Makes the backend's own fds; wake_fd is watched by every wait.
-  virtual int Open(int wake_fd) = 0;
+  // Makes the backend's own fds (epoll's); 0 or -errno.
+  virtual int Open() = 0;
   virtual void Close() {}
+
+  // From now on every wait also watches wake_fd. The reactor makes its
+  // wake-up fd only for its first wait, after the caller's fds were polled
+  // once: a number the caller just closed is then never taken by an fd of
+  // ours while the caller still means its own.
+  virtual int WatchWakeup(int wake_fd) = 0;
 
   // select and poll: the fds to wait on and their POLL* events, copied.
   // Returns 0 or -errno; -EINVAL for epoll.
@@ -44,6 +50,13 @@ class Backend {
   virtual int Wait(double timeout_ms, size_t max_events,
                    std::vector<ReadyEvent>* ready, bool* woken) = 0;
 
+  // Appends [fd, POLLNVAL] for each fd watched that is no longer open. poll
+  // and select find those on every wait; epoll never reports them (the
+  // kernel drops the registration when the fd is closed), so a caller that
+  // waited out a timeout asks here. Returns how many were appended.
+  virtual size_t FindClosed(size_t max_events,
+                            std::vector<ReadyEvent>* ready) = 0;
+
   // epoll: the epoll fd; -1 for the others.
   virtual int fileno() const { return -1; }
 };
@@ -53,6 +66,11 @@ std::unique_ptr<Backend> MakePollBackend();
 std::unique_ptr<Backend> MakeEpollBackend();  // nullptr where there is none.
 
 std::unique_ptr<Backend> MakeBackend(BackendKind kind);
+
+// Appends [fd, POLLNVAL] for each of fds[0..count) that is not open (the
+// FindClosed() of select and poll); returns how many were appended.
+size_t AppendClosed(const int32_t* fds, size_t count, size_t max_events,
+                    std::vector<ReadyEvent>* ready);
 
 }  // namespace asyncore
 

@@ -6,9 +6,11 @@
 #if defined(__linux__)
 
 #include <errno.h>
+#include <poll.h>
 #include <sys/epoll.h>
 
 #include <algorithm>
+#include <set>
 
 #include "deadline.h"
 #include "fd_ops.h"
@@ -23,23 +25,24 @@ class EpollBackend : public Backend {
  public:
   ~EpollBackend() override { Close(); }
 
-  int Open(int wake_fd) override {
+  int Open() override {
     epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
-    if (epoll_fd_ < 0) return -errno;
+    return epoll_fd_ < 0 ? -errno : 0;
+  }
+
+  int WatchWakeup(int wake_fd) override {
+    wake_fd_ = wake_fd;
     struct epoll_event event = {};
     event.events = EPOLLIN;
     event.data.u64 = kWakeTag;
-    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd, &event) < 0) {
-      int error = errno;
-      Close();
-      return -error;
-    }
-    return 0;
+    return epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd, &event) == 0 ? 0
+                                                                     : -errno;
   }
 
   void Close() override {
     if (epoll_fd_ >= 0) asyncore::Close(epoll_fd_);
     epoll_fd_ = -1;
+    registered_.clear();
   }
 
   int SetInterest(const int32_t*, const int32_t*, size_t) override {
@@ -50,7 +53,33 @@ class EpollBackend : public Backend {
     struct epoll_event event = {};
     event.events = events;
     event.data.u64 = static_cast<uint32_t>(fd);
-    return epoll_ctl(epoll_fd_, op, fd, &event) == 0 ? 0 : -errno;
+    int result;
+    if (fd >= 0 && fd == wake_fd_) {
+      // A caller's fd closed before the wake-up fd was made may have had its
+      // number: that caller's file is gone, and ours is not theirs to change.
+      result = -EBADF;
+    } else {
+      result = epoll_ctl(epoll_fd_, op, fd, &event) == 0 ? 0 : -errno;
+    }
+    // Whatever a DEL returns, fd is not registered afterwards.
+    if (op == EPOLL_CTL_ADD && result == 0) registered_.insert(fd);
+    if (op == EPOLL_CTL_DEL) registered_.erase(fd);
+    return result;
+  }
+
+  size_t FindClosed(size_t max_events,
+                    std::vector<ReadyEvent>* ready) override {
+    size_t appended = 0;
+    for (int32_t fd : registered_) {
+      // The number may have gone to the wake-up fd made since.
+      if (fd == wake_fd_ && ready->size() < max_events) {
+        ready->push_back({fd, POLLNVAL});
+        appended++;
+      } else {
+        appended += AppendClosed(&fd, 1, max_events, ready);
+      }
+    }
+    return appended;
   }
 
   int Wait(double timeout_ms, size_t max_events, std::vector<ReadyEvent>* ready,
@@ -85,7 +114,10 @@ class EpollBackend : public Backend {
 
  private:
   int epoll_fd_ = -1;
+  int wake_fd_ = -1;
   std::vector<struct epoll_event> events_;
+  // The fds added and not deleted since, in order, for FindClosed().
+  std::set<int32_t> registered_;
 };
 
 }  // namespace

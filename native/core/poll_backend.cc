@@ -12,10 +12,27 @@ namespace {
 
 class PollBackend : public Backend {
  public:
-  int Open(int wake_fd) override {
-    wake_fd_ = wake_fd;
+  // poll(2) skips the entry of a negative fd: until the reactor has a
+  // wake-up fd, the last slot is such an entry.
+  int Open() override {
     pollfds_.assign(1, {wake_fd_, POLLIN, 0});
     return 0;
+  }
+
+  int WatchWakeup(int wake_fd) override {
+    wake_fd_ = wake_fd;
+    pollfds_.back().fd = wake_fd;
+    return 0;
+  }
+
+  size_t FindClosed(size_t max_events,
+                    std::vector<ReadyEvent>* ready) override {
+    size_t appended = 0;
+    for (size_t i = 0; i + 1 < pollfds_.size() && ready->size() < max_events;
+         i++) {
+      appended += AppendClosed(&pollfds_[i].fd, 1, max_events, ready);
+    }
+    return appended;
   }
 
   int SetInterest(const int32_t* fds, const int32_t* events,

@@ -13,9 +13,20 @@ Reactor::~Reactor() { Close(); }
 int Reactor::Open() {
   backend_ = MakeBackend(kind_);
   if (!backend_) return -ENOSYS;
-  int result = wakeup_.Open();
+  return backend_->Open();
+}
+
+int Reactor::PrepareWait() {
+  if (closed_) return -EBADF;
+  if (wakeup_watched_) return 0;
+  if (wakeup_.fd() < 0) {
+    int result = wakeup_.Open();
+    if (result < 0) return result;
+  }
+  int result = backend_->WatchWakeup(wakeup_.fd());
   if (result < 0) return result;
-  return backend_->Open(wakeup_.fd());
+  wakeup_watched_ = true;
+  return 0;
 }
 
 void Reactor::Close() {
@@ -51,6 +62,8 @@ int Reactor::PollNow(size_t max_events, std::vector<ReadyEvent>* ready,
 int Reactor::StartWait(double timeout_ms, size_t max_events) {
   if (closed_) return -EBADF;
   if (waiting_) return -EBUSY;
+  int prepared = PrepareWait();
+  if (prepared < 0) return prepared;
   if (!worker_.joinable()) {
     // Block every signal in the worker, so that signals reach Node's own
     // thread, whose handlers run them (libuv does the same for its threads).

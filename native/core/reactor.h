@@ -29,7 +29,9 @@ class Reactor {
   Reactor(const Reactor&) = delete;
   Reactor& operator=(const Reactor&) = delete;
 
-  int Open();  // 0 or -errno.
+  // Makes the backend (epoll's fd); 0 or -errno. The wake-up fd comes with
+  // the first wait (see Backend::WatchWakeup()).
+  int Open();
   // Stops and joins the worker, then closes the fds. Idempotent.
   void Close();
   bool closed() const { return closed_; }
@@ -41,6 +43,11 @@ class Reactor {
   // *woken, when given, tells whether a wake-up was pending (and drained).
   int PollNow(size_t max_events, std::vector<ReadyEvent>* ready,
               bool* woken = nullptr);
+
+  // Makes the wake-up fd and has the backend watch it, once; a wait that
+  // does not run through StartWait() (epoll on Node's loop) calls it first.
+  // 0 or -errno.
+  int PrepareWait();
 
   // Starts a wait on the worker thread (started on first use). -EBUSY when
   // one is running.
@@ -64,6 +71,7 @@ class Reactor {
   DoneCallback on_done_;
   std::unique_ptr<Backend> backend_;
   Wakeup wakeup_;
+  bool wakeup_watched_ = false;
   bool closed_ = false;
   bool waiting_ = false;
 

@@ -9,7 +9,6 @@
 // POLLNVAL for each fd that is not open, and the caller decides: Python's
 // select.select() raises EBADF, asyncore ignores a channel already removed.
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <sys/select.h>
 #include <sys/time.h>
@@ -25,10 +24,17 @@ namespace {
 
 class SelectBackend : public Backend {
  public:
-  int Open(int wake_fd) override {
+  int Open() override { return 0; }
+
+  int WatchWakeup(int wake_fd) override {
     if (wake_fd >= FD_SETSIZE) return -EMFILE;
     wake_fd_ = wake_fd;
     return 0;
+  }
+
+  size_t FindClosed(size_t max_events,
+                    std::vector<ReadyEvent>* ready) override {
+    return AppendClosed(interest_.data(), interest_.size(), max_events, ready);
   }
 
   int SetInterest(const int32_t* fds, const int32_t* events,
@@ -82,12 +88,7 @@ class SelectBackend : public Backend {
 
  private:
   int ReportClosedFds(size_t max_events, std::vector<ReadyEvent>* ready) {
-    for (size_t i = 0; i < interest_.size() && ready->size() < max_events;
-         i++) {
-      if (fcntl(interest_[i], F_GETFD) < 0 && errno == EBADF) {
-        ready->push_back({interest_[i], POLLNVAL});
-      }
-    }
+    FindClosed(max_events, ready);
     // No fd of ours is closed: the wake-up fd itself was, which only
     // happens when the reactor is being torn down.
     return ready->empty() ? -EBADF : 0;

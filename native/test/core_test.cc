@@ -194,7 +194,7 @@ bool TestEintrResumesWithTimeLeft(BackendKind kind) {
   auto backend = MakeBackend(kind);
   int fds[2];
   EXPECT(Pipe(fds) == 0);
-  EXPECT(backend->Open(fds[0]) == 0);
+  EXPECT(backend->Open() == 0 && backend->WatchWakeup(fds[0]) == 0);
   pthread_t waiter = pthread_self();
   std::atomic<bool> stop{false};
   std::thread signaller([&] {
@@ -228,7 +228,7 @@ bool TestClosedFdIsPollnval(BackendKind kind) {
   auto backend = MakeBackend(kind);
   int wake[2], open_pipe[2], closed_pipe[2];
   EXPECT(Pipe(wake) == 0 && Pipe(open_pipe) == 0 && Pipe(closed_pipe) == 0);
-  EXPECT(backend->Open(wake[0]) == 0);
+  EXPECT(backend->Open() == 0 && backend->WatchWakeup(wake[0]) == 0);
   int32_t fds[] = {closed_pipe[0], open_pipe[1]};
   int32_t events[] = {POLLIN, POLLOUT};
   EXPECT(backend->SetInterest(fds, events, 2) == 0);
@@ -243,6 +243,81 @@ bool TestClosedFdIsPollnval(BackendKind kind) {
        {wake[0], wake[1], open_pipe[0], open_pipe[1], closed_pipe[1]}) {
     Close(fd);
   }
+  return ok;
+}
+
+// A reactor makes no fd of its own before its first wait: a number the
+// caller just closed is still free when the caller's fds are first polled,
+// so the closed fd is reported (CPython's test_select.test_errno).
+bool TestNoFdBeforeFirstWait(BackendKind kind) {
+  bool ok = true;
+  int fds[2];
+  EXPECT(Pipe(fds) == 0);
+  Close(fds[0]);
+  Reactor reactor(kind, [] {});
+  EXPECT(reactor.Open() == 0);
+  Watch(&reactor, kind, fds[0], POLLIN);
+  std::vector<ReadyEvent> ready;
+  EXPECT(reactor.PollNow(8, &ready) == 0);
+  EXPECT(ready.size() == 1 && ready[0].fd == fds[0] &&
+         ready[0].events == POLLNVAL);
+  reactor.Close();
+  Close(fds[1]);
+  return ok;
+}
+
+// A Wake() made before the first wait, when there is no wake-up fd yet,
+// ends that wait at once.
+bool TestWakeBeforeFirstWait(BackendKind kind) {
+  bool ok = true;
+  DoneLatch latch;
+  Reactor reactor(kind, [&] { latch.Notify(); });
+  EXPECT(reactor.Open() == 0);
+  reactor.Wake();
+  EXPECT(reactor.StartWait(10000, 8) == 0);
+  EXPECT(latch.WaitFor(5000));
+  EXPECT(reactor.woken());
+  reactor.FinishWait();
+  reactor.Close();
+  return ok;
+}
+
+// epoll forgets a registration when its fd is closed and never reports it;
+// FindClosed() finds it, until it is deleted. select and poll find their
+// own closed fds the same way.
+bool TestFindClosed(BackendKind kind) {
+  bool ok = true;
+  DoneLatch latch;
+  Reactor reactor(kind, [&] { latch.Notify(); });
+  // The wake-up fd first, so that it cannot take the number closed below.
+  EXPECT(reactor.Open() == 0 && reactor.PrepareWait() == 0);
+  int open_pipe[2], closed_pipe[2];
+  EXPECT(Pipe(open_pipe) == 0 && Pipe(closed_pipe) == 0);
+  if (kind == BackendKind::kEpoll) {
+    EXPECT(reactor.backend().Control(1, open_pipe[0], POLLIN) == 0);
+    EXPECT(reactor.backend().Control(1, closed_pipe[0], POLLIN) == 0);
+  } else {
+    int32_t fds[] = {open_pipe[0], closed_pipe[0]};
+    int32_t events[] = {POLLIN, POLLIN};
+    EXPECT(reactor.backend().SetInterest(fds, events, 2) == 0);
+  }
+  Close(closed_pipe[0]);
+  std::vector<ReadyEvent> ready;
+  EXPECT(reactor.backend().FindClosed(8, &ready) == 1);
+  EXPECT(ready.size() == 1 && ready[0].fd == closed_pipe[0] &&
+         ready[0].events == POLLNVAL);
+  if (kind == BackendKind::kEpoll) {
+    // The kernel dropped it: a wait times out without a word.
+    EXPECT(reactor.StartWait(20, 8) == 0);
+    EXPECT(latch.WaitFor(5000));
+    EXPECT(reactor.result() == 0 && reactor.ready().empty());
+    reactor.FinishWait();
+    EXPECT(reactor.backend().Control(2, closed_pipe[0], 0) == -EBADF);
+    ready.clear();
+    EXPECT(reactor.backend().FindClosed(8, &ready) == 0 && ready.empty());
+  }
+  reactor.Close();
+  for (int fd : {open_pipe[0], open_pipe[1], closed_pipe[1]}) Close(fd);
   return ok;
 }
 
@@ -315,7 +390,11 @@ int main() {
     Run("wake_and_close_during_wait", TestWakeAndCloseDuringWait, kind);
     Run("signals_do_not_cut_waits", TestSignalsDoNotCutWaits, kind);
     Run("eintr_resumes_with_time_left", TestEintrResumesWithTimeLeft, kind);
+    Run("wake_before_first_wait", TestWakeBeforeFirstWait, kind);
+    Run("find_closed", TestFindClosed, kind);
   }
+  Run("no_fd_before_first_wait", TestNoFdBeforeFirstWait, BackendKind::kSelect);
+  Run("no_fd_before_first_wait", TestNoFdBeforeFirstWait, BackendKind::kPoll);
   Run("closed_fd_is_pollnval", TestClosedFdIsPollnval, BackendKind::kSelect);
   Run("closed_fd_is_pollnval", TestClosedFdIsPollnval, BackendKind::kPoll);
   Run("sockets_are_cloexec_and_no_sigpipe", TestSocketsAreCloexecAndNoSigpipe,

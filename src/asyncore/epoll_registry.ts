@@ -14,16 +14,18 @@
 // - dispatcher.del_channel() removes the registration at once, before the
 //   socket is closed, so none can outlive its socket under a dup() of it.
 import { constants as osConstants } from 'node:os';
-import { binding, type NativePoller } from '../binding';
+import { constant, POLLIN, POLLNVAL, POLLOUT } from '../constants';
 import { errorFromErrno } from '../errors';
-import { POLLIN, POLLNVAL, POLLOUT } from '../select';
+import type { Poller } from '../poller';
 import { grownInt32 } from './int32';
 import type { Channel } from './handlers';
 
 const E = osConstants.errno;
 
 /** NativePoller.ctl() operations (epoll_ctl(2)), as the addon defines them. */
-const { EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD } = binding.constants;
+const EPOLL_CTL_ADD = constant('EPOLL_CTL_ADD');
+const EPOLL_CTL_DEL = constant('EPOLL_CTL_DEL');
+const EPOLL_CTL_MOD = constant('EPOLL_CTL_MOD');
 
 /**
  * Channels the kernel cannot watch get their readiness made up, as poll(2)
@@ -34,7 +36,7 @@ const SYNTHETIC_ALWAYS_READY = 1;
 const SYNTHETIC_INVALID = 2;
 
 export class EpollRegistry {
-  private readonly native: Pick<NativePoller, 'ctl'>;
+  private readonly native: Pick<Poller, 'ctl'>;
   // By fd: the events registered (valid when position[fd] > 0), the channel
   // they were registered for, and the pass that last saw the fd wanted.
   private registered = new Int32Array(64);
@@ -54,7 +56,7 @@ export class EpollRegistry {
   private pendingChannels: Array<Channel | undefined> = [];
   private pendingCount = 0;
 
-  constructor(native: Pick<NativePoller, 'ctl'>) {
+  constructor(native: Pick<Poller, 'ctl'>) {
     this.native = native;
   }
 

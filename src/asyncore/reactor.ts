@@ -1,86 +1,33 @@
-// The pass machinery under asyncore.poll(), poll2() and loop(): one native
-// Poller per (map, backend), the interest set computed from readable() and
-// writable() as Lib/asyncore.py computes it, and the dispatch of what is
-// ready in CPython's order, with the gh-75114 fix (an event reaches only the
-// channel that held the fd when the pass began and still holds it).
-//
-// A pass first polls with a zero timeout on the JavaScript thread
-// (Poller.pollNow): when something is ready, as on a busy server, the pass
-// never hops to the worker thread. Only a pass that must sleep goes to the
-// worker (Poller.wait) and returns to the Node event loop meanwhile.
+// One pass over a map, as Lib/asyncore.py makes it: the interest set read
+// from readable() and writable() (every pass, or kept between passes and
+// asked again only on change), the gh-75114 snapshot (an event reaches only
+// the channel that held the fd when the pass began and still holds it), and
+// the dispatch of what is ready in CPython's order. Passes in sequence, the
+// waits and the spin are asyncore/passes.ts's.
 import { constants as osConstants } from 'node:os';
-import { performance } from 'node:perf_hooks';
-import { binding as defaultBinding, PollerKind } from '../binding';
-import type { NativeBinding, NativePoller, PollerKindName } from '../binding';
+import { PollerKind } from '../binding';
+import type { NativeBinding } from '../binding';
+import { POLLIN, POLLNVAL, POLLOUT, POLLPRI } from '../constants';
 import { errorFromErrno } from '../errors';
-import { POLLIN, POLLNVAL, POLLOUT, POLLPRI } from '../select';
-import { _exception, read, readwriteInPass, write } from './handlers';
-import { grownInt32 } from './int32';
-import type { Channel, PassView, SocketMap } from './handlers';
+import { fdSetSizeError, Poller } from '../poller';
+import type { ChangeLog } from './change_log';
 import { EpollRegistry } from './epoll_registry';
+import { _exception, read, readwriteInPass, write } from './handlers';
+import type { Channel, PassView, SocketMap } from './handlers';
+import { grownInt32 } from './int32';
 
 const E = osConstants.errno;
 
-export type Backend = PollerKindName;
-
-/**
- * How long passes that find work ready may run back to back before the
- * pass loop yields to the Node event loop with setImmediate(): 64 passes or
- * 2 ms, whichever comes first. Each yield costs a turn of libuv's loop (a
- * few microseconds, about one idle pass), so this keeps that overhead near
- * 1% on a busy server while timers, Node's own sockets and other maps' loops
- * wait at most ~2 ms. A pass that finds nothing ready and may not sleep
- * (timeout 0) always yields: it has nothing better to do.
- */
-const YIELD_EVERY_PASSES = 64;
-const YIELD_AFTER_MS = 2;
-
-/**
- * How long a busy map re-polls with a zero timeout before it pays for a
- * wait. A wait costs a thread hop or a turn of Node's loop (tens of
- * microseconds) while a zero-timeout poll costs one system call,
- * and a peer that was just answered usually writes again within a few tens
- * of microseconds. Only a map whose previous pass ran handlers spins, so an
- * idle server never does, and the spin stays inside the yield budget above.
- */
-const SPIN_BEFORE_WAIT_MS = 0.05;
-
-/**
- * The spin pays only while peers answer within it. Each spin's outcome
- * feeds a moving average (weight 1/8); below a 50% hit rate the map stops
- * spinning, so that a server with sparse traffic (a request every few
- * hundred microseconds) does not burn 50 us per request, and it tries a
- * spin again every 16th pass that could spin, to notice when traffic
- * turns dense again.
- */
-const SPIN_HIT_WEIGHT = 1 / 8;
-const SPIN_MIN_HIT_RATE = 0.5;
-const SPIN_PROBE_EVERY = 16;
-
-/** The longest single native wait; longer timeouts are waited out in pieces. */
-const MAX_WAIT_MS = 2 ** 31 - 1;
-
-/** CPython's ValueError for an fd that select() cannot hold. */
-function selectRangeError(fd: number): RangeError {
-  return new RangeError(`filedescriptor out of range in select(): ${fd} (use poll or epoll: loop({ use_poll: true }))`);
+/** CPython's ValueError for an fd that select() cannot hold, with asyncore's advice. */
+export function selectRangeError(fd: number): RangeError {
+  return fdSetSizeError(fd, 'use poll or epoll: loop({ use_poll: true })');
 }
 
-/** The result of the synchronous part of a pass. */
-const Step = {
-  /** Handlers ran: work was ready. */
-  Dispatched: 0,
-  /** Nothing ready and the pass may not sleep, or the map is empty. */
-  Idle: 1,
-  /** Nothing ready: the pass must wait on the worker thread. */
-  MustWait: 2,
-} as const;
-type Step = (typeof Step)[keyof typeof Step];
-
-/** One native poller serving one map, and the state of the pass it runs. */
-export class Reactor implements PassView {
+/** One poller serving one map, and the state of the pass it runs. */
+export class MapPoller implements PassView {
   readonly kind: number;
   private readonly map: SocketMap;
-  private readonly native: NativePoller;
+  private readonly poller: Poller;
   private readonly fdSetSize: number;
   private readonly registry: EpollRegistry | null;
 
@@ -107,19 +54,16 @@ export class Reactor implements PassView {
   /** select/poll: the set handed to the native side no longer matches the cache. */
   private interestStale = true;
 
-  private waitResult = 0;
-  private waitWoken = false;
-  private waitDone: (() => void) | null = null;
   private closed = false;
   private askStamp = 0;
   private askedStamp = new Int32Array(64);
 
-  constructor(kind: number, map: SocketMap, nativeBinding: NativeBinding = defaultBinding) {
+  constructor(kind: number, map: SocketMap, nativeBinding?: NativeBinding) {
     this.kind = kind;
     this.map = map;
-    this.fdSetSize = nativeBinding.FD_SETSIZE;
-    this.native = new nativeBinding.Poller(kind, (result, woken) => this.onWaitDone(result, woken));
-    this.registry = kind === PollerKind.epoll ? new EpollRegistry(this.native) : null;
+    this.poller = new Poller(kind, nativeBinding);
+    this.fdSetSize = this.poller.fdSetSize;
+    this.registry = kind === PollerKind.epoll ? new EpollRegistry(this.poller) : null;
   }
 
   get isClosed(): boolean {
@@ -323,8 +267,7 @@ export class Reactor implements PassView {
         index += 1;
       }
     });
-    const result = this.native.setInterest(this.fds, this.events, index);
-    if (result < 0) throw errorFromErrno(-result);
+    this.poller.setInterest(this.fds, this.events, index);
     this.interestStale = false;
   }
 
@@ -367,8 +310,7 @@ export class Reactor implements PassView {
       this.registry.update(this.fds, this.events, this.count, this.passChannels);
       return;
     }
-    const result = this.native.setInterest(this.fds, this.events, this.count);
-    if (result < 0) throw errorFromErrno(-result);
+    this.poller.setInterest(this.fds, this.events, this.count);
   }
 
   /** The number of channels interested in this pass. */
@@ -390,47 +332,37 @@ export class Reactor implements PassView {
 
   /** The zero-timeout poll, on this thread: the number of ready pairs in `out`. */
   pollNow(): number {
-    let ready = this.native.pollNow(this.out);
-    if (ready < 0) throw errorFromErrno(-ready);
+    let ready = this.poller.pollNow(this.out);
     if (this.registry !== null) ready = this.registry.addSynthetic(this.out, ready);
     return ready;
   }
 
   /**
-   * Waits for at most timeoutMs (-1: forever), on the worker thread or, for
-   * epoll, on Node's loop. Resolves when the wait ends; lastWaitResult is
-   * then the number of ready pairs in `out` (or -errno) and lastWaitWoken
-   * whether wake() ended it.
+   * epoll: the number of [fd, POLLNVAL] pairs put in `out` for registered
+   * fds that are no longer open. The kernel drops the registration of a
+   * closed fd without a word, so a channel whose fd was closed behind its
+   * back would never hear of it; poll(2) reports such an fd as POLLNVAL.
+   * select and poll find those by themselves: 0.
    */
-  wait(timeoutMs: number): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.waitDone = resolve;
-      const result = this.native.wait(Math.min(timeoutMs, MAX_WAIT_MS), this.out);
-      if (result < 0) {
-        this.waitDone = null;
-        reject(errorFromErrno(-result));
-      }
-    });
+  findClosed(): number {
+    return this.registry === null ? 0 : this.poller.findClosed(this.out);
   }
 
-  get lastWaitResult(): number {
-    return this.waitResult;
+  /**
+   * Waits until `deadline` (performance.now() ms; Infinity: none), on the
+   * worker thread or, for epoll, on Node's loop. While it waits, wake()
+   * ends it; onWoken() then looks at the map again and answers as
+   * Poller.waitUntil() wants. The number of ready pairs in `out`, 0 once the
+   * deadline has passed, or onWoken()'s answer.
+   */
+  waitReady(deadline: number, onWoken: () => number): Promise<number> {
+    // Fds with made-up readiness never get here: pollNow() found them ready.
+    return this.poller.waitUntil(deadline, () => this.out, onWoken);
   }
 
-  get lastWaitWoken(): boolean {
-    return this.waitWoken;
-  }
-
-  private onWaitDone(result: number, woken: boolean): void {
-    this.waitResult = result;
-    this.waitWoken = woken;
-    const done = this.waitDone;
-    this.waitDone = null;
-    done?.();
-  }
-
+  /** Ends a running wait; onWoken() then runs. */
   wake(): void {
-    if (!this.closed) this.native.wake();
+    if (!this.closed) this.poller.wake();
   }
 
   /** Runs the handlers for `ready` pairs, in CPython's order for the kind. */
@@ -508,387 +440,8 @@ export class Reactor implements PassView {
     if (this.closed) return;
     this.closed = true;
     if (this.changes !== null) this.dropCache();
-    this.native.close();
+    this.poller.close();
     this.registry?.clear();
   }
 }
 
-/**
- * What interest on change needs to know between passes: the channels to ask
- * again, whether to ask all of them, and where each channel is in the map.
- *
- * While it exists, the map's own set(), delete() and clear() report to it
- * (they are replaced on the map object, and restored by stop()), so a
- * channel that joins the map by any route is asked, and one that leaves is
- * forgotten at once.
- */
-export class ChangeLog {
-  /** Channels to ask again at the start of the next pass. */
-  readonly dirty = new Set<Channel>();
-  /** Ask every channel at the start of the next pass. */
-  all = true;
-  /** The fd each channel is in the map under, as the log saw it join. */
-  readonly fdOf = new Map<Channel, number>();
-  /** The reactor whose kept answers this log feeds. */
-  owner: Reactor | null = null;
-  private readonly restore: Array<() => void> = [];
-
-  constructor(
-    private readonly map: SocketMap,
-    private readonly state: MapState,
-  ) {
-    this.watch();
-  }
-
-  private watch(): void {
-    const map = this.map;
-    const set = map.set;
-    const del = map.delete;
-    const clear = map.clear;
-    const joined = (fd: number, obj: Channel, before: Channel | undefined): void => {
-      if (before !== undefined && before !== obj) this.left(fd, before);
-      this.fdOf.set(obj, fd);
-      this.dirty.add(obj);
-      this.state.changed();
-    };
-    this.replace('set', function (this: SocketMap, fd: number, obj: Channel) {
-      const before = this.get(fd);
-      set.call(this, fd, obj);
-      joined(fd, obj, before);
-      return this;
-    });
-    this.replace('delete', function (this: SocketMap, fd: number) {
-      const before = this.get(fd);
-      const deleted = del.call(this, fd);
-      if (before !== undefined) {
-        logLeft(fd, before);
-      }
-      return deleted;
-    });
-    const logLeft = (fd: number, before: Channel): void => {
-      this.left(fd, before);
-      this.state.changed();
-    };
-    this.replace('clear', function (this: SocketMap) {
-      const entries = [...this.entries()];
-      clear.call(this);
-      for (const [fd, obj] of entries) logLeft(fd, obj);
-    });
-  }
-
-  private replace(name: 'set' | 'delete' | 'clear', value: unknown): void {
-    const map = this.map as unknown as Record<string, unknown>;
-    const own = Object.getOwnPropertyDescriptor(map, name);
-    Object.defineProperty(map, name, { value, writable: true, configurable: true, enumerable: false });
-    this.restore.push(() => {
-      if (own === undefined) delete map[name];
-      else Object.defineProperty(map, name, own);
-    });
-  }
-
-  /** obj no longer holds fd: its kept answer goes now. */
-  private left(fd: number, obj: Channel): void {
-    if (this.fdOf.get(obj) === fd) this.fdOf.delete(obj);
-    this.owner?.forget(fd);
-  }
-
-  /** Gives the map its own set(), delete() and clear() back. */
-  stop(): void {
-    for (const restore of this.restore.splice(0).reverse()) restore();
-    this.owner?.dropCache();
-    this.owner = null;
-    this.dirty.clear();
-    this.fdOf.clear();
-  }
-}
-
-/** What each map needs between passes: its reactors and who is running. */
-export class MapState {
-  readonly map: SocketMap;
-  private readonly nativeBinding: NativeBinding;
-  private readonly reactors: Array<Reactor | undefined> = [];
-  /** What is running a pass over this map now, for the error message. */
-  busy: 'loop' | 'pass' | null = null;
-  /** The reactor whose wait is pending, so that wake() can reach it. */
-  waiting: Reactor | null = null;
-  /** The reactor running a pass now (collected, maybe waiting, dispatching). */
-  current: Reactor | null = null;
-  private closeScheduled = false;
-  // The budget of synchronous passes before yielding to the event loop.
-  private passesSinceYield = 0;
-  /** Whether the last pass ran handlers: the map is busy, worth a spin. */
-  private lastPassDispatched = false;
-  /** Moving average of the spins that found work (1: every one did). */
-  private spinHitRate = 1;
-  /** Passes that could have spun but did not, since the last probe. */
-  private spinsSkipped = 0;
-  private yieldDeadline = 0;
-  /** Interest on change: what changed since the last pass (null: every pass asks all). */
-  changes: ChangeLog | null = null;
-
-  constructor(map: SocketMap, nativeBinding: NativeBinding) {
-    this.map = map;
-    this.nativeBinding = nativeBinding;
-  }
-
-  reactor(kind: number): Reactor {
-    let reactor = this.reactors[kind];
-    if (reactor === undefined || reactor.isClosed) {
-      // Checked before the poller is made: with every fd below FD_SETSIZE
-      // taken by channels, its wake-up fd could not be watched by select()
-      // and making it would fail with a less helpful EMFILE.
-      if (kind === PollerKind.select) {
-        for (const fd of this.map.keys()) {
-          if (fd >= this.nativeBinding.FD_SETSIZE) throw selectRangeError(fd);
-        }
-      }
-      reactor = new Reactor(kind, this.map, this.nativeBinding);
-      this.reactors[kind] = reactor;
-    }
-    return reactor;
-  }
-
-  acquire(what: 'loop' | 'pass'): void {
-    if (this.busy !== null) {
-      const running = this.busy === 'loop' ? 'an asyncore loop()' : 'an asyncore pass (poll()/poll2())';
-      throw new Error(
-        `${running} is already running on this map; ${what === 'loop' ? 'loop()' : 'a pass'} cannot run ` +
-          'on the same map at the same time (use another map)',
-      );
-    }
-    this.busy = what;
-    this.resetYieldBudget();
-  }
-
-  /**
-   * Ends a loop() or a single pass. The reactors are closed at the end of
-   * this turn of the event loop unless another pass starts first, so that
-   * `while (...) await poll()` reuses one poller while nothing is left open
-   * once the program stops calling.
-   */
-  release(): void {
-    this.busy = null;
-    this.current = null;
-    this.waiting = null;
-    if (this.closeScheduled) return;
-    this.closeScheduled = true;
-    setImmediate(() => {
-      this.closeScheduled = false;
-      if (this.busy === null) this.closeReactors();
-    });
-  }
-
-  closeReactors(): void {
-    this.changes?.stop();
-    this.changes = null;
-    for (const reactor of this.reactors) reactor?.close();
-    this.reactors.length = 0;
-  }
-
-  /**
-   * Chooses how the passes to come read readable() and writable(): on
-   * change, or every pass (which forgets what on change kept).
-   */
-  setInterest(onChange: boolean): void {
-    if (onChange) {
-      this.changes ??= new ChangeLog(this.map, this);
-    } else if (this.changes !== null) {
-      this.changes.stop();
-      this.changes = null;
-    }
-  }
-
-  /** wake(map): every channel is asked again, and a waiting pass wakes. */
-  wake(): void {
-    if (this.changes !== null) this.changes.all = true;
-    this.waiting?.wake();
-  }
-
-  /**
-   * A method of this package changed channel's state, or wake(map,
-   * channel) named it: it is asked again, and a waiting pass wakes.
-   */
-  channelChanged(channel: Channel): void {
-    this.changes?.dirty.add(channel);
-    this.waiting?.wake();
-  }
-
-  /** The map's membership changed: a waiting pass wakes to see it. */
-  changed(): void {
-    this.waiting?.wake();
-  }
-
-  channelRemoved(fd: number): void {
-    this.current?.channelRemoved(fd);
-    const epoll = this.reactors[PollerKind.epoll];
-    if (epoll !== undefined && epoll !== this.current) epoll.channelRemoved(fd);
-    this.waiting?.wake();
-  }
-
-  /** Whether passes that found work have run long enough to yield now. */
-  private shouldYield(): boolean {
-    return ++this.passesSinceYield >= YIELD_EVERY_PASSES || performance.now() >= this.yieldDeadline;
-  }
-
-  private resetYieldBudget(): void {
-    this.passesSinceYield = 0;
-    this.yieldDeadline = performance.now() + YIELD_AFTER_MS;
-  }
-
-  /**
-   * One pass of the given kind with a timeout in ms (-1: none). Returns
-   * undefined when it completed synchronously and need not yield; a promise
-   * otherwise.
-   */
-  pass(kind: number, timeoutMs: number): Promise<void> | undefined {
-    const reactor = this.reactor(kind);
-    const step = this.passSync(reactor, timeoutMs);
-    if (step === Step.MustWait) return this.passWait(reactor, timeoutMs);
-    if (step === Step.Idle || this.shouldYield()) return this.yieldToEventLoop();
-    return undefined;
-  }
-
-  private passSync(reactor: Reactor, timeoutMs: number): Step {
-    this.current = reactor;
-    let step: Step = Step.Idle;
-    try {
-      const changes = this.changes;
-      let ready = changes === null ? reactor.scan() : reactor.scanChanges(changes);
-      if (ready < 0) return step;
-      if (ready === 0 && reactor.interested > 0 && timeoutMs !== 0 && this.lastPassDispatched && this.spinPays()) {
-        ready = this.spinPoll(reactor);
-        this.spinHitRate += SPIN_HIT_WEIGHT * ((ready > 0 ? 1 : 0) - this.spinHitRate);
-      }
-      this.lastPassDispatched = ready > 0;
-      if (ready > 0) {
-        step = Step.Dispatched;
-        reactor.dispatch(ready);
-      } else if (timeoutMs !== 0) {
-        step = Step.MustWait;
-      } else if (changes !== null) {
-        // The pass ended because its timeout (0) ran out.
-        changes.all = true;
-      }
-      return step;
-    } finally {
-      // A pass that goes on to wait keeps its snapshot; passWait() ends it.
-      if (step !== Step.MustWait) {
-        reactor.endPass();
-        this.current = null;
-      }
-    }
-  }
-
-  /** Whether to spin now: while spins keep finding work, and every so often to probe. */
-  private spinPays(): boolean {
-    if (this.spinHitRate >= SPIN_MIN_HIT_RATE) return true;
-    if (++this.spinsSkipped < SPIN_PROBE_EVERY) return false;
-    this.spinsSkipped = 0;
-    return true;
-  }
-
-  /** Re-polls for up to SPIN_BEFORE_WAIT_MS; the number of ready pairs. */
-  private spinPoll(reactor: Reactor): number {
-    const deadline = performance.now() + SPIN_BEFORE_WAIT_MS;
-    let ready = 0;
-    while (ready === 0 && performance.now() < deadline) ready = reactor.pollNow();
-    return ready;
-  }
-
-  private async passWait(reactor: Reactor, timeoutMs: number): Promise<void> {
-    const deadline = timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;
-    try {
-      for (;;) {
-        const remaining = timeoutMs < 0 ? -1 : Math.max(0, Math.ceil(deadline - performance.now()));
-        this.waiting = reactor;
-        try {
-          await reactor.wait(remaining);
-        } finally {
-          this.waiting = null;
-        }
-        const result = reactor.lastWaitResult;
-        if (result < 0) throw errorFromErrno(-result);
-        if (!reactor.lastWaitWoken) {
-          this.lastPassDispatched = result > 0;
-          if (result > 0) reactor.dispatch(result);
-          // A timeout longer than one native wait can hold goes on waiting.
-          else if (remaining > MAX_WAIT_MS) continue;
-          else this.timedOut();
-          return;
-        }
-        // Woken: something changed outside a handler. Read readable() and
-        // writable() again and go on waiting for what is left of timeout.
-        reactor.endPass();
-        const changes = this.changes;
-        const ready = changes === null ? reactor.scan() : reactor.scanChanges(changes);
-        if (ready < 0) return;
-        if (ready > 0) {
-          reactor.dispatch(ready);
-          return;
-        }
-        if (deadline - performance.now() <= 0) {
-          this.timedOut();
-          return;
-        }
-      }
-    } finally {
-      reactor.endPass();
-      this.current = null;
-      this.resetYieldBudget();
-    }
-  }
-
-  /** A pass ended because its timeout ran out: on change, every channel is asked next. */
-  private timedOut(): void {
-    if (this.changes !== null) this.changes.all = true;
-  }
-
-  private yieldToEventLoop(): Promise<void> {
-    this.resetYieldBudget();
-    return new Promise((resolve) => setImmediate(resolve));
-  }
-}
-
-const states = new WeakMap<SocketMap, MapState>();
-
-export function stateOf(map: SocketMap, nativeBinding: NativeBinding = defaultBinding): MapState {
-  let state = states.get(map);
-  if (state === undefined) {
-    state = new MapState(map, nativeBinding);
-    states.set(map, state);
-  }
-  return state;
-}
-
-/** Wakes a pass waiting over map, if there is one; cheap when there is none. */
-export function wakeMap(map: SocketMap): void {
-  states.get(map)?.wake();
-}
-
-/** A channel joined map: a waiting pass wakes to see it. */
-export function mapChanged(map: SocketMap): void {
-  states.get(map)?.changed();
-}
-
-/**
- * A method of this package changed channel's state (or wake(map, channel)
- * named it): a pass on change asks it again, and a waiting pass wakes.
- */
-export function channelChanged(map: SocketMap, channel: Channel): void {
-  states.get(map)?.channelChanged(channel);
-}
-
-
-/** A channel was deleted from map under fd (dispatcher.del_channel()). */
-export function channelRemoved(map: SocketMap, fd: number): void {
-  states.get(map)?.channelRemoved(fd);
-}
-
-export const kindOf: Readonly<Record<Backend, number>> = PollerKind;
-
-/** Timeout in seconds (null: forever) -> ms for the native wait (-1: forever). */
-export function timeoutToMs(timeout: number | null): number {
-  if (timeout === null) return -1;
-  // Rounded to microseconds first, so that 0.3 s is 300 ms and not 301.
-  return Math.ceil(Math.round(timeout * 1e6) / 1000);
-}

@@ -88,7 +88,7 @@ export abstract class Selectable extends dispatcher {
 
   /** Tells a pass waiting over the map that readable()/writable() changed. */
   protected interestChanged(): void {
-    wake(this._map);
+    wake(this._map, this);
   }
 
   /** Read interest is the reader set. */

@@ -1,0 +1,148 @@
+// Scenario: the Twisted layer. The same two protocols, a LineReceiver line
+// echo (delimiter "\n", sendLine back) and a raw Protocol echo, served by
+// asyncore/twisted and by Twisted 22.4 on its epoll reactor (Debian's
+// python3-twisted, /usr/bin/python3), with Node net's pipe echo alongside:
+// 64-byte messages (63 bytes + "\n") at 1, 10 and 100 connections, and
+// churn with 10 clients (connect, one line, close).
+//
+//   node bench/twisted.mjs [--quick] [--reps N] [--servers id,id] [--json-out FILE]
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { benchDir, finishScenario, ourPackage, parseArgs, pinning, runIfMain } from './lib/common.mjs';
+import { runMatrix } from './lib/matrix.mjs';
+import { matrixReport, ratioTargets } from './lib/report.mjs';
+import { servers as echoServers } from './lib/servers.mjs';
+
+const node = process.execPath;
+const TWISTED_PYTHON = process.env.TWISTED_PYTHON || '/usr/bin/python3';
+
+/** Twisted's version under TWISTED_PYTHON, or null when it is not installed. */
+function twistedVersion() {
+  const r = spawnSync(TWISTED_PYTHON, ['-c', 'import twisted; print(twisted.__version__)'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+
+const tcp = (where) => ['--tcp', String(where)];
+const nodeNet = echoServers.find((s) => s.id === 'node-net');
+
+const allServers = [
+  {
+    id: 'tw-line',
+    label: 'asyncore/twisted LineReceiver',
+    group: 'ours',
+    needs: 'package',
+    cmd: (_t, w) => [node, path.join(benchDir, 'servers', 'twisted_echo.mjs'), '--mode', 'line', ...tcp(w)],
+    peers: { twisted: 'py-tw-line', node: 'node-net' },
+  },
+  {
+    id: 'tw-raw',
+    label: 'asyncore/twisted raw Protocol',
+    group: 'ours',
+    needs: 'package',
+    cmd: (_t, w) => [node, path.join(benchDir, 'servers', 'twisted_echo.mjs'), '--mode', 'raw', ...tcp(w)],
+    peers: { twisted: 'py-tw-raw', node: 'node-net' },
+  },
+  {
+    id: 'py-tw-line',
+    label: 'Twisted 22.4 LineReceiver, epoll',
+    group: 'peer',
+    needs: 'twisted',
+    cmd: (_t, w) => [TWISTED_PYTHON, path.join(benchDir, 'py', 'twisted_echo.py'), '--mode', 'line', ...tcp(w)],
+  },
+  {
+    id: 'py-tw-raw',
+    label: 'Twisted 22.4 raw Protocol, epoll',
+    group: 'peer',
+    needs: 'twisted',
+    cmd: (_t, w) => [TWISTED_PYTHON, path.join(benchDir, 'py', 'twisted_echo.py'), '--mode', 'raw', ...tcp(w)],
+  },
+  nodeNet,
+];
+
+const echoCells = [
+  { id: 'tcp-1', label: 'tcp 1', transport: 'tcp', conns: 1, depth: 1 },
+  { id: 'tcp-10', label: 'tcp 10', transport: 'tcp', conns: 10, depth: 1 },
+  { id: 'tcp-100', label: 'tcp 100', transport: 'tcp', conns: 100, depth: 1 },
+];
+const churnCells = [{ id: 'churn-10', label: 'churn, 10 clients', transport: 'tcp', conns: 10, depth: 1, mode: 'churn' }];
+
+export async function main(argv) {
+  const opts = parseArgs(argv);
+  const quick = opts.quick;
+  const reps = opts.reps ?? (quick ? 1 : 3);
+  const warmup = quick ? 0.3 : 1;
+  const duration = quick ? 0.6 : 2;
+  const notes = [];
+  const version = twistedVersion();
+  if (version === null) notes.push(`${TWISTED_PYTHON} cannot import twisted (apt-get install python3-twisted): Twisted rows skipped`);
+  else notes.push(`Twisted ${version} under ${TWISTED_PYTHON}, epoll reactor`);
+  const pkg = ourPackage();
+  if (!pkg.ok) notes.push(pkg.note);
+  const servers = allServers.filter((s) => {
+    if (opts.servers && !opts.servers.includes(s.id)) return false;
+    if (s.needs === 'twisted' && version === null) return false;
+    if (s.needs === 'package' && !pkg.ok) return false;
+    return true;
+  });
+  const log = (m) => process.stderr.write(`${m}\n`);
+  log(`twisted: ${servers.length} servers x ${echoCells.length + churnCells.length} cells x ${reps} reps, ${warmup}s warm-up + ${duration}s measured each`);
+  const echo = await runMatrix({ servers, cells: echoCells, reps, warmup, duration, noPin: opts.noPin, metric: 'rt_per_s', log });
+  const churn = await runMatrix({ servers, cells: churnCells, reps, warmup, duration, noPin: opts.noPin, metric: 'conn_per_s', log });
+
+  const from10 = (c) => c.conns >= 10;
+  const targets = [
+    ...ratioTargets({
+      servers,
+      cells: echoCells,
+      results: echo,
+      metric: 'rt_per_s',
+      rules: [
+        { scenario: 'twisted echo', peer: 'twisted', min: 2.0, cells: from10 },
+        { scenario: 'twisted echo', peer: 'node', min: 1.2, cells: from10 },
+      ],
+    }),
+    ...ratioTargets({
+      servers,
+      cells: churnCells,
+      results: churn,
+      metric: 'conn_per_s',
+      rules: [{ scenario: 'twisted churn', peer: 'twisted', min: 1.2, cells: () => true }],
+    }),
+  ];
+  const markdown = [
+    '## Twisted: line and raw echo, churn',
+    '',
+    'The same protocols under asyncore/twisted and under Twisted on its epoll reactor: a LineReceiver ' +
+      '(delimiter "\\n") that sendLine()s each line back, and a raw Protocol that writes back what it gets. ' +
+      `64-byte messages, one in flight per connection; churn: connect, one message, close, 10 clients. ` +
+      `${warmup} s warm-up + ${duration} s measured, median of ${reps}; ${pinning(opts.noPin).note}.`,
+    ...notes.map((n) => `Note: ${n}.`),
+    '',
+    matrixReport({ servers, cells: echoCells, results: echo, metric: 'rt_per_s', unitLabel: 'Round trips per second' }),
+    '',
+    matrixReport({ servers, cells: churnCells, results: churn, metric: 'conn_per_s', unitLabel: 'Connections per second' }),
+  ].join('\n');
+  const cells = [...echoCells, ...churnCells];
+  const results = {};
+  for (const s of servers) results[s.id] = { ...echo[s.id], ...churn[s.id] };
+  const result = {
+    scenario: 'twisted',
+    title: 'Twisted layer: echo (round trips/s) and churn (connections/s)',
+    params: { quick, reps, warmup, duration, pinning: pinning(opts.noPin).note },
+    notes,
+    servers: servers.map(({ id, label, group }) => ({ id, label, group })),
+    cells,
+    results,
+    targets,
+    markdown,
+    chart: {
+      kind: 'bars',
+      unit: 'per second',
+      groups: cells.map((c) => c.label),
+      series: servers.map((s) => ({ label: s.label, group: s.group, values: cells.map((c) => results[s.id][c.id].median?.value ?? null) })),
+    },
+  };
+  return finishScenario(opts, result);
+}
+
+runIfMain(import.meta.url, main);

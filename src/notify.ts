@@ -1,0 +1,42 @@
+// How the package's channel methods (asyncore's dispatchers, asynchat's
+// async_chat) tell the passes over a map what they changed, without
+// reaching into the pass machinery: the machinery listens here, per map.
+import type { Channel, SocketMap } from './asyncore/handlers';
+
+/** What the passes over one map want to hear. */
+export interface MapListener {
+  /** wake(map): ask every channel again; a waiting pass wakes. */
+  wake(): void;
+  /** A method changed channel's state (or wake(map, channel) named it). */
+  channelChanged(channel: Channel): void;
+  /** A channel joined the map. */
+  joined(): void;
+  /** The channel under fd was deleted from the map. */
+  channelRemoved(fd: number): void;
+}
+
+const listeners = new WeakMap<SocketMap, MapListener>();
+
+export function listen(map: SocketMap, listener: MapListener): void {
+  listeners.set(map, listener);
+}
+
+/** Makes a pass waiting over map, if there is one, ask every channel again. */
+export function wakeMap(map: SocketMap): void {
+  listeners.get(map)?.wake();
+}
+
+/** A method of this package changed channel's state: the passes over map ask it again. */
+export function channelChanged(map: SocketMap, channel: Channel): void {
+  listeners.get(map)?.channelChanged(channel);
+}
+
+/** A channel joined map (add_channel()). */
+export function channelJoined(map: SocketMap): void {
+  listeners.get(map)?.joined();
+}
+
+/** A channel was deleted from map under fd (del_channel()). */
+export function channelRemoved(map: SocketMap, fd: number): void {
+  listeners.get(map)?.channelRemoved(fd);
+}
