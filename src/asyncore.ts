@@ -428,6 +428,9 @@ export class dispatcher<S extends DispatcherSocket = socket> implements Channel 
   constructor(sock?: socket | null, map?: SocketMap | null) {
     this._map = checkMap('map', map);
     if (sock !== null && sock !== undefined) {
+      if (!(sock instanceof socket)) {
+        throw new TypeError(`sock must be a socket or null, not ${describe(sock)}`);
+      }
       // Non-blocking, in case the socket came from a blocking source.
       sock.setblocking(false);
       this.set_socket(sock as S, map);
