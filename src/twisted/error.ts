@@ -295,3 +295,14 @@ export class ReactorAlreadyRunning extends TwistedError {
     super(message, [message]);
   }
 }
+
+/**
+ * The reasons a read or write hands back when a connection ends, shared as
+ * Twisted shares its main.CONNECTION_DONE and main.CONNECTION_LOST: making
+ * an Error (its stack) costs more than the rest of closing a connection.
+ * connectionLost() still gets a Failure of its own each time.
+ */
+export const CONNECTION_DONE: ConnectionDone = new ConnectionDone();
+
+/** The shared "lost in a non-clean fashion" reason (Twisted's main.CONNECTION_LOST). */
+export const CONNECTION_LOST: ConnectionLost = new ConnectionLost();

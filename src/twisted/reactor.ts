@@ -15,6 +15,7 @@ import * as posix from '../posix';
 import { checkFd } from '../validate';
 import { Deferred, DeferredList } from './defer';
 import {
+  CONNECTION_LOST,
   AlreadyCalled,
   AlreadyCancelled,
   ConnectionDone,
@@ -672,7 +673,7 @@ export class Reactor implements SelectableReactor {
     if (selectable.disconnected) return;
     selectable.stopReading();
     selectable.stopWriting();
-    const reason = why === null || why === undefined ? new Failure(new ConnectionLost()) : asFailure(why);
+    const reason = asFailure(why === null || why === undefined ? CONNECTION_LOST : why);
     try {
       selectable.connectionLost(reason);
     } catch (err) {

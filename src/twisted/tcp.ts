@@ -30,12 +30,13 @@ import type { Address } from '../socket';
 import { IPv4Address, IPv6Address, type IAddress } from './address';
 import { Deferred } from './defer';
 import {
+  CONNECTION_DONE,
+  CONNECTION_LOST,
   CannotListenError,
   ConnectBindError,
   ConnectError,
   ConnectionAborted,
   ConnectionDone,
-  ConnectionLost,
   DNSLookupError,
   NotConnectingError,
   UserError,
@@ -194,7 +195,7 @@ export class Connection extends Selectable {
   /** Sends what is queued; when all is sent, resumes the producer or finishes closing. */
   doWrite(): unknown {
     if (this.aborting) return undefined;
-    if (this.writeError !== null) return new ConnectionLost();
+    if (this.writeError !== null) return CONNECTION_LOST;
     while (this.queued > 0) {
       let chunk = this.queue[0]!;
       if (chunk.length < SEND_LIMIT && this.queue.length > 1) {
@@ -213,7 +214,7 @@ export class Connection extends Selectable {
         sent = this.socket.send(chunk.length > SEND_LIMIT ? chunk.subarray(0, SEND_LIMIT) : chunk);
       } catch (err) {
         if (isWouldBlock(err)) return undefined;
-        return new ConnectionLost();
+        return CONNECTION_LOST;
       }
       this.queued -= sent;
       if (sent === chunk.length) this.queue.shift();
@@ -227,7 +228,7 @@ export class Connection extends Selectable {
       this.producerPaused = false;
       this.producer.resumeProducing();
     } else if (this.disconnecting) {
-      return new ConnectionDone();
+      return CONNECTION_DONE;
     } else if (this.writeDisconnecting) {
       this.writeDisconnected = true;
       try {
@@ -249,9 +250,9 @@ export class Connection extends Selectable {
       data = this.socket.recv(this.bufferSize);
     } catch (err) {
       if (isWouldBlock(err)) return undefined;
-      return new ConnectionLost();
+      return CONNECTION_LOST;
     }
-    if (data.length === 0) return new ConnectionDone();
+    if (data.length === 0) return CONNECTION_DONE;
     const result = this.protocol.dataReceived(data);
     return result instanceof Error || result instanceof Failure ? result : undefined;
   }
@@ -273,7 +274,7 @@ export class Connection extends Selectable {
         }
       }
     }
-    if (!this.disconnected) this.reactor.disconnectSelectable(this, new ConnectionLost(), false);
+    if (!this.disconnected) this.reactor.disconnectSelectable(this, CONNECTION_LOST, false);
   }
 
   // ---------------------------------------------------------------- closing
