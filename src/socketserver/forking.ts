@@ -14,6 +14,7 @@
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { Buffer } from 'node:buffer';
+import { availableParallelism } from 'node:os';
 import { binding } from '../binding';
 import { describe } from '../errors';
 import { AF_UNIX, SOCK_SEQPACKET, SOCK_STREAM, socket, socketpair } from '../socket';
@@ -25,6 +26,8 @@ import type { Request } from './servers';
 import type { ServerClass } from './threading';
 
 const FORKING = Symbol('socketserver.ForkingMixIn');
+/** How many children may be starting at once: one per core. */
+const STARTING_AT_ONCE = Math.max(1, availableParallelism());
 /** What a child says: a request served (0) or failed (1), or that it is up. */
 const WORD_READY = 2;
 const CHILD_ENV = 'ASYNCORE_SOCKETSERVER_CHILD';
@@ -283,22 +286,22 @@ export function ForkingMixIn<B extends ServerClass>(Base: B) {
     }
 
     /**
-     * A free child: an idle one, a new one, or the next to become free. One
-     * child starts at a time: starting a Node process costs far more than
-     * Python's fork(), and a burst of connections would otherwise start
-     * as many processes at once; while one starts, the others that free up
-     * serve the waiting requests.
+     * A free child: an idle one, a new one, or the next to become free. At
+     * most one child per core starts at a time: starting a Node process
+     * costs far more than Python's fork(), and a burst of connections would
+     * otherwise start as many processes at once; while some start, the
+     * children that free up serve the waiting requests.
      */
     async _free_child(): Promise<Child> {
       for (;;) {
         if (this._fork_closed) throw new Error('ForkingMixIn: the server is closed');
-        let starting = false;
+        let starting = 0;
         for (const child of this._children) {
           if (!child.alive || child.fd < 0) continue;
           if (child.busy === null) return child;
-          if (!child.ready) starting = true;
+          if (!child.ready) starting += 1;
         }
-        if (!starting && this._children.size < this.max_children) return this._start_child();
+        if (starting < STARTING_AT_ONCE && this._children.size < this.max_children) return this._start_child();
         await this._child_freed.wait();
       }
     }
