@@ -137,11 +137,12 @@ function undocumented(specifier: string, file: string): string[] {
     if (target.flags & ts.SymbolFlags.Class) {
       // What a class gets from a base that is not exported itself (a mixin's
       // class expression, an internal base class) shows on the class too.
-      const inherited = ts.createSymbolTable(
+      const inherited: ts.SymbolTable = new Map(
         checker
           .getPropertiesOfType(checker.getDeclaredTypeOfSymbol(target))
           .filter((member) => !target.members?.has(member.escapedName))
-          .filter((member) => (member.getDeclarations() ?? []).every((d) => isOurs(d))),
+          .filter((member) => (member.getDeclarations() ?? []).every((d) => isOurs(d)))
+          .map((member) => [member.escapedName, member]),
       );
       checkMembers(label, inherited, '.');
     }
