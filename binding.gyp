@@ -6,6 +6,7 @@
         "native/core/address.cc",
         "native/core/backend.cc",
         "native/core/epoll_backend.cc",
+        "native/core/epoll_interest.cc",
         "native/core/fd_ops.cc",
         "native/core/poll_backend.cc",
         "native/core/reactor.cc",
@@ -14,8 +15,9 @@
         "native/core/wakeup.cc",
         "native/binding/addon.cc",
         "native/binding/constants.cc",
+        "native/binding/env_fds.cc",
         "native/binding/fd_functions.cc",
-        "native/binding/loop_waiter.cc",
+        "native/binding/waiter.cc",
         "native/binding/poller_wrap.cc",
         "native/binding/socket_functions.cc"
       ],
@@ -25,6 +27,7 @@
       "defines": [
         "NAPI_VERSION=8",
         "NODE_ADDON_API_DISABLE_CPP_EXCEPTIONS",
+        "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS",
         "NODE_ADDON_API_DISABLE_DEPRECATED"
       ],
       "cflags!": ["-fno-exceptions"],

@@ -36,6 +36,10 @@ function fakeBinding(script: Script) {
       return 0;
     }
 
+    findClosed(): number {
+      return 0;
+    }
+
     pollNow(out: Int32Array): number {
       if (script(this.pollsInPass++) === 0) return 0;
       out[0] = FD;
@@ -56,6 +60,9 @@ function fakeBinding(script: Script) {
     }
 
     wake(): void {}
+    forget(): number {
+      return 0;
+    }
     close(): void {}
     fileno(): number {
       return -1;

@@ -48,6 +48,10 @@ class FakePoller implements NativePoller {
     return 0;
   }
 
+  findClosed(): number {
+    return 0;
+  }
+
   pollNow(out: Int32Array): number {
     if (typeof this.nowResult === 'number') return this.nowResult;
     return write(out, this.nowResult);
@@ -69,6 +73,10 @@ class FakePoller implements NativePoller {
   }
 
   wake(): void {}
+
+  forget(): number {
+    return 0;
+  }
 
   close(): void {
     this.closed = true;

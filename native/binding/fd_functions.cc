@@ -3,6 +3,7 @@
 
 #include "../core/fd_ops.h"
 #include "args.h"
+#include "env_fds.h"
 #include "functions.h"
 
 namespace asyncore {
@@ -17,8 +18,8 @@ Napi::Value PipeFn(const Napi::CallbackInfo& info) {
   int fds[2];
   int result = Pipe(fds);
   if (result == 0) {
-    out[0] = fds[0];
-    out[1] = fds[1];
+    out[0] = Track(info, fds[0]);
+    out[1] = Track(info, fds[1]);
   }
   return Result(info, result);
 }
@@ -26,13 +27,16 @@ Napi::Value PipeFn(const Napi::CallbackInfo& info) {
 Napi::Value DupFn(const Napi::CallbackInfo& info) {
   int32_t fd = 0;
   if (!ArgInt(info, 0, &fd)) return info.Env().Undefined();
-  return Result(info, Dup(fd));
+  return Result(info, Track(info, Dup(fd)));
 }
 
 Napi::Value CloseFn(const Napi::CallbackInfo& info) {
   int32_t fd = 0;
   if (!ArgInt(info, 0, &fd)) return info.Env().Undefined();
-  return Result(info, Close(fd));
+  int result = Close(fd);
+  // Closed even when close(2) reports an error (EINTR, EIO).
+  if (result != -EBADF) Untrack(info, fd);
+  return Result(info, result);
 }
 
 Napi::Value ReadFn(const Napi::CallbackInfo& info) {

@@ -7,6 +7,7 @@
 
 #include "../core/socket_ops.h"
 #include "args.h"
+#include "env_fds.h"
 #include "functions.h"
 
 namespace asyncore {
@@ -56,7 +57,7 @@ Napi::Value SocketFn(const Napi::CallbackInfo& info) {
       !ArgInt(info, 2, &proto)) {
     return info.Env().Undefined();
   }
-  return Result(info, Socket(family, type, proto));
+  return Result(info, Track(info, Socket(family, type, proto)));
 }
 
 Napi::Value SocketPairFn(const Napi::CallbackInfo& info) {
@@ -71,8 +72,8 @@ Napi::Value SocketPairFn(const Napi::CallbackInfo& info) {
   int fds[2];
   int result = SocketPair(family, type, proto, fds);
   if (result == 0) {
-    out[0] = fds[0];
-    out[1] = fds[1];
+    out[0] = Track(info, fds[0]);
+    out[1] = Track(info, fds[1]);
   }
   return Result(info, result);
 }
@@ -140,7 +141,7 @@ Napi::Value AcceptFn(const Napi::CallbackInfo& info) {
     return info.Env().Undefined();
   }
   Sockaddr peer;
-  int result = Accept(fd, timeout_ms, &peer);
+  int result = Track(info, Accept(fd, timeout_ms, &peer));
   if (result < 0) return Result(info, result);
   return Pair(info.Env(), result, AddressValue(info.Env(), peer));
 }

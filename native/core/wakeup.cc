@@ -14,7 +14,8 @@ int Wakeup::Open() {
 #if defined(__linux__)
   int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (fd < 0) return -errno;
-  read_fd_ = write_fd_ = fd;
+  read_fd_ = fd;
+  write_fd_.store(fd);
 #else
   int fds[2];
   int result = Pipe(fds);
@@ -22,23 +23,31 @@ int Wakeup::Open() {
   SetBlocking(fds[0], false);
   SetBlocking(fds[1], false);
   read_fd_ = fds[0];
-  write_fd_ = fds[1];
+  write_fd_.store(fds[1]);
 #endif
+  if (pending_.load()) {
+    uint64_t one = 1;
+    Write(write_fd_.load(), &one, sizeof(one));
+  }
   return 0;
 }
 
 void Wakeup::Close() {
-  if (write_fd_ >= 0 && write_fd_ != read_fd_) asyncore::Close(write_fd_);
+  int write_fd = write_fd_.exchange(-1);
+  if (write_fd >= 0 && write_fd != read_fd_) asyncore::Close(write_fd);
   if (read_fd_ >= 0) asyncore::Close(read_fd_);
-  read_fd_ = write_fd_ = -1;
+  read_fd_ = -1;
 }
 
 void Wakeup::Signal() {
   if (pending_.exchange(true)) return;
   // An eventfd takes an 8-byte counter; a pipe takes any byte. A full pipe
   // (EAGAIN) already holds a wake-up, so that failure is harmless.
+  // Not open yet: Open() writes it.
+  int fd = write_fd_.load();
+  if (fd < 0) return;
   uint64_t one = 1;
-  Write(write_fd_, &one, sizeof(one));
+  Write(fd, &one, sizeof(one));
 }
 
 void Wakeup::Drain() {

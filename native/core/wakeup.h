@@ -14,9 +14,10 @@ class Wakeup {
   Wakeup(const Wakeup&) = delete;
   Wakeup& operator=(const Wakeup&) = delete;
 
-  int Open();  // 0 or -errno.
+  // 0 or -errno. A Signal() made before is delivered now.
+  int Open();
   void Close();
-  // The fd to watch for reading.
+  // The fd to watch for reading; -1 until opened.
   int fd() const { return read_fd_; }
   // Thread-safe. Wake-ups are coalesced: one write until the next Drain().
   void Signal();
@@ -25,7 +26,8 @@ class Wakeup {
 
  private:
   int read_fd_ = -1;
-  int write_fd_ = -1;
+  // Read by Signal() on any thread, also before Open().
+  std::atomic<int> write_fd_{-1};
   std::atomic<bool> pending_{false};
 };
 
