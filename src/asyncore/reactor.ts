@@ -350,6 +350,7 @@ export class MapPoller implements PassView {
     const registeredFor = this.registeredFor;
     if (registeredFor === null) return;
     if (fd < registeredFor.length) registeredFor[fd] = undefined;
+    if (this.closed) return;
     const result = this.poller.forget(fd);
     if (result < 0) throw errorFromErrno(-result);
   }
