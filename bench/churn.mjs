@@ -20,25 +20,15 @@ export async function main(argv) {
   const log = (m) => process.stderr.write(`${m}\n`);
   log(`churn: ${servers.length} servers x ${reps} reps, ${warmup}s warm-up + ${duration}s measured each`);
   const results = await runMatrix({ servers, cells, reps, warmup, duration, noPin: opts.noPin, metric: 'conn_per_s', log });
-  const markdown = [
-    '## Connection churn: connections per second',
-    '',
-    `Connect, one 64-byte exchange, close; 10 clients at once; ${warmup} s warm-up + ${duration} s measured, ` +
-      `median of ${reps}; ${pinning(opts.noPin).note}.`,
-    ...notes.map((n) => `Note: ${n}.`),
-    '',
-    matrixReport({ servers, cells, results, metric: 'conn_per_s', unitLabel: 'Connections per second' }),
-  ].join('\n');
   const result = {
     scenario: 'churn',
     title: 'Connection churn (connections/s)',
     params: { quick, reps, warmup, duration, pinning: pinning(opts.noPin).note },
     notes,
-    servers: servers.map(({ id, label, group }) => ({ id, label, group })),
+    servers: servers.map(({ id, label, group, peers }) => ({ id, label, group, peers })),
     cells,
     results,
     targets: [],
-    markdown,
     chart: {
       kind: 'bars',
       unit: 'connections/s',
@@ -46,7 +36,22 @@ export async function main(argv) {
       series: servers.map((s) => ({ label: s.label, group: s.group, values: cells.map((c) => results[s.id][c.id].median?.value ?? null) })),
     },
   };
+  result.markdown = markdownOf(result);
   return finishScenario(opts, result);
+}
+
+/** The scenario's Markdown, from its result (also for `run.mjs --render`). */
+export function markdownOf(result) {
+  const { params, notes, servers, cells, results } = result;
+  return [
+    '## Connection churn: connections per second',
+    '',
+    `Connect, one 64-byte exchange, close; 10 clients at once; ${params.warmup} s warm-up + ${params.duration} s measured, ` +
+      `median of ${params.reps}; ${params.pinning}.`,
+    ...notes.map((n) => `Note: ${n}.`),
+    '',
+    matrixReport({ servers, cells, results, metric: 'conn_per_s', unitLabel: 'Connections per second' }),
+  ].join('\n');
 }
 
 runIfMain(import.meta.url, main);

@@ -11,7 +11,7 @@ import {
   buildTools,
   finishScenario,
   fmtRatio,
-  fmtUs,
+  usColumn,
   lastJson,
   mdTable,
   median,
@@ -116,32 +116,6 @@ export async function main(argv) {
     const runs = results[id]?.[n]?.runs.filter((r) => r.ok) ?? [];
     return runs.length ? median(runs.map((r) => r[key])) : null;
   };
-  const cellText = (id, n, key) => {
-    const v = med(id, n, key);
-    if (v !== null) return fmtUs(v);
-    const err = results[id][n].runs[0]?.error ?? '';
-    return isFdSetsizeError(err) ? 'n/a (fd >= 1024)' : 'fail';
-  };
-  const head = ['implementation', ...sizes.map((n) => `N=${n.toLocaleString('en-US')}`)];
-  const errs = [];
-  for (const impl of impls)
-    for (const n of sizes) {
-      const e = results[impl.id][n].runs.find((r) => !r.ok);
-      if (e && !isFdSetsizeError(e.error)) errs.push(`${impl.id} N=${n}: ${e.error}`);
-    }
-  const ratioRows = [];
-  for (const impl of impls.filter((i) => i.group === 'ours')) {
-    const peer = impl.backend === 'select' ? 'py-asyncore-select' : 'py-asyncore-poll';
-    if (!results[peer]) continue;
-    ratioRows.push([
-      `${impl.label} / ${peer.replace('py-asyncore-', 'Python ')}`,
-      ...sizes.map((n) => {
-        const a = med(impl.id, n, 'pass_us_median');
-        const b = med(peer, n, 'pass_us_median');
-        return a !== null && b !== null ? fmtRatio(a / b) : 'n/a';
-      }),
-    ]);
-  }
   const targets = [];
   const ratioTarget = (what, a, b, max) => {
     const v = a !== null && b !== null ? a / b : null;
@@ -171,11 +145,68 @@ export async function main(argv) {
       );
     }
   }
-  const markdown = [
+  const result = {
+    scenario: 'fd_scaling',
+    title: 'fd scaling (us per pass)',
+    params: { quick, reps, seconds, sizes, pinning: pin.note },
+    notes,
+    impls: impls.map(({ id, label, group, backend }) => ({ id, label, group, backend })),
+    results,
+    targets,
+    chart: {
+      kind: 'lines',
+      unit: 'us per pass',
+      log: true,
+      x: sizes,
+      series: impls.map((i) => ({ label: i.label, group: i.group, values: sizes.map((n) => med(i.id, n, 'pass_us_median')) })),
+    },
+  };
+  result.markdown = markdownOf(result);
+  return finishScenario(opts, result);
+}
+
+/** The scenario's Markdown, from its result (also for `run.mjs --render`). */
+export function markdownOf(result) {
+  const { params, notes, impls, results } = result;
+  const { sizes, seconds, reps } = params;
+  const med = (id, n, key) => {
+    const runs = results[id]?.[n]?.runs.filter((r) => r.ok) ?? [];
+    return runs.length ? median(runs.map((r) => r[key])) : null;
+  };
+  // One unit per column (per N), from every value in it.
+  const columnFormat = (key) => new Map(sizes.map((n) => [n, usColumn(impls.map((i) => med(i.id, n, key)))]));
+  const formats = { pass_us_median: columnFormat('pass_us_median'), in_loop_us: columnFormat('in_loop_us') };
+  const cellText = (id, n, key) => {
+    const v = med(id, n, key);
+    if (v !== null) return formats[key].get(n)(v);
+    const err = results[id][n].runs[0]?.error ?? '';
+    return isFdSetsizeError(err) ? 'n/a (fd >= 1024)' : 'fail';
+  };
+  const head = ['implementation', ...sizes.map((n) => `N=${n.toLocaleString('en-US')}`)];
+  const errs = [];
+  for (const impl of impls)
+    for (const n of sizes) {
+      const e = results[impl.id][n].runs.find((r) => !r.ok);
+      if (e && !isFdSetsizeError(e.error)) errs.push(`${impl.id} N=${n}: ${e.error}`);
+    }
+  const ratioRows = [];
+  for (const impl of impls.filter((i) => i.group === 'ours')) {
+    const peer = impl.backend === 'select' ? 'py-asyncore-select' : 'py-asyncore-poll';
+    if (!results[peer]) continue;
+    ratioRows.push([
+      `${impl.label} / ${peer.replace('py-asyncore-', 'Python ')}`,
+      ...sizes.map((n) => {
+        const a = med(impl.id, n, 'pass_us_median');
+        const b = med(peer, n, 'pass_us_median');
+        return a !== null && b !== null ? fmtRatio(a / b) : 'n/a';
+      }),
+    ]);
+  }
+  return [
     '## fd scaling: time of one pass, N idle channels + 1 active pair',
     '',
     `Median time of one \`loop(count=1)\` call (lower is better); ${seconds} s per run, median of ${reps}; ` +
-      `pinned to one core (${pin.on ? 'taskset' : 'unpinned'}).`,
+      `pinned to one core (${/taskset/.test(params.pinning) ? 'taskset' : 'unpinned'}).`,
     ...notes.map((n) => `Note: ${n}.`),
     '',
     mdTable(head, impls.map((i) => [i.label, ...sizes.map((n) => cellText(i.id, n, 'pass_us_median'))])),
@@ -188,24 +219,6 @@ export async function main(argv) {
       : []),
     ...(errs.length ? ['', ...errs.map((e) => `Failed: ${e}`)] : []),
   ].join('\n');
-  const result = {
-    scenario: 'fd_scaling',
-    title: 'fd scaling (us per pass)',
-    params: { quick, reps, seconds, sizes, pinning: pin.note },
-    notes,
-    impls: impls.map(({ id, label, group, backend }) => ({ id, label, group, backend })),
-    results,
-    targets,
-    markdown,
-    chart: {
-      kind: 'lines',
-      unit: 'us per pass',
-      log: true,
-      x: sizes,
-      series: impls.map((i) => ({ label: i.label, group: i.group, values: sizes.map((n) => med(i.id, n, 'pass_us_median')) })),
-    },
-  };
-  return finishScenario(opts, result);
 }
 
 runIfMain(import.meta.url, main);

@@ -1,5 +1,5 @@
 // npm run bench: runs every scenario of bench/ in a fresh process, prints
-// their tables, the ratios to the peers and the issue's speed targets, and
+// their tables, the ratios to the peers and the package's speed targets, and
 // writes the results as JSON, Markdown and an SVG chart.
 //
 //   npm run bench [-- --quick] [-- --scenario echo,fd_scaling] [-- --json PATH]
@@ -20,6 +20,23 @@ import {
   readJson,
 } from './lib/common.mjs';
 import { renderSvg } from './lib/chart.mjs';
+import { markdownOf as churnMarkdown } from './churn.mjs';
+import { markdownOf as echoMarkdown, SPIN_NOTE } from './echo.mjs';
+import { markdownOf as fdScalingMarkdown } from './fd_scaling.mjs';
+import { markdownOf as wakeupMarkdown } from './wakeup.mjs';
+
+/** Each scenario's Markdown from its result, for --render (others keep what they wrote). */
+const markdownOf = { echo: echoMarkdown, churn: churnMarkdown, fd_scaling: fdScalingMarkdown, wakeup: wakeupMarkdown };
+
+/** Above this 1-minute load average at the start, the results say they are noisy. */
+const BUSY_LOAD = 0.5;
+
+function noiseWarning(meta) {
+  const load = meta.loadavg_start?.[0];
+  return typeof load === 'number' && load > BUSY_LOAD
+    ? `WARNING: the machine was busy (load average ${load.toFixed(2)} at the start); numbers are noisy`
+    : null;
+}
 
 /**
  * A target's measured value as the table prints it: with two decimals, or
@@ -52,7 +69,8 @@ const help = `usage: npm run bench -- [options]
   --reps N             repetitions per cell (default 3; --quick 1)
   --servers a,b        echo/churn: only these server ids
   --no-pin             do not pin with taskset
-  --render PATH.json   only redraw the .svg chart of an earlier run
+  --render PATH.json   only rewrite the .md tables and the .svg chart of an earlier
+                       run from its JSON (after the report code changed)
 `;
 
 function machine() {
@@ -97,9 +115,21 @@ function chartPanels(scenarios) {
         // measured in the same cell, so every group reads on one axis.
         const cIdx = c.series.findIndex((x) => x.label.startsWith('C epoll'));
         const base = cIdx >= 0 ? c.series[cIdx].values : null;
+        // The spin puts this package above the C server at 1 connection:
+        // say so where those bars pass 100%.
+        const oneConnection = new Set((s.cells ?? []).filter((cell) => cell.conns === 1).map((cell) => cell.label));
+        const overCeiling = base
+          ? c.groups.filter(
+              (g, i) =>
+                oneConnection.has(g) && c.series.some((x, si) => si !== cIdx && x.values[i] && base[i] && x.values[i] > base[i]),
+            )
+          : [];
         panels.push({
           title: 'Echo ping-pong: round trips/s as % of the C epoll server in the same cell',
           subtitle: 'higher is better; absolute numbers in the table (hover a bar for its value)',
+          notes: overCeiling.length
+            ? [`Above 100% (${overCeiling.join(', ')}): ${SPIN_NOTE}`]
+            : [],
           kind: 'bars',
           unit: base ? '% of C epoll' : c.unit,
           groups: c.groups,
@@ -145,18 +175,60 @@ function writeSvg(svgPath, meta, scenarios) {
     renderSvg({
       title: `asyncore benchmarks (${meta.mode} run)`,
       subtitle: `${meta.date.slice(0, 16).replace('T', ' ')} UTC; ${meta.cpu_model}, ${meta.host_cpus} CPUs; Node ${meta.node}; Python ${meta.python ?? 'n/a'}; ${meta.pinning}`,
+      warning: noiseWarning(meta),
       panels: chartPanels(scenarios),
     }),
   );
 }
 
-// Rewrites the .svg next to a results JSON (e.g. after the chart
-// code changed), without measuring anything.
+/** The Markdown report's first lines. */
+function markdownHeader(meta) {
+  const warning = noiseWarning(meta);
+  return [
+    `# asyncore benchmarks (${meta.mode} run)`,
+    '',
+    `${meta.date}; ${meta.cpu_model}, ${meta.host_cpus} CPUs, Linux ${meta.kernel}; Node ${meta.node}; ` +
+      `Python ${meta.python ?? 'n/a (asyncore not importable)'}.`,
+    `${meta.pinning}. Load average at start: ${meta.loadavg_start.map((x) => x.toFixed(2)).join(' ')}` +
+      (warning ? ` (${warning})` : '') +
+      '.',
+    meta.package === 'loaded' ? 'This package: dist/ + native addon loaded.' : `This package: ${meta.package}.`,
+    '',
+  ].join('\n');
+}
+
+/** The targets section: what each target asks and whether this run met it. */
+function targetsText(targets) {
+  if (!targets.length) return '## Targets\n\nNot evaluated: no rows for this package in this run.';
+  const pass = targets.filter((t) => t.pass).length;
+  return [
+    '## Targets',
+    '',
+    `The speeds this package aims for against its peers: ${pass} of ${targets.length} met in this run.`,
+    '',
+    mdTable(['target', 'measured', 'goal', ''], targets.map((t) => [t.what, measuredText(t), t.goal, t.pass ? 'ok' : 'MISSED'])),
+  ].join('\n');
+}
+
+function writeMarkdown(mdPath, meta, scenarios, targets) {
+  const md = [
+    markdownHeader(meta),
+    ...scenarios.map((s) => (markdownOf[s.scenario] ? markdownOf[s.scenario](s) : s.markdown)),
+    targetsText(targets),
+    `Finished in ${meta.elapsed_s.toFixed(0)} s.`,
+    '',
+  ].join('\n\n');
+  writeFileSync(mdPath, md);
+}
+
+// Rewrites the .md and .svg next to a results JSON (e.g. after the report
+// or chart code changed), without measuring anything.
 function render(jsonPath) {
-  const { meta, scenarios } = readJson(jsonPath);
+  const { meta, scenarios, targets } = readJson(jsonPath);
   const base = path.resolve(jsonPath).replace(/\.json$/, '');
+  writeMarkdown(`${base}.md`, meta, scenarios, targets ?? []);
   writeSvg(`${base}.svg`, meta, scenarios);
-  process.stdout.write(`Wrote ${base}.svg\n`);
+  process.stdout.write(`Wrote ${base}.md, ${base}.svg\n`);
   return 0;
 }
 
@@ -185,18 +257,10 @@ async function main() {
   const meta = machine();
   const pin = pinning(opts.noPin);
   const pkg = ourPackage();
-  const header = [
-    `# asyncore benchmarks (${opts.quick ? 'quick' : 'full'} run)`,
-    '',
-    `${meta.date}; ${meta.cpu_model}, ${meta.host_cpus} CPUs, Linux ${meta.kernel}; Node ${meta.node}; ` +
-      `Python ${meta.python ?? 'n/a (asyncore not importable)'}.`,
-    `${pin.note}. Load average at start: ${meta.loadavg_start.map((x) => x.toFixed(2)).join(' ')}` +
-      (meta.loadavg_start[0] > 0.5 ? ' (WARNING: the machine is busy; numbers will be noisy)' : '') +
-      '.',
-    pkg.ok ? 'This package: dist/ + native addon loaded.' : `This package: ${pkg.note}.`,
-    '',
-  ].join('\n');
-  process.stdout.write(`${header}\n`);
+  meta.mode = opts.quick ? 'quick' : 'full';
+  meta.pinning = pin.note;
+  meta.package = pkg.ok ? 'loaded' : pkg.note;
+  process.stdout.write(`${markdownHeader(meta)}\n`);
 
   const scenarios = [];
   const failed = [];
@@ -217,31 +281,14 @@ async function main() {
   }
 
   const targets = scenarios.flatMap((s) => s.targets ?? []);
-  let targetText = '';
-  if (targets.length) {
-    const pass = targets.filter((t) => t.pass).length;
-    targetText = [
-      '## Speed targets (issue 6)',
-      '',
-      `${pass} of ${targets.length} met.`,
-      '',
-      mdTable(['target', 'measured', 'goal', ''], targets.map((t) => [t.what, measuredText(t), t.goal, t.pass ? 'ok' : 'MISSED'])),
-    ].join('\n');
-  } else {
-    targetText = '## Speed targets (issue 6)\n\nNot evaluated: no rows for this package in this run.';
-  }
-  process.stdout.write(`${targetText}\n\n`);
+  process.stdout.write(`${targetsText(targets)}\n\n`);
 
   const elapsed = (Date.now() - t0) / 1000;
   meta.loadavg_end = os.loadavg();
   meta.elapsed_s = elapsed;
-  meta.mode = opts.quick ? 'quick' : 'full';
-  meta.pinning = pin.note;
-  meta.package = pkg.ok ? 'loaded' : pkg.note;
   mkdirSync(path.dirname(jsonPath), { recursive: true });
   writeFileSync(jsonPath, `${JSON.stringify({ meta, scenarios, targets, failed }, null, 1)}\n`);
-  const md = [header, ...scenarios.map((s) => s.markdown), targetText, `Finished in ${elapsed.toFixed(0)} s.`, ''].join('\n\n');
-  writeFileSync(mdPath, md);
+  writeMarkdown(mdPath, meta, scenarios, targets);
   writeSvg(svgPath, meta, scenarios);
   rmSync(tmpDir, { recursive: true, force: true });
   const rel = (p) => path.relative(process.cwd(), p);

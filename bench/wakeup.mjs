@@ -12,7 +12,7 @@ import {
   buildTools,
   finishScenario,
   fmtRatio,
-  fmtUs,
+  usColumn,
   lastJson,
   mdTable,
   ourPackage,
@@ -104,14 +104,6 @@ export async function main(argv) {
     delete results[r.id].samples; // the JSON keeps per-repetition summaries
   }
   const pyPeer = (b) => (b === 'select' ? 'py-asyncore-select' : 'py-asyncore-poll');
-  const rows = readers.map((r) => {
-    const s = summary[r.id];
-    const ratio =
-      r.group === 'ours' && summary[pyPeer(r.backend)] && s ? fmtRatio(s.p50_us / summary[pyPeer(r.backend)].p50_us) : '';
-    return s
-      ? [r.label, fmtUs(s.p50_us), fmtUs(s.p90_us), fmtUs(s.p99_us), String(s.n), ratio]
-      : [r.label, 'fail', '', '', '0', results[r.id].errors[0] ?? ''];
-  });
   const targets = [];
   for (const r of readers.filter((x) => x.group === 'ours')) {
     const a = summary[r.id];
@@ -126,15 +118,6 @@ export async function main(argv) {
       text: fmtRatio(v),
     });
   }
-  const markdown = [
-    '## Wake-up latency: byte written by another process -> handler running',
-    '',
-    `${count} stamps per run, ${intervalUs} us apart (+0-25% jitter), first ${discard} dropped; ` +
-      `${reps} run(s) per reader, percentiles over all samples; writer and reader on different cores (${pin.on ? 'taskset' : 'unpinned'}).`,
-    ...notes.map((n) => `Note: ${n}.`),
-    '',
-    mdTable(['reader', 'p50', 'p90', 'p99', 'samples', 'p50 / Python same backend'], rows),
-  ].join('\n');
   const result = {
     scenario: 'wakeup',
     title: 'Wake-up latency (us)',
@@ -144,7 +127,6 @@ export async function main(argv) {
     summary,
     results,
     targets,
-    markdown,
     chart: {
       kind: 'bars',
       unit: 'us (lower is better)',
@@ -152,7 +134,34 @@ export async function main(argv) {
       series: readers.map((r) => ({ label: r.label, group: r.group, values: [summary[r.id]?.p50_us ?? null, summary[r.id]?.p99_us ?? null] })),
     },
   };
+  result.markdown = markdownOf(result);
   return finishScenario(opts, result);
+}
+
+/** The scenario's Markdown, from its result (also for `run.mjs --render`). */
+export function markdownOf(result) {
+  const { params, notes, readers, summary, results } = result;
+  const { count, intervalUs, discard, reps } = params;
+  const pyPeer = (b) => (b === 'select' ? 'py-asyncore-select' : 'py-asyncore-poll');
+  // One unit per column, from every reader's value in it.
+  const [f50, f90, f99] = ['p50_us', 'p90_us', 'p99_us'].map((key) => usColumn(readers.map((r) => summary[r.id]?.[key])));
+  const rows = readers.map((r) => {
+    const s = summary[r.id];
+    const ratio =
+      r.group === 'ours' && summary[pyPeer(r.backend)] && s ? fmtRatio(s.p50_us / summary[pyPeer(r.backend)].p50_us) : '';
+    return s
+      ? [r.label, f50(s.p50_us), f90(s.p90_us), f99(s.p99_us), String(s.n), ratio]
+      : [r.label, 'fail', '', '', '0', results[r.id].errors[0] ?? ''];
+  });
+  return [
+    '## Wake-up latency: byte written by another process -> handler running',
+    '',
+    `${count} stamps per run, ${intervalUs} us apart (+0-25% jitter), first ${discard} dropped; ` +
+      `${reps} run(s) per reader, percentiles over all samples; writer and reader on different cores (${/taskset/.test(params.pinning) ? 'taskset' : 'unpinned'}).`,
+    ...notes.map((n) => `Note: ${n}.`),
+    '',
+    mdTable(['reader', 'p50', 'p90', 'p99', 'samples', 'p50 / Python same backend'], rows),
+  ].join('\n');
 }
 
 runIfMain(import.meta.url, main);

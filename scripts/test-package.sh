@@ -14,10 +14,12 @@
 #     the ES module consumer under qemu, loading the arm64 prebuild; tsc
 #     type-checks a consumer under moduleResolution node16, nodenext, bundler;
 #  4. installs it again as npm does by default: the package has no install
-#     script (no install/preinstall/postinstall/prepare, "gypfile": false so
-#     npm adds no `node-gyp rebuild`), so npm prints no install-scripts
-#     warning, the lockfile records no install script, and still nothing
-#     compiles;
+#     script (no install/preinstall/postinstall/prepare, "gypfile": false and
+#     no binding.gyp, so npm adds no `node-gyp rebuild`), so npm prints no
+#     warning, neither on that install nor on the project's next one, which
+#     reads the package back from the lockfile; `npm install-scripts ls`
+#     names nothing, the lockfile records no install script, and still
+#     nothing compiles;
 #  5. removes prebuilds/ from the tarball and installs that: nothing compiles
 #     on install, and loading fails with an error that names the one
 #     documented build command; that command compiles from source with the
@@ -98,10 +100,10 @@ log "tarball $(basename "$tarball"): $(stat -c %s "$tarball") bytes"
 grep -E 'npm notice (package size|unpacked size|total files)' "$work/pack.log" | sed 's/^npm notice /  /'
 tar -tvzf "$tarball" | awk '{ printf "  %9s  %s\n", $3, $6 }' | sort -k2
 tar -tzf "$tarball" | sort > "$work/files.txt"
-allowed='^package/(package\.json|README\.md|CHANGELOG\.md|LICENSE|binding\.gyp|dist/.+\.(js|mjs|d\.ts|d\.mts)|native/.+\.(cc|h)|prebuilds/linux-(x64|arm64)/asyncore\.(glibc|musl)\.node)$'
+allowed='^package/(package\.json|README\.md|CHANGELOG\.md|LICENSE|dist/.+\.(js|mjs|d\.ts|d\.mts)|native/.+\.(cc|h)|native/asyncore\.gypi|native/build\.cjs|prebuilds/linux-(x64|arm64)/asyncore\.(glibc|musl)\.node)$'
 unexpected="$(grep -vE "$allowed" "$work/files.txt" || true)"
 [ -z "$unexpected" ] || fail "files outside the whitelist in the tarball: $unexpected"
-for required in package.json README.md CHANGELOG.md LICENSE binding.gyp native/core/reactor.cc \
+for required in package.json README.md CHANGELOG.md LICENSE native/asyncore.gypi native/build.cjs native/core/reactor.cc \
   dist/index.js dist/index.mjs dist/index.d.ts dist/index.d.mts \
   dist/asynchat.js dist/asynchat.mjs dist/asynchat.d.ts dist/asynchat.d.mts; do
   grep -qx "package/$required" "$work/files.txt" || fail "$required is not in the tarball"
@@ -110,6 +112,7 @@ for target in "${targets[@]}"; do
   grep -qx "package/prebuilds/$target/asyncore.glibc.node" "$work/files.txt" ||
     fail "prebuilds/$target is not in the tarball"
 done
+! grep -qx 'package/binding.gyp' "$work/files.txt" || fail "binding.gyp is in the tarball: npm would take it for an install script"
 pass "tarball holds the whitelist ($(wc -l < "$work/files.txt") files) and nothing else"
 
 # --- 3. install without scripts and without a compiler -----------------------
@@ -196,12 +199,21 @@ sed 's/^/  | /' "$work/install-with-scripts.log"
 if grep -iE '^npm warn|install-scripts|allowScripts|node-gyp|gyp info' "$work/install-with-scripts.log"; then
   fail "npm install printed an install-scripts warning or ran node-gyp"
 fi
-# Not checked: `npm install-scripts ls`. npm 11.19 reads it from the hidden
-# lockfile (node_modules/.package-lock.json), which does not record
-# "gypfile": false, so it lists any package that ships a binding.gyp with a
-# synthetic `node-gyp rebuild` that npm install itself neither runs nor warns
-# about (README.md, "Installing"). The lockfile check below is what install
-# decides from.
+# The project's next install reads asyncore back from the lockfile, where npm
+# would take a binding.gyp for an install script ("gypfile": false is not
+# kept there); the package ships none, so neither that install nor
+# `npm install-scripts ls` may name asyncore.
+(cd "$consumer_scripts" && quiet install-again "${no_compiler[@]}" \
+  npm install --no-audit --no-fund "${dev_tools[0]}")
+sed 's/^/  | /' "$work/install-again.log"
+if grep -iE '^npm warn|install-scripts|allowScripts' "$work/install-again.log"; then
+  fail "the next npm install printed a warning"
+fi
+(cd "$consumer_scripts" && npm install-scripts ls > "$work/install-scripts-ls.log" 2>&1) || true
+sed 's/^/  npm install-scripts ls: /' "$work/install-scripts-ls.log"
+if grep -q 'asyncore' "$work/install-scripts-ls.log"; then
+  fail "npm install-scripts ls names asyncore"
+fi
 node -e '
   const lock = require(process.argv[1]);
   const entry = lock.packages["node_modules/asyncore"];
@@ -210,7 +222,7 @@ node -e '
 ' "$consumer_scripts/package-lock.json" || fail "the lockfile records an install script for asyncore"
 assert_no_compile "$consumer_scripts"
 run_consumer "$consumer_scripts" prebuilds/linux-x64/asyncore.glibc.node "${no_compiler[@]}" node cjs.cjs
-pass "npm install (npm $(npm --version), scripts allowed): no install-scripts warning, nothing compiled, the prebuild loads"
+pass "npm install (npm $(npm --version), scripts allowed) and the next install: no warning, install-scripts ls names nothing, nothing compiled, the prebuild loads"
 
 # --- 5. no prebuild: the documented from-source build -------------------------
 mkdir -p "$work/unpacked"
@@ -240,6 +252,8 @@ grep -E 'gyp info (using node|using node-gyp)|nodedir' "$work/build-from-source.
 [ -z "$(ls -A "$devdir")" ] || fail "node-gyp downloaded into its devdir: $(ls -A "$devdir")"
 [ -f "$consumer_source/node_modules/asyncore/build/Release/asyncore.node" ] ||
   fail "no build/Release/asyncore.node after $build_command"
+[ ! -e "$consumer_source/node_modules/asyncore/binding.gyp" ] ||
+  fail "$build_command left a binding.gyp behind (npm would take it for an install script)"
 pass "$build_command compiled from source with the local headers (nothing downloaded)"
 run_consumer "$consumer_source" build/Release/asyncore.node node esm.mjs
 run_consumer "$consumer_source" build/Release/asyncore.node node cjs.cjs

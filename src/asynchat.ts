@@ -384,7 +384,7 @@ export class async_chat extends dispatcher {
    */
   push(data: Uint8Array): void {
     if (!(data instanceof Uint8Array)) {
-      throw new TypeError(`data argument must be a Buffer or Uint8Array, not ${describe(data)}`);
+      throw new TypeError(`data must be a Buffer or Uint8Array, not ${describe(data)}`);
     }
     const size = this.ac_out_buffer_size;
     if (data.length > size) {

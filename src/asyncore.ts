@@ -57,7 +57,7 @@ import { asBuffer, EMPTY_BUFFER } from './bytes';
 import { repr } from './repr';
 import * as posix from './posix';
 import { AF_INET, SO_ERROR, SO_REUSEADDR, SOCK_STREAM, SOL_SOCKET, socket } from './socket';
-import { checkBoolean, checkTimeout } from './validate';
+import { checkBoolean, checkBytes, checkTimeout } from './validate';
 import { ExitNow, isDisconnected } from './asyncore/handlers';
 import type { Channel, SocketMap } from './asyncore/handlers';
 import { kindOf, stateOf, timeoutToMs } from './asyncore/passes';
@@ -108,6 +108,11 @@ function checkMap(name: string, map: unknown): SocketMap {
   if (map === null || map === undefined) return socket_map;
   if (!(map instanceof Map)) throw new TypeError(`${name} must be a Map of fd -> channel or null, not ${describe(map)}`);
   return map as SocketMap;
+}
+
+/** add_channel()'s and del_channel()'s map: the one given, else the dispatcher's own. */
+function channelMap(map: unknown, own: SocketMap): SocketMap {
+  return map === undefined || map === null ? own : checkMap('map', map);
 }
 
 /** A timeout in seconds: a number >= 0, or null for "wait forever". */
@@ -423,6 +428,9 @@ export class dispatcher<S extends DispatcherSocket = socket> implements Channel 
   constructor(sock?: socket | null, map?: SocketMap | null) {
     this._map = checkMap('map', map);
     if (sock !== null && sock !== undefined) {
+      if (!(sock instanceof socket)) {
+        throw new TypeError(`sock must be a socket or null, not ${describe(sock)}`);
+      }
       // Non-blocking, in case the socket came from a blocking source.
       sock.setblocking(false);
       this.set_socket(sock as S, map);
@@ -461,7 +469,7 @@ export class dispatcher<S extends DispatcherSocket = socket> implements Channel 
 
   /** Registers the dispatcher in `map` (default its own) under its fd; a waiting pass sees it at once. */
   add_channel(map?: SocketMap | null): void {
-    const target = map ?? this._map;
+    const target = channelMap(map, this._map);
     target.set(this._fileno as number, this);
     // A pass waiting over the map must see the new channel (a loop with
     // interest on change learns of it from the map itself).
@@ -471,7 +479,7 @@ export class dispatcher<S extends DispatcherSocket = socket> implements Channel 
   /** Removes the dispatcher from `map` (default its own); close() calls it. */
   del_channel(map?: SocketMap | null): void {
     const fd = this._fileno;
-    const target = map ?? this._map;
+    const target = channelMap(map, this._map);
     if (fd !== null && target.has(fd)) {
       target.delete(fd);
       channelRemoved(target, fd);
@@ -833,6 +841,7 @@ export class dispatcher_with_send extends dispatcher {
 
   /** Buffers data and sends what the socket takes now; the rest goes as it becomes writable. */
   override send(data: Uint8Array): number {
+    checkBytes('data', data);
     channelChanged(this._map, this);
     if (this.debug) this.log_info(`sending ${util.inspect(Buffer.from(data))}`);
     if (this.out_buffer.length === 0) {

@@ -89,6 +89,8 @@ export interface NativeBinding {
   readonly constants: NativeConstants;
   readonly GAI_ERROR_BASE: number;
   readonly FD_SETSIZE: number;
+  /** The most events one epoll_wait(2) takes (Linux). */
+  readonly EPOLL_MAX_EVENTS: number;
 
   Poller: new (kind: number, onWaitDone: WaitCallback) => NativePoller;
 

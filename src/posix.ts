@@ -22,18 +22,17 @@ import { constants as osConstants } from 'node:os';
 import { binding as native } from './binding';
 import { check, errorFromErrno } from './errors';
 import { readResult, readTarget } from './bytes';
-import { checkBytes, checkFlag, checkInteger } from './validate';
+import { checkBytes, checkFd as checkFdArgument, checkFlag, checkInteger } from './validate';
 
 const EBADF = osConstants.errno.EBADF;
 
 /**
- * An fd argument: an integer. A negative one is not a RangeError but, as in
- * Python (os.close(-1)), the EBADF the kernel would give.
+ * An fd argument. A negative integer is not a RangeError but, as in Python
+ * (os.close(-1)), the EBADF the kernel would give.
  */
 function checkFd(fd: unknown): number {
-  const value = checkInteger('fd', fd);
-  if (value < 0) throw errorFromErrno(EBADF);
-  return value;
+  if (typeof fd === 'number' && Number.isInteger(fd) && fd < 0) throw errorFromErrno(EBADF);
+  return checkFdArgument('fd', fd);
 }
 
 /** A pipe's [read end, write end], both close-on-exec (Python's os.pipe). */

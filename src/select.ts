@@ -219,6 +219,9 @@ function checkEventMask(value: unknown, max: number): number {
   return value;
 }
 
+/** Only select.poll() makes poll objects (CPython: type(select.poll())() is a TypeError). */
+const POLL_FACTORY = Symbol('select.poll');
+
 /**
  * Python's poll object, made by {@link poll}: a set of fds and the events
  * to watch on each, waited on with poll(). Registrations live here; each
@@ -235,12 +238,16 @@ class Poll {
   /** fd -> eventmask, in registration order as Python's dict keeps it. */
   readonly #registered = new Map<number, number>();
   #running = false;
+  private readonly pool: PollerPool;
 
   /**
-   * Made by {@link poll}.
+   * Made by {@link poll}; anything else is a TypeError.
    * @internal
    */
-  constructor(private readonly pool: PollerPool) {}
+  constructor(pool: PollerPool, factory: typeof POLL_FACTORY) {
+    if (factory !== POLL_FACTORY) throw new TypeError("cannot create 'select.poll' instances; call select.poll()");
+    this.pool = pool;
+  }
 
   /**
    * Watches fd (a number, or an object with fileno()) for `eventmask`
@@ -320,6 +327,7 @@ const epollFinalizer = new FinalizationRegistry<Poller>((poller) => poller.close
 class Epoll {
   #poller: Poller | null;
   readonly #fdSetSize: number;
+  readonly #maxEvents: number;
   #polling = false;
 
   /**
@@ -334,6 +342,7 @@ class Epoll {
     }
     if (flags !== 0 && flags !== EPOLL_CLOEXEC) throw errorFromErrno(E.EINVAL);
     this.#fdSetSize = nativeBinding.FD_SETSIZE;
+    this.#maxEvents = nativeBinding.EPOLL_MAX_EVENTS;
     this.#poller = new Poller(PollerKind.epoll, nativeBinding);
     epollFinalizer.register(this, this.#poller, this);
   }
@@ -397,6 +406,10 @@ class Epoll {
     checkInteger('maxevents', maxevents);
     if (maxevents === -1) maxevents = this.#fdSetSize - 1;
     else if (maxevents < 1) throw new RangeError(`maxevents must be greater than 0, got ${maxevents}`);
+    // Refused up front: the kernel would, after the buffer was allocated.
+    else if (maxevents > this.#maxEvents) {
+      throw new RangeError(`maxevents must be at most ${this.#maxEvents} (epoll_wait's limit), got ${maxevents}`);
+    }
     if (this.#polling) throw new Error('concurrent poll() invocation on one epoll object');
     const out = new Int32Array(2 * maxevents);
     this.#polling = true;
@@ -473,7 +486,7 @@ export class SelectModule {
 
   /** As the module's {@link poll}. */
   poll(): Poll {
-    return new Poll(this.pollPool);
+    return new Poll(this.pollPool, POLL_FACTORY);
   }
 
   /** As the module's {@link epoll}. */

@@ -26,7 +26,7 @@ import { constant } from './constants';
 import { str } from './repr';
 import { check, describe, errorFromErrno, gaierror, OSError, TimeoutError } from './errors';
 import { readResult, readTarget } from './bytes';
-import { checkBytes, checkFlag, checkInteger } from './validate';
+import { checkBytes, checkFd, checkFlag, checkInteger } from './validate';
 
 export {
   OSError,
@@ -420,8 +420,7 @@ export class socket {
       if (protoArg === -1) protoArg = 0;
       fd = check(native.socket(familyArg, typeArg, protoArg));
     } else {
-      fd = checkInteger('fileno', fileno);
-      if (fd < 0) throw new RangeError(`negative file descriptor: ${fd}`);
+      fd = checkFd('fileno', fileno);
       // Asking the type first checks that fd is an open socket (EBADF,
       // ENOTSOCK), as CPython's getsockname() check does.
       const kernelType = sockoptInt(fd, SOL_SOCKET, SO_TYPE);

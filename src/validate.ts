@@ -30,6 +30,34 @@ export function checkBytes(name: string, value: unknown): Uint8Array {
   return value;
 }
 
+/**
+ * A flag as Python's setblocking(0) takes it: a boolean, or a number used
+ * for its truth value, so that ported code keeps working.
+ */
+export function checkFlag(name: string, value: unknown): boolean {
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'number' && !Number.isNaN(value)) return value !== 0;
+  throw new TypeError(`${name} must be a boolean, not ${describe(value)}`);
+}
+
+/** One more than the largest fd: the kernel's fds are C ints. */
+const FD_LIMIT = 2 ** 31;
+
+/**
+ * An fd argument: an integer in [0, 2**31). A TypeError for anything but an
+ * integer, a RangeError outside (CPython: ValueError for a negative fd,
+ * OverflowError past INT_MAX); never a number that the addon would wrap.
+ */
+export function checkFd(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw new TypeError(`${name} must be an integer, not ${describe(value)}`);
+  }
+  if (value < 0 || value >= FD_LIMIT) {
+    throw new RangeError(`${name} must be a file descriptor in [0, 2**31), got ${describe(value)}`);
+  }
+  return value;
+}
+
 /** A timeout in seconds: a finite number >= 0, or null for "forever". */
 export function checkTimeout(name: string, value: unknown): number | null {
   if (value === null || value === undefined) return null;
@@ -49,18 +77,5 @@ export function toFd(value: unknown): number {
   if (typeof fd !== 'number' || !Number.isInteger(fd)) {
     throw new TypeError(`argument must be an int, or have a fileno() method, not ${describe(value)}`);
   }
-  if (fd < 0) {
-    throw new RangeError(`file descriptor cannot be a negative integer (${fd})`);
-  }
-  return fd;
-}
-
-/**
- * A flag as Python's setblocking(0) takes it: a boolean, or a number used
- * for its truth value, so that ported code keeps working.
- */
-export function checkFlag(name: string, value: unknown): boolean {
-  if (typeof value === 'boolean') return value;
-  if (typeof value === 'number' && !Number.isNaN(value)) return value !== 0;
-  throw new TypeError(`${name} must be a boolean, not ${describe(value)}`);
+  return checkFd('file descriptor', fd);
 }

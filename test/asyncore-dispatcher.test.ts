@@ -213,6 +213,13 @@ describe('socket methods', () => {
     expect(() => d.socket!.connect_ex(['127.0.0.1', -1])).toThrow(new RangeError('connect_ex(): port must be 0-65535. Got -1'));
   });
 
+  it('takes a socket or null, and says so', () => {
+    expect(() => new asyncore.dispatcher(5 as unknown as socket, map)).toThrow(
+      new TypeError('sock must be a socket or null, not 5'),
+    );
+    expect(map.size).toBe(0);
+  });
+
   it('types socket so that the common socket calls need no cast', () => {
     const d = new asyncore.dispatcher(null, map);
     d.create_socket(AF_INET);

@@ -53,6 +53,13 @@ describe('process lifetime', () => {
     expect(run.afterDoneMs).toBeLessThan(3000 * TIMEOUT_MULTIPLIER);
   });
 
+  it("CPython's test_errno as the first select() of a fresh process, unwarmed: EBADF", async () => {
+    const run = await runChild('errno-first');
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe('select 0: EBADF\nselect 0.2: EBADF\npoll: [[true,true]]\n');
+  });
+
   it('the addon alone: pollers that finished a wait, never closed, do not keep the process', async () => {
     const run = await runChild('raw-idle');
     expect(run.stderr).toBe('');

@@ -110,7 +110,7 @@ describe('new socket', () => {
     expect(thrown(() => new socket(12345)).errno).toBe(E.EAFNOSUPPORT);
     expect(thrown(() => new socket(S.AF_INET, 12345)).errno).toBe(E.EINVAL);
     expect(() => new socket(undefined, undefined, undefined, -5)).toThrow(RangeError);
-    expect(() => new socket(undefined, undefined, undefined, -5)).toThrow(/negative file descriptor: -5/);
+    expect(() => new socket(undefined, undefined, undefined, -5)).toThrow(/fileno must be a file descriptor in \[0, 2\*\*31\), got -5/);
     expect(() => new socket(undefined, undefined, undefined, 'x' as unknown as number)).toThrow(TypeError);
   });
 });

@@ -322,6 +322,46 @@ describe('connections: the order of calls (test_tcp.py, test_core.py)', () => {
   });
 });
 
+describe('refusing connections', () => {
+  it('a server factory whose buildProtocol() returns null closes the connection at once', async () => {
+    const factory = new (class extends ServerFactory {
+      override buildProtocol(): null {
+        return null;
+      }
+    })();
+    const port = reactor.listenTCP(0, factory, 50, '127.0.0.1');
+    const cf = new RecordingClientFactory();
+    reactor.connectTCP('127.0.0.1', (port.getHost() as IPv4Address).port, cf);
+    expect(await cf.finished).toBe('lost');
+    expect(cf.built!.data).toEqual([]);
+    await port.stopListening();
+  });
+
+  it('a client factory whose buildProtocol() returns null closes the connection; the factory hears it', async () => {
+    const serverReason = signal<Failure>();
+    const { port, number } = listen(
+      class extends Protocol {
+        override connectionLost(reason: Failure): void {
+          serverReason.resolve(reason);
+        }
+      },
+    );
+    const lost = signal<Failure>();
+    const cf = new (class extends ClientFactory {
+      override buildProtocol(): null {
+        return null;
+      }
+      override clientConnectionLost(_c: IConnector, reason: Failure): void {
+        lost.resolve(reason);
+      }
+    })();
+    reactor.connectTCP('127.0.0.1', number, cf);
+    expect((await lost.promise).check(ConnectionDone)).toBe(ConnectionDone);
+    expect((await serverReason.promise).check(ConnectionDone)).toBe(ConnectionDone);
+    await port.stopListening();
+  });
+});
+
 describe('closing', () => {
   it('loseConnection() closes only after everything written is sent (4 MiB)', async () => {
     const size = 4 * 1024 * 1024;
@@ -362,6 +402,43 @@ describe('closing', () => {
     await waitFor(() => lateWrite !== null);
     expect(lateWrite!).not.toThrow();
     expect(cf.built!.text()).toBe('ab');
+    await port.stopListening();
+  });
+
+  it('loseWriteConnection(): the peer reads to the end of the stream, and this side still reads its reply', async () => {
+    const serverGot: string[] = [];
+    const serverReason = signal<Failure>();
+    const { port, number } = listen(
+      class extends Protocol {
+        override dataReceived(d: Buffer): void {
+          serverGot.push(d.toString());
+          this.transport.write(Buffer.from('reply'));
+        }
+        override connectionLost(reason: Failure): void {
+          // The client's half-close ends the stream the server reads.
+          serverReason.resolve(reason);
+        }
+      },
+    );
+    const seen: string[] = [];
+    const cf = new RecordingClientFactory(
+      () =>
+        new (class extends Collector {
+          override connectionMade(): void {
+            this.transport.write(Buffer.from('half'));
+            this.transport.loseWriteConnection();
+            seen.push(`disconnecting=${String(this.transport.disconnecting)}`);
+          }
+        })(),
+    );
+    reactor.connectTCP('127.0.0.1', number, cf);
+    await cf.finished;
+    expect(seen).toEqual(['disconnecting=false']);
+    expect(serverGot.join('')).toBe('half');
+    expect((await serverReason.promise).check(ConnectionDone)).toBe(ConnectionDone);
+    // The client could still read after closing its sending half.
+    expect(cf.built!.text()).toBe('reply');
+    expect(cf.lost!.check(ConnectionDone)).toBe(ConnectionDone);
     await port.stopListening();
   });
 
@@ -816,6 +893,27 @@ describe('UNIX and UDP', () => {
     await server.stopListening();
     await client.stopListening();
     expect(lifecycle).toEqual(['start', 'stop']);
+  });
+
+  it('a connected UDP port whose peer is closed hears connectionRefused()', async () => {
+    let refused = 0;
+    const closed = reactor.listenUDP(0, new DatagramProtocol(), '127.0.0.1');
+    const deadPort = closed.getHost().port;
+    await closed.stopListening();
+    const proto = new (class extends DatagramProtocol {
+      override connectionRefused(): void {
+        refused += 1;
+      }
+    })();
+    const p = reactor.listenUDP(0, proto, '127.0.0.1');
+    p.connect('127.0.0.1', deadPort);
+    p.write(Buffer.from('anyone?'));
+    await waitFor(() => refused > 0);
+    // The port stays open, and works.
+    expect(p.connected).toBe(true);
+    p.write(Buffer.from('again'));
+    await waitFor(() => refused > 1);
+    await p.stopListening();
   });
 });
 

@@ -24,6 +24,34 @@ function colorFor(series, counters) {
   return p[i % p.length];
 }
 
+/** Lines of at most `width` characters, broken at spaces. */
+function wrap(text, width) {
+  const lines = [];
+  let line = '';
+  for (const word of String(text).split(/\s+/)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
+const NOTE_LINE_H = 14;
+const NOTE_WIDTH = 150;
+
+/** A panel's note lines (wrapped), drawn under its plot. */
+function noteLines(p) {
+  return (p.notes ?? []).flatMap((n) => wrap(n, NOTE_WIDTH));
+}
+
+/** A panel's height: the plot, plus its notes. */
+function panelHeight(p) {
+  const n = noteLines(p).length;
+  return PANEL_H + (n ? n * NOTE_LINE_H + 8 : 0);
+}
+
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 function fmtTick(v) {
@@ -114,6 +142,9 @@ function panel(p, y0) {
     });
   }
   out.push(`<line x1="${x0}" x2="${x0 + pw}" y1="${top + ph}" y2="${top + ph}" class="axis"/>`);
+  noteLines(p).forEach((line, i) => {
+    out.push(`<text x="${x0 - 56}" y="${top + ph + M.bottom + 4 + i * NOTE_LINE_H}" class="note">${esc(line)}</text>`);
+  });
   series.forEach((s, si) => {
     const ly = top + si * 17;
     const lx = x0 + pw + 16;
@@ -123,21 +154,32 @@ function panel(p, y0) {
   return out.join('\n');
 }
 
-export function renderSvg({ title, subtitle, panels }) {
-  const H = 56 + panels.length * PANEL_H;
-  const body = panels.map((p, i) => panel(p, 56 + i * PANEL_H)).join('\n');
+export function renderSvg({ title, subtitle, warning, panels }) {
+  // A run on a busy machine says so at the top of the chart, as the .md does.
+  const head = warning ? 74 : 56;
+  const tops = [];
+  let y = head;
+  for (const p of panels) {
+    tops.push(y);
+    y += panelHeight(p);
+  }
+  const H = y;
+  const body = panels.map((p, i) => panel(p, tops[i])).join('\n');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif">
 <style>
 .title{font-size:15px;font-weight:bold;fill:#212529}
 .sub{font-size:11px;fill:#555}
 .tick{font-size:10.5px;fill:#444}
 .legend{font-size:11px;fill:#222}
+.note{font-size:11px;fill:#333;font-style:italic}
+.warning{font-size:13px;font-weight:bold;fill:#c92a2a}
 .grid{stroke:#e9ecef;stroke-width:1}
 .axis{stroke:#868e96;stroke-width:1}
 </style>
 <rect width="100%" height="100%" fill="#fff"/>
 <text x="16" y="26" style="font-size:18px;font-weight:bold;fill:#111">${esc(title)}</text>
 <text x="16" y="44" class="sub">${esc(subtitle ?? '')}</text>
+${warning ? `<text x="16" y="64" class="warning">${esc(warning)}</text>` : ''}
 ${body}
 </svg>
 `;

@@ -349,6 +349,22 @@ export function fmtUs(x) {
   return `${x.toFixed(2)} us`;
 }
 
+/**
+ * A formatter for one table column of microsecond values: the whole column
+ * in one unit, ms when its largest value reaches 10 ms, else us, so that a
+ * column never mixes "6200 us" with "131.0 ms".
+ */
+export function usColumn(values) {
+  const finite = values.filter((v) => v !== null && v !== undefined && Number.isFinite(v));
+  const ms = finite.length > 0 && Math.max(...finite) >= 10000;
+  return (x) => {
+    if (x === null || x === undefined || !Number.isFinite(x)) return 'n/a';
+    const v = ms ? x / 1000 : x;
+    const digits = v >= 100 ? 0 : v >= 10 ? 1 : 2;
+    return `${v.toFixed(digits)} ${ms ? 'ms' : 'us'}`;
+  };
+}
+
 export function fmtRatio(x) {
   if (x === null || x === undefined || !Number.isFinite(x)) return 'n/a';
   return `${x.toFixed(2)}x`;

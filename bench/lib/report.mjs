@@ -1,11 +1,21 @@
 // Tables for a server x cell matrix (echo, churn): rate, latency, server
 // CPU, and the ratios of this package's rows to the peers'.
-import { fmtPct, fmtRate, fmtRatio, fmtUs, mdTable } from './common.mjs';
+import { fmtPct, fmtRate, fmtRatio, mdTable, usColumn } from './common.mjs';
 import { pairedRatio } from './matrix.mjs';
+import { servers as knownServers } from './servers.mjs';
 
 const peerNames = { python: 'Python same backend', node: 'Node net', c: 'C epoll', twisted: 'Twisted same protocol' };
 
-export function matrixReport({ servers, cells, results, metric, unitLabel }) {
+/**
+ * The servers of a result as the report needs them: results written before
+ * the JSON kept each server's `peers` get them from the server list.
+ */
+export function withPeers(servers) {
+  return servers.map((s) => (s.peers ? s : { ...s, peers: knownServers.find((k) => k.id === s.id)?.peers }));
+}
+
+export function matrixReport({ servers: given, cells, results, metric, unitLabel }) {
+  const servers = withPeers(given);
   const parts = [];
   const footnotes = [];
   // One footnote per failed cell, whichever of the three tables shows it.
@@ -27,11 +37,21 @@ export function matrixReport({ servers, cells, results, metric, unitLabel }) {
   const head = ['server', ...cells.map((c) => c.label)];
   parts.push(`${unitLabel}, median of repetitions:\n`);
   parts.push(mdTable(head, servers.map((s) => [s.label, ...cells.map((c) => cellText(s, c, (m) => fmtRate(m.value)))])));
-  parts.push('\nLatency p50 / p99 (client-measured):\n');
+  parts.push('\nLatency p50 / p99 (client-measured; one unit per column):\n');
+  // One unit per column, from every p50 and p99 in it.
+  const latencyFormat = new Map(
+    cells.map((c) => [c.id, usColumn(servers.flatMap((s) => [results[s.id][c.id].median?.p50_us, results[s.id][c.id].median?.p99_us]))]),
+  );
   parts.push(
     mdTable(
       head,
-      servers.map((s) => [s.label, ...cells.map((c) => cellText(s, c, (m) => `${fmtUs(m.p50_us)} / ${fmtUs(m.p99_us)}`))]),
+      servers.map((s) => [
+        s.label,
+        ...cells.map((c) => {
+          const f = latencyFormat.get(c.id);
+          return cellText(s, c, (m) => `${f(m.p50_us)} / ${f(m.p99_us)}`);
+        }),
+      ]),
     ),
   );
   parts.push('\nServer CPU (utime+stime over the measured window, 100% = one core):\n');

@@ -1,6 +1,7 @@
 // The platform's numbers for the constants the modules export, read from the
 // system headers so that they are right on every platform the addon builds
 // for.
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -130,6 +131,11 @@ void DefineConstants(Napi::Env env, Napi::Object exports) {
 #undef ASYNCORE_CONSTANT
   exports.Set("constants", constants);
   exports.Set("FD_SETSIZE", Napi::Number::New(env, FD_SETSIZE));
+#if defined(__linux__)
+  // epoll_wait(2) refuses more (EINVAL): the kernel's EP_MAX_EVENTS.
+  exports.Set("EPOLL_MAX_EVENTS",
+              Napi::Number::New(env, INT_MAX / sizeof(struct epoll_event)));
+#endif
   exports.Set("GAI_ERROR_BASE", Napi::Number::New(env, kGaiErrorBase));
 }
 

@@ -52,7 +52,14 @@ PollerWrap::PollerWrap(const Napi::CallbackInfo& info)
     int pollable_fd = reactor_->strategy() == WaitStrategy::kPollableFd
                           ? reactor_->fileno()
                           : -1;
-    waiter_ = Waiter::Create(loop, pollable_fd, [this] { OnWaitEnded(); });
+    // Torn down with the environment (a worker thread that ends): the
+    // worker thread is joined before the waiter's handles close.
+    waiter_ = Waiter::Create(
+        env, loop, pollable_fd, [this] { OnWaitEnded(); },
+        [this] {
+          reactor_->Close();
+          waiter_ = nullptr;
+        });
     if (waiter_ == nullptr) result = -ENOMEM;
   }
   if (result < 0) {
@@ -71,20 +78,9 @@ PollerWrap::PollerWrap(const Napi::CallbackInfo& info)
       Napi::Symbol::New(env, "callback"), info[1], napi_default));
   callback_ = Napi::Weak(info[1].As<Napi::Function>());
   async_context_ = std::make_unique<Napi::AsyncContext>(env, "asyncore.Poller");
-  napi_add_env_cleanup_hook(env, &PollerWrap::OnEnvironmentTeardown, this);
-  hooked_ = true;
 }
 
-PollerWrap::~PollerWrap() {
-  if (hooked_) napi_remove_env_cleanup_hook(env_, &OnEnvironmentTeardown, this);
-  Shutdown();
-}
-
-void PollerWrap::OnEnvironmentTeardown(void* self) {
-  auto* poller = static_cast<PollerWrap*>(self);
-  poller->hooked_ = false;
-  poller->Shutdown();
-}
+PollerWrap::~PollerWrap() { Shutdown(); }
 
 bool PollerWrap::Busy() const {
   return reactor_->waiting() || (waiter_ != nullptr && waiter_->active());
@@ -244,10 +240,6 @@ Napi::Value PollerWrap::Wake(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value PollerWrap::Close(const Napi::CallbackInfo& info) {
-  if (hooked_) {
-    napi_remove_env_cleanup_hook(env_, &OnEnvironmentTeardown, this);
-    hooked_ = false;
-  }
   bool pending = Busy();
   Shutdown();
   // A wait still running ends with the close: its callback is called now,

@@ -25,7 +25,6 @@ class PollerWrap : public Napi::ObjectWrap<PollerWrap> {
  private:
   // Stops the wait, joins the worker, closes the fds. Idempotent.
   void Shutdown();
-  static void OnEnvironmentTeardown(void* self);
   // The waiter says the wait ended: collects the pairs into the wait's
   // Int32Array and delivers them.
   void OnWaitEnded();
@@ -49,7 +48,6 @@ class PollerWrap : public Napi::ObjectWrap<PollerWrap> {
   std::unique_ptr<Reactor> reactor_;
   Waiter* waiter_ = nullptr;
   Napi::FunctionReference callback_;  // Weak; this object's property holds it.
-  bool hooked_ = false;  // The environment cleanup hook is registered.
   // The Int32Array of the running wait; looked up again on delivery.
   Napi::ObjectReference wait_out_;
   std::unique_ptr<Napi::AsyncContext> async_context_;

@@ -4,9 +4,11 @@
 
 namespace asyncore {
 
-Waiter* Waiter::Create(uv_loop_t* loop, int pollable_fd,
-                       ReadyCallback on_ready) {
+Waiter* Waiter::Create(napi_env env, uv_loop_t* loop, int pollable_fd,
+                       ReadyCallback on_ready,
+                       std::function<void()> on_teardown) {
   auto* waiter = new Waiter(std::move(on_ready));
+  waiter->on_teardown_ = std::move(on_teardown);
   if (uv_async_init(loop, &waiter->async_, [](uv_async_t* handle) {
         auto* self = static_cast<Waiter*>(handle->data);
         if (self->worker_wait_) self->Finish();
@@ -21,16 +23,36 @@ Waiter* Waiter::Create(uv_loop_t* loop, int pollable_fd,
   uv_timer_init(loop, &waiter->timer_);
   waiter->timer_.data = waiter;
   waiter->handles_open_++;
+  bool ok = true;
   if (pollable_fd >= 0) {
-    if (uv_poll_init(loop, &waiter->poll_, pollable_fd) != 0) {
-      waiter->Destroy();
-      return nullptr;
+    if (uv_poll_init(loop, &waiter->poll_, pollable_fd) == 0) {
+      waiter->poll_.data = waiter;
+      waiter->has_poll_ = true;
+      waiter->handles_open_++;
+    } else {
+      ok = false;
     }
-    waiter->poll_.data = waiter;
-    waiter->has_poll_ = true;
-    waiter->handles_open_++;
+  }
+  if (napi_add_async_cleanup_hook(env, &Waiter::OnTeardown, waiter,
+                                  &waiter->hook_) != napi_ok) {
+    waiter->hook_ = nullptr;
+    ok = false;
+  }
+  if (!ok) {
+    waiter->Destroy();
+    return nullptr;
   }
   return waiter;
+}
+
+void Waiter::OnTeardown(napi_async_cleanup_hook_handle, void* self) {
+  auto* waiter = static_cast<Waiter*>(self);
+  // Closing already: the last close removes the hook.
+  if (waiter->destroyed_) return;
+  // The owner stops its threads and forgets the waiter; then it goes.
+  std::function<void()> on_teardown = std::move(waiter->on_teardown_);
+  if (on_teardown) on_teardown();
+  waiter->Destroy();
 }
 
 void Waiter::StartWorkerWait() {
@@ -80,12 +102,22 @@ void Waiter::Finish() {
   on_ready_();
 }
 
+void Waiter::Closed() {
+  if (--handles_open_ > 0) return;
+  // Node may finish tearing the environment down (and unload this code)
+  // once the hook is gone: nothing of this object runs after it.
+  if (hook_ != nullptr) napi_remove_async_cleanup_hook(hook_);
+  delete this;
+}
+
 void Waiter::Destroy() {
+  if (destroyed_) return;
+  destroyed_ = true;
   Stop();
   on_ready_ = nullptr;
+  on_teardown_ = nullptr;
   auto on_closed = [](uv_handle_t* handle) {
-    auto* waiter = static_cast<Waiter*>(handle->data);
-    if (--waiter->handles_open_ == 0) delete waiter;
+    static_cast<Waiter*>(handle->data)->Closed();
   };
   uv_close(reinterpret_cast<uv_handle_t*>(&async_), on_closed);
   uv_close(reinterpret_cast<uv_handle_t*>(&timer_), on_closed);

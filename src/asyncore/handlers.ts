@@ -2,7 +2,8 @@
 // _exception() and readwrite() (Lib/asyncore.py), with its rule that
 // ExitNow propagates and every other error goes to handle_error().
 import { constants as osConstants } from 'node:os';
-import { ESHUTDOWN, OSError } from '../errors';
+import { describe, ESHUTDOWN, OSError } from '../errors';
+import { checkInteger } from '../validate';
 import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI } from '../constants';
 
 const E = osConstants.errno;
@@ -110,11 +111,17 @@ export function _exception(obj: Channel): void {
 const CLOSE_FLAGS = POLLHUP | POLLERR | POLLNVAL;
 
 /**
- * Calls obj's handlers for poll() revents `flags`: read, write, expt, then
- * handle_close() for POLLHUP/POLLERR/POLLNVAL. A disconnection error goes
- * to handle_close(), ExitNow propagates, any other error to handle_error().
+ * Calls obj's handlers for poll() revents `flags` (POLL* or EPOLL* bits, as
+ * a pass got them): read, write, expt, then handle_close() for
+ * POLLHUP/POLLERR/POLLNVAL. A disconnection error goes to handle_close(),
+ * ExitNow propagates, any other error to handle_error().
  */
 export function readwrite(obj: Channel, flags: number): void {
+  if (typeof obj !== 'object' || obj === null) {
+    throw new TypeError(`readwrite() obj must be a channel (a dispatcher), not ${describe(obj)}`);
+  }
+  // EPOLLET is bit 31: either sign of a 32-bit mask.
+  checkInteger('flags', flags, -(2 ** 31), 2 ** 32 - 1);
   try {
     if (flags & POLLIN) obj.handle_read_event();
     if (flags & POLLOUT) obj.handle_write_event();

@@ -19,6 +19,14 @@ export type Backend = PollerKindName;
 
 export const kindOf: Readonly<Record<Backend, number>> = PollerKind;
 
+/**
+ * epoll passes that find nothing look for registered fds closed behind the
+ * package's back (MapPoller.findClosed()): every wait that timed out does,
+ * and zero-timeout passes at most this often, as each look costs a system
+ * call per registered fd.
+ */
+const CLOSED_CHECK_EVERY_MS = 1000;
+
 /** The result of the synchronous part of a pass. */
 const Step = {
   /** Handlers ran: work was ready. */
@@ -45,6 +53,7 @@ export class MapState implements MapListener {
   private readonly spin = new SpinPolicy();
   /** Interest on change: what changed since the last pass (null: every pass asks all). */
   changes: ChangeLog | null = null;
+  private nextClosedCheck = 0;
 
   constructor(map: SocketMap, nativeBinding: NativeBinding) {
     this.map = map;
@@ -181,6 +190,14 @@ export class MapState implements MapListener {
       } else {
         // The pass ended because its timeout (0) ran out.
         this.timedOut();
+        if (performance.now() >= this.nextClosedCheck) {
+          this.nextClosedCheck = performance.now() + CLOSED_CHECK_EVERY_MS;
+          const closed = poller.findClosed();
+          if (closed > 0) {
+            step = Step.Dispatched;
+            poller.dispatch(closed);
+          }
+        }
       }
       return step;
     } finally {
@@ -209,8 +226,14 @@ export class MapState implements MapListener {
       const ready = await poller.waitReady(deadline, onWoken);
       this.waiting = null;
       this.spin.passEnded(ready > 0);
-      if (ready > 0) poller.dispatch(ready);
-      else if (ready === 0) this.timedOut();
+      if (ready > 0) {
+        poller.dispatch(ready);
+      } else if (ready === 0) {
+        this.timedOut();
+        // epoll: fds closed behind the package's back get POLLNVAL, as poll gives.
+        const closed = poller.findClosed();
+        if (closed > 0) poller.dispatch(closed);
+      }
     } finally {
       this.waiting = null;
       poller.endPass();

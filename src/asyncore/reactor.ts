@@ -417,6 +417,17 @@ export class MapPoller implements PassView {
   }
 
   /**
+   * epoll: the number of [fd, POLLNVAL] pairs put in `out` for registered
+   * fds that are no longer open. The kernel drops the registration of a
+   * closed fd without a word, so a channel whose fd was closed behind its
+   * back would never hear of it; poll(2) reports such an fd as POLLNVAL.
+   * select and poll find those by themselves: 0.
+   */
+  findClosed(): number {
+    return this.registeredFor === null ? 0 : this.poller.findClosed(this.out);
+  }
+
+  /**
    * Waits until `deadline` (performance.now() ms; Infinity: none), on the
    * worker thread or, for epoll, on Node's loop. While it waits, wake()
    * ends it; onWoken() then looks at the map again and answers as

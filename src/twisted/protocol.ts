@@ -90,9 +90,7 @@ export class Protocol extends BaseProtocol {
   }
 
   /** The connection is closed; `reason` says how. */
-  connectionLost(_reason: Failure): void {
-    this.connected = 0;
-  }
+  connectionLost(_reason: Failure): void {}
 }
 
 /**

@@ -1,13 +1,13 @@
 // The reactor: Twisted's one event loop per process, built on an asyncore
-// loop over a map of its own (epoll backend). Every descriptor it watches
-// is a channel of that map; timed calls run from one Node timer armed for
+// loop over a map of its own (epoll backend, interest on change, so that a
+// pass costs what changed and not the number of idle connections). Every
+// descriptor it watches is a channel of that map; timed calls run from one Node timer armed for
 // the earliest of them; stop() wakes the loop through a pipe whose channel
 // ends the asyncore loop with ExitNow. The shutdown then runs as Twisted
 // runs it: the "before" triggers (whose Deferreds it waits for), "during"
 // (disconnecting everything), "after".
 import { performance } from 'node:perf_hooks';
 import * as util from 'node:util';
-import { constants as osConstants } from 'node:os';
 import { dispatcher, ExitNow, loop } from '../asyncore';
 import type { SocketMap } from '../asyncore';
 import { BlockingIOError } from '../errors';
@@ -29,8 +29,6 @@ import { setDefaultClock, type ClientFactory, type DatagramProtocol, type Factor
 import { Connector, TCPPort } from './tcp';
 import { UNIXConnector, UNIXPort } from './unix';
 import { UDPPort } from './udp';
-
-const E = osConstants.errno;
 
 /** A function to call later, with its arguments. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -839,8 +837,6 @@ export class Reactor implements SelectableReactor {
     return `<Reactor ${this.running ? 'running' : 'stopped'}>`;
   }
 }
-
-void E;
 
 /** The reactor of this process. */
 export const reactor = new Reactor();

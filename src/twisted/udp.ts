@@ -99,6 +99,17 @@ export class UDPPort extends Selectable {
     return undefined;
   }
 
+  /**
+   * An error on the socket (POLLERR): for a connected port it is the ICMP
+   * "port unreachable" of a datagram sent, which the next read reports as
+   * ECONNREFUSED, so read: doRead() calls connectionRefused() and the port
+   * stays open, as Twisted documents. (Twisted's own epoll reactor drops
+   * the port here instead, since it sees POLLERR without POLLIN.)
+   */
+  protected override onHangup(): void {
+    this.reactor.doReadOrWrite(this, true);
+  }
+
   /** Nothing is queued: sends go out at once. */
   doWrite(): unknown {
     return undefined;
