@@ -55,6 +55,7 @@ const scenarioFiles = {
   wakeup: 'wakeup.mjs',
   asynchat_parse: 'asynchat_parse.mjs',
   twisted: 'twisted.mjs',
+  socketserver: 'socketserver.mjs',
 };
 
 const help = `usage: npm run bench -- [options]

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist');
-const entryPoints = ['index', 'asynchat', 'select', 'socket', 'posix', 'twisted'];
+const entryPoints = ['index', 'asynchat', 'select', 'socket', 'posix', 'socketserver', 'twisted'];
 
 rmSync(dist, { recursive: true, force: true });
 const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');

@@ -133,6 +133,19 @@ export interface NativeBinding {
   getsockoptInt(fd: number, level: number, name: number, out: Int32Array): number;
   getsockoptBuf(fd: number, level: number, name: number, buflen: number): Buffer | number;
   hasIpv6(): boolean;
+  /**
+   * sendmsg() of data with the fds as SCM_RIGHTS (to addr unless null):
+   * bytes sent, or -errno.
+   */
+  sendFds(fd: number, data: Uint8Array, fds: Int32Array, flags: number, addr: SockaddrBuffer | null,
+          timeoutMs: number): number;
+  /**
+   * recvmsg() into buf: [count, sender's address or null], or -errno. out[0]
+   * is set to the number of fds received, out[1] to the recvmsg flags and
+   * out[2...] to the fds (close-on-exec); out.length - 2 fds at most.
+   */
+  recvFds(fd: number, buf: Uint8Array, out: Int32Array, flags: number,
+          timeoutMs: number): [number, Address | null] | number;
 }
 
 const packageRoot = path.resolve(__dirname, '..');

@@ -142,6 +142,14 @@ export const MSG_EOR = constant('MSG_EOR');
 export const MSG_WAITALL = constant('MSG_WAITALL');
 /** send() flag: no SIGPIPE for a broken connection (this package sets it on every send). */
 export const MSG_NOSIGNAL = constant('MSG_NOSIGNAL');
+/** recvmsg() flag: control data (such as fds beyond maxfds) was cut short. */
+export const MSG_CTRUNC = constant('MSG_CTRUNC');
+/** Received fds are close-on-exec; recv_fds() always asks for it. */
+export const MSG_CMSG_CLOEXEC = constant('MSG_CMSG_CLOEXEC');
+/** The control message type that carries fds (send_fds(), recv_fds()). */
+export const SCM_RIGHTS = constant('SCM_RIGHTS');
+/** The most fds one message can carry on Linux (the kernel's SCM_MAX_FD). */
+const MAX_FDS_PER_MESSAGE = 253;
 
 /** shutdown(): no more receiving. */
 export const SHUT_RD = constant('SHUT_RD');
@@ -802,4 +810,78 @@ export function socketpair(family: number = AF_UNIX, type: number = SOCK_STREAM,
     throw err;
   }
   return pair as [socket, socket];
+}
+
+function checkSocket(caller: string, sock: unknown): socket {
+  if (!(sock instanceof socket)) {
+    throw new TypeError(`${caller}(): sock must be a socket, not ${describe(sock)}`);
+  }
+  return sock;
+}
+
+/**
+ * Sends the bytes of `buffers` (one message, in order) with the open file
+ * descriptors `fds` attached as SCM_RIGHTS, over an AF_UNIX socket;
+ * `address` is for an unconnected datagram socket. Returns the number of
+ * bytes sent, as Python 3.9's socket.send_fds(). The receiver gets its own
+ * copies of the fds; the sender's stay open.
+ */
+export function send_fds(sock: socket, buffers: Uint8Array[], fds: number[], flags = 0, address?: Address | null): number {
+  const target = checkSocket('send_fds', sock);
+  if (!Array.isArray(buffers)) {
+    throw new TypeError(`send_fds(): buffers must be an array of bytes, not ${describe(buffers)}`);
+  }
+  const parts = buffers.map((part, i) => checkBytes(`send_fds(): buffers[${i}]`, part));
+  if (!Array.isArray(fds)) {
+    throw new TypeError(`send_fds(): fds must be an array of file descriptors, not ${describe(fds)}`);
+  }
+  if (fds.length > MAX_FDS_PER_MESSAGE) {
+    throw new RangeError(`send_fds(): at most ${MAX_FDS_PER_MESSAGE} fds fit in one message, got ${fds.length}`);
+  }
+  const fdArray = new Int32Array(fds.length);
+  fds.forEach((fd, i) => {
+    const value = checkInteger(`send_fds(): fds[${i}]`, fd);
+    if (value < 0) throw new RangeError(`send_fds(): fds[${i}] must be a file descriptor >= 0, got ${value}`);
+    fdArray[i] = value;
+  });
+  const flagBits = checkInteger('send_fds(): flags', flags);
+  const sockaddr =
+    address === undefined || address === null ? null : sockaddrFor(target.family, target.type, address, 'send_fds');
+  const data = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+  const timeout = target.gettimeout();
+  const timeoutMs = timeout === null ? BLOCK_FOREVER : timeout === 0 ? NON_BLOCKING : toMs(timeout);
+  const fd = target.fileno();
+  if (fd < 0) throw errorFromErrno(E.EBADF);
+  const result = native.sendFds(fd, data, fdArray, flagBits, sockaddr, timeoutMs);
+  if (result < 0) throw socketError(result, timeoutMs);
+  return result;
+}
+
+/**
+ * Receives up to `bufsize` bytes and up to `maxfds` file descriptors sent
+ * with SCM_RIGHTS, as Python 3.9's socket.recv_fds(): [data, fds, msg_flags,
+ * address]. The fds are new, close-on-exec, and the caller's to close.
+ * msg_flags has MSG_CTRUNC when more fds came than maxfds (the kernel closes
+ * the rest). address is null on a connected socket.
+ */
+export function recv_fds(sock: socket, bufsize: number, maxfds: number, flags = 0): [Buffer, number[], number, Address | null] {
+  const source = checkSocket('recv_fds', sock);
+  const size = checkInteger('recv_fds(): bufsize', bufsize);
+  if (size < 0) throw new RangeError(`recv_fds(): negative buffersize: ${size}`);
+  const most = checkInteger('recv_fds(): maxfds', maxfds);
+  if (most < 0 || most > MAX_FDS_PER_MESSAGE) {
+    throw new RangeError(`recv_fds(): maxfds must be 0-${MAX_FDS_PER_MESSAGE}, got ${most}`);
+  }
+  const flagBits = checkInteger('recv_fds(): flags', flags);
+  const timeout = source.gettimeout();
+  const timeoutMs = timeout === null ? BLOCK_FOREVER : timeout === 0 ? NON_BLOCKING : toMs(timeout);
+  const fd = source.fileno();
+  if (fd < 0) throw errorFromErrno(E.EBADF);
+  const buffer = readTarget(size);
+  const out = new Int32Array(2 + most);
+  const result = native.recvFds(fd, buffer, out, flagBits, timeoutMs);
+  if (typeof result === 'number') throw socketError(result, timeoutMs);
+  const received = Array.from(out.subarray(2, 2 + out[0]));
+  const address = result[1] === null || result[1] === '' ? null : result[1];
+  return [readResult(buffer, result[0]), received, out[1], address];
 }

@@ -115,6 +115,21 @@ describe('reactor lifecycle (test_core.py)', () => {
     expect(out.stdout).toBe('before run false\nReactorAlreadyRunning\nafter run true\ndone\n');
   });
 
+  it('callWhenRunning(stop) stops at once; crash() ends run() without the shutdown, and the reactor can run again', async () => {
+    const out = await runChild(`
+      let shutdowns = 0;
+      reactor.addSystemEventTrigger('during', 'shutdown', () => { shutdowns += 1; });
+      reactor.callLater(0.02, () => reactor.crash());
+      reactor.run().then(() => {
+        console.log('crashed', reactor.running, shutdowns);
+        reactor.callWhenRunning(() => reactor.stop());
+        return reactor.run();
+      }).then(() => console.log('stopped', reactor.running, shutdowns));
+    `);
+    expect(out.stderr).toBe('');
+    expect(out.stdout).toBe('crashed false 0\nstopped false 1\n');
+  });
+
   it('stop() from a protocol callback: connections and ports get connectionLost at shutdown, the factory stops', async () => {
     const out = await runChild(`
       const net = require('node:net');

@@ -51,7 +51,13 @@ describe('asyncore/twisted rejects bad input, naming it', () => {
   });
 
   it('addReader()/addWriter() need a usable fileno()', () => {
-    expect(() => reactor.addWriter({ fileno: () => -1, doWrite: () => 0 })).toThrow(/fileno\(\) returned -1, not a file descriptor/);
+    expect(() => reactor.addWriter({ fileno: () => -1, doWrite: () => 0 })).toThrow(
+      /addWriter\(\): fileno\(\) must be a file descriptor in \[0, 2\*\*31\), got -1/,
+    );
+    // Past 2**31 the addon would take the fd mod 2**32: refused too.
+    expect(() => reactor.addReader({ fileno: () => 2 ** 32, doRead: () => 0 })).toThrow(RangeError);
+    expect(() => reactor.addReader({ fileno: () => 2 ** 31, doRead: () => 0 })).toThrow(RangeError);
+    expect(() => reactor.addReader({ fileno: () => 1.5, doRead: () => 0 })).toThrow(TypeError);
     expect(() => reactor.addReader(null as never)).toThrow(/needs an object with fileno\(\), not null/);
   });
 

@@ -472,6 +472,38 @@ describe('closing', () => {
     await port.stopListening();
   });
 
+  it('abortConnection() after loseConnection(), with data still queued: ConnectionAborted, not ConnectionDone', async () => {
+    const serverReason = signal<Failure>();
+    const { port, number } = listen(
+      class extends Protocol {
+        override connectionMade(): void {
+          this.transport.socket.setsockopt(SOL_SOCKET, SO_SNDBUF, 4096);
+          this.transport.write(Buffer.alloc(4 << 20));
+          this.transport.loseConnection();
+          reactor.callLater(0.05, () => this.transport.abortConnection());
+        }
+        override connectionLost(reason: Failure): void {
+          serverReason.resolve(reason);
+        }
+      },
+    );
+    const cf = new RecordingClientFactory(
+      () =>
+        new (class extends Collector {
+          override connectionMade(): void {
+            // Read nothing, so that the server cannot drain its buffer.
+            this.transport.pauseProducing();
+          }
+        })(),
+    );
+    reactor.connectTCP('127.0.0.1', number, cf);
+    expect((await serverReason.promise).check(ConnectionAborted)).toBe(ConnectionAborted);
+    cf.built!.transport.resumeProducing();
+    await cf.finished;
+    expect(cf.lost!.check(ConnectionLost)).toBe(ConnectionLost);
+    await port.stopListening();
+  });
+
   it('a peer reset: connectionLost with ConnectionLost, not ConnectionDone', async () => {
     const serverReason = signal<Failure>();
     const { port, number } = listen(

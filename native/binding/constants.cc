@@ -72,6 +72,10 @@ void DefineConstants(Napi::Env env, Napi::Object exports) {
 #if defined(MSG_NOSIGNAL)
   ASYNCORE_CONSTANT(MSG_NOSIGNAL);
 #endif
+  // send_fds() and recv_fds().
+  ASYNCORE_CONSTANT(MSG_CTRUNC);
+  ASYNCORE_CONSTANT(MSG_CMSG_CLOEXEC);
+  ASYNCORE_CONSTANT(SCM_RIGHTS);
   // getaddrinfo() errors, the errno of a gaierror.
   ASYNCORE_CONSTANT(EAI_BADFLAGS);
   ASYNCORE_CONSTANT(EAI_NONAME);

@@ -285,6 +285,59 @@ Napi::Value GetSockOptBufFn(const Napi::CallbackInfo& info) {
   return Napi::Buffer<uint8_t>::Copy(info.Env(), value, length);
 }
 
+// sendFds(fd, data, fds Int32Array, flags, addr Buffer | null, timeoutMs):
+// bytes sent or -errno.
+Napi::Value SendFdsFn(const Napi::CallbackInfo& info) {
+  int32_t fd = 0, flags = 0;
+  uint8_t* data = nullptr;
+  size_t length = 0;
+  int32_t* fds = nullptr;
+  size_t fd_count = 0;
+  double timeout_ms = 0;
+  if (!ArgInt(info, 0, &fd) || !ArgBytes(info, 1, &data, &length) ||
+      !ArgInt32Array(info, 2, &fds, &fd_count) || !ArgInt(info, 3, &flags) ||
+      !ArgDouble(info, 5, &timeout_ms)) {
+    return info.Env().Undefined();
+  }
+  Sockaddr addr;
+  bool has_addr = !info[4].IsNull() && !info[4].IsUndefined();
+  if (has_addr && !ArgSockaddr(info, 4, &addr)) return info.Env().Undefined();
+  return Result(info, static_cast<double>(
+                          SendFds(fd, data, length, fds, fd_count, flags,
+                                  has_addr ? &addr : nullptr, timeout_ms)));
+}
+
+// recvFds(fd, buf, out Int32Array, flags, timeoutMs): [count, address] or
+// -errno. out[0] gets the number of fds, out[1] the recvmsg flags and
+// out[2..] the fds; its length - 2 is the most fds taken.
+Napi::Value RecvFdsFn(const Napi::CallbackInfo& info) {
+  int32_t fd = 0, flags = 0;
+  uint8_t* data = nullptr;
+  size_t length = 0;
+  int32_t* out = nullptr;
+  size_t out_length = 0;
+  double timeout_ms = 0;
+  if (!ArgInt(info, 0, &fd) || !ArgBytes(info, 1, &data, &length) ||
+      !ArgInt32Array(info, 2, &out, &out_length) || !ArgInt(info, 3, &flags) ||
+      !ArgDouble(info, 4, &timeout_ms)) {
+    return info.Env().Undefined();
+  }
+  if (out_length < 2) return Result(info, -EINVAL);
+  size_t fd_count = 0;
+  int msg_flags = 0;
+  Sockaddr from;
+  ssize_t result = RecvFds(fd, data, length, out + 2, out_length - 2, &fd_count,
+                           &msg_flags, flags, timeout_ms, &from);
+  if (result < 0) return Result(info, static_cast<double>(result));
+  // Received fds are this environment's, as accept()'s are.
+  for (size_t i = 0; i < fd_count; ++i) Track(info, out[2 + i]);
+  out[0] = static_cast<int32_t>(fd_count);
+  out[1] = msg_flags;
+  Napi::Value address =
+      from.length > 0 ? AddressValue(info.Env(), from) : info.Env().Null();
+  return Pair(info.Env(), static_cast<double>(result), address);
+}
+
 Napi::Value HasIpv6Fn(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), HasIpv6());
 }
@@ -317,6 +370,8 @@ void DefineSocketFunctions(Napi::Env env, Napi::Object exports) {
       {"getsockoptInt", GetSockOptIntFn},
       {"getsockoptBuf", GetSockOptBufFn},
       {"hasIpv6", HasIpv6Fn},
+      {"sendFds", SendFdsFn},
+      {"recvFds", RecvFdsFn},
   };
   for (const Entry& entry : entries) {
     exports.Set(entry.name,

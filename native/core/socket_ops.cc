@@ -2,6 +2,9 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <string.h>
+
+#include <vector>
 
 #include "deadline.h"
 #include "fd_ops.h"
@@ -134,6 +137,89 @@ int SetSockOpt(int fd, int level, int name, const void* value,
 
 int GetSockOpt(int fd, int level, int name, void* value, socklen_t* length) {
   return getsockopt(fd, level, name, value, length) == 0 ? 0 : -errno;
+}
+
+ssize_t SendFds(int fd, const void* data, size_t length, const int* fds,
+                size_t fd_count, int flags, const Sockaddr* addr,
+                double timeout_ms) {
+  if (fd_count > kMaxFds) return -EINVAL;
+  struct iovec iov;
+  iov.iov_base = const_cast<void*>(data);
+  iov.iov_len = length;
+  std::vector<char> control(fd_count > 0 ? CMSG_SPACE(sizeof(int) * fd_count)
+                                         : 0);
+  struct msghdr msg;
+  memset(&msg, 0, sizeof(msg));
+  if (addr != nullptr) {
+    msg.msg_name = const_cast<sockaddr_storage*>(&addr->storage);
+    msg.msg_namelen = addr->length;
+  }
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  if (fd_count > 0) {
+    msg.msg_control = control.data();
+    msg.msg_controllen = control.size();
+    struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int) * fd_count);
+    memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * fd_count);
+  }
+  return CallWithTimeout(fd, POLLOUT, timeout_ms, [&] {
+    return sendmsg(fd, &msg, flags | MSG_NOSIGNAL);
+  });
+}
+
+ssize_t RecvFds(int fd, void* buf, size_t length, int* fds, size_t max_fds,
+                size_t* fd_count, int* msg_flags, int flags, double timeout_ms,
+                Sockaddr* from) {
+  *fd_count = 0;
+  *msg_flags = 0;
+  if (max_fds > kMaxFds) return -EINVAL;
+  struct iovec iov;
+  iov.iov_base = buf;
+  iov.iov_len = length;
+  std::vector<char> control(max_fds > 0 ? CMSG_SPACE(sizeof(int) * max_fds)
+                                        : 0);
+  struct msghdr msg;
+  ssize_t result = CallWithTimeout(fd, POLLIN, timeout_ms, [&] {
+    memset(&msg, 0, sizeof(msg));
+    from->length = sizeof(from->storage);
+    msg.msg_name = &from->storage;
+    msg.msg_namelen = from->length;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.empty() ? nullptr : control.data();
+    msg.msg_controllen = control.size();
+    return recvmsg(fd, &msg, flags | MSG_CMSG_CLOEXEC);
+  });
+  if (result < 0) return result;
+  from->length = msg.msg_namelen;
+  *msg_flags = msg.msg_flags;
+  if (msg.msg_controllen == 0) return result;
+  for (struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg != nullptr;
+       cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+    if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) {
+      continue;
+    }
+    size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    const unsigned char* data = CMSG_DATA(cmsg);
+    for (size_t i = 0; i < count; ++i) {
+      int received;
+      memcpy(&received, data + i * sizeof(int), sizeof(int));
+      // CMSG_SPACE() rounds up, so the buffer can hold one more fd than
+      // asked for (with an odd max_fds on 64-bit) without the kernel
+      // truncating: close the extra and report it as MSG_CTRUNC, as a
+      // buffer of the exact size would have.
+      if (*fd_count < max_fds) {
+        fds[(*fd_count)++] = received;
+      } else {
+        Close(received);
+        *msg_flags |= MSG_CTRUNC;
+      }
+    }
+  }
+  return result;
 }
 
 bool HasIpv6() {

@@ -39,6 +39,20 @@ int SetSockOpt(int fd, int level, int name, const void* value,
 int GetSockOpt(int fd, int level, int name, void* value, socklen_t* length);
 bool HasIpv6();
 
+// sendmsg(2) of data with the fds as one SCM_RIGHTS message (at most
+// kMaxFds), to addr when it is not null. MSG_NOSIGNAL is always added.
+constexpr size_t kMaxFds = 253;  // SCM_MAX_FD in the Linux kernel
+ssize_t SendFds(int fd, const void* data, size_t length, const int* fds,
+                size_t fd_count, int flags, const Sockaddr* addr,
+                double timeout_ms);
+// recvmsg(2) of up to length bytes and up to max_fds fds, received
+// close-on-exec (MSG_CMSG_CLOEXEC). The fds go to fds (*fd_count of them),
+// the recvmsg flags to *msg_flags (MSG_CTRUNC: fds beyond max_fds came and
+// were closed), the sender's address to *from.
+ssize_t RecvFds(int fd, void* buf, size_t length, int* fds, size_t max_fds,
+                size_t* fd_count, int* msg_flags, int flags, double timeout_ms,
+                Sockaddr* from);
+
 }  // namespace asyncore
 
 #endif  // ASYNCORE_CORE_SOCKET_OPS_H_

@@ -341,6 +341,49 @@ bool TestSocketsAreCloexecAndNoSigpipe(BackendKind) {
   return ok;
 }
 
+// SCM_RIGHTS: the fds arrive as new close-on-exec fds of the same files; a
+// message with more fds than asked for is MSG_CTRUNC (the kernel closes the
+// rest); a dead peer is EPIPE, never SIGPIPE.
+bool TestSendAndReceiveFds(BackendKind) {
+  bool ok = true;
+  int pair[2];
+  int pipe_fds[2];
+  EXPECT(SocketPair(AF_UNIX, SOCK_SEQPACKET, 0, pair) == 0);
+  EXPECT(Pipe(pipe_fds) == 0);
+  int sent_fds[] = {pipe_fds[1], pipe_fds[1]};
+  EXPECT(SendFds(pair[0], "ab", 2, sent_fds, 1, 0, nullptr, -1) == 2);
+  char buf[8];
+  int received[4] = {-1, -1, -1, -1};
+  size_t count = 0;
+  int msg_flags = 0;
+  Sockaddr from;
+  EXPECT(RecvFds(pair[1], buf, sizeof(buf), received, 4, &count, &msg_flags, 0,
+                 -1, &from) == 2);
+  EXPECT(count == 1 && received[0] >= 0 && received[0] != pipe_fds[1]);
+  EXPECT((msg_flags & MSG_CTRUNC) == 0);
+  EXPECT(GetInheritable(received[0]) == 0);
+  EXPECT(Write(received[0], "z", 1) == 1);
+  EXPECT(Read(pipe_fds[0], buf, sizeof(buf)) == 1 && buf[0] == 'z');
+  Close(received[0]);
+  // Two fds to a receiver that takes one.
+  EXPECT(SendFds(pair[0], "c", 1, sent_fds, 2, 0, nullptr, -1) == 1);
+  count = 0;
+  EXPECT(RecvFds(pair[1], buf, sizeof(buf), received, 1, &count, &msg_flags, 0,
+                 -1, &from) == 1);
+  EXPECT(count == 1 && (msg_flags & MSG_CTRUNC) != 0);
+  Close(received[0]);
+  // Nothing there on a non-blocking call.
+  EXPECT(RecvFds(pair[1], buf, sizeof(buf), received, 1, &count, &msg_flags,
+                 MSG_DONTWAIT, 0, &from) == -EAGAIN);
+  int too_many[kMaxFds + 1] = {};
+  EXPECT(SendFds(pair[0], "d", 1, too_many, kMaxFds + 1, 0, nullptr, -1) ==
+         -EINVAL);
+  Close(pair[1]);
+  EXPECT(SendFds(pair[0], "e", 1, sent_fds, 1, 0, nullptr, -1) == -EPIPE);
+  for (int fd : {pair[0], pipe_fds[0], pipe_fds[1]}) Close(fd);
+  return ok;
+}
+
 // Signal() racing Drain() from another thread must never leave the
 // coalescing flag set over an empty fd: every later Signal() would skip its
 // write and no wait could be woken again (Close() included).
@@ -679,6 +722,7 @@ int main() {
   Run("closed_fd_is_pollnval", TestClosedFdIsPollnval, BackendKind::kPoll);
   Run("sockets_are_cloexec_and_no_sigpipe", TestSocketsAreCloexecAndNoSigpipe,
       BackendKind::kPoll);
+  Run("send_and_receive_fds", TestSendAndReceiveFds, BackendKind::kPoll);
   Run("wakeup_survives_racing_drains", TestWakeupSurvivesRacingDrains,
       BackendKind::kPoll);
   Run("interest_only_what_changed", TestInterestOnlyWhatChanged,

@@ -12,6 +12,7 @@ import { dispatcher, ExitNow, loop } from '../asyncore';
 import type { SocketMap } from '../asyncore';
 import { BlockingIOError } from '../errors';
 import * as posix from '../posix';
+import { checkFd } from '../validate';
 import { Deferred, DeferredList } from './defer';
 import {
   AlreadyCalled,
@@ -758,10 +759,7 @@ export class Reactor implements SelectableReactor {
     }
     let d = this.foreign.get(obj);
     if (d === undefined) {
-      const fd = obj.fileno();
-      if (typeof fd !== 'number' || !Number.isInteger(fd) || fd < 0) {
-        throw new RangeError(`${where}(): fileno() returned ${util.inspect(fd)}, not a file descriptor`);
-      }
+      const fd = checkFd(`${where}(): fileno()`, obj.fileno());
       d = new ForeignDescriptor(this, obj, fd);
       this.foreign.set(obj, d);
     }

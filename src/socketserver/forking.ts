@@ -1,0 +1,464 @@
+// ForkingMixIn: each request is served in another process, as Python's
+// os.fork() does. Node cannot fork, so a child is a Node process started
+// with child_process.fork() on the program's entry module (or the module
+// named by the server class's child_module), as Node's cluster does. In the
+// child, the same server construction does not bind: serve_forever() (or
+// handle_request()) serves the connections the parent hands over as fds on
+// a unix socket (SCM_RIGHTS), one at a time, and the child stays for the
+// next. The parent keeps at most max_children children.
+//
+// A child leaves when its unix socket closes: server_close() closes it
+// (the child finishes its request first), and so does the kernel when the
+// parent dies, even by SIGKILL; the IPC channel that fork() opens ending
+// also ends the child at once.
+import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { Buffer } from 'node:buffer';
+import { binding } from '../binding';
+import { describe } from '../errors';
+import { AF_UNIX, SOCK_SEQPACKET, SOCK_STREAM, socket, socketpair } from '../socket';
+import type { Address } from '../socket';
+import { decode, encode, receive, sendMessage, tryReceive } from './channel';
+import { io } from './io';
+import { formatAddress, isExit, settle } from './servers';
+import type { Request } from './servers';
+import type { ServerClass } from './threading';
+
+const FORKING = Symbol('socketserver.ForkingMixIn');
+/** What a child says: a request served (0) or failed (1), or that it is up. */
+const WORD_READY = 2;
+const CHILD_ENV = 'ASYNCORE_SOCKETSERVER_CHILD';
+/** The fd a child finds its unix socket on: stdio[4], after fork()'s IPC channel at 3. */
+const CHILD_CHANNEL_FD = 4;
+
+/** Set in a child process: which forking server of the program serves, and on which fd. */
+interface ChildSpec {
+  fd: number;
+  index: number;
+}
+
+function readChildSpec(): ChildSpec | null {
+  const value = process.env[CHILD_ENV];
+  if (value === undefined) return null;
+  // Not passed on to processes this child may start.
+  delete process.env[CHILD_ENV];
+  const match = /^(\d+):(\d+)$/.exec(value);
+  if (match === null) return null;
+  const spec = { fd: Number(match[1]), index: Number(match[2]) };
+  binding.setInheritable(spec.fd, false);
+  // The IPC channel must not keep the child alive; its end means the
+  // parent is gone, and then so is the child.
+  process.channel?.unref();
+  process.once('disconnect', () => process.exit(0));
+  return spec;
+}
+
+const childSpec = readChildSpec();
+/** Forking servers made so far in this process, in order. */
+let forkingServersMade = 0;
+
+/** A notification any number of waiters can await; each notify() wakes those waiting. */
+class Signal {
+  waiters: Array<() => void> = [];
+
+  wait(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  notify(): void {
+    for (const resolve of this.waiters.splice(0)) resolve();
+  }
+}
+
+/** One child process, as the parent sees it. */
+class Child {
+  readonly process: ChildProcess;
+  readonly pid: number;
+  /** The parent's end of the unix socket; -1 once closed. */
+  fd: number;
+  /** The request the child serves now. */
+  busy: { request: Request; client_address: Address } | null = null;
+  /** Set once the parent has told the child to stop (server_close()). */
+  closing = false;
+  /** Set when the child has said it is up (it has taken the server's socket). */
+  ready = false;
+  alive = true;
+  readonly exited: Promise<void>;
+  markExited!: () => void;
+
+  constructor(proc: ChildProcess, fd: number) {
+    this.process = proc;
+    this.pid = proc.pid ?? -1;
+    this.fd = fd;
+    this.exited = new Promise((resolve) => {
+      this.markExited = resolve;
+    });
+  }
+
+  closeChannel(): void {
+    if (this.fd < 0) return;
+    io.forget(this.fd);
+    binding.close(this.fd);
+    this.fd = -1;
+  }
+
+  ended(): void {
+    this.alive = false;
+    this.markExited();
+  }
+}
+
+/** Options a forking server's class gives child_process.fork(). */
+interface ForkingStatics {
+  child_module?: string | null;
+  child_args?: string[] | null;
+  child_exec_argv?: string[] | null;
+}
+
+function checkStringArray(name: string, value: unknown): string[] {
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
+    throw new TypeError(`ForkingMixIn: ${name} must be an array of strings or null, not ${describe(value)}`);
+  }
+  return value;
+}
+
+/**
+ * Makes a server class that serves each request in a child process.
+ *
+ * - `max_children` (40): most children at once; a request waits for one
+ *   to be free when all are busy. Each serves one request at a time and
+ *   is reused for the next.
+ * - `active_children`: the pids of the running children (null before the first).
+ * - `collect_children()`: forgets children that have ended.
+ * - `block_on_close` (true): server_close() waits for the children to finish
+ *   their requests and exit; otherwise it only tells them to.
+ * - `timeout` (300): handle_request()'s, as in Python.
+ *
+ * A child runs the program's entry module (process.argv[1], with the same
+ * arguments and Node options) unless the class names another in the static
+ * properties `child_module`, `child_args` and `child_exec_argv`; that module
+ * must make the same server, and the first forking server it makes serves.
+ * A child that dies loses only the request it was serving, which the
+ * parent reports to handle_error(). `server instanceof ForkingMixIn` tells
+ * whether a server has this mix-in.
+ */
+export function ForkingMixIn<B extends ServerClass>(Base: B) {
+  class Forking extends Base {
+    /** The module children run; null: the program's entry module. */
+    static child_module: string | null = null;
+    /** The children's arguments; null: this process's (process.argv.slice(2)) for the entry module, none otherwise. */
+    static child_args: string[] | null = null;
+    /** The children's Node options; null: this process's (process.execArgv). */
+    static child_exec_argv: string[] | null = null;
+    /**
+     * True in a child process of a forking server, which runs the program
+     * again (as Node's cluster.isWorker): what a program does only once, such
+     * as printing where it listens, it does when this is false.
+     */
+    static readonly is_child: boolean = childSpec !== null;
+
+    /** handle_request()'s wait, in seconds; 300. */
+    declare timeout: number | null;
+    /** Most children at once; 40. */
+    declare max_children: number;
+    /** server_close() waits for the children to exit; true. */
+    declare block_on_close: boolean;
+    /** The pids of the running children; null until the first starts. */
+    declare active_children: Set<number> | null;
+    declare _fork_index: number;
+    declare _fork_role: 'parent' | 'serve' | 'idle';
+    declare _children: Set<Child>;
+    declare _child_freed: Signal;
+    declare _fork_closed: boolean;
+
+    // TypeScript requires a mix-in's constructor to take (...args: any[]).
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    constructor(...args: any[]) {
+      super(...args);
+      this._fork_index = forkingServersMade++;
+      if (childSpec === null) this._fork_role = 'parent';
+      else this._fork_role = this._fork_index === childSpec.index ? 'serve' : 'idle';
+      this._children = new Set();
+      this._child_freed = new Signal();
+      this._fork_closed = false;
+    }
+
+    /** Binds, except in a child process: there the parent's socket is handed over. */
+    server_bind(): void {
+      if (childSpec !== null) return;
+      (Base.prototype as unknown as { server_bind?: () => void }).server_bind?.call(this);
+    }
+
+    /** Activates, except in a child process. */
+    override server_activate(): void {
+      if (childSpec !== null) return;
+      super.server_activate();
+    }
+
+    /** In a child: serves the requests handed over until the parent closes the channel, then exits. */
+    override async serve_forever(poll_interval = 0.5): Promise<void> {
+      if (this._fork_role === 'parent') return super.serve_forever(poll_interval);
+      if (this._fork_role === 'idle') return new Promise<void>(() => {});
+      for (;;) await this._serve_handed_request();
+    }
+
+    /** In a child: serves one request handed over (or exits, when the parent has closed the channel). */
+    override async handle_request(): Promise<void> {
+      if (this._fork_role === 'parent') return super.handle_request();
+      if (this._fork_role === 'idle') return new Promise<void>(() => {});
+      await this._serve_handed_request();
+    }
+
+    /** Forgets children that have ended; with blocking, first waits for every child to be idle, or gone once closed. */
+    async collect_children({ blocking = false }: { blocking?: boolean } = {}): Promise<void> {
+      if (this.active_children === null || this.active_children === undefined) return;
+      if (blocking) {
+        for (const child of [...this._children]) {
+          while (child.alive && (child.closing || (child.busy !== null && child.fd >= 0))) {
+            if (child.closing) {
+              // Waiting for the exit is what keeps this process alive now.
+              child.process.ref();
+              await child.exited;
+            }
+            else await this._child_freed.wait();
+          }
+        }
+      }
+      for (const pid of [...this.active_children]) {
+        if (![...this._children].some((child) => child.pid === pid && child.alive)) this.active_children.delete(pid);
+      }
+    }
+
+    /** collect_children(). */
+    override handle_timeout(): Promise<void> {
+      return this.collect_children();
+    }
+
+    /** collect_children(). */
+    override service_actions(): Promise<void> {
+      return this.collect_children();
+    }
+
+    /**
+     * Hands the request to a free child (starting one, or waiting for one
+     * when max_children are busy), then closes the parent's copy.
+     */
+    override async process_request(request: Request, client_address: Address): Promise<void> {
+      if (this._fork_role !== 'parent') return super.process_request(request, client_address);
+      const stream = !Array.isArray(request);
+      const data = stream ? encode({ address: client_address }) : encode({ address: client_address }, request[0]);
+      const fds = stream ? [(request as socket).fileno()] : [];
+      // A child that died since it was last seen free fails the send; the
+      // request is still whole, so it goes to another.
+      for (let attempt = 0; ; attempt++) {
+        const child = await this._free_child();
+        child.busy = { request, client_address };
+        const result = sendMessage(child.fd, data, fds);
+        if (result === 0) {
+          this.close_request(request);
+          void this._await_done(child);
+          return;
+        }
+        child.busy = null;
+        child.closeChannel();
+        if (attempt >= 2) throw new Error(`ForkingMixIn: cannot hand the request to a child process (errno ${-result})`);
+      }
+    }
+
+    /** Closes the server, tells the children to finish, and waits for them when block_on_close is set. */
+    override async server_close(): Promise<void> {
+      await super.server_close();
+      this._fork_closed = true;
+      for (const child of this._children) {
+        child.closing = true;
+        // The child reads the stop after its request, so its word that the
+        // request is done still comes first.
+        if (child.fd >= 0 && sendMessage(child.fd, encode({ stop: true }), []) < 0) child.closeChannel();
+        // A child that is not serving a request ends now, even one whose
+        // module never got as far as reading its channel.
+        if (child.busy === null && child.process.connected) child.process.disconnect();
+      }
+      this._child_freed.notify();
+      await this.collect_children({ blocking: this.block_on_close });
+    }
+
+    /**
+     * A free child: an idle one, a new one, or the next to become free. One
+     * child starts at a time: starting a Node process costs far more than
+     * Python's fork(), and a burst of connections would otherwise start
+     * as many processes at once; while one starts, the others that free up
+     * serve the waiting requests.
+     */
+    async _free_child(): Promise<Child> {
+      for (;;) {
+        if (this._fork_closed) throw new Error('ForkingMixIn: the server is closed');
+        let starting = false;
+        for (const child of this._children) {
+          if (!child.alive || child.fd < 0) continue;
+          if (child.busy === null) return child;
+          if (!child.ready) starting = true;
+        }
+        if (!starting && this._children.size < this.max_children) return this._start_child();
+        await this._child_freed.wait();
+      }
+    }
+
+    _start_child(): Child {
+      const statics = this.constructor as unknown as ForkingStatics;
+      const module = statics.child_module ?? process.argv[1];
+      if (typeof module !== 'string' || module === '') {
+        throw new TypeError(`${this.constructor.name}.child_module must name a module, not ${describe(module)}`);
+      }
+      const named = statics.child_module !== null && statics.child_module !== undefined;
+      const args = statics.child_args ?? (named ? [] : process.argv.slice(2));
+      const execArgv = statics.child_exec_argv ?? process.execArgv;
+      checkStringArray('child_args', args);
+      checkStringArray('child_exec_argv', execArgv);
+      const [mine, theirs] = socketpair(AF_UNIX, SOCK_SEQPACKET);
+      let proc: ChildProcess;
+      try {
+        proc = fork(module, args, {
+          execArgv,
+          env: { ...process.env, [CHILD_ENV]: `${CHILD_CHANNEL_FD}:${named ? 0 : this._fork_index}` },
+          stdio: ['ignore', 'inherit', 'inherit', 'ipc', theirs.fileno()],
+        });
+      } catch (err) {
+        mine.close();
+        theirs.close();
+        throw err;
+      }
+      theirs.close();
+      // Neither the child nor its IPC channel keeps this process alive:
+      // when it ends, the children see their socket close and end too.
+      proc.unref();
+      proc.channel?.unref();
+      const child = new Child(proc, mine.detach());
+      this._children.add(child);
+      this.active_children ??= new Set();
+      this.active_children.add(child.pid);
+      let ended = false;
+      const onEnd = (code: number | null, signal: NodeJS.Signals | null): void => {
+        if (ended) return;
+        ended = true;
+        void this._child_ended(child, code, signal);
+      };
+      proc.once('exit', onEnd);
+      proc.once('error', () => onEnd(null, null));
+      const sock = (this as unknown as { socket: socket }).socket;
+      const hello = encode({
+        family: sock.family,
+        type: sock.type,
+        proto: sock.proto,
+        address: this.server_address,
+      });
+      const result = sendMessage(child.fd, hello, [sock.fileno()]);
+      if (result < 0) child.closeChannel();
+      return child;
+    }
+
+    /** Waits for the child's word that the request is done (and, from a new child, that it is up). */
+    async _await_done(child: Child): Promise<void> {
+      while (child.busy !== null && child.fd >= 0) {
+        if (this._read_words(child) === null) return;
+        if (child.busy === null) return;
+        await io.readable(child.fd, null);
+      }
+    }
+
+    /** Takes what the child has said so far: null once its end is closed. */
+    _read_words(child: Child): null | undefined {
+      for (;;) {
+        const message = tryReceive(child.fd, 0);
+        if (message === undefined) return undefined;
+        if (message === null) return null;
+        for (const word of message.data) {
+          if (word === WORD_READY) child.ready = true;
+          else child.busy = null;
+        }
+        this._child_freed.notify();
+      }
+    }
+
+    async _child_ended(child: Child, code: number | null, signal: NodeJS.Signals | null): Promise<void> {
+      // A word sent just before the exit may still be unread.
+      if (child.busy !== null && child.fd >= 0) this._read_words(child);
+      const lost = child.busy;
+      child.busy = null;
+      child.closeChannel();
+      this._children.delete(child);
+      this.active_children?.delete(child.pid);
+      child.ended();
+      this._child_freed.notify();
+      if (lost === null) return;
+      const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
+      const err = new Error(
+        `child process ${child.pid} ${how} while serving the request from ${formatAddress(lost.client_address)}`,
+      );
+      try {
+        await settle(this.handle_error(lost.request, lost.client_address, err));
+      } catch (failure) {
+        process.stderr.write(`Exception in handle_error() of ${this.constructor.name}:\n${String(failure)}\n`);
+      }
+    }
+
+    /** The child's side: takes one request from the parent and serves it as Python's child does. */
+    async _serve_handed_request(): Promise<void> {
+      const fd = childSpec!.fd;
+      let message = await receive(fd);
+      if (message !== null && (this as unknown as { _fork_hello?: boolean })._fork_hello !== true) {
+        this._take_hello(message.data, message.fds);
+        message = await receive(fd);
+      }
+      if (message === null) process.exit(0);
+      const [header, body] = decode(message.data) as [{ address: Address; stop?: boolean }, Buffer];
+      if (header.stop === true) process.exit(0);
+      const server = this as unknown as { socket: socket };
+      let request: Request;
+      if (message.fds.length > 0) {
+        const family = server.socket.family;
+        request = new socket(family, SOCK_STREAM, server.socket.proto, message.fds[0]);
+      } else {
+        request = [Buffer.from(body), server.socket];
+      }
+      const client_address = header.address;
+      let status = 1;
+      let exit = false;
+      try {
+        await this.finish_request(request, client_address);
+        status = 0;
+      } catch (err) {
+        if (isExit(err)) exit = true;
+        else await settle(this.handle_error(request, client_address, err));
+      } finally {
+        try {
+          this.shutdown_request(request);
+        } finally {
+          sendMessage(fd, Buffer.from([status]), []);
+          if (exit) process.exit(status);
+        }
+      }
+    }
+
+    /** The child takes the parent's server socket and address (a forked child would have inherited them). */
+    _take_hello(data: Buffer, fds: number[]): void {
+      const hello = decode(data)[0] as { family: number; type: number; proto: number; address: Address };
+      const server = this as unknown as { socket: socket; server_address: Address; _fork_hello: boolean };
+      server.socket.close();
+      server.socket = new socket(hello.family, hello.type, hello.proto, fds[0]);
+      server.server_address = hello.address;
+      server._fork_hello = true;
+      sendMessage(childSpec!.fd, Buffer.from([WORD_READY]), []);
+    }
+  }
+  Forking.prototype.timeout = 300;
+  Forking.prototype.max_children = 40;
+  Forking.prototype.block_on_close = true;
+  Forking.prototype.active_children = null;
+  (Forking.prototype as unknown as Record<symbol, boolean>)[FORKING] = true;
+  return Forking;
+}
+
+Object.defineProperty(ForkingMixIn, Symbol.hasInstance, {
+  value: (value: unknown): boolean =>
+    typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[FORKING] === true,
+});

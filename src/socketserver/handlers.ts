@@ -1,0 +1,121 @@
+// The request handlers of Lib/socketserver.py. Python's
+// BaseRequestHandler.__init__ runs setup(), handle() and finish(); here
+// the server's finish_request() does, awaiting each, since a constructor
+// cannot await.
+import type { Buffer } from 'node:buffer';
+import { OSError } from '../errors';
+import { IPPROTO_TCP, TCP_NODELAY } from '../socket';
+import type { Address, socket } from '../socket';
+import type { BaseServer, Request } from './servers';
+import { BufferedReader, BytesWriter, SocketWriter } from './streams';
+
+/**
+ * The base of request handlers: one is made per request, holding the
+ * request, the client's address and the server. Subclasses define handle()
+ * (and maybe setup() and finish()), sync or async.
+ */
+export class BaseRequestHandler {
+  /**
+   * The request: a connected socket, or [data, socket] for a datagram
+   * server. Typed loosely, as Python's is, so that a handler can call
+   * `this.request.getpeername()` without a cast.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  request: any;
+  /** The client's address. */
+  client_address: Address;
+  /** The server that took the request (loosely typed: handlers read their own server's fields). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  server: any;
+
+  /** Keeps the request, the address and the server; the server then runs setup(), handle() and finish(). */
+  constructor(request: Request, client_address: Address, server: BaseServer) {
+    this.request = request;
+    this.client_address = client_address;
+    this.server = server;
+  }
+
+  /** Runs before handle(); nothing here. */
+  setup(): void | Promise<void> {}
+
+  /** Serves the request; nothing here. */
+  handle(): void | Promise<void> {}
+
+  /** Runs after handle(), even when it threw; nothing here. */
+  finish(): void | Promise<void> {}
+}
+
+/**
+ * A handler for stream servers: rfile reads the connection (buffered),
+ * wfile writes to it, in order. Settings are read by setup(), so fields of
+ * a subclass work.
+ */
+export class StreamRequestHandler extends BaseRequestHandler {
+  /** rfile's buffering: -1 (the default) buffered, 0 unbuffered, n > 0 reads n bytes at a time. */
+  declare rbufsize: number;
+  /** wfile's buffering: 0 (the default) sends each write at once, n > 0 gathers n bytes first. */
+  declare wbufsize: number;
+  /** Seconds each read or write may wait before it fails with TimeoutError; null (the default): no limit. */
+  declare timeout: number | null;
+  /** Sets TCP_NODELAY on the connection; false. */
+  declare disable_nagle_algorithm: boolean;
+  /** The connected socket (the request). */
+  declare connection: socket;
+  /** Reads the connection: read(), readline(), readlines(), `for await`. */
+  declare rfile: BufferedReader;
+  /** Writes to the connection, in order; finish() flushes it. */
+  declare wfile: SocketWriter;
+
+  /** Applies timeout and disable_nagle_algorithm, and makes rfile and wfile. */
+  override setup(): void {
+    this.connection = this.request as socket;
+    if (this.timeout !== null) this.connection.settimeout(this.timeout);
+    if (this.disable_nagle_algorithm) this.connection.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
+    this.rfile = new BufferedReader(this.connection, this.rbufsize, this.timeout);
+    this.wfile = new SocketWriter(this.connection, this.wbufsize, this.timeout);
+  }
+
+  /** Flushes wfile (an OSError, such as a peer gone, is ignored as in Python), then closes both files. */
+  override async finish(): Promise<void> {
+    if (!this.wfile.closed) {
+      try {
+        await this.wfile.flush();
+      } catch (err) {
+        if (!(err instanceof OSError)) throw err;
+      }
+    }
+    this.wfile.close();
+    this.rfile.close();
+  }
+}
+StreamRequestHandler.prototype.rbufsize = -1;
+StreamRequestHandler.prototype.wbufsize = 0;
+StreamRequestHandler.prototype.timeout = null;
+StreamRequestHandler.prototype.disable_nagle_algorithm = false;
+
+/**
+ * A handler for datagram servers: rfile reads the datagram, and what is
+ * written to wfile is sent back to the client as one datagram by finish().
+ */
+export class DatagramRequestHandler extends BaseRequestHandler {
+  /** The datagram. */
+  declare packet: Buffer;
+  /** The server's socket, which the reply is sent from. */
+  declare socket: socket;
+  /** Reads the datagram. */
+  declare rfile: BufferedReader;
+  /** Gathers the reply. */
+  declare wfile: BytesWriter;
+
+  /** Unpacks the request into packet and socket, and makes rfile and wfile. */
+  override setup(): void {
+    [this.packet, this.socket] = this.request as [Buffer, socket];
+    this.rfile = new BufferedReader(null, -1, null, this.packet);
+    this.wfile = new BytesWriter();
+  }
+
+  /** Sends what was written to wfile to the client. */
+  override finish(): void {
+    this.socket.sendto(this.wfile.getvalue(), this.client_address);
+  }
+}

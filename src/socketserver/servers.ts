@@ -1,0 +1,426 @@
+// BaseServer, TCPServer and UDPServer: Lib/socketserver.py (CPython 3.11)
+// with a Promise where Python blocks. The serve loop waits for the listening
+// socket on the epoll pump (io.ts), so the Node event loop runs meanwhile.
+import type { Buffer } from 'node:buffer';
+import { performance } from 'node:perf_hooks';
+import { ExitNow } from '../asyncore';
+import { describe, OSError } from '../errors';
+import { AF_INET, AF_UNIX, SHUT_WR, SO_REUSEADDR, SO_REUSEPORT, SOCK_DGRAM, SOCK_STREAM, SOL_SOCKET, socket } from '../socket';
+import type { Address } from '../socket';
+import { io, toTimeoutMs } from './io';
+
+/**
+ * What a handler is given as its request: the connected socket for a stream
+ * server, [the datagram, the server's socket] for a datagram server.
+ */
+export type Request = socket | [Buffer, socket];
+
+/** Anything a request handler class must provide (BaseRequestHandler does). */
+export interface RequestHandler {
+  /** Runs first. */
+  setup(): void | Promise<void>;
+  /** Serves the request. */
+  handle(): void | Promise<void>;
+  /** Runs last, even when handle() threw. */
+  finish(): void | Promise<void>;
+}
+
+/** A request handler class: made once per request by finish_request(). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- handlers take the request and server as Python's do, duck typed
+export type HandlerClass = new (request: any, client_address: Address, server: any) => RequestHandler;
+
+/**
+ * Whether err ends a request without being reported by handle_error():
+ * asyncore's ExitNow, which plays Python's SystemExit here (a
+ * BaseException that `except Exception` lets through).
+ */
+export function isExit(err: unknown): boolean {
+  return err instanceof ExitNow;
+}
+
+/** Python's str() of an address, for messages. */
+export function formatAddress(address: unknown): string {
+  if (Array.isArray(address)) {
+    return `(${address.map((part) => (typeof part === 'string' ? `'${part}'` : String(part))).join(', ')})`;
+  }
+  if (address === null || address === undefined) return 'None';
+  return String(address);
+}
+
+function isPromise(value: unknown): value is Promise<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
+/** Awaits value when it is a promise: hooks may be sync or async. */
+export async function settle(value: unknown): Promise<void> {
+  if (isPromise(value)) await value;
+}
+
+function checkPollInterval(value: unknown): number {
+  if (typeof value !== 'number' || Number.isNaN(value)) {
+    throw new TypeError(`serve_forever(): poll_interval must be a number of seconds, not ${describe(value)}`);
+  }
+  if (value < 0) throw new RangeError(`serve_forever(): poll_interval must be >= 0, got ${value}`);
+  return value;
+}
+
+/**
+ * The base of every server: the request loop, without a socket of its own.
+ * Subclasses provide fileno() and get_request(), and usually
+ * server_bind()/server_activate(). Settings that Python keeps as class
+ * attributes (timeout, and those of the subclasses) live on the prototype
+ * here; set them on a subclass's prototype or as getters, since a field
+ * initializer runs only after the constructor has bound the socket.
+ */
+export class BaseServer {
+  /** The address given, and once bound, the address the socket got. */
+  server_address: Address;
+  /** The class made for each request. */
+  RequestHandlerClass: HandlerClass;
+  /** handle_request()'s timeout in seconds; null: wait as long as it takes. */
+  declare timeout: number | null;
+
+  /** Set by shutdown() until serve_forever() has seen it. @internal */
+  _shutdown_request = false;
+  /** Resolved when the running serve_forever() has returned; null when none runs. @internal */
+  _serving: Promise<void> | null = null;
+
+  /** Takes the address and handler class; binds nothing (subclasses do). */
+  constructor(server_address: Address, RequestHandlerClass: HandlerClass) {
+    if (typeof RequestHandlerClass !== 'function') {
+      throw new TypeError(
+        `${new.target.name}(): RequestHandlerClass must be a class, not ${describe(RequestHandlerClass)}`,
+      );
+    }
+    this.server_address = server_address;
+    this.RequestHandlerClass = RequestHandlerClass;
+  }
+
+  /** Called by the constructor to activate the server (synchronously); nothing here. */
+  server_activate(): void {}
+
+  /**
+   * Handles requests one after the other until shutdown(): each time the
+   * socket is readable, or every poll_interval seconds, then calls
+   * service_actions(). Ignores this.timeout. Resolves once it has stopped;
+   * rejects with what a hook (or handle_error()) threw.
+   */
+  async serve_forever(poll_interval = 0.5): Promise<void> {
+    const interval = checkPollInterval(poll_interval);
+    let done!: () => void;
+    this._serving = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    try {
+      const fd = this.fileno();
+      while (!this._shutdown_request) {
+        const ready = await io.readable(fd, toTimeoutMs(interval));
+        if (this._shutdown_request) break;
+        if (ready) await this._handle_request_noblock();
+        await settle(this.service_actions());
+      }
+    } finally {
+      this._shutdown_request = false;
+      this._serving = null;
+      done();
+    }
+  }
+
+  /**
+   * Stops serve_forever() and resolves once it has returned. Unlike
+   * Python's, it does not wait for the poll interval to run out. Called
+   * when no serve_forever() runs, it resolves at once and the next
+   * serve_forever() returns straight away, as in Python.
+   */
+  async shutdown(): Promise<void> {
+    this._shutdown_request = true;
+    const serving = this._serving;
+    if (serving === null) return;
+    this._cancel_wait();
+    await serving;
+  }
+
+  /** Ends the serve loop's wait now (the listening socket's wait, for servers that have one). @internal */
+  _cancel_wait(): void {
+    let fd = -1;
+    try {
+      fd = this.fileno();
+    } catch {
+      return;
+    }
+    if (fd >= 0) io.cancel(fd, true);
+  }
+
+  /** Called once per turn of serve_forever(); nothing here (ForkingMixIn reaps children). */
+  service_actions(): void | Promise<void> {}
+
+  /**
+   * Handles one request, waiting at most this.timeout seconds (or the
+   * socket's own timeout, if shorter) for it; handle_timeout() when none came.
+   */
+  async handle_request(): Promise<void> {
+    const sockTimeout = (this as unknown as { socket?: socket }).socket?.gettimeout() ?? null;
+    let timeout: number | null = sockTimeout;
+    if (timeout === null) timeout = this.timeout;
+    else if (this.timeout !== null) timeout = Math.min(timeout, this.timeout);
+    const deadline = timeout === null ? 0 : performance.now() / 1000 + timeout;
+    const fd = this.fileno();
+    for (;;) {
+      const ready = await io.readable(fd, toTimeoutMs(timeout));
+      if (ready) return this._handle_request_noblock();
+      if (timeout !== null) {
+        timeout = deadline - performance.now() / 1000;
+        if (timeout < 0) {
+          await settle(this.handle_timeout());
+          return;
+        }
+      }
+    }
+  }
+
+  /**
+   * Takes one request now (the socket was readable) and processes it:
+   * verify_request(), process_request(); handle_error() for what that
+   * throws, and shutdown_request() when it is not handed on.
+   */
+  async _handle_request_noblock(): Promise<void> {
+    let request: Request;
+    let client_address: Address;
+    try {
+      [request, client_address] = this.get_request();
+    } catch (err) {
+      if (err instanceof OSError) return;
+      throw err;
+    }
+    if (await this.verify_request(request, client_address)) {
+      try {
+        await this.process_request(request, client_address);
+      } catch (err) {
+        if (isExit(err)) {
+          this.shutdown_request(request);
+          throw err;
+        }
+        try {
+          await settle(this.handle_error(request, client_address, err));
+        } finally {
+          this.shutdown_request(request);
+        }
+      }
+    } else {
+      this.shutdown_request(request);
+    }
+  }
+
+  /** Called when handle_request() waited this.timeout for nothing; nothing here. */
+  handle_timeout(): void | Promise<void> {}
+
+  /** Whether to serve this request; always true here. */
+  verify_request(request: Request, client_address: Address): boolean | Promise<boolean> {
+    void request;
+    void client_address;
+    return true;
+  }
+
+  /** Serves the request: finish_request(), then shutdown_request(). The mix-ins change this. */
+  async process_request(request: Request, client_address: Address): Promise<void> {
+    await this.finish_request(request, client_address);
+    this.shutdown_request(request);
+  }
+
+  /** Closes the server; subclasses close their socket, mix-ins wait for requests. */
+  server_close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /**
+   * Makes the handler for the request and runs it: setup(), handle(),
+   * then finish() even when handle() threw (Python's
+   * BaseRequestHandler.__init__ runs them; a constructor cannot await).
+   */
+  async finish_request(request: Request, client_address: Address): Promise<void> {
+    const handler = new this.RequestHandlerClass(request, client_address, this);
+    await settle(handler.setup());
+    try {
+      await settle(handler.handle());
+    } finally {
+      await settle(handler.finish());
+    }
+  }
+
+  /** Ends one request: close_request() here; stream servers shut the socket down first. */
+  shutdown_request(request: Request): void {
+    this.close_request(request);
+  }
+
+  /** Releases one request; nothing here. */
+  close_request(request: Request): void {
+    void request;
+  }
+
+  /**
+   * Reports an error of one request and goes on: Python's text and the
+   * error's stack, between two lines of dashes, on stderr.
+   */
+  handle_error(request: Request, client_address: Address, err: unknown): void | Promise<void> {
+    void request;
+    const stack = err instanceof Error ? (err.stack ?? `${err.name}: ${err.message}`) : String(err);
+    process.stderr.write(
+      `${'-'.repeat(40)}\nException occurred during processing of request from ${formatAddress(client_address)}\n` +
+        `${stack}\n${'-'.repeat(40)}\n`,
+    );
+  }
+
+  /** The fd the serve loop waits on; servers with a socket return the socket's. */
+  fileno(): number {
+    throw new TypeError(`${this.constructor.name}.fileno(): a BaseServer has no socket; subclasses provide fileno()`);
+  }
+
+  /** Takes the next request: [request, client_address]. Subclasses provide it. */
+  get_request(): [Request, Address] {
+    throw new TypeError(`${this.constructor.name}.get_request(): subclasses of BaseServer provide get_request()`);
+  }
+
+  /** `await using server = new TCPServer(...)` closes it at the end of the block, as Python's `with`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.server_close();
+  }
+}
+BaseServer.prototype.timeout = null;
+
+/**
+ * A stream server on a socket of address_family (AF_INET here), bound and
+ * listening once the constructor returns, unless bind_and_activate is
+ * false (then call server_bind() and server_activate() yourself).
+ */
+export class TCPServer extends BaseServer {
+  /** The socket's family; AF_INET. */
+  declare address_family: number;
+  /** The socket's type; SOCK_STREAM. */
+  declare socket_type: number;
+  /** listen()'s backlog; 5. */
+  declare request_queue_size: number;
+  /** Sets SO_REUSEADDR before bind(); false. */
+  declare allow_reuse_address: boolean;
+  /** Sets SO_REUSEPORT before bind(); false. */
+  declare allow_reuse_port: boolean;
+  /** The listening (or datagram) socket. */
+  socket: socket;
+
+  /** Makes the socket and, with bind_and_activate (the default), binds and activates it; closes it again if that fails. */
+  constructor(server_address: Address, RequestHandlerClass: HandlerClass, bind_and_activate = true) {
+    super(server_address, RequestHandlerClass);
+    if (typeof bind_and_activate !== 'boolean') {
+      throw new TypeError(`${new.target.name}(): bind_and_activate must be a boolean, not ${describe(bind_and_activate)}`);
+    }
+    this.socket = new socket(this.address_family, this.socket_type);
+    if (bind_and_activate && this._binds_on_construction()) {
+      try {
+        this.server_bind();
+        this.server_activate();
+      } catch (err) {
+        this.server_close().catch(() => {});
+        throw err;
+      }
+    }
+  }
+
+  /**
+   * Whether the constructor binds; false only for a ForkingMixIn server in
+   * one of its child processes, which serves connections handed to it.
+   * @internal
+   */
+  _binds_on_construction(): boolean {
+    return true;
+  }
+
+  /** Sets the reuse options, binds, and reads back the address (the port, when 0 was asked). */
+  server_bind(): void {
+    if (this.allow_reuse_address) this.socket.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
+    if (this.allow_reuse_port) this.socket.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1);
+    this.socket.bind(this.server_address);
+    this.server_address = this.socket.getsockname();
+  }
+
+  /** listen(request_queue_size). */
+  override server_activate(): void {
+    this.socket.listen(this.request_queue_size);
+  }
+
+  /** Closes the socket. */
+  override server_close(): Promise<void> {
+    const fd = this.socket.fileno();
+    if (fd >= 0) io.forget(fd);
+    this.socket.close();
+    return Promise.resolve();
+  }
+
+  /** The socket's fd. */
+  override fileno(): number {
+    return this.socket.fileno();
+  }
+
+  /** accept(): [the connection, the peer's address]. */
+  override get_request(): [Request, Address] {
+    return this.socket.accept();
+  }
+
+  /** shutdown(SHUT_WR) (errors ignored, as some peers are gone already), then close_request(). */
+  override shutdown_request(request: Request): void {
+    try {
+      (request as socket).shutdown(SHUT_WR);
+    } catch (err) {
+      if (!(err instanceof OSError)) throw err;
+    }
+    this.close_request(request);
+  }
+
+  /** Closes the connection. */
+  override close_request(request: Request): void {
+    const sock = request as socket;
+    const fd = sock.fileno();
+    if (fd >= 0) io.forget(fd);
+    sock.close();
+  }
+}
+TCPServer.prototype.address_family = AF_INET;
+TCPServer.prototype.socket_type = SOCK_STREAM;
+TCPServer.prototype.request_queue_size = 5;
+TCPServer.prototype.allow_reuse_address = false;
+TCPServer.prototype.allow_reuse_port = false;
+
+/** A datagram server: each datagram is a request, [data, the server's socket]. */
+export class UDPServer extends TCPServer {
+  /** The most bytes taken of one datagram; 8192. */
+  declare max_packet_size: number;
+
+  /** recvfrom(max_packet_size): [[data, socket], the sender's address]. */
+  override get_request(): [Request, Address] {
+    const [data, client_addr] = this.socket.recvfrom(this.max_packet_size);
+    return [[data, this.socket], client_addr];
+  }
+
+  /** Nothing: a datagram socket does not listen. */
+  override server_activate(): void {}
+
+  /** close_request() only: the socket is the server's. */
+  override shutdown_request(request: Request): void {
+    this.close_request(request);
+  }
+
+  /** Nothing: the socket is the server's. */
+  override close_request(request: Request): void {
+    void request;
+  }
+}
+UDPServer.prototype.socket_type = SOCK_DGRAM;
+UDPServer.prototype.max_packet_size = 8192;
+UDPServer.prototype.allow_reuse_address = false;
+UDPServer.prototype.allow_reuse_port = false;
+
+/** TCPServer on an AF_UNIX path. */
+export class UnixStreamServer extends TCPServer {}
+UnixStreamServer.prototype.address_family = AF_UNIX;
+
+/** UDPServer on an AF_UNIX path. */
+export class UnixDatagramServer extends UDPServer {}
+UnixDatagramServer.prototype.address_family = AF_UNIX;
