@@ -168,10 +168,15 @@ export function ForkingMixIn<B extends ServerClass>(Base: B) {
     declare block_on_close: boolean;
     /** The pids of the running children; null until the first starts. */
     declare active_children: Set<number> | null;
+    /** This server's number among the forking servers the process made (a child finds its own by it). @internal */
     declare _fork_index: number;
+    /** 'parent', or in a child: 'serve' (the server the child handles a request for) or 'idle'. @internal */
     declare _fork_role: 'parent' | 'serve' | 'idle';
+    /** The running children. @internal */
     declare _children: Set<Child>;
+    /** Signalled when a child ends, for a request waiting on max_children. @internal */
     declare _child_freed: Signal;
+    /** Set by server_close(). @internal */
     declare _fork_closed: boolean;
 
     // TypeScript requires a mix-in's constructor to take (...args: any[]).
@@ -306,6 +311,7 @@ export function ForkingMixIn<B extends ServerClass>(Base: B) {
       }
     }
 
+    /** Starts a child for the next request. @internal */
     _start_child(): Child {
       const statics = this.constructor as unknown as ForkingStatics;
       const module = statics.child_module ?? process.argv[1];
@@ -382,6 +388,7 @@ export function ForkingMixIn<B extends ServerClass>(Base: B) {
       }
     }
 
+    /** Collects an ended child and frees its place. @internal */
     async _child_ended(child: Child, code: number | null, signal: NodeJS.Signals | null): Promise<void> {
       // A word sent just before the exit may still be unread.
       if (child.busy !== null && child.fd >= 0) this._read_words(child);

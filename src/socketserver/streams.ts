@@ -148,6 +148,7 @@ export class BufferedReader implements Reader {
     }
   }
 
+  /** `for await (const line of rfile)`: the lines until end of file, as readline() returns them. */
   async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
     for (;;) {
       const line = await this.readline();
