@@ -32,7 +32,11 @@ const args = [
   // name only; that is not an error here.
   '--validation.notDocumented',
   '--validation.notExported', 'false',
-  '--treatWarningsAsErrors',
+  '--treatValidationWarningsAsErrors',
+  // The `prototype` TypeScript gives the constructor type a mix-in function
+  // returns: no source declaration to document.
+  '--intentionallyNotDocumented', 'socketserver.ThreadingMixIn.__type.prototype',
+  '--intentionallyNotDocumented', 'socketserver.ForkingMixIn.__type.prototype',
   ...entryPoints,
   ...process.argv.slice(2),
 ];

@@ -45,7 +45,7 @@
 // sequence (waits, spin, yields) in asyncore/passes.ts.
 //
 // Where JavaScript forces a difference (README.md, "Porting from Python"):
-// loop(), poll() and poll2() return Promises and wait on the native worker
+// loop(), poll() and poll2() return Promises and wait off the JavaScript
 // thread; handle_error() receives the error; toString() replaces repr().
 // Imported, not the global: globalThis.Buffer is a getter on every use.
 import { Buffer } from 'node:buffer';

@@ -31,8 +31,9 @@ export const PollerKind = { select: 0, poll: 1, epoll: 2 } as const;
 export type PollerKindName = keyof typeof PollerKind;
 
 /**
- * One reactor: a backend (select, poll or epoll), a wake-up fd and a worker
- * thread started on the first wait().
+ * One reactor: a backend (select, poll or epoll), its interest set, a
+ * wake-up fd, and the way its waits run (a worker thread for select and
+ * poll; for epoll, Node's own loop watching the epoll fd).
  *
  * Results of pollNow() and of a wait are written to the Int32Array given,
  * as pairs [fd, revents] (revents in POLL* / EPOLL* bits; the select backend
@@ -40,9 +41,19 @@ export type PollerKindName = keyof typeof PollerKind;
  * an fd that is not open, where select(2) itself fails with EBADF).
  */
 export interface NativePoller {
-  /** select/poll: the fds and events to wait on, copied. -EBUSY while a wait runs. */
-  setInterest(fds: Int32Array, events: Int32Array, count: number): number;
-  /** epoll: EPOLL_CTL_ADD (1), DEL (2) or MOD (3). 0 or -errno. */
+  /**
+   * One batch of interest changes, the same for every kind: fds[i] wants
+   * events[i] (POLL* bits; 0: nothing), flags[i] 1 when fds[i] may be
+   * another file than the one watched before (epoll registers it afresh).
+   * The whole set, in the order waits report in, unless `partial`: then
+   * changes to it. epoll tells the kernel only what changed (EEXIST, ENOENT
+   * and EPERM handled, readiness made up for regular files). 0 or -errno;
+   * -EBUSY while a wait runs on the worker thread.
+   */
+  setInterest(fds: Int32Array, events: Int32Array, count: number, flags?: Int32Array | null, partial?: boolean): number;
+  /** Stops watching fd at once (its channel left it). 0 or -errno. */
+  forget(fd: number): number;
+  /** epoll, for Python's select.epoll objects: epoll_ctl() with EPOLL_CTL_ADD (1), DEL (2) or MOD (3). 0 or -errno. */
   ctl(op: number, fd: number, events: number): number;
   /** A zero-timeout wait on the calling (JavaScript) thread: count of pairs, or -errno. */
   pollNow(out: Int32Array): number;
@@ -53,12 +64,10 @@ export interface NativePoller {
    */
   findClosed(out: Int32Array): number;
   /**
-   * Starts a wait of timeoutMs (-1: forever) on the worker thread (select,
-   * poll) or, for epoll, on Node's own loop, which watches the epoll fd: one
-   * thread wake-up instead of two; 0, or
-   * -errno (EBUSY when a wait is already running). The result reaches the
-   * poller's callback: (count or -errno, woken), with the pairs in `out`.
-   * While a wait runs the process is kept alive.
+   * Starts a wait of timeoutMs (-1: forever): 0, or -errno (EBUSY when a
+   * wait is already running). When it ends, on Node's loop, the pairs are
+   * in `out` and the poller's callback gets (count or -errno, woken). While
+   * a wait runs the process is kept alive.
    */
   wait(timeoutMs: number, out: Int32Array): number;
   /** Interrupts a running wait (its callback gets woken = true); safe at any time. */

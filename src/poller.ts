@@ -57,30 +57,37 @@ export class Poller {
     return this.closed;
   }
 
-  /** select and poll: the fds and events to wait for (copied by the native side). */
-  setInterest(fds: Int32Array, events: Int32Array, count: number): void {
-    const result = this.native.setInterest(fds, events, count);
+  /**
+   * One batch of interest changes, for every kind: fds[i] wants events[i]
+   * (0: nothing), flags[i] FRESH (1) when fds[i] may be another file than
+   * the one watched before. The whole set (in the order waits report in),
+   * or with `partial` only changes to it.
+   */
+  setInterest(fds: Int32Array, events: Int32Array, count: number, flags?: Int32Array, partial = false): void {
+    const result = this.native.setInterest(fds, events, count, flags, partial);
     if (result < 0) throw errorFromErrno(-result);
   }
 
-  /** epoll: epoll_ctl(op, fd, events); 0 or -errno, for the caller to judge. */
+  /** Stops watching fd at once (its channel left it); 0 or -errno. */
+  forget(fd: number): number {
+    return this.native.forget(fd);
+  }
+
+  /** epoll, for Python's select.epoll objects: epoll_ctl(op, fd, events); 0 or -errno. */
   ctl(op: number, fd: number, events: number): number {
     return this.native.ctl(op, fd, events);
+  }
+
+  /** [fd, POLLNVAL] pairs in out for watched fds that are no longer open: their number. */
+  findClosed(out: Int32Array): number {
+    const result = this.native.findClosed(out);
+    if (result < 0) throw errorFromErrno(-result);
+    return result;
   }
 
   /** What is ready now, without waiting, on this thread: the number of pairs in out. */
   pollNow(out: Int32Array): number {
     const result = this.native.pollNow(out);
-    if (result < 0) throw errorFromErrno(-result);
-    return result;
-  }
-
-  /**
-   * [fd, POLLNVAL] pairs in out for the watched fds that are no longer open
-   * (see NativePoller.findClosed()); the number of pairs.
-   */
-  findClosed(out: Int32Array): number {
-    const result = this.native.findClosed(out);
     if (result < 0) throw errorFromErrno(-result);
     return result;
   }

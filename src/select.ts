@@ -389,7 +389,7 @@ class Epoll {
    * Waits at most `timeout` seconds (null, undefined or negative: no limit)
    * for events; resolves to at most `maxevents` [fd, events] pairs (-1:
    * FD_SETSIZE - 1, as CPython). One poll() at a time per epoll object: the
-   * object has one worker thread (Python would let threads share it).
+   * object runs one wait at a time (Python would let threads share it).
    */
   async poll(timeout: number | null = -1, maxevents = -1): Promise<Array<[number, number]>> {
     // CPython checks for a closed object first, then the arguments.

@@ -1,12 +1,12 @@
 // What one pass does, per backend: CPython's order of handlers, accepting
 // channels never asked for write, and the fix over CPython (gh-75114): an
 // event reaches only the channel that held the fd when the pass began and
-// still holds it.
+// still holds it. (The epoll registrations themselves are the native core's:
+// native/test/core_test.cc tests them.)
 import { afterEach, describe, expect, it } from 'vitest';
 import * as asyncore from '../src/asyncore';
-import type { Channel, SocketMap } from '../src/asyncore';
+import type { SocketMap } from '../src/asyncore';
 import { AF_UNIX, SOCK_STREAM, socket, socketpair } from '../src/socket';
-import { EpollRegistry } from '../src/asyncore/epoll_registry';
 import { BACKENDS } from './asyncore-support';
 import { expectNoFdLeaks } from './support';
 
@@ -220,106 +220,5 @@ describe.each(BACKENDS)('one pass (%s)', (backend) => {
     peerC.send(Buffer.from('z'));
     await asyncore.loop({ timeout: 1, count: 1, map, backend });
     expect(log).toEqual(['a.read', 'c.read']);
-  });
-});
-
-describe('EpollRegistry', () => {
-  /** epoll_ctl(2) as the kernel answers it, counting calls. */
-  function fakeKernel() {
-    const kernel = new Map<number, number>();
-    const calls: string[] = [];
-    const ctl = (op: number, fd: number, events: number): number => {
-      calls.push(`${['', 'ADD', 'DEL', 'MOD'][op]} ${fd}`);
-      if (op === 1) {
-        if (kernel.has(fd)) return -17; // EEXIST
-        kernel.set(fd, events);
-        return 0;
-      }
-      if (!kernel.has(fd)) return -2; // ENOENT
-      if (op === 2) kernel.delete(fd);
-      else kernel.set(fd, events);
-      return 0;
-    };
-    return { kernel, calls, ctl };
-  }
-
-  const channel = (): Channel => ({}) as Channel;
-
-  function interest(entries: Array<[number, number, Channel]>) {
-    const fds = new Int32Array(entries.map(([fd]) => fd));
-    const events = new Int32Array(entries.map(([, ev]) => ev));
-    const channels: Channel[] = [];
-    for (const [fd, , obj] of entries) channels[fd] = obj;
-    return [fds, events, entries.length, channels] as const;
-  }
-
-  it('tells the kernel only what changed', () => {
-    const { kernel, calls, ctl } = fakeKernel();
-    const registry = new EpollRegistry({ ctl });
-    const chans = Array.from({ length: 100 }, channel);
-    const entries = chans.map((obj, i): [number, number, Channel] => [10 + i, 1, obj]);
-    registry.update(...interest(entries));
-    expect(calls).toHaveLength(100);
-    calls.length = 0;
-    for (let pass = 0; pass < 10; pass++) registry.update(...interest(entries));
-    expect(calls).toEqual([]);
-
-    // One channel becomes writable: one MOD.
-    entries[5] = [15, 5, chans[5]!];
-    registry.update(...interest(entries));
-    expect(calls).toEqual(['MOD 15']);
-    calls.length = 0;
-
-    // One channel leaves: one DEL.
-    entries.splice(7, 1);
-    registry.update(...interest(entries));
-    expect(calls).toEqual(['DEL 17']);
-    expect(kernel.has(17)).toBe(false);
-    expect(registry.size).toBe(99);
-  });
-
-  it('registers afresh a new channel on a remembered fd', () => {
-    const { kernel, calls, ctl } = fakeKernel();
-    const registry = new EpollRegistry({ ctl });
-    const first = channel();
-    registry.update(...interest([[5, 1, first]]));
-    // The kernel dropped it when the fd was closed; a new channel has fd 5.
-    kernel.delete(5);
-    calls.length = 0;
-    registry.update(...interest([[5, 1, channel()]]));
-    expect(calls).toEqual(['ADD 5']);
-    expect(kernel.get(5)).toBe(1);
-    // The registration outlived the socket (a dup() of it): ADD says EEXIST, MOD follows.
-    calls.length = 0;
-    registry.update(...interest([[5, 4, channel()]]));
-    expect(calls).toEqual(['ADD 5', 'MOD 5']);
-    expect(kernel.get(5)).toBe(4);
-  });
-
-  it('re-adds what the kernel forgot, and removes what it forgot quietly', () => {
-    const { kernel, calls, ctl } = fakeKernel();
-    const registry = new EpollRegistry({ ctl });
-    const obj = channel();
-    registry.update(...interest([[5, 1, obj]]));
-    kernel.delete(5);
-    calls.length = 0;
-    registry.update(...interest([[5, 5, obj]]));
-    expect(calls).toEqual(['MOD 5', 'ADD 5']);
-    kernel.delete(5);
-    calls.length = 0;
-    registry.update(...interest([]));
-    expect(calls).toEqual(['DEL 5']);
-    expect(registry.size).toBe(0);
-  });
-
-  it('makes up readiness for fds epoll cannot watch', () => {
-    const registry = new EpollRegistry({
-      ctl: (op: number, fd: number) => (op === 1 ? (fd === 7 ? -1 /* EPERM */ : -9) /* EBADF */ : 0),
-    });
-    registry.update(...interest([[7, 1 | 2 | 4, channel()], [8, 1, channel()]]));
-    const out = new Int32Array(8);
-    const ready = registry.addSynthetic(out, 0);
-    expect(ready).toBe(2);
-    expect(Array.from(out.subarray(0, 4))).toEqual([7, 1 | 4, 8, 32]);
   });
 });

@@ -60,6 +60,9 @@ function fakeBinding(script: Script) {
     }
 
     wake(): void {}
+    forget(): number {
+      return 0;
+    }
     close(): void {}
     fileno(): number {
       return -1;

@@ -58,6 +58,11 @@ function ownDoc(node: ts.Node): string {
     .trim();
 }
 
+/** Declared in this package's sources (not Node's or the standard library's types). */
+function isOurs(declaration: ts.Node): boolean {
+  return path.resolve(declaration.getSourceFile().fileName).startsWith(path.join(root, 'src') + path.sep);
+}
+
 function isPrivate(declaration: ts.Declaration): boolean {
   const name = ts.getNameOfDeclaration(declaration);
   if (name && ts.isPrivateIdentifier(name)) return true;
@@ -107,7 +112,7 @@ function undocumented(specifier: string, file: string): string[] {
         }
         return;
       }
-      if (escapedName === ts.InternalSymbolName.Index || name.startsWith('__@')) return; // [util.inspect.custom]
+      if (escapedName === ts.InternalSymbolName.Index) return;
       if (name === 'prototype' || member.flags & ts.SymbolFlags.TypeParameter) return;
       checkSymbol(`${label}${separator}${name}`, member);
     });
@@ -128,6 +133,18 @@ function undocumented(specifier: string, file: string): string[] {
     if (target.flags & (ts.SymbolFlags.Class | ts.SymbolFlags.Interface)) {
       checkMembers(label, target.members, '.');
       if (target.flags & ts.SymbolFlags.Class) checkMembers(label, target.exports, ' static ');
+    }
+    if (target.flags & ts.SymbolFlags.Class) {
+      // What a class gets from a base that is not exported itself (a mixin's
+      // class expression, an internal base class) shows on the class too.
+      const inherited: ts.SymbolTable = new Map(
+        checker
+          .getPropertiesOfType(checker.getDeclaredTypeOfSymbol(target))
+          .filter((member) => !target.members?.has(member.escapedName))
+          .filter((member) => (member.getDeclarations() ?? []).every((d) => isOurs(d)))
+          .map((member) => [member.escapedName, member]),
+      );
+      checkMembers(label, inherited, '.');
     }
   }
   return missing;

@@ -74,6 +74,10 @@ class FakePoller implements NativePoller {
 
   wake(): void {}
 
+  forget(): number {
+    return 0;
+  }
+
   close(): void {
     this.closed = true;
   }

@@ -67,6 +67,16 @@ describe('send_fds / recv_fds', () => {
     expect(flags & MSG_CTRUNC).toBe(MSG_CTRUNC);
   });
 
+  it('reports MSG_CTRUNC for one fd too many, which the rounding of the control buffer would fit', () => {
+    const [a, b] = pair(SOCK_SEQPACKET);
+    const [r, w] = posix.pipe().map(track.fd);
+    send_fds(a, [Buffer.from('m')], [r, w]);
+    const [, fds, flags] = recv_fds(b, 10, 1);
+    fds.forEach(track.fd);
+    expect(fds).toHaveLength(1);
+    expect(flags & MSG_CTRUNC).toBe(MSG_CTRUNC);
+  });
+
   it('sends to an address on an unconnected datagram socket, and reports the sender', () => {
     const receiver = track.sock(new socket(AF_UNIX, SOCK_DGRAM));
     const sender = track.sock(new socket(AF_UNIX, SOCK_DGRAM));

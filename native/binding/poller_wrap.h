@@ -1,34 +1,19 @@
-// Poller: the JavaScript face of a core Reactor. Results of a wait reach
-// JavaScript through one ThreadSafeFunction call per wait; the event loop
-// is ref'ed only while a wait runs, so an idle poller never keeps the
-// process alive.
+// Poller: the JavaScript face of a core Reactor. Every wait ends the same
+// way, on Node's loop (see waiter.h): the ready [fd, events] pairs are in
+// the Int32Array the wait was given, and the poller's callback gets
+// (count or -errno, woken). The loop is kept alive by the waiter's handles
+// only while a wait runs, so an idle poller never keeps the process alive.
 #ifndef ASYNCORE_BINDING_POLLER_WRAP_H_
 #define ASYNCORE_BINDING_POLLER_WRAP_H_
 
 #include <napi.h>
 
 #include <memory>
-#include <vector>
 
 #include "../core/reactor.h"
-#include "loop_waiter.h"
+#include "waiter.h"
 
 namespace asyncore {
-
-class PollerWrap;
-
-// The thread-safe function's context. It outlives the PollerWrap when a
-// result is still queued after close() (or after the object is collected),
-// so it holds a pointer that is cleared then, and is freed by the function's
-// finalizer.
-struct WaitDoneContext {
-  PollerWrap* poller;
-};
-
-void DeliverWaitDone(Napi::Env env, Napi::Function callback,
-                     WaitDoneContext* context, void* unused);
-using WaitDoneFunction =
-    Napi::TypedThreadSafeFunction<WaitDoneContext, void, DeliverWaitDone>;
 
 class PollerWrap : public Napi::ObjectWrap<PollerWrap> {
  public:
@@ -37,18 +22,19 @@ class PollerWrap : public Napi::ObjectWrap<PollerWrap> {
   explicit PollerWrap(const Napi::CallbackInfo& info);
   ~PollerWrap() override;
 
-  // Delivers a finished worker wait to JavaScript, on the JavaScript thread.
-  void DeliverWait(Napi::Env env);
-
  private:
-  // Joins the worker and releases the thread-safe function. Idempotent.
+  // Stops the wait, joins the worker, closes the fds. Idempotent.
   void Shutdown();
-  static void OnEnvironmentTeardown(void* self);
-  // A wait on Node's loop (epoll) ended: reads what is ready and calls back.
-  void DeliverLoopWait(bool closing);
+  // The waiter says the wait ended: collects the pairs into the wait's
+  // Int32Array and delivers them.
+  void OnWaitEnded();
+  // The one delivery path: (count, woken) to the callback. from_loop: called
+  // by libuv (MakeCallback) rather than from JavaScript (close()).
+  void Deliver(Napi::Env env, int count, bool woken, bool from_loop);
   bool Busy() const;
 
   Napi::Value SetInterest(const Napi::CallbackInfo& info);
+  Napi::Value Forget(const Napi::CallbackInfo& info);
   Napi::Value Ctl(const Napi::CallbackInfo& info);
   Napi::Value PollNow(const Napi::CallbackInfo& info);
   Napi::Value FindClosed(const Napi::CallbackInfo& info);
@@ -60,17 +46,11 @@ class PollerWrap : public Napi::ObjectWrap<PollerWrap> {
 
   napi_env env_;
   std::unique_ptr<Reactor> reactor_;
-  WaitDoneFunction wait_done_;
-  WaitDoneContext* wait_done_context_ = nullptr;
+  Waiter* waiter_ = nullptr;
   Napi::FunctionReference callback_;  // Weak; this object's property holds it.
-  bool live_ = false;  // The thread-safe function and cleanup hook exist.
-  // The Int32Array a running wait writes to; its elements are looked up
-  // again on delivery.
+  // The Int32Array of the running wait; looked up again on delivery.
   Napi::ObjectReference wait_out_;
-  // epoll only: waits run on Node's loop (see loop_waiter.h).
-  LoopWaiter* loop_waiter_ = nullptr;
   std::unique_ptr<Napi::AsyncContext> async_context_;
-  std::vector<ReadyEvent> now_ready_;
 };
 
 }  // namespace asyncore

@@ -6,26 +6,24 @@
 
 namespace asyncore {
 
-size_t AppendClosed(const int32_t* fds, size_t count, size_t max_events,
-                    std::vector<ReadyEvent>* ready) {
-  size_t appended = 0;
-  for (size_t i = 0; i < count && ready->size() < max_events; i++) {
+size_t AppendClosed(const int32_t* fds, size_t n, int32_t* out, size_t count,
+                    size_t capacity) {
+  for (size_t i = 0; i < n && count < capacity; i++) {
     if (fcntl(fds[i], F_GETFD) < 0 && errno == EBADF) {
-      ready->push_back({fds[i], POLLNVAL});
-      appended++;
+      count = PutPair(out, count, capacity, fds[i], POLLNVAL);
     }
   }
-  return appended;
+  return count;
 }
 
-std::unique_ptr<Backend> MakeBackend(BackendKind kind) {
+std::unique_ptr<Backend> MakeBackend(BackendKind kind, RawEpoll** raw) {
   switch (kind) {
     case BackendKind::kSelect:
       return MakeSelectBackend();
     case BackendKind::kPoll:
       return MakePollBackend();
     case BackendKind::kEpoll:
-      return MakeEpollBackend();
+      return MakeEpollBackend(raw);
   }
   return nullptr;
 }

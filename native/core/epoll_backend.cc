@@ -1,6 +1,7 @@
-// epoll(7): registrations live in the kernel between waits, so a wait over
-// many idle fds costs nothing per idle fd. The wake-up fd is registered
-// with a tag no user fd can have.
+// epoll(7): registrations live in the kernel between waits (EpollInterest
+// tells it only what changed), so a wait over many idle fds costs nothing
+// per idle fd. The wake-up fd is registered with a tag no user fd can have.
+// Python's select.epoll objects call epoll_ctl() directly (RawEpoll).
 #include "backend.h"
 
 #if defined(__linux__)
@@ -10,9 +11,10 @@
 #include <sys/epoll.h>
 
 #include <algorithm>
-#include <set>
+#include <vector>
 
 #include "deadline.h"
+#include "epoll_interest.h"
 #include "fd_ops.h"
 
 namespace asyncore {
@@ -21,8 +23,12 @@ namespace {
 
 constexpr uint64_t kWakeTag = uint64_t{1} << 32;
 
-class EpollBackend : public Backend {
+class EpollBackend : public Backend, public RawEpoll {
  public:
+  EpollBackend()
+      : interest_([this](int op, int fd, uint32_t events) {
+          return Control(op, fd, events);
+        }) {}
   ~EpollBackend() override { Close(); }
 
   int Open() override {
@@ -42,72 +48,69 @@ class EpollBackend : public Backend {
   void Close() override {
     if (epoll_fd_ >= 0) asyncore::Close(epoll_fd_);
     epoll_fd_ = -1;
-    registered_.clear();
+    interest_.Clear();
   }
 
-  int SetInterest(const int32_t*, const int32_t*, size_t) override {
-    return -EINVAL;
+  int Apply(const int32_t* fds, const int32_t* events, const int32_t* flags,
+            size_t count, bool replace) override {
+    return interest_.Apply(fds, events, flags, count, replace);
   }
+
+  int Forget(int32_t fd) override { return interest_.Forget(fd); }
 
   int Control(int op, int fd, uint32_t events) override {
-    struct epoll_event event = {};
-    event.events = events;
-    event.data.u64 = static_cast<uint32_t>(fd);
-    int result;
     if (fd >= 0 && fd == wake_fd_) {
       // A caller's fd closed before the wake-up fd was made may have had its
       // number: that caller's file is gone, and ours is not theirs to change.
-      result = -EBADF;
-    } else {
-      result = epoll_ctl(epoll_fd_, op, fd, &event) == 0 ? 0 : -errno;
+      return -EBADF;
     }
-    // Whatever a DEL returns, fd is not registered afterwards.
-    if (op == EPOLL_CTL_ADD && result == 0) registered_.insert(fd);
-    if (op == EPOLL_CTL_DEL) registered_.erase(fd);
-    return result;
+    struct epoll_event event = {};
+    event.events = events;
+    event.data.u64 = static_cast<uint32_t>(fd);
+    return epoll_ctl(epoll_fd_, op, fd, &event) == 0 ? 0 : -errno;
   }
 
-  size_t FindClosed(size_t max_events,
-                    std::vector<ReadyEvent>* ready) override {
-    size_t appended = 0;
-    for (int32_t fd : registered_) {
+  size_t FindClosed(int32_t* out, size_t count, size_t capacity) override {
+    interest_.ForEachRegistered([&](int32_t fd) {
       // The number may have gone to the wake-up fd made since.
-      if (fd == wake_fd_ && ready->size() < max_events) {
-        ready->push_back({fd, POLLNVAL});
-        appended++;
+      if (fd == wake_fd_) {
+        count = PutPair(out, count, capacity, fd, POLLNVAL);
       } else {
-        appended += AppendClosed(&fd, 1, max_events, ready);
+        count = AppendClosed(&fd, 1, out, count, capacity);
       }
-    }
-    return appended;
+    });
+    return count;
   }
 
-  int Wait(double timeout_ms, size_t max_events, std::vector<ReadyEvent>* ready,
+  int Wait(double timeout_ms, int32_t* out, size_t capacity,
            bool* woken) override {
+    // Fds the kernel cannot watch are always ready: never sleep on them.
+    if (interest_.synthetic() > 0) timeout_ms = 0;
     // No extra slot for the wake-up fd: an event the kernel hands over but
     // we cannot report is lost for EPOLLET and EPOLLONESHOT fds. The
     // wake-up fd is level-triggered, so when crowded out it comes back on
     // the next wait. epoll_wait() wants at least one slot.
-    size_t slots = std::max<size_t>(max_events, 1);
+    size_t slots = std::max<size_t>(capacity, 1);
     if (events_.size() < slots) events_.resize(slots);
     Deadline deadline(timeout_ms);
-    int count;
+    int ready;
     do {
-      count = epoll_wait(epoll_fd_, events_.data(), static_cast<int>(slots),
+      ready = epoll_wait(epoll_fd_, events_.data(), static_cast<int>(slots),
                          deadline.RemainingWholeMs());
-    } while (count < 0 && errno == EINTR);
-    ready->clear();
+    } while (ready < 0 && errno == EINTR);
     *woken = false;
-    if (count < 0) return -errno;
-    for (int i = 0; i < count; i++) {
+    if (ready < 0) return -errno;
+    size_t count = 0;
+    for (int i = 0; i < ready; i++) {
       if (events_[i].data.u64 == kWakeTag) {
         *woken = true;
-      } else if (ready->size() < max_events) {
-        ready->push_back({static_cast<int32_t>(events_[i].data.u64),
-                          static_cast<int32_t>(events_[i].events)});
+      } else {
+        count = PutPair(out, count, capacity,
+                        static_cast<int32_t>(events_[i].data.u64),
+                        static_cast<int32_t>(events_[i].events));
       }
     }
-    return 0;
+    return static_cast<int>(interest_.AddSynthetic(out, count, capacity));
   }
 
   int fileno() const override { return epoll_fd_; }
@@ -116,14 +119,15 @@ class EpollBackend : public Backend {
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
   std::vector<struct epoll_event> events_;
-  // The fds added and not deleted since, in order, for FindClosed().
-  std::set<int32_t> registered_;
+  EpollInterest interest_;
 };
 
 }  // namespace
 
-std::unique_ptr<Backend> MakeEpollBackend() {
-  return std::make_unique<EpollBackend>();
+std::unique_ptr<Backend> MakeEpollBackend(RawEpoll** raw) {
+  auto backend = std::make_unique<EpollBackend>();
+  if (raw != nullptr) *raw = backend.get();
+  return backend;
 }
 
 }  // namespace asyncore
@@ -131,7 +135,10 @@ std::unique_ptr<Backend> MakeEpollBackend() {
 #else
 
 namespace asyncore {
-std::unique_ptr<Backend> MakeEpollBackend() { return nullptr; }
+std::unique_ptr<Backend> MakeEpollBackend(RawEpoll** raw) {
+  if (raw != nullptr) *raw = nullptr;
+  return nullptr;
+}
 }  // namespace asyncore
 
 #endif

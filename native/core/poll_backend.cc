@@ -1,10 +1,11 @@
-// poll(2): the pollfd array is built once per interest set and reused by
-// every wait; the wake-up fd rides in its last slot.
+// poll(2): the pollfd array is rebuilt when the interest set changes and
+// reused by every wait; the wake-up fd rides in its last slot.
 #include <errno.h>
 #include <poll.h>
 
 #include "backend.h"
 #include "deadline.h"
+#include "ordered_interest.h"
 
 namespace asyncore {
 
@@ -25,29 +26,25 @@ class PollBackend : public Backend {
     return 0;
   }
 
-  size_t FindClosed(size_t max_events,
-                    std::vector<ReadyEvent>* ready) override {
-    size_t appended = 0;
-    for (size_t i = 0; i + 1 < pollfds_.size() && ready->size() < max_events;
-         i++) {
-      appended += AppendClosed(&pollfds_[i].fd, 1, max_events, ready);
-    }
-    return appended;
+  int Apply(const int32_t* fds, const int32_t* events, const int32_t*,
+            size_t count, bool replace) override {
+    int result = interest_.Apply(fds, events, count, replace, INT32_MAX);
+    if (result == 0) Rebuild();
+    return result;
   }
 
-  int SetInterest(const int32_t* fds, const int32_t* events,
-                  size_t count) override {
-    pollfds_.resize(count + 1);
-    for (size_t i = 0; i < count; i++) {
-      pollfds_[i] = {fds[i], static_cast<short>(events[i]), 0};
-    }
-    pollfds_[count] = {wake_fd_, POLLIN, 0};
+  int Forget(int32_t fd) override {
+    interest_.Forget(fd);
+    Rebuild();
     return 0;
   }
 
-  int Control(int, int, uint32_t) override { return -EINVAL; }
+  size_t FindClosed(int32_t* out, size_t count, size_t capacity) override {
+    return AppendClosed(interest_.fds(), interest_.size(), out, count,
+                        capacity);
+  }
 
-  int Wait(double timeout_ms, size_t max_events, std::vector<ReadyEvent>* ready,
+  int Wait(double timeout_ms, int32_t* out, size_t capacity,
            bool* woken) override {
     Deadline deadline(timeout_ms);
     int result;
@@ -55,7 +52,6 @@ class PollBackend : public Backend {
       result =
           poll(pollfds_.data(), pollfds_.size(), deadline.RemainingWholeMs());
     } while (result < 0 && errno == EINTR);
-    ready->clear();
     *woken = false;
     if (result < 0) return -errno;
     if (result == 0) return 0;
@@ -64,8 +60,8 @@ class PollBackend : public Backend {
     // poll() returns how many entries have nonzero revents: past the last
     // of them there is nothing left to find.
     size_t left = static_cast<size_t>(result) - (*woken ? 1 : 0);
-    for (size_t i = 0; i < user_count && left > 0 && ready->size() < max_events;
-         i++) {
+    size_t count = 0;
+    for (size_t i = 0; i < user_count && left > 0 && count < capacity; i++) {
       const struct pollfd& entry = pollfds_[i];
       if (entry.revents == 0) continue;
       left--;
@@ -74,13 +70,25 @@ class PollBackend : public Backend {
       // reported for that fd, not turned into a failure of the whole wait.
       int revents =
           entry.revents & (entry.events | POLLERR | POLLHUP | POLLNVAL);
-      if (revents != 0) ready->push_back({entry.fd, revents});
+      if (revents != 0)
+        count = PutPair(out, count, capacity, entry.fd, revents);
     }
-    return 0;
+    return static_cast<int>(count);
   }
 
  private:
+  void Rebuild() {
+    size_t count = interest_.size();
+    pollfds_.resize(count + 1);
+    for (size_t i = 0; i < count; i++) {
+      pollfds_[i] = {interest_.fd(i), static_cast<short>(interest_.events(i)),
+                     0};
+    }
+    pollfds_[count] = {wake_fd_, POLLIN, 0};
+  }
+
   int wake_fd_ = -1;
+  OrderedInterest interest_;
   std::vector<struct pollfd> pollfds_;
 };
 

@@ -11,7 +11,7 @@ Reactor::Reactor(BackendKind kind, DoneCallback on_done)
 Reactor::~Reactor() { Close(); }
 
 int Reactor::Open() {
-  backend_ = MakeBackend(kind_);
+  backend_ = MakeBackend(kind_, &raw_epoll_);
   if (!backend_) return -ENOSYS;
   return backend_->Open();
 }
@@ -46,12 +46,30 @@ void Reactor::Close() {
   wakeup_.Close();
 }
 
-int Reactor::PollNow(size_t max_events, std::vector<ReadyEvent>* ready,
-                     bool* woken) {
+int Reactor::Apply(const int32_t* fds, const int32_t* events,
+                   const int32_t* flags, size_t count, bool replace) {
+  if (closed_) return -EBADF;
+  if (waiting_) return -EBUSY;
+  return backend_->Apply(fds, events, flags, count, replace);
+}
+
+int Reactor::Forget(int32_t fd) {
+  if (closed_) return -EBADF;
+  if (waiting_) return -EBUSY;
+  return backend_->Forget(fd);
+}
+
+int Reactor::Control(int op, int fd, uint32_t events) {
+  if (closed_) return -EBADF;
+  if (raw_epoll_ == nullptr) return -EINVAL;
+  return raw_epoll_->Control(op, fd, events);
+}
+
+int Reactor::PollNow(int32_t* out, size_t capacity, bool* woken) {
   if (closed_) return -EBADF;
   if (waiting_) return -EBUSY;
   bool wake_pending = false;
-  int result = backend_->Wait(0, max_events, ready, &wake_pending);
+  int result = backend_->Wait(0, out, capacity, &wake_pending);
   // No wait is running on the worker, so a pending wake-up is for this call
   // only: the caller acts on the state it just computed.
   if (wake_pending) wakeup_.Drain();
@@ -59,7 +77,13 @@ int Reactor::PollNow(size_t max_events, std::vector<ReadyEvent>* ready,
   return result;
 }
 
-int Reactor::StartWait(double timeout_ms, size_t max_events) {
+int Reactor::FindClosed(int32_t* out, size_t capacity) {
+  if (closed_) return -EBADF;
+  if (waiting_) return -EBUSY;
+  return static_cast<int>(backend_->FindClosed(out, 0, capacity));
+}
+
+int Reactor::StartWait(double timeout_ms, size_t capacity) {
   if (closed_) return -EBADF;
   if (waiting_) return -EBUSY;
   int prepared = PrepareWait();
@@ -78,11 +102,12 @@ int Reactor::StartWait(double timeout_ms, size_t max_events) {
     }
     pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   }
+  // Sized here, on the caller's thread; the worker only writes into it.
+  results_.resize(2 * capacity);
   waiting_ = true;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     job_timeout_ms_ = timeout_ms;
-    job_max_events_ = max_events;
     job_pending_ = true;
   }
   job_ready_.notify_one();
@@ -92,21 +117,20 @@ int Reactor::StartWait(double timeout_ms, size_t max_events) {
 void Reactor::RunWorker() {
   for (;;) {
     double timeout_ms;
-    size_t max_events;
     {
       std::unique_lock<std::mutex> lock(mutex_);
       job_ready_.wait(lock, [this] { return job_pending_ || stopping_; });
       if (stopping_) return;
       job_pending_ = false;
       timeout_ms = job_timeout_ms_;
-      max_events = job_max_events_;
     }
     bool woken = false;
-    int result = backend_->Wait(timeout_ms, max_events, &ready_, &woken);
+    int result = backend_->Wait(timeout_ms, results_.data(),
+                                results_.size() / 2, &woken);
     if (woken) wakeup_.Drain();
     {
-      // The mutex orders these writes before the reads of whoever on_done_
-      // hands the results to.
+      // The mutex orders these writes (and the pairs') before the reads of
+      // whoever on_done_ hands the results to.
       std::lock_guard<std::mutex> lock(mutex_);
       result_ = result;
       woken_ = woken;

@@ -17,6 +17,7 @@
 
 #include "backend.h"
 #include "deadline.h"
+#include "ordered_interest.h"
 
 namespace asyncore {
 
@@ -32,24 +33,22 @@ class SelectBackend : public Backend {
     return 0;
   }
 
-  size_t FindClosed(size_t max_events,
-                    std::vector<ReadyEvent>* ready) override {
-    return AppendClosed(interest_.data(), interest_.size(), max_events, ready);
+  size_t FindClosed(int32_t* out, size_t count, size_t capacity) override {
+    return AppendClosed(interest_.fds(), interest_.size(), out, count,
+                        capacity);
   }
 
-  int SetInterest(const int32_t* fds, const int32_t* events,
-                  size_t count) override {
-    for (size_t i = 0; i < count; i++) {
-      if (fds[i] < 0 || fds[i] >= FD_SETSIZE) return -EINVAL;
-    }
-    interest_.assign(fds, fds + count);
-    events_.assign(events, events + count);
+  int Apply(const int32_t* fds, const int32_t* events, const int32_t*,
+            size_t count, bool replace) override {
+    return interest_.Apply(fds, events, count, replace, FD_SETSIZE - 1);
+  }
+
+  int Forget(int32_t fd) override {
+    interest_.Forget(fd);
     return 0;
   }
 
-  int Control(int, int, uint32_t) override { return -EINVAL; }
-
-  int Wait(double timeout_ms, size_t max_events, std::vector<ReadyEvent>* ready,
+  int Wait(double timeout_ms, int32_t* out, size_t capacity,
            bool* woken) override {
     Deadline deadline(timeout_ms);
     fd_set read_set, write_set, except_set;
@@ -68,32 +67,29 @@ class SelectBackend : public Backend {
       }
       result = select(max_fd + 1, &read_set, &write_set, &except_set, tvp);
     } while (result < 0 && errno == EINTR);
-    ready->clear();
     *woken = false;
-    if (result < 0 && errno == EBADF) return ReportClosedFds(max_events, ready);
+    if (result < 0 && errno == EBADF) {
+      size_t closed = FindClosed(out, 0, capacity);
+      // No fd of ours is closed: the wake-up fd itself was, which only
+      // happens when the reactor is being torn down.
+      return closed == 0 ? -EBADF : static_cast<int>(closed);
+    }
     if (result < 0) return -errno;
     if (result == 0) return 0;
     *woken = wake_fd_ >= 0 && FD_ISSET(wake_fd_, &read_set);
-    for (size_t i = 0; i < interest_.size() && ready->size() < max_events;
-         i++) {
-      int fd = interest_[i];
+    size_t count = 0;
+    for (size_t i = 0; i < interest_.size() && count < capacity; i++) {
+      int fd = interest_.fd(i);
       int revents = 0;
       if (FD_ISSET(fd, &read_set)) revents |= POLLIN;
       if (FD_ISSET(fd, &write_set)) revents |= POLLOUT;
       if (FD_ISSET(fd, &except_set)) revents |= POLLPRI;
-      if (revents != 0) ready->push_back({fd, revents});
+      if (revents != 0) count = PutPair(out, count, capacity, fd, revents);
     }
-    return 0;
+    return static_cast<int>(count);
   }
 
  private:
-  int ReportClosedFds(size_t max_events, std::vector<ReadyEvent>* ready) {
-    FindClosed(max_events, ready);
-    // No fd of ours is closed: the wake-up fd itself was, which only
-    // happens when the reactor is being torn down.
-    return ready->empty() ? -EBADF : 0;
-  }
-
   int FillSets(fd_set* read_set, fd_set* write_set, fd_set* except_set) {
     FD_ZERO(read_set);
     FD_ZERO(write_set);
@@ -101,18 +97,18 @@ class SelectBackend : public Backend {
     int max_fd = wake_fd_;
     if (wake_fd_ >= 0) FD_SET(wake_fd_, read_set);
     for (size_t i = 0; i < interest_.size(); i++) {
-      int fd = interest_[i];
-      if (events_[i] & POLLIN) FD_SET(fd, read_set);
-      if (events_[i] & POLLOUT) FD_SET(fd, write_set);
-      if (events_[i] & POLLPRI) FD_SET(fd, except_set);
+      int fd = interest_.fd(i);
+      int events = interest_.events(i);
+      if (events & POLLIN) FD_SET(fd, read_set);
+      if (events & POLLOUT) FD_SET(fd, write_set);
+      if (events & POLLPRI) FD_SET(fd, except_set);
       if (fd > max_fd) max_fd = fd;
     }
     return max_fd;
   }
 
   int wake_fd_ = -1;
-  std::vector<int32_t> interest_;
-  std::vector<int32_t> events_;
+  OrderedInterest interest_;
 };
 
 }  // namespace

@@ -207,12 +207,15 @@ ssize_t RecvFds(int fd, void* buf, size_t length, int* fds, size_t max_fds,
     for (size_t i = 0; i < count; ++i) {
       int received;
       memcpy(&received, data + i * sizeof(int), sizeof(int));
-      // The control buffer holds at most max_fds (MSG_CTRUNC otherwise),
-      // so this only guards against a kernel that packs more.
+      // CMSG_SPACE() rounds up, so the buffer can hold one more fd than
+      // asked for (with an odd max_fds on 64-bit) without the kernel
+      // truncating: close the extra and report it as MSG_CTRUNC, as a
+      // buffer of the exact size would have.
       if (*fd_count < max_fds) {
         fds[(*fd_count)++] = received;
       } else {
         Close(received);
+        *msg_flags |= MSG_CTRUNC;
       }
     }
   }

@@ -47,8 +47,8 @@ ssize_t SendFds(int fd, const void* data, size_t length, const int* fds,
                 double timeout_ms);
 // recvmsg(2) of up to length bytes and up to max_fds fds, received
 // close-on-exec (MSG_CMSG_CLOEXEC). The fds go to fds (*fd_count of them),
-// the recvmsg flags to *msg_flags (MSG_CTRUNC: fds beyond max_fds were
-// dropped by the kernel), the sender's address to *from.
+// the recvmsg flags to *msg_flags (MSG_CTRUNC: fds beyond max_fds came and
+// were closed), the sender's address to *from.
 ssize_t RecvFds(int fd, void* buf, size_t length, int* fds, size_t max_fds,
                 size_t* fd_count, int* msg_flags, int flags, double timeout_ms,
                 Sockaddr* from);

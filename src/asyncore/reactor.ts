@@ -11,12 +11,14 @@ import { POLLIN, POLLNVAL, POLLOUT, POLLPRI } from '../constants';
 import { errorFromErrno } from '../errors';
 import { fdSetSizeError, Poller } from '../poller';
 import type { ChangeLog } from './change_log';
-import { EpollRegistry } from './epoll_registry';
 import { _exception, read, readwriteInPass, write } from './handlers';
 import type { Channel, PassView, SocketMap } from './handlers';
 import { grownInt32 } from './int32';
 
 const E = osConstants.errno;
+
+/** A change for an fd that may be another file than before (registered afresh). */
+const FRESH = 1;
 
 /** CPython's ValueError for an fd that select() cannot hold, with asyncore's advice. */
 export function selectRangeError(fd: number): RangeError {
@@ -29,7 +31,22 @@ export class MapPoller implements PassView {
   private readonly map: SocketMap;
   private readonly poller: Poller;
   private readonly fdSetSize: number;
-  private readonly registry: EpollRegistry | null;
+  /**
+   * epoll: the channel each fd was last handed to the native side for. A
+   * different one now means the fd may be another file (the old one closed
+   * behind the package's back, the number reused), which the native side
+   * then registers afresh (FRESH).
+   */
+  private readonly registeredFor: Array<Channel | undefined> | null;
+  // epoll, on change: the changes of the coming pass, as one batch.
+  private changeFds = new Int32Array(16);
+  private changeEvents = new Int32Array(16);
+  private changeFlags = new Int32Array(16);
+  private changeCount = 0;
+  /** epoll, on change: hand over the whole set next (the answers were all asked again). */
+  private resync = false;
+  /** epoll, every pass: the fresh flags of the interest set. */
+  private flags = new Int32Array(64);
 
   // The interest set of the running pass, reused from pass to pass so that
   // handing it to the native side allocates nothing per channel.
@@ -63,7 +80,7 @@ export class MapPoller implements PassView {
     this.map = map;
     this.poller = new Poller(kind, nativeBinding);
     this.fdSetSize = this.poller.fdSetSize;
-    this.registry = kind === PollerKind.epoll ? new EpollRegistry(this.poller) : null;
+    this.registeredFor = kind === PollerKind.epoll ? [] : null;
   }
 
   get isClosed(): boolean {
@@ -183,9 +200,10 @@ export class MapPoller implements PassView {
       const fd = this.cachedList[i]!;
       if (this.askedStamp[fd] !== stamp) this.setCached(fd, undefined, 0);
     }
-    // Registrations left by passes of the other kind, for fds no channel
-    // of the map wants now.
-    this.registry?.sweep((fd) => fd < this.cachedPosition.length && this.cachedPosition[fd] !== 0);
+    // epoll: the whole set goes over next, which also drops registrations
+    // left by passes of the other kind for fds no channel wants now.
+    this.changeCount = 0;
+    this.resync = true;
   }
 
   /** Asks the channels named since the last pass. */
@@ -225,8 +243,8 @@ export class MapPoller implements PassView {
         this.cachedEvents[fd] = 0;
         this.passChannels[fd] = undefined;
         this.interestStale = true;
+        this.queueChange(fd, 0, undefined);
       }
-      this.registry?.want(fd, 0, undefined);
       return;
     }
     if (position === 0) {
@@ -238,10 +256,35 @@ export class MapPoller implements PassView {
     } else if (this.cachedEvents[fd] !== events || this.passChannels[fd] !== obj) {
       this.interestStale = true;
     }
+    const changed = this.cachedEvents[fd] !== events || this.passChannels[fd] !== obj;
     this.cachedEvents[fd] = events;
     while (this.passChannels.length <= fd) this.passChannels.push(undefined);
     this.passChannels[fd] = obj;
-    this.registry?.want(fd, events, obj);
+    if (changed) this.queueChange(fd, events, obj);
+  }
+
+  /** epoll, on change: one change for the coming batch. */
+  private queueChange(fd: number, events: number, obj: Channel | undefined): void {
+    if (this.registeredFor === null || this.resync) return;
+    const index = this.changeCount;
+    if (index === this.changeFds.length) {
+      this.changeFds = grownInt32(this.changeFds, index + 1);
+      this.changeEvents = grownInt32(this.changeEvents, index + 1);
+      this.changeFlags = grownInt32(this.changeFlags, index + 1);
+    }
+    this.changeFds[index] = fd;
+    this.changeEvents[index] = events;
+    this.changeFlags[index] = events !== 0 ? this.fresh(fd, obj) : 0;
+    this.changeCount = index + 1;
+  }
+
+  /** FRESH when fd was last handed over for another channel (epoll); notes obj as its channel. */
+  private fresh(fd: number, obj: Channel | undefined): number {
+    const registeredFor = this.registeredFor!;
+    while (registeredFor.length <= fd) registeredFor.push(undefined);
+    const flag = registeredFor[fd] === obj ? 0 : FRESH;
+    registeredFor[fd] = obj;
+    return flag;
   }
 
   /**
@@ -252,8 +295,24 @@ export class MapPoller implements PassView {
   private registerCache(): void {
     this.out = grownInt32(this.out, 2 * this.cachedCount + 2);
     this.count = this.cachedCount;
-    if (this.registry !== null) {
-      this.registry.apply();
+    if (this.registeredFor !== null) {
+      if (this.resync) {
+        this.resync = false;
+        this.fds = grownInt32(this.fds, this.cachedCount);
+        this.events = grownInt32(this.events, this.cachedCount);
+        this.flags = grownInt32(this.flags, this.cachedCount);
+        for (let i = 0; i < this.cachedCount; i++) {
+          const fd = this.cachedList[i]!;
+          this.fds[i] = fd;
+          this.events[i] = this.cachedEvents[fd]!;
+          this.flags[i] = this.fresh(fd, this.passChannels[fd]);
+        }
+        this.poller.setInterest(this.fds, this.events, this.cachedCount, this.flags);
+      } else if (this.changeCount > 0) {
+        const count = this.changeCount;
+        this.changeCount = 0;
+        this.poller.setInterest(this.changeFds, this.changeEvents, count, this.changeFlags, true);
+      }
       return;
     }
     if (!this.interestStale) return;
@@ -278,7 +337,22 @@ export class MapPoller implements PassView {
   forget(fd: number): void {
     if (this.changes === null || fd >= this.cachedPosition.length) return;
     this.setCached(fd, undefined, 0);
-    this.registry?.apply();
+    this.forgetNow(fd);
+  }
+
+  /**
+   * epoll: the native side stops watching fd now, while fd still refers to
+   * the socket being closed (dispatcher.close() deletes the channel before
+   * it closes the socket), so no registration outlives it under a dup() of
+   * the file.
+   */
+  private forgetNow(fd: number): void {
+    const registeredFor = this.registeredFor;
+    if (registeredFor === null) return;
+    if (fd < registeredFor.length) registeredFor[fd] = undefined;
+    if (this.closed) return;
+    const result = this.poller.forget(fd);
+    if (result < 0) throw errorFromErrno(-result);
   }
 
   /** Forgets every kept answer: the next pass on change asks every channel. */
@@ -292,6 +366,8 @@ export class MapPoller implements PassView {
     this.cachedCount = 0;
     this.count = 0;
     this.interestStale = true;
+    this.changeCount = 0;
+    this.resync = false;
     if (this.changes !== null && this.changes.owner === this) this.changes.owner = null;
     this.changes = null;
   }
@@ -303,11 +379,16 @@ export class MapPoller implements PassView {
 
   /** Hands the interest set collected to the kernel or the native side. */
   register(): void {
-    // No wait reports more fds than are interested: the epoll registry
-    // holds exactly this pass's interest set once updated.
+    // No wait reports more fds than are interested (epoll's registrations
+    // are exactly this pass's interest set once applied).
     this.out = grownInt32(this.out, 2 * this.count + 2);
-    if (this.registry !== null) {
-      this.registry.update(this.fds, this.events, this.count, this.passChannels);
+    if (this.registeredFor !== null) {
+      this.flags = grownInt32(this.flags, this.count);
+      for (let i = 0; i < this.count; i++) {
+        const fd = this.fds[i]!;
+        this.flags[i] = this.fresh(fd, this.passChannels[fd]);
+      }
+      this.poller.setInterest(this.fds, this.events, this.count, this.flags);
       return;
     }
     this.poller.setInterest(this.fds, this.events, this.count);
@@ -332,9 +413,7 @@ export class MapPoller implements PassView {
 
   /** The zero-timeout poll, on this thread: the number of ready pairs in `out`. */
   pollNow(): number {
-    let ready = this.poller.pollNow(this.out);
-    if (this.registry !== null) ready = this.registry.addSynthetic(this.out, ready);
-    return ready;
+    return this.poller.pollNow(this.out);
   }
 
   /**
@@ -345,7 +424,7 @@ export class MapPoller implements PassView {
    * select and poll find those by themselves: 0.
    */
   findClosed(): number {
-    return this.registry === null ? 0 : this.poller.findClosed(this.out);
+    return this.registeredFor === null ? 0 : this.poller.findClosed(this.out);
   }
 
   /**
@@ -356,7 +435,6 @@ export class MapPoller implements PassView {
    * deadline has passed, or onWoken()'s answer.
    */
   waitReady(deadline: number, onWoken: () => number): Promise<number> {
-    // Fds with made-up readiness never get here: pollNow() found them ready.
     return this.poller.waitUntil(deadline, () => this.out, onWoken);
   }
 
@@ -430,10 +508,7 @@ export class MapPoller implements PassView {
     // On change, the map's delete() made the log forget fd already.
     if (this.changes !== null) return;
     if (fd < this.passChannels.length) this.passChannels[fd] = undefined;
-    // epoll: unregister now, while fd still refers to the socket being
-    // closed (dispatcher.close() deletes the channel before it closes the
-    // socket), so no registration outlives it under a dup() of the file.
-    this.registry?.remove(fd);
+    this.forgetNow(fd);
   }
 
   close(): void {
@@ -441,7 +516,6 @@ export class MapPoller implements PassView {
     this.closed = true;
     if (this.changes !== null) this.dropCache();
     this.poller.close();
-    this.registry?.clear();
   }
 }
 

@@ -14,6 +14,7 @@
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { Buffer } from 'node:buffer';
+import { availableParallelism } from 'node:os';
 import { binding } from '../binding';
 import { describe } from '../errors';
 import { AF_UNIX, SOCK_SEQPACKET, SOCK_STREAM, socket, socketpair } from '../socket';
@@ -25,6 +26,10 @@ import type { Request } from './servers';
 import type { ServerClass } from './threading';
 
 const FORKING = Symbol('socketserver.ForkingMixIn');
+/** How many children may be starting at once: one per core. */
+const STARTING_AT_ONCE = Math.max(1, availableParallelism());
+/** What a child says: a request served (0) or failed (1), or that it is up. */
+const WORD_READY = 2;
 const CHILD_ENV = 'ASYNCORE_SOCKETSERVER_CHILD';
 /** The fd a child finds its unix socket on: stdio[4], after fork()'s IPC channel at 3. */
 const CHILD_CHANNEL_FD = 4;
@@ -78,6 +83,8 @@ class Child {
   busy: { request: Request; client_address: Address } | null = null;
   /** Set once the parent has told the child to stop (server_close()). */
   closing = false;
+  /** Set when the child has said it is up (it has taken the server's socket). */
+  ready = false;
   alive = true;
   readonly exited: Promise<void>;
   markExited!: () => void;
@@ -161,10 +168,15 @@ export function ForkingMixIn<B extends ServerClass>(Base: B) {
     declare block_on_close: boolean;
     /** The pids of the running children; null until the first starts. */
     declare active_children: Set<number> | null;
+    /** This server's number among the forking servers the process made (a child finds its own by it). @internal */
     declare _fork_index: number;
+    /** 'parent', or in a child: 'serve' (the server the child handles a request for) or 'idle'. @internal */
     declare _fork_role: 'parent' | 'serve' | 'idle';
+    /** The running children. @internal */
     declare _children: Set<Child>;
+    /** Signalled when a child ends, for a request waiting on max_children. @internal */
     declare _child_freed: Signal;
+    /** Set by server_close(). @internal */
     declare _fork_closed: boolean;
 
     // TypeScript requires a mix-in's constructor to take (...args: any[]).
@@ -278,16 +290,28 @@ export function ForkingMixIn<B extends ServerClass>(Base: B) {
       await this.collect_children({ blocking: this.block_on_close });
     }
 
-    /** A free child: an idle one, a new one, or the next to become free. */
+    /**
+     * A free child: an idle one, a new one, or the next to become free. At
+     * most one child per core starts at a time: starting a Node process
+     * costs far more than Python's fork(), and a burst of connections would
+     * otherwise start as many processes at once; while some start, the
+     * children that free up serve the waiting requests.
+     */
     async _free_child(): Promise<Child> {
       for (;;) {
         if (this._fork_closed) throw new Error('ForkingMixIn: the server is closed');
-        for (const child of this._children) if (child.alive && child.fd >= 0 && child.busy === null) return child;
-        if (this._children.size < this.max_children) return this._start_child();
+        let starting = 0;
+        for (const child of this._children) {
+          if (!child.alive || child.fd < 0) continue;
+          if (child.busy === null) return child;
+          if (!child.ready) starting += 1;
+        }
+        if (starting < STARTING_AT_ONCE && this._children.size < this.max_children) return this._start_child();
         await this._child_freed.wait();
       }
     }
 
+    /** Starts a child for the next request. @internal */
     _start_child(): Child {
       const statics = this.constructor as unknown as ForkingStatics;
       const module = statics.child_module ?? process.argv[1];
@@ -341,23 +365,33 @@ export function ForkingMixIn<B extends ServerClass>(Base: B) {
       return child;
     }
 
-    /** Waits for the child's word that the request is done. */
+    /** Waits for the child's word that the request is done (and, from a new child, that it is up). */
     async _await_done(child: Child): Promise<void> {
       while (child.busy !== null && child.fd >= 0) {
-        const message = tryReceive(child.fd, 0);
-        if (message === null) return;
-        if (message !== undefined) {
-          child.busy = null;
-          this._child_freed.notify();
-          return;
-        }
+        if (this._read_words(child) === null) return;
+        if (child.busy === null) return;
         await io.readable(child.fd, null);
       }
     }
 
+    /** Takes what the child has said so far: null once its end is closed. */
+    _read_words(child: Child): null | undefined {
+      for (;;) {
+        const message = tryReceive(child.fd, 0);
+        if (message === undefined) return undefined;
+        if (message === null) return null;
+        for (const word of message.data) {
+          if (word === WORD_READY) child.ready = true;
+          else child.busy = null;
+        }
+        this._child_freed.notify();
+      }
+    }
+
+    /** Collects an ended child and frees its place. @internal */
     async _child_ended(child: Child, code: number | null, signal: NodeJS.Signals | null): Promise<void> {
-      // A word sent just before a clean exit may still be unread.
-      if (child.busy !== null && child.fd >= 0 && tryReceive(child.fd, 0)) child.busy = null;
+      // A word sent just before the exit may still be unread.
+      if (child.busy !== null && child.fd >= 0) this._read_words(child);
       const lost = child.busy;
       child.busy = null;
       child.closeChannel();
@@ -423,6 +457,7 @@ export function ForkingMixIn<B extends ServerClass>(Base: B) {
       server.socket = new socket(hello.family, hello.type, hello.proto, fds[0]);
       server.server_address = hello.address;
       server._fork_hello = true;
+      sendMessage(childSpec!.fd, Buffer.from([WORD_READY]), []);
     }
   }
   Forking.prototype.timeout = 300;

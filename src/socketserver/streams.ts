@@ -68,6 +68,12 @@ export class BufferedReader implements Reader {
   private pos = 0;
   private eof: boolean;
   private error: Error | null = null;
+  /**
+   * The last recv() took less than it asked for, so the kernel had no more:
+   * the next read waits for data before it asks (a request-response peer
+   * has sent nothing new yet), saving the recv() that would fail with EAGAIN.
+   */
+  private drained = false;
   /** Set by close(); reads then fail as on a closed Python file. */
   closed = false;
 
@@ -142,6 +148,7 @@ export class BufferedReader implements Reader {
     }
   }
 
+  /** `for await (const line of rfile)`: the lines until end of file, as readline() returns them. */
   async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
     for (;;) {
       const line = await this.readline();
@@ -171,9 +178,15 @@ export class BufferedReader implements Reader {
     for (;;) {
       const fd = sock.fileno();
       if (fd < 0) throw errorFromErrno(E.EBADF);
+      if (this.drained) {
+        this.drained = false;
+        await this.waitReadable(sock, fd);
+        continue;
+      }
       if (scratch === null || scratch.length < max) scratch = Buffer.allocUnsafeSlow(Math.max(max, DEFAULT_CHUNK));
       const count = binding.recv(fd, scratch.subarray(0, max), MSG_DONTWAIT, NON_BLOCKING);
       if (count > 0) {
+        this.drained = count < max;
         const data = Buffer.allocUnsafe(count);
         scratch.copy(data, 0, 0, count);
         this.buf = this.pos < this.buf.length ? Buffer.concat([this.buf.subarray(this.pos), data]) : data;
@@ -188,11 +201,15 @@ export class BufferedReader implements Reader {
         this.error = errorFromErrno(-count);
         throw this.error;
       }
-      if (!(await io.readable(fd, toTimeoutMs(this.timeout)))) {
-        if (sock.fileno() < 0) throw errorFromErrno(E.EBADF);
-        throw timedOut();
-      }
+      await this.waitReadable(sock, fd);
     }
+  }
+
+  /** Waits until fd has data (or an end); TimeoutError after the timeout, EBADF when closed meanwhile. */
+  private async waitReadable(sock: socket, fd: number): Promise<void> {
+    if (await io.readable(fd, toTimeoutMs(this.timeout))) return;
+    if (sock.fileno() < 0) throw errorFromErrno(E.EBADF);
+    throw timedOut();
   }
 }
 
