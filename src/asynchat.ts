@@ -81,10 +81,10 @@ export function find_prefix_at_end(haystack: Uint8Array | string, needle: Uint8A
   const hay = typeof haystack === 'string' ? Buffer.from(haystack, 'utf8') : haystack;
   const pin = typeof needle === 'string' ? Buffer.from(needle, 'utf8') : needle;
   if (!(hay instanceof Uint8Array)) {
-    throw new TypeError(`haystack must be a Buffer, Uint8Array or string, not ${describe(haystack)}`);
+    throw new TypeError(`find_prefix_at_end(): haystack must be a Buffer, Uint8Array or string, not ${describe(haystack)}`);
   }
   if (!(pin instanceof Uint8Array)) {
-    throw new TypeError(`needle must be a Buffer, Uint8Array or string, not ${describe(needle)}`);
+    throw new TypeError(`find_prefix_at_end(): needle must be a Buffer, Uint8Array or string, not ${describe(needle)}`);
   }
   // CPython returns len(needle) - 1 = -1 for an empty needle (every
   // haystack ends with b''); keep that.
@@ -223,13 +223,13 @@ export class async_chat extends dispatcher {
       term = Buffer.from(term, this.#textEncoding());
     } else if (typeof term === 'number') {
       if (!Number.isSafeInteger(term)) {
-        throw new TypeError(`terminator must be bytes, a string, an integer or null, not ${describe(term)}`);
+        throw new TypeError(`set_terminator(): terminator must be bytes, a string, an integer or null, not ${describe(term)}`);
       }
       if (term < 0) {
-        throw new RangeError(`the number of received bytes must be positive, got ${term}`);
+        throw new RangeError(`set_terminator(): the number of received bytes must be positive, got ${term}`);
       }
     } else if (term !== null && !(term instanceof Uint8Array)) {
-      throw new TypeError(`terminator must be bytes, a string, an integer or null, not ${describe(term)}`);
+      throw new TypeError(`set_terminator(): terminator must be bytes, a string, an integer or null, not ${describe(term)}`);
     }
     this.terminator = term;
     channelChanged(this._map, this);
@@ -384,7 +384,7 @@ export class async_chat extends dispatcher {
    */
   push(data: Uint8Array): void {
     if (!(data instanceof Uint8Array)) {
-      throw new TypeError(`data must be a Buffer or Uint8Array, not ${describe(data)}`);
+      throw new TypeError(`push(): data must be a Buffer or Uint8Array, not ${describe(data)}`);
     }
     const size = this.ac_out_buffer_size;
     if (data.length > size) {
@@ -412,7 +412,7 @@ export class async_chat extends dispatcher {
   push_with_producer(producer: Producer | Uint8Array): void {
     if (!(producer instanceof Uint8Array) &&
         (typeof producer !== 'object' || producer === null || typeof producer.more !== 'function')) {
-      throw new TypeError(`producer must have a more() method or be a Buffer or Uint8Array, not ${describe(producer)}`);
+      throw new TypeError(`push_with_producer(): producer must have a more() method or be a Buffer or Uint8Array, not ${describe(producer)}`);
     }
     this.producer_fifo.push(producer);
     this.initiate_send();
@@ -519,13 +519,13 @@ export class simple_producer implements Producer {
   /** A producer over `data`; buffer_size (default 512) must be an integer >= 1. */
   constructor(data: Uint8Array, buffer_size = 512) {
     if (!(data instanceof Uint8Array)) {
-      throw new TypeError(`data must be a Buffer or Uint8Array, not ${describe(data)}`);
+      throw new TypeError(`simple_producer(): data must be a Buffer or Uint8Array, not ${describe(data)}`);
     }
     if (!Number.isSafeInteger(buffer_size)) {
-      throw new TypeError(`buffer_size must be an integer, not ${describe(buffer_size)}`);
+      throw new TypeError(`simple_producer(): buffer_size must be an integer, not ${describe(buffer_size)}`);
     }
     if (buffer_size < 1) {
-      throw new RangeError(`buffer_size must be at least 1, got ${buffer_size}`);
+      throw new RangeError(`simple_producer(): buffer_size must be at least 1, got ${buffer_size}`);
     }
     this.data = data;
     this.buffer_size = buffer_size;

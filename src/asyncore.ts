@@ -111,8 +111,8 @@ function checkMap(name: string, map: unknown): SocketMap {
 }
 
 /** add_channel()'s and del_channel()'s map: the one given, else the dispatcher's own. */
-function channelMap(map: unknown, own: SocketMap): SocketMap {
-  return map === undefined || map === null ? own : checkMap('map', map);
+function channelMap(caller: string, map: unknown, own: SocketMap): SocketMap {
+  return map === undefined || map === null ? own : checkMap(`${caller}(): map`, map);
 }
 
 /** A timeout in seconds: a number >= 0, or null for "wait forever". */
@@ -120,10 +120,10 @@ function checkSeconds(name: string, value: unknown, fallback: number): number | 
   return value === undefined ? fallback : checkTimeout(name, value);
 }
 
-function checkCount(value: unknown): number | null {
+function checkCount(caller: string, value: unknown): number | null {
   if (value === undefined || value === null) return null;
   if (typeof value !== 'number' || Number.isNaN(value)) {
-    throw new TypeError(`count must be a number or null, not ${describe(value)}`);
+    throw new TypeError(`${caller}(): count must be a number or null, not ${describe(value)}`);
   }
   return value;
 }
@@ -134,15 +134,15 @@ export type Interest = 'every_pass' | 'on_change';
 function checkInterest(value: unknown): Interest {
   if (value === undefined || value === null) return 'every_pass';
   if (value === 'every_pass' || value === 'on_change') return value;
-  if (typeof value !== 'string') throw new TypeError(`loop() interest must be a string, not ${describe(value)}`);
-  throw new RangeError(`loop() interest must be 'every_pass' or 'on_change', got ${describe(value)}`);
+  if (typeof value !== 'string') throw new TypeError(`loop(): interest must be a string, not ${describe(value)}`);
+  throw new RangeError(`loop(): interest must be 'every_pass' or 'on_change', got ${describe(value)}`);
 }
 
-function checkBackend(value: unknown, usePoll: boolean): Backend {
+function checkBackend(caller: string, value: unknown, usePoll: boolean): Backend {
   if (value === undefined || value === null) return usePoll ? 'poll' : 'select';
   if (value === 'select' || value === 'poll' || value === 'epoll') return value;
-  if (typeof value !== 'string') throw new TypeError(`backend must be a string, not ${describe(value)}`);
-  throw new RangeError(`backend must be 'select', 'poll' or 'epoll', got ${describe(value)}`);
+  if (typeof value !== 'string') throw new TypeError(`${caller}(): backend must be a string, not ${describe(value)}`);
+  throw new RangeError(`${caller}(): backend must be 'select', 'poll' or 'epoll', got ${describe(value)}`);
 }
 
 /** The options of {@link loop}, by name (Python's keyword arguments). */
@@ -183,21 +183,21 @@ function loopArguments(args: unknown[]): LoopArguments {
         throw new TypeError(`loop() got an unexpected option ${describe(key)}`);
       }
     }
-    const usePoll = options.use_poll === undefined ? false : checkBoolean('use_poll', options.use_poll);
+    const usePoll = options.use_poll === undefined ? false : checkBoolean('loop(): use_poll', options.use_poll);
     return {
-      timeout: checkSeconds('timeout', options.timeout, 30),
-      map: checkMap('map', options.map),
-      count: checkCount(options.count),
-      backend: checkBackend(options.backend, usePoll),
+      timeout: checkSeconds('loop(): timeout', options.timeout, 30),
+      map: checkMap('loop(): map', options.map),
+      count: checkCount('loop', options.count),
+      backend: checkBackend('loop', options.backend, usePoll),
       interest: checkInterest(options.interest),
     };
   }
   const [timeout, usePoll, map, count] = args;
   return {
-    timeout: checkSeconds('timeout', timeout, 30),
-    map: checkMap('map', map),
-    count: checkCount(count),
-    backend: checkBackend(undefined, usePoll === undefined ? false : checkBoolean('use_poll', usePoll)),
+    timeout: checkSeconds('loop(): timeout', timeout, 30),
+    map: checkMap('loop(): map', map),
+    count: checkCount('loop', count),
+    backend: checkBackend('loop', undefined, usePoll === undefined ? false : checkBoolean('loop(): use_poll', usePoll)),
     interest: 'every_pass',
   };
 }
@@ -249,9 +249,9 @@ export async function loop(...args: unknown[]): Promise<void> {
   }
 }
 
-async function singlePass(backend: Backend, timeout: unknown, mapArg: unknown): Promise<void> {
-  const seconds = checkSeconds('timeout', timeout, 0);
-  const map = checkMap('map', mapArg);
+async function singlePass(caller: string, backend: Backend, timeout: unknown, mapArg: unknown): Promise<void> {
+  const seconds = checkSeconds(`${caller}(): timeout`, timeout, 0);
+  const map = checkMap(`${caller}(): map`, mapArg);
   const state = stateOf(map);
   state.acquire('pass');
   try {
@@ -265,12 +265,12 @@ async function singlePass(backend: Backend, timeout: unknown, mapArg: unknown): 
 
 /** One select() pass over map (default socket_map), waiting at most timeout seconds (default 0). */
 export function poll(timeout?: number | null, map?: SocketMap | null): Promise<void> {
-  return singlePass('select', timeout, map);
+  return singlePass('poll', 'select', timeout, map);
 }
 
 /** One poll() pass over map (default socket_map), waiting at most timeout seconds (default 0). */
 export function poll2(timeout?: number | null, map?: SocketMap | null): Promise<void> {
-  return singlePass('poll', timeout, map);
+  return singlePass('poll2', 'poll', timeout, map);
 }
 
 /** Alias for backward compatibility, as in Python. */
@@ -285,14 +285,14 @@ export const poll3 = poll2;
  * it itself.
  */
 export function wake(map?: SocketMap | null, channel?: Channel): void {
-  const target = checkMap('map', map);
+  const target = checkMap('wake(): map', map);
   if (channel === undefined) {
     wakeMap(target);
     return;
   }
   if (typeof channel !== 'object' || channel === null || typeof channel.readable !== 'function' ||
       typeof channel.writable !== 'function') {
-    throw new TypeError(`wake() channel must be a channel (with readable() and writable()), not ${describe(channel)}`);
+    throw new TypeError(`wake(): channel must be a channel (with readable() and writable()), not ${describe(channel)}`);
   }
   channelChanged(target, channel);
 }
@@ -303,7 +303,7 @@ export function wake(map?: SocketMap | null, channel?: Channel): void {
  * always ignored and ExitNow always propagates, as in Python.
  */
 export function close_all(map?: SocketMap | null, ignore_all = false): void {
-  const target = checkMap('map', map);
+  const target = checkMap('close_all(): map', map);
   for (const x of [...target.values()]) {
     try {
       (x as unknown as { close(): void }).close();
@@ -426,10 +426,10 @@ export class dispatcher<S extends DispatcherSocket = socket> implements Channel 
    * call create_socket() next.
    */
   constructor(sock?: socket | null, map?: SocketMap | null) {
-    this._map = checkMap('map', map);
+    this._map = checkMap('dispatcher(): map', map);
     if (sock !== null && sock !== undefined) {
       if (!(sock instanceof socket)) {
-        throw new TypeError(`sock must be a socket or null, not ${describe(sock)}`);
+        throw new TypeError(`dispatcher(): sock must be a socket or null, not ${describe(sock)}`);
       }
       // Non-blocking, in case the socket came from a blocking source.
       sock.setblocking(false);
@@ -469,7 +469,7 @@ export class dispatcher<S extends DispatcherSocket = socket> implements Channel 
 
   /** Registers the dispatcher in `map` (default its own) under its fd; a waiting pass sees it at once. */
   add_channel(map?: SocketMap | null): void {
-    const target = channelMap(map, this._map);
+    const target = channelMap('add_channel', map, this._map);
     target.set(this._fileno as number, this);
     // A pass waiting over the map must see the new channel (a loop with
     // interest on change learns of it from the map itself).
@@ -479,7 +479,7 @@ export class dispatcher<S extends DispatcherSocket = socket> implements Channel 
   /** Removes the dispatcher from `map` (default its own); close() calls it. */
   del_channel(map?: SocketMap | null): void {
     const fd = this._fileno;
-    const target = channelMap(map, this._map);
+    const target = channelMap('del_channel', map, this._map);
     if (fd !== null && target.has(fd)) {
       target.delete(fd);
       channelRemoved(target, fd);
@@ -841,7 +841,7 @@ export class dispatcher_with_send extends dispatcher {
 
   /** Buffers data and sends what the socket takes now; the rest goes as it becomes writable. */
   override send(data: Uint8Array): number {
-    checkBytes('data', data);
+    checkBytes('send(): data', data);
     channelChanged(this._map, this);
     if (this.debug) this.log_info(`sending ${util.inspect(Buffer.from(data))}`);
     if (this.out_buffer.length === 0) {

@@ -30,9 +30,9 @@ const EBADF = osConstants.errno.EBADF;
  * An fd argument. A negative integer is not a RangeError but, as in Python
  * (os.close(-1)), the EBADF the kernel would give.
  */
-function checkFd(fd: unknown): number {
+function checkFd(caller: string, fd: unknown): number {
   if (typeof fd === 'number' && Number.isInteger(fd) && fd < 0) throw errorFromErrno(EBADF);
-  return checkFdArgument('fd', fd);
+  return checkFdArgument(`${caller}(): fd`, fd);
 }
 
 /** A pipe's [read end, write end], both close-on-exec (Python's os.pipe). */
@@ -44,18 +44,18 @@ export function pipe(): [r: number, w: number] {
 
 /** A new, non-inheritable fd for the same open file (Python's os.dup). */
 export function dup(fd: number): number {
-  return check(native.dup(checkFd(fd)));
+  return check(native.dup(checkFd('dup', fd)));
 }
 
 /** Closes fd (Python's os.close); a closed or negative fd is OSError EBADF. */
 export function close(fd: number): void {
-  check(native.close(checkFd(fd)));
+  check(native.close(checkFd('close', fd)));
 }
 
 /** Up to n bytes; an empty Buffer at end of file. */
 export function read(fd: number, n: number): Buffer {
-  const target = checkFd(fd);
-  const size = checkInteger('n', n, 0, 2 ** 31 - 1);
+  const target = checkFd('read', fd);
+  const size = checkInteger('read(): n', n, 0, 2 ** 31 - 1);
   const buffer = readTarget(size);
   const count = native.read(target, buffer);
   if (count < 0) throw errorFromErrno(-count);
@@ -64,17 +64,17 @@ export function read(fd: number, n: number): Buffer {
 
 /** The number of bytes written, which may be less than data.length. */
 export function write(fd: number, data: Uint8Array): number {
-  const target = checkFd(fd);
-  return check(native.write(target, checkBytes('data', data)));
+  const target = checkFd('write', fd);
+  return check(native.write(target, checkBytes('write(): data', data)));
 }
 
 /** Clears (true) or sets (false) O_NONBLOCK. */
 export function set_blocking(fd: number, flag: boolean): void {
-  const target = checkFd(fd);
-  check(native.setBlocking(target, checkFlag('flag', flag)));
+  const target = checkFd('set_blocking', fd);
+  check(native.setBlocking(target, checkFlag('set_blocking(): flag', flag)));
 }
 
 /** Whether O_NONBLOCK is clear. */
 export function get_blocking(fd: number): boolean {
-  return check(native.getBlocking(checkFd(fd))) !== 0;
+  return check(native.getBlocking(checkFd('get_blocking', fd))) !== 0;
 }

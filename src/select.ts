@@ -177,7 +177,7 @@ function readList<T>(value: T[], fdSetSize: number): Array<{ item: T; fd: number
       fd = (item as { fileno(): unknown }).fileno();
     }
     if (typeof fd !== 'number' || !Number.isInteger(fd)) {
-      throw new TypeError(`argument must be an int, or have a fileno() method, not ${describe(item)}`);
+      throw new TypeError(`select(): argument must be an int, or have a fileno() method, not ${describe(item)}`);
     }
     if (fd < 0 || fd >= fdSetSize) {
       throw fdSetSizeError(fd, `select() takes 0 to ${fdSetSize - 1}; use poll() or epoll() for higher fds`);
@@ -189,7 +189,7 @@ function readList<T>(value: T[], fdSetSize: number): Array<{ item: T; fd: number
 
 /** select()'s timeout in seconds: null for none, else milliseconds. */
 function selectTimeoutMs(timeout: unknown): number | null {
-  const seconds = checkTimeout('timeout', timeout);
+  const seconds = checkTimeout('select(): timeout', timeout);
   return seconds === null || seconds === Infinity ? null : seconds * 1000;
 }
 
@@ -198,24 +198,24 @@ function selectTimeoutMs(timeout: unknown): number | null {
  * negative waits forever, as in CPython (which rounds away from zero, so
  * even -1e-100 blocks); at most INT_MAX ms, as poll(2) takes an int.
  */
-function pollTimeoutMs(timeoutMs: unknown): number | null {
+function pollTimeoutMs(caller: string, timeoutMs: unknown): number | null {
   if (timeoutMs === null || timeoutMs === undefined) return null;
   if (typeof timeoutMs !== 'number') {
-    throw new TypeError(`timeout must be a number or null, not ${describe(timeoutMs)}`);
+    throw new TypeError(`${caller}(): timeout must be a number or null, not ${describe(timeoutMs)}`);
   }
-  if (Number.isNaN(timeoutMs)) throw new RangeError('timeout must be a number, got NaN');
+  if (Number.isNaN(timeoutMs)) throw new RangeError(`${caller}(): timeout must be a number, got NaN`);
   if (timeoutMs < 0) return null;
   const ms = Math.ceil(timeoutMs);
-  if (ms > MAX_WAIT_MS) throw new RangeError(`timeout is too large: ${describe(timeoutMs)}`);
+  if (ms > MAX_WAIT_MS) throw new RangeError(`${caller}(): timeout is too large: ${describe(timeoutMs)}`);
   return ms;
 }
 
-function checkEventMask(value: unknown, max: number): number {
+function checkEventMask(caller: string, value: unknown, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value)) {
-    throw new TypeError(`eventmask must be an integer, not ${describe(value)}`);
+    throw new TypeError(`${caller}(): eventmask must be an integer, not ${describe(value)}`);
   }
-  if (value < 0) throw new RangeError(`eventmask must be positive, got ${describe(value)}`);
-  if (value > max) throw new RangeError(`eventmask is too large for poll (at most ${max}), got ${value}`);
+  if (value < 0) throw new RangeError(`${caller}(): eventmask must be positive, got ${describe(value)}`);
+  if (value > max) throw new RangeError(`${caller}(): eventmask is too large for poll (at most ${max}), got ${value}`);
   return value;
 }
 
@@ -255,14 +255,14 @@ class Poll {
    * mask.
    */
   register(fd: Waitable, eventmask: number = POLLIN | POLLPRI | POLLOUT): void {
-    const key = toFd(fd);
-    this.#registered.set(key, checkEventMask(eventmask, 0xffff));
+    const key = toFd('register', fd);
+    this.#registered.set(key, checkEventMask('register', eventmask, 0xffff));
   }
 
   /** Changes the mask of a registered fd; one not registered is FileNotFoundError (ENOENT), as in Python. */
   modify(fd: Waitable, eventmask: number): void {
-    const key = toFd(fd);
-    const mask = checkEventMask(eventmask, 0xffff);
+    const key = toFd('modify', fd);
+    const mask = checkEventMask('modify', eventmask, 0xffff);
     // CPython sets errno = ENOENT and raises OSError (FileNotFoundError).
     if (!this.#registered.has(key)) throw errorFromErrno(E.ENOENT);
     this.#registered.set(key, mask);
@@ -270,7 +270,7 @@ class Poll {
 
   /** Stops watching fd; one not registered is a {@link KeyError}. */
   unregister(fd: Waitable): void {
-    const key = toFd(fd);
+    const key = toFd('unregister', fd);
     if (!this.#registered.delete(key)) throw new KeyError(`fd ${key} is not registered`);
   }
 
@@ -280,7 +280,7 @@ class Poll {
    * Changes made while a poll() waits apply to the next one, as in Python.
    */
   async poll(timeout?: number | null): Promise<Array<[number, number]>> {
-    const timeoutMs = pollTimeoutMs(timeout);
+    const timeoutMs = pollTimeoutMs('poll', timeout);
     if (this.#running) throw new Error('concurrent poll() invocation');
     const fds = Int32Array.from(this.#registered.keys());
     const events = Int32Array.from(this.#registered.values());
@@ -335,10 +335,10 @@ class Epoll {
    * @internal
    */
   constructor(sizehint: number, flags: number, nativeBinding: NativeBinding) {
-    checkInteger('sizehint', sizehint);
-    checkInteger('flags', flags);
+    checkInteger('epoll(): sizehint', sizehint);
+    checkInteger('epoll(): flags', flags);
     if (sizehint !== -1 && sizehint <= 0) {
-      throw new RangeError(`sizehint must be positive or -1, got ${sizehint}`);
+      throw new RangeError(`epoll(): sizehint must be positive or -1, got ${sizehint}`);
     }
     if (flags !== 0 && flags !== EPOLL_CLOEXEC) throw errorFromErrno(E.EINVAL);
     this.#fdSetSize = nativeBinding.FD_SETSIZE;
@@ -371,17 +371,17 @@ class Epoll {
    * an fd already registered is FileExistsError (EEXIST), as the kernel says.
    */
   register(fd: Waitable, eventmask: number = EPOLLIN | EPOLLPRI | EPOLLOUT): void {
-    this.#ctl(EPOLL_CTL_ADD, fd, eventmask);
+    this.#ctl('register', EPOLL_CTL_ADD, fd, eventmask);
   }
 
   /** Changes the mask of a registered fd; one not registered is FileNotFoundError (ENOENT). */
   modify(fd: Waitable, eventmask: number): void {
-    this.#ctl(EPOLL_CTL_MOD, fd, eventmask);
+    this.#ctl('modify', EPOLL_CTL_MOD, fd, eventmask);
   }
 
   /** Removes fd; one not registered is FileNotFoundError (ENOENT). */
   unregister(fd: Waitable): void {
-    const key = toFd(fd);
+    const key = toFd('unregister', fd);
     check(this.#open().ctl(EPOLL_CTL_DEL, key, 0));
   }
 
@@ -397,18 +397,18 @@ class Epoll {
     let timeoutMs: number | null = null;
     if (timeout !== null && timeout !== undefined) {
       if (typeof timeout !== 'number') {
-        throw new TypeError(`timeout must be a number of seconds or null, not ${describe(timeout)}`);
+        throw new TypeError(`poll(): timeout must be a number of seconds or null, not ${describe(timeout)}`);
       }
       // CPython rounds seconds up to milliseconds first (so -0.0001 s is
       // 0 ms, no wait); what is still negative then waits forever.
-      timeoutMs = pollTimeoutMs(Math.ceil(timeout * 1000) + 0);
+      timeoutMs = pollTimeoutMs('poll', Math.ceil(timeout * 1000) + 0);
     }
-    checkInteger('maxevents', maxevents);
+    checkInteger('poll(): maxevents', maxevents);
     if (maxevents === -1) maxevents = this.#fdSetSize - 1;
-    else if (maxevents < 1) throw new RangeError(`maxevents must be greater than 0, got ${maxevents}`);
+    else if (maxevents < 1) throw new RangeError(`poll(): maxevents must be greater than 0, got ${maxevents}`);
     // Refused up front: the kernel would, after the buffer was allocated.
     else if (maxevents > this.#maxEvents) {
-      throw new RangeError(`maxevents must be at most ${this.#maxEvents} (epoll_wait's limit), got ${maxevents}`);
+      throw new RangeError(`poll(): maxevents must be at most ${this.#maxEvents} (epoll_wait's limit), got ${maxevents}`);
     }
     if (this.#polling) throw new Error('concurrent poll() invocation on one epoll object');
     const out = new Int32Array(2 * maxevents);
@@ -430,11 +430,11 @@ class Epoll {
     return this.#poller;
   }
 
-  #ctl(op: number, fd: Waitable, eventmask: number): void {
-    const key = toFd(fd);
+  #ctl(caller: string, op: number, fd: Waitable, eventmask: number): void {
+    const key = toFd(caller, fd);
     // CPython takes the mask bitwise (unsigned int), so -1 reaches the kernel,
     // which refuses it with EINVAL.
-    checkInteger('eventmask', eventmask, -(2 ** 31), 2 ** 32 - 1);
+    checkInteger(`${caller}(): eventmask`, eventmask, -(2 ** 31), 2 ** 32 - 1);
     check(this.#open().ctl(op, key, eventmask | 0));
   }
 }

@@ -215,14 +215,14 @@ let defaultTimeout: number | null = null;
  * A timeout in seconds as CPython's socket_parse_timeout() takes it: null
  * (blocking) or a finite number >= 0.
  */
-function parseTimeout(value: unknown): number | null {
+function parseTimeout(caller: string, value: unknown): number | null {
   if (value === null || value === undefined) return null;
   if (typeof value !== 'number') {
-    throw new TypeError(`timeout must be a number of seconds or null, not ${describe(value)}`);
+    throw new TypeError(`${caller}(): timeout must be a number of seconds or null, not ${describe(value)}`);
   }
-  if (Number.isNaN(value)) throw new RangeError('Invalid value NaN (not a number) for timeout');
-  if (value < 0) throw new RangeError(`Timeout value out of range: ${value}`);
-  if (!Number.isFinite(value)) throw new RangeError(`timeout must be finite, not ${value}`);
+  if (Number.isNaN(value)) throw new RangeError(`${caller}(): Invalid value NaN (not a number) for timeout`);
+  if (value < 0) throw new RangeError(`${caller}(): Timeout value out of range: ${value}`);
+  if (!Number.isFinite(value)) throw new RangeError(`${caller}(): timeout must be finite, not ${value}`);
   return value;
 }
 
@@ -233,7 +233,7 @@ export function getdefaulttimeout(): number | null {
 
 /** The timeout new sockets get; null (the default) makes them blocking. */
 export function setdefaulttimeout(timeout: number | null): void {
-  defaultTimeout = parseTimeout(timeout);
+  defaultTimeout = parseTimeout('setdefaulttimeout', timeout);
 }
 
 /** Milliseconds for the addon from a timeout in seconds (CPython rounds up). */
@@ -417,9 +417,9 @@ export class socket {
    * not given.
    */
   constructor(family?: number | null, type?: number | null, proto?: number | null, fileno?: number | null) {
-    let familyArg = optionalInt('family', family);
-    let typeArg = optionalInt('type', type);
-    let protoArg = optionalInt('proto', proto);
+    let familyArg = optionalInt('socket(): family', family);
+    let typeArg = optionalInt('socket(): type', type);
+    let protoArg = optionalInt('socket(): proto', proto);
     let fd: number;
     const created = fileno === undefined || fileno === null;
     if (created) {
@@ -428,7 +428,7 @@ export class socket {
       if (protoArg === -1) protoArg = 0;
       fd = check(native.socket(familyArg, typeArg, protoArg));
     } else {
-      fd = checkFd('fileno', fileno);
+      fd = checkFd('socket(): fileno', fileno);
       // Asking the type first checks that fd is an open socket (EBADF,
       // ENOTSOCK), as CPython's getsockname() check does.
       const kernelType = sockoptInt(fd, SOL_SOCKET, SO_TYPE);
@@ -492,7 +492,7 @@ export class socket {
    * as Python's setblocking(0) is.
    */
   setblocking(flag: boolean): void {
-    this.settimeout(checkFlag('flag', flag) ? null : 0);
+    this.settimeout(checkFlag('setblocking(): flag', flag) ? null : 0);
   }
 
   /** False only in non-blocking mode (timeout 0), as in Python. */
@@ -511,7 +511,7 @@ export class socket {
    * non-blocking unless the timeout is null.
    */
   settimeout(value: number | null): void {
-    const timeout = parseTimeout(value);
+    const timeout = parseTimeout('settimeout', value);
     check(native.setBlocking(this._openFd(), timeout === null));
     this._timeout = timeout;
   }
@@ -523,7 +523,7 @@ export class socket {
 
   /** Sets whether the fd is inherited by child processes. */
   set_inheritable(inheritable: boolean): void {
-    const flag = checkFlag('inheritable', inheritable);
+    const flag = checkFlag('set_inheritable(): inheritable', inheritable);
     check(native.setInheritable(this._openFd(), flag));
   }
 
@@ -540,7 +540,7 @@ export class socket {
   /** Listens for connections; backlog defaults to min(SOMAXCONN, 128), as in Python. */
   listen(backlog: number = DEFAULT_BACKLOG): void {
     // CPython turns a negative backlog into 0.
-    const value = Math.max(0, checkInteger('backlog', backlog));
+    const value = Math.max(0, checkInteger('listen(): backlog', backlog));
     check(native.listen(this._openFd(), value));
   }
 
@@ -604,8 +604,8 @@ export class socket {
 
   /** The number of bytes sent. Never raises SIGPIPE (EPIPE instead). */
   send(data: Uint8Array, flags = 0): number {
-    const bytes = checkBytes('data', data);
-    const flagBits = checkInteger('flags', flags);
+    const bytes = checkBytes('send(): data', data);
+    const flagBits = checkInteger('send(): flags', flags);
     const timeoutMs = this._timeoutMs();
     const result = native.send(this._openFd(), bytes, flagBits, timeoutMs);
     if (result < 0) throw socketError(result, timeoutMs);
@@ -618,8 +618,8 @@ export class socket {
    * BlockingIOError when the buffer fills, having sent an unknown part.
    */
   sendall(data: Uint8Array, flags = 0): void {
-    const bytes = checkBytes('data', data);
-    const flagBits = checkInteger('flags', flags);
+    const bytes = checkBytes('sendall(): data', data);
+    const flagBits = checkInteger('sendall(): flags', flags);
     const fd = this._openFd();
     const timeout = this._timeout;
     const deadline = timeout ? performance.now() + timeout * 1000 : 0;
@@ -647,8 +647,8 @@ export class socket {
     if (arguments.length < 2 || arguments.length > 3) {
       throw new TypeError(`sendto() takes 2 or 3 arguments (${arguments.length} given)`);
     }
-    const bytes = checkBytes('data', data);
-    const flagBits = arguments.length === 3 ? checkInteger('flags', flagsOrAddress) : 0;
+    const bytes = checkBytes('sendto(): data', data);
+    const flagBits = arguments.length === 3 ? checkInteger('sendto(): flags', flagsOrAddress) : 0;
     const address = arguments.length === 3 ? rest[0] : flagsOrAddress;
     const sockaddr = sockaddrFor(this._family, this._type, address, 'sendto');
     const timeoutMs = this._timeoutMs();
@@ -659,9 +659,9 @@ export class socket {
 
   /** Up to bufsize bytes; an empty Buffer when the peer has shut down. */
   recv(bufsize: number, flags = 0): Buffer {
-    const size = checkInteger('bufsize', bufsize);
-    if (size < 0) throw new RangeError(`negative buffersize in recv: ${size}`);
-    const flagBits = checkInteger('flags', flags);
+    const size = checkInteger('recv(): bufsize', bufsize);
+    if (size < 0) throw new RangeError(`recv(): negative buffersize in recv: ${size}`);
+    const flagBits = checkInteger('recv(): flags', flags);
     // CPython's sock_recv() answers recv(0) without a system call.
     if (size === 0) return Buffer.alloc(0);
     const fd = this._openFd();
@@ -678,9 +678,9 @@ export class socket {
    * (Python: None).
    */
   recvfrom(bufsize: number, flags = 0): [Buffer, Address] {
-    const size = checkInteger('bufsize', bufsize);
-    if (size < 0) throw new RangeError(`negative buffersize in recvfrom: ${size}`);
-    const flagBits = checkInteger('flags', flags);
+    const size = checkInteger('recvfrom(): bufsize', bufsize);
+    if (size < 0) throw new RangeError(`recvfrom(): negative buffersize in recvfrom: ${size}`);
+    const flagBits = checkInteger('recvfrom(): flags', flags);
     const fd = this._openFd();
     const timeoutMs = this._timeoutMs();
     const buffer = readTarget(size);
@@ -691,7 +691,7 @@ export class socket {
 
   /** Shuts down one or both directions: SHUT_RD, SHUT_WR or SHUT_RDWR. The fd stays open. */
   shutdown(how: number): void {
-    const value = checkInteger('how', how);
+    const value = checkInteger('shutdown(): how', how);
     check(native.shutdown(this._openFd(), value));
   }
 
@@ -741,10 +741,10 @@ export class socket {
 
   /** value: an int (C int), or the raw bytes of the option. */
   setsockopt(level: number, optname: number, value: number | Uint8Array): void {
-    const levelValue = checkInteger('level', level);
-    const name = checkInteger('optname', optname);
+    const levelValue = checkInteger('setsockopt(): level', level);
+    const name = checkInteger('setsockopt(): optname', optname);
     if (typeof value === 'number') {
-      const flag = checkInteger('value', value);
+      const flag = checkInteger('setsockopt(): value', value);
       check(native.setsockoptInt(this._openFd(), levelValue, name, flag));
     } else if (value instanceof Uint8Array) {
       check(native.setsockoptBuf(this._openFd(), levelValue, name, value));
@@ -758,12 +758,12 @@ export class socket {
   /** With buflen (1-1024), the option's raw bytes, as in Python; buflen 0 asks for the int. */
   getsockopt(level: number, optname: number, buflen: number): number | Buffer;
   getsockopt(level: number, optname: number, buflen?: number): number | Buffer {
-    const levelValue = checkInteger('level', level);
-    const name = checkInteger('optname', optname);
-    const length = buflen === undefined ? 0 : checkInteger('buflen', buflen);
+    const levelValue = checkInteger('getsockopt(): level', level);
+    const name = checkInteger('getsockopt(): optname', optname);
+    const length = buflen === undefined ? 0 : checkInteger('getsockopt(): buflen', buflen);
     // CPython: buflen 0 (or none) asks for an int.
     if (length === 0) return sockoptInt(this._openFd(), levelValue, name);
-    if (length < 0 || length > 1024) throw new RangeError(`getsockopt buflen out of range: ${length}`);
+    if (length < 0 || length > 1024) throw new RangeError(`getsockopt(): getsockopt buflen out of range: ${length}`);
     const result = native.getsockoptBuf(this._openFd(), levelValue, name, length);
     if (typeof result === 'number') throw errorFromErrno(-result);
     return result;
@@ -791,9 +791,9 @@ export class socket {
 
 /** A connected pair of sockets, blocking and non-inheritable. */
 export function socketpair(family: number = AF_UNIX, type: number = SOCK_STREAM, proto = 0): [socket, socket] {
-  const familyValue = checkInteger('family', family);
-  const typeValue = checkInteger('type', type);
-  const protoValue = checkInteger('proto', proto);
+  const familyValue = checkInteger('socketpair(): family', family);
+  const typeValue = checkInteger('socketpair(): type', type);
+  const protoValue = checkInteger('socketpair(): proto', proto);
   const fds = new Int32Array(2);
   check(native.socketpair(familyValue, typeValue, protoValue, fds));
   const pair: socket[] = [];

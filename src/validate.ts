@@ -1,6 +1,8 @@
 // Argument checks shared by the public modules. Each throws a TypeError for
 // a wrong type and a RangeError for a value out of range (Python's
-// ValueError), and names the argument and the value it got.
+// ValueError), and names the argument and the value it got. Callers pass the
+// name as 'function(): argument', so that every message starts with the
+// function the user called.
 import { describe } from './errors';
 
 export function checkInteger(name: string, value: unknown, min = -(2 ** 31), max = 2 ** 31 - 1): number {
@@ -68,14 +70,17 @@ export function checkTimeout(name: string, value: unknown): number | null {
   return value;
 }
 
-/** An fd, or an object with fileno() (Python's PyObject_AsFileDescriptor). */
-export function toFd(value: unknown): number {
+/**
+ * An fd, or an object with fileno() (Python's PyObject_AsFileDescriptor);
+ * `caller` names the public function in the error message.
+ */
+export function toFd(caller: string, value: unknown): number {
   let fd = value;
   if (typeof value === 'object' && value !== null && typeof (value as { fileno?: unknown }).fileno === 'function') {
     fd = (value as { fileno(): unknown }).fileno();
   }
   if (typeof fd !== 'number' || !Number.isInteger(fd)) {
-    throw new TypeError(`argument must be an int, or have a fileno() method, not ${describe(value)}`);
+    throw new TypeError(`${caller}(): argument must be an int, or have a fileno() method, not ${describe(value)}`);
   }
-  return checkFd('file descriptor', fd);
+  return checkFd(`${caller}(): file descriptor`, fd);
 }

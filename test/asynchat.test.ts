@@ -279,7 +279,7 @@ describe.each(variants)('$name', ({ options }) => {
     expect(() => c.push(10 as never)).toThrow(TypeError);
     expect(() => c.push('unicode' as never)).toThrow(TypeError);
     // In the words every bytes argument of the package uses.
-    expect(() => c.push('unicode' as never)).toThrow(new TypeError('data must be a Buffer or Uint8Array, not "unicode"'));
+    expect(() => c.push('unicode' as never)).toThrow(new TypeError('push(): data must be a Buffer or Uint8Array, not "unicode"'));
     c.push(SERVER_QUIT);
     await loop();
     await s.join();

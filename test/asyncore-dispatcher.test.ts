@@ -215,7 +215,7 @@ describe('socket methods', () => {
 
   it('takes a socket or null, and says so', () => {
     expect(() => new asyncore.dispatcher(5 as unknown as socket, map)).toThrow(
-      new TypeError('sock must be a socket or null, not 5'),
+      new TypeError('dispatcher(): sock must be a socket or null, not 5'),
     );
     expect(map.size).toBe(0);
   });

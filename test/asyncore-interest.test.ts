@@ -534,10 +534,10 @@ describe.each(BACKENDS)('interest on change (%s)', (backend) => {
 describe('loop() interest option', () => {
   it('accepts every_pass and on_change, and rejects anything else', async () => {
     await expect(asyncore.loop({ map, interest: 5 as never })).rejects.toThrow(
-      new TypeError('loop() interest must be a string, not 5'),
+      new TypeError('loop(): interest must be a string, not 5'),
     );
     await expect(asyncore.loop({ map, interest: 'sometimes' as never })).rejects.toThrow(
-      new RangeError('loop() interest must be \'every_pass\' or \'on_change\', got "sometimes"'),
+      new RangeError('loop(): interest must be \'every_pass\' or \'on_change\', got "sometimes"'),
     );
     await asyncore.loop({ map, interest: 'on_change' });
     await asyncore.loop({ map, interest: 'every_pass' });
@@ -545,7 +545,7 @@ describe('loop() interest option', () => {
 
   it('wake() takes a channel, or nothing', () => {
     expect(() => asyncore.wake(map, 5 as never)).toThrow(
-      new TypeError('wake() channel must be a channel (with readable() and writable()), not 5'),
+      new TypeError('wake(): channel must be a channel (with readable() and writable()), not 5'),
     );
     expect(() => asyncore.wake(map, {} as never)).toThrow(TypeError);
     expect(() => asyncore.wake(7 as never)).toThrow(TypeError);

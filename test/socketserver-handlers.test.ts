@@ -235,7 +235,7 @@ describe('StreamRequestHandler.wfile', () => {
 
   it('bad writes and writes after close() are errors that name the call', async () => {
     const server = serverWith(async (h) => {
-      await expect(h.wfile.write('text' as never)).rejects.toThrow(/write\(\) argument must be bytes/);
+      await expect(h.wfile.write('text' as never)).rejects.toThrow(/write\(\): argument must be bytes/);
       h.wfile.close();
       await expect(h.wfile.write(Buffer.from('x'))).rejects.toThrow(/closed file/);
       await expect(h.wfile.flush()).rejects.toThrow(RangeError);

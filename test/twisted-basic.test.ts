@@ -279,7 +279,7 @@ describe('LineReceiver (LineReceiverTests)', () => {
     p.sendLine(b('hello'));
     p.sendLine('world');
     expect(t.value().toString()).toBe('hello\nworld\n');
-    expect(() => p.sendLine(42 as unknown as Buffer)).toThrow(/sendLine\(\) takes bytes/);
+    expect(() => p.sendLine(42 as unknown as Buffer)).toThrow(/sendLine\(\): takes bytes/);
   });
 
   it('an empty delimiter is a RangeError naming it', () => {

@@ -102,8 +102,8 @@ describe('Deferred (DeferredTests)', () => {
 
   it('callback(Deferred) is a TypeError; errback() needs a value; callbacks must be functions', () => {
     expect(() => new Deferred().callback(new Deferred())).toThrow(TypeError);
-    expect(() => new Deferred().errback()).toThrow(/errback\(\) needs/);
-    expect(() => new Deferred().addCallback(42 as never)).toThrow(/addCallback\(\) needs a function, not 42/);
+    expect(() => new Deferred().errback()).toThrow(/errback\(\): needs/);
+    expect(() => new Deferred().addCallback(42 as never)).toThrow(/addCallback\(\): needs a function, not 42/);
     expect(() => new Deferred().addErrback('x' as never)).toThrow(TypeError);
     expect(() => new Deferred(7 as never)).toThrow(/canceller must be a function/);
   });

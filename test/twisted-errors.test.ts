@@ -15,24 +15,24 @@ expectNoFdLeaks();
 
 describe('asyncore/twisted rejects bad input, naming it', () => {
   it('log observers', () => {
-    expect(() => log.addObserver('x' as never)).toThrow(/addObserver\(\) needs a function, not 'x'/);
+    expect(() => log.addObserver('x' as never)).toThrow(/addObserver\(\): needs a function, not 'x'/);
   });
 
   it('delayed calls', () => {
     const c = new Clock();
     const call = c.callLater(1, () => 0);
-    expect(() => call.reset(-1)).toThrow(/reset\(\) cannot take a negative delay: -1/);
-    expect(() => call.reset('1' as never)).toThrow(/reset\(\) needs a number of seconds, not '1'/);
-    expect(() => call.delay(Number.NaN)).toThrow(/delay\(\) needs a number of seconds, not NaN/);
-    expect(() => c.callLater('soon' as never, () => 0)).toThrow(/callLater\(\) needs a number of seconds, not 'soon'/);
-    expect(() => c.callLater(1, null as never)).toThrow(/callLater\(\) needs a function, not null/);
-    expect(() => c.advance('1' as never)).toThrow(/advance\(\) needs a number of seconds/);
+    expect(() => call.reset(-1)).toThrow(/reset\(\): cannot take a negative delay: -1/);
+    expect(() => call.reset('1' as never)).toThrow(/reset\(\): needs a number of seconds, not '1'/);
+    expect(() => call.delay(Number.NaN)).toThrow(/delay\(\): needs a number of seconds, not NaN/);
+    expect(() => c.callLater('soon' as never, () => 0)).toThrow(/callLater\(\): needs a number of seconds, not 'soon'/);
+    expect(() => c.callLater(1, null as never)).toThrow(/callLater\(\): needs a function, not null/);
+    expect(() => c.advance('1' as never)).toThrow(/advance\(\): needs a number of seconds/);
   });
 
   it('LoopingCall', () => {
     const lc = new LoopingCall(() => 0);
     lc.clock = new Clock();
-    expect(() => lc.start('1' as never)).toThrow(/start\(\) needs an interval in seconds, not '1'/);
+    expect(() => lc.start('1' as never)).toThrow(/start\(\): needs an interval in seconds, not '1'/);
     expect(() => lc.reset()).toThrow(/reset a LoopingCall that was not running/);
   });
 
@@ -83,7 +83,7 @@ describe('asyncore/twisted rejects bad input, naming it', () => {
   it('UDP writes and connect()', () => {
     const p = reactor.listenUDP(0, new DatagramProtocol(), '127.0.0.1');
     try {
-      expect(() => p.write('text' as never, ['127.0.0.1', 9])).toThrow(/write\(\) takes bytes, not 'text'/);
+      expect(() => p.write('text' as never, ['127.0.0.1', 9])).toThrow(/write\(\): takes bytes, not 'text'/);
       expect(() => p.write(Buffer.from('x'), 'host' as never)).toThrow(/needs the address as \[host, port\], not 'host'/);
       expect(() => p.connect('127.0.0.1', 'x' as never)).toThrow(/port must be an integer, not 'x'/);
       p.connect('127.0.0.1', 9);
@@ -101,7 +101,7 @@ describe('asyncore/twisted rejects bad input, naming it', () => {
     lr.delimiter = 5 as never;
     expect(() => lr.dataReceived(Buffer.from('x'))).toThrow(/delimiter must be bytes \(or a string\), not 5/);
     lr.delimiter = '\n';
-    expect(() => lr.setLineMode('x' as never)).toThrow(/setLineMode\(\) takes bytes/);
+    expect(() => lr.setLineMode('x' as never)).toThrow(/setLineMode\(\): takes bytes/);
     const lo = new (class extends LineOnlyReceiver {
       override lineReceived(): void {}
     })();
@@ -110,10 +110,10 @@ describe('asyncore/twisted rejects bad input, naming it', () => {
     expect(() => lo.dataReceived(Buffer.from('x'))).toThrow(/delimiter cannot be empty/);
     const ns = new NetstringReceiver();
     ns.makeConnection(new StringTransport());
-    expect(() => ns.sendString('s' as never)).toThrow(/sendString\(\) takes bytes/);
+    expect(() => ns.sendString('s' as never)).toThrow(/sendString\(\): takes bytes/);
     const i16 = new Int16StringReceiver();
     i16.makeConnection(new StringTransport());
-    expect(() => i16.sendString(7 as never)).toThrow(/sendString\(\) takes bytes/);
+    expect(() => i16.sendString(7 as never)).toThrow(/sendString\(\): takes bytes/);
   });
 
   it('a transport’s writeSequence() takes an array of bytes', () => {
@@ -124,7 +124,7 @@ describe('asyncore/twisted rejects bad input, naming it', () => {
       port.connectionLost(null as never);
     }
     const writeSequence = Connection.prototype.writeSequence;
-    expect(() => writeSequence.call({} as never, 'ab' as never)).toThrow(/writeSequence\(\) takes an array of bytes, not 'ab'/);
-    expect(() => writeSequence.call({} as never, [Buffer.from('a'), 'b'] as never)).toThrow(/writeSequence\(\) takes bytes/);
+    expect(() => writeSequence.call({} as never, 'ab' as never)).toThrow(/writeSequence\(\): takes an array of bytes, not 'ab'/);
+    expect(() => writeSequence.call({} as never, [Buffer.from('a'), 'b'] as never)).toThrow(/writeSequence\(\): takes bytes/);
   });
 });

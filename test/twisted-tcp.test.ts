@@ -845,7 +845,7 @@ describe('producers and consumers', () => {
     reactor.connectTCP('127.0.0.1', number, cf);
     await cf.finished;
     expect(cf.built!.text()).toBe('abcd');
-    expect(checks).toEqual([true, false, true, "write() takes bytes (a Buffer or Uint8Array), not 'text'"]);
+    expect(checks).toEqual([true, false, true, "write(): takes bytes (a Buffer or Uint8Array), not 'text'"]);
     await port.stopListening();
   });
 });

@@ -121,7 +121,7 @@ export function readwrite(obj: Channel, flags: number): void {
     throw new TypeError(`readwrite() obj must be a channel (a dispatcher), not ${describe(obj)}`);
   }
   // EPOLLET is bit 31: either sign of a 32-bit mask.
-  checkInteger('flags', flags, -(2 ** 31), 2 ** 32 - 1);
+  checkInteger('readwrite(): flags', flags, -(2 ** 31), 2 ** 32 - 1);
   try {
     if (flags & POLLIN) obj.handle_read_event();
     if (flags & POLLOUT) obj.handle_write_event();

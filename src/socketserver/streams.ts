@@ -268,7 +268,7 @@ export class SocketWriter implements Writer {
 
   write(data: Uint8Array): Promise<number> {
     if (!(data instanceof Uint8Array)) {
-      return handled(Promise.reject(new TypeError(`write() argument must be bytes (a Uint8Array), not ${describe(data)}`)));
+      return handled(Promise.reject(new TypeError(`write(): argument must be bytes (a Uint8Array), not ${describe(data)}`)));
     }
     if (this.closed) return handled(Promise.reject(closedFile()));
     if (this.error !== null) return handled(Promise.reject(this.error));
@@ -379,7 +379,7 @@ export class BytesWriter implements Writer {
 
   write(data: Uint8Array): Promise<number> {
     if (!(data instanceof Uint8Array)) {
-      return handled(Promise.reject(new TypeError(`write() argument must be bytes (a Uint8Array), not ${describe(data)}`)));
+      return handled(Promise.reject(new TypeError(`write(): argument must be bytes (a Uint8Array), not ${describe(data)}`)));
     }
     if (this.closed) return handled(Promise.reject(closedFile()));
     this.parts.push(Buffer.from(data));

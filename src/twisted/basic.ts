@@ -109,7 +109,7 @@ function toBytes(value: Uint8Array | string, what: string): Buffer {
 
 function checkBytes(where: string, data: unknown): Buffer {
   if (!(data instanceof Uint8Array)) {
-    throw new TypeError(`${where}() takes bytes (a Buffer or Uint8Array), not ${util.inspect(data)}`);
+    throw new TypeError(`${where}(): takes bytes (a Buffer or Uint8Array), not ${util.inspect(data)}`);
   }
   return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.length);
 }

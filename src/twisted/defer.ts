@@ -86,7 +86,7 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
   /** Makes a Deferred; `canceller` is called by cancel() before it fails the Deferred. */
   constructor(canceller: ((d: Deferred<T>) => void) | null = null) {
     if (canceller !== null && typeof canceller !== 'function') {
-      throw new TypeError(`Deferred() canceller must be a function or null, not ${util.inspect(canceller)}`);
+      throw new TypeError(`Deferred(): canceller must be a function or null, not ${util.inspect(canceller)}`);
     }
     this.canceller = canceller;
   }
@@ -136,7 +136,7 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
 
   /** Gives the result: the callbacks start running. */
   callback(result?: T): void {
-    if (result instanceof Deferred) throw new TypeError('callback() cannot be given a Deferred');
+    if (result instanceof Deferred) throw new TypeError('callback(): cannot be given a Deferred');
     this.startRunCallbacks(result);
   }
 
@@ -145,7 +145,7 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
    * Failure is wrapped in one.
    */
   errback(fail?: unknown): void {
-    if (fail === undefined) throw new TypeError('errback() needs the error or Failure to fail with');
+    if (fail === undefined) throw new TypeError('errback(): needs the error or Failure to fail with');
     this.startRunCallbacks(fail instanceof Failure ? fail : new Failure(fail));
   }
 
@@ -307,7 +307,7 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
 }
 
 function checkCallable(where: string, fn: unknown): void {
-  if (typeof fn !== 'function') throw new TypeError(`${where}() needs a function, not ${util.inspect(fn)}`);
+  if (typeof fn !== 'function') throw new TypeError(`${where}(): needs a function, not ${util.inspect(fn)}`);
 }
 
 /** A Deferred that already has `result`. */
@@ -356,7 +356,7 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 export function ensureDeferred<R>(coro: PromiseLike<R> | Deferred<R>): Deferred<R> {
   if (coro instanceof Deferred) return coro;
   if (isThenable(coro)) return Deferred.fromPromise(coro);
-  throw new TypeError(`ensureDeferred() needs a Promise or a Deferred, not ${util.inspect(coro)}`);
+  throw new TypeError(`ensureDeferred(): needs a Promise or a Deferred, not ${util.inspect(coro)}`);
 }
 
 /** One entry of a DeferredList's result: [true, result] or [false, failure]. */
@@ -391,10 +391,10 @@ export class DeferredList extends Deferred<unknown> {
   ) {
     super((self) => (self as DeferredList).cancelAll());
     if (!Array.isArray(deferredList)) {
-      throw new TypeError(`DeferredList() needs an array of Deferreds, not ${util.inspect(deferredList)}`);
+      throw new TypeError(`DeferredList(): needs an array of Deferreds, not ${util.inspect(deferredList)}`);
     }
     for (const d of deferredList) {
-      if (!(d instanceof Deferred)) throw new TypeError(`DeferredList() needs Deferreds, got ${util.inspect(d)}`);
+      if (!(d instanceof Deferred)) throw new TypeError(`DeferredList(): needs Deferreds, got ${util.inspect(d)}`);
     }
     this.deferreds = [...deferredList];
     this.resultList = new Array<DeferredListEntry | undefined>(deferredList.length).fill(undefined);

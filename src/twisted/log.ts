@@ -24,7 +24,7 @@ const observers: LogObserver[] = [];
 
 /** Adds an observer: from now on it sees every event. */
 export function addObserver(observer: LogObserver): void {
-  if (typeof observer !== 'function') throw new TypeError(`addObserver() needs a function, not ${util.inspect(observer)}`);
+  if (typeof observer !== 'function') throw new TypeError(`addObserver(): needs a function, not ${util.inspect(observer)}`);
   observers.push(observer);
 }
 

@@ -99,7 +99,7 @@ export class DelayedCall {
   /** Puts the call off by `secondsLater` seconds (negative: brings it forward). */
   delay(secondsLater: number): void {
     if (typeof secondsLater !== 'number' || Number.isNaN(secondsLater)) {
-      throw new TypeError(`delay() needs a number of seconds, not ${util.inspect(secondsLater)}`);
+      throw new TypeError(`delay(): needs a number of seconds, not ${util.inspect(secondsLater)}`);
     }
     this.checkActive();
     this.time += secondsLater;
@@ -126,9 +126,9 @@ export class DelayedCall {
 
 function checkDelay(where: string, delay: unknown): void {
   if (typeof delay !== 'number' || Number.isNaN(delay)) {
-    throw new TypeError(`${where}() needs a number of seconds, not ${util.inspect(delay)}`);
+    throw new TypeError(`${where}(): needs a number of seconds, not ${util.inspect(delay)}`);
   }
-  if (delay < 0) throw new RangeError(`${where}() cannot take a negative delay: ${delay}`);
+  if (delay < 0) throw new RangeError(`${where}(): cannot take a negative delay: ${delay}`);
 }
 
 interface QueueEntry {
@@ -164,7 +164,7 @@ export class DelayedCallQueue implements DelayedCallOwner {
   /** Schedules `fn(...args)` `delay` seconds from now. */
   schedule(delay: number, fn: Callable, args: unknown[]): DelayedCall {
     checkDelay('callLater', delay);
-    if (typeof fn !== 'function') throw new TypeError(`callLater() needs a function, not ${util.inspect(fn)}`);
+    if (typeof fn !== 'function') throw new TypeError(`callLater(): needs a function, not ${util.inspect(fn)}`);
     const call = new DelayedCall(this.now() + delay, fn, args, this);
     this.live += 1;
     this.push(call);
@@ -537,7 +537,7 @@ export class Reactor implements SelectableReactor {
     if (typeof eventType !== 'string') {
       throw new TypeError(`addSystemEventTrigger(): eventType must be a string, not ${util.inspect(eventType)}`);
     }
-    if (typeof fn !== 'function') throw new TypeError(`addSystemEventTrigger() needs a function, not ${util.inspect(fn)}`);
+    if (typeof fn !== 'function') throw new TypeError(`addSystemEventTrigger(): needs a function, not ${util.inspect(fn)}`);
     let event = this.events.get(eventType);
     if (event === undefined) {
       event = new ThreePhaseEvent();
@@ -756,7 +756,7 @@ export class Reactor implements SelectableReactor {
 
   private descriptorFor(obj: Descriptor, where: string): ForeignDescriptor {
     if (obj === null || typeof obj !== 'object' || typeof obj.fileno !== 'function') {
-      throw new TypeError(`${where}() needs an object with fileno(), not ${util.inspect(obj)}`);
+      throw new TypeError(`${where}(): needs an object with fileno(), not ${util.inspect(obj)}`);
     }
     let d = this.foreign.get(obj);
     if (d === undefined) {

@@ -33,9 +33,9 @@ export class Clock implements IReactorTime {
   /** Schedules `fn(...args)` `delay` seconds from now on this clock. */
   callLater(delay: number, fn: Callable, ...args: unknown[]): DelayedCall {
     if (typeof delay !== 'number' || Number.isNaN(delay)) {
-      throw new TypeError(`callLater() needs a number of seconds, not ${util.inspect(delay)}`);
+      throw new TypeError(`callLater(): needs a number of seconds, not ${util.inspect(delay)}`);
     }
-    if (typeof fn !== 'function') throw new TypeError(`callLater() needs a function, not ${util.inspect(fn)}`);
+    if (typeof fn !== 'function') throw new TypeError(`callLater(): needs a function, not ${util.inspect(fn)}`);
     const owner = {
       seconds: () => this.seconds(),
       rescheduled: () => this.sortCalls(),
@@ -62,7 +62,7 @@ export class Clock implements IReactorTime {
   /** Moves time on by `amount` seconds, running every call that falls due. */
   advance(amount: number): void {
     if (typeof amount !== 'number' || Number.isNaN(amount)) {
-      throw new TypeError(`advance() needs a number of seconds, not ${util.inspect(amount)}`);
+      throw new TypeError(`advance(): needs a number of seconds, not ${util.inspect(amount)}`);
     }
     this.rightNow += amount;
     this.sortCalls();
@@ -108,7 +108,7 @@ export class LoopingCall {
 
   /** A looping call of `f(...args)`. */
   constructor(f: Callable, ...args: unknown[]) {
-    if (typeof f !== 'function') throw new TypeError(`LoopingCall() needs a function, not ${util.inspect(f)}`);
+    if (typeof f !== 'function') throw new TypeError(`LoopingCall(): needs a function, not ${util.inspect(f)}`);
     this.f = f;
     this.a = args;
   }
@@ -122,9 +122,9 @@ export class LoopingCall {
   start(interval: number, now = true): Deferred<LoopingCall> {
     if (this.running) throw new Error('Tried to start an already running LoopingCall.');
     if (typeof interval !== 'number' || Number.isNaN(interval)) {
-      throw new TypeError(`start() needs an interval in seconds, not ${util.inspect(interval)}`);
+      throw new TypeError(`start(): needs an interval in seconds, not ${util.inspect(interval)}`);
     }
-    if (interval < 0) throw new RangeError(`interval must be >= 0, not ${interval}`);
+    if (interval < 0) throw new RangeError(`start(): interval must be >= 0, not ${interval}`);
     this.running = true;
     const d = new Deferred<LoopingCall>();
     this.deferredResult = d;

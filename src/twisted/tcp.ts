@@ -89,7 +89,7 @@ function isWouldBlock(err: unknown): boolean {
 
 function checkBytes(where: string, data: unknown): Uint8Array {
   if (!(data instanceof Uint8Array)) {
-    throw new TypeError(`${where}() takes bytes (a Buffer or Uint8Array), not ${util.inspect(data)}`);
+    throw new TypeError(`${where}(): takes bytes (a Buffer or Uint8Array), not ${util.inspect(data)}`);
   }
   return data;
 }
@@ -169,7 +169,7 @@ export class Connection extends Selectable {
 
   /** write() of each chunk, in order. */
   writeSequence(iovec: Uint8Array[]): void {
-    if (!Array.isArray(iovec)) throw new TypeError(`writeSequence() takes an array of bytes, not ${util.inspect(iovec)}`);
+    if (!Array.isArray(iovec)) throw new TypeError(`writeSequence(): takes an array of bytes, not ${util.inspect(iovec)}`);
     for (const chunk of iovec) checkBytes('writeSequence', chunk);
     if (iovec.length === 1) this.write(iovec[0]!);
     else if (iovec.length > 1) this.write(Buffer.concat(iovec));
@@ -357,7 +357,7 @@ export class Connection extends Selectable {
    */
   registerProducer(producer: IProducer, streaming: boolean): void {
     if (producer === null || typeof producer !== 'object' || typeof producer.resumeProducing !== 'function') {
-      throw new TypeError(`registerProducer() needs a producer with resumeProducing(), not ${util.inspect(producer)}`);
+      throw new TypeError(`registerProducer(): needs a producer with resumeProducing(), not ${util.inspect(producer)}`);
     }
     if (this.producer !== null) {
       throw new Error(`Cannot register producer ${util.inspect(producer)}, because producer ${util.inspect(this.producer)} was never unregistered.`);
@@ -485,6 +485,8 @@ export interface ListenSpec {
  * the factory (doStart() when listening starts, doStop() when it ends).
  */
 export class TCPPort<A extends IAddress = IPv4Address> extends Selectable {
+  /** The reactor method that makes ports of this class, named in argument errors. */
+  static readonly methodName: string = 'listenTCP';
   /** The factory that builds a protocol per connection. */
   readonly factory: Factory;
   /** The listen() backlog. */
@@ -510,9 +512,10 @@ export class TCPPort<A extends IAddress = IPv4Address> extends Selectable {
   /** A port for `factory` on `port` of `iface`; call startListening() to open it. */
   constructor(reactor: SelectableReactor, port: number | string, factory: Factory, backlog: number, iface: string) {
     super(reactor);
-    checkFactory('listen', factory);
-    if (!Number.isInteger(backlog)) throw new TypeError(`listen backlog must be an integer, not ${util.inspect(backlog)}`);
-    if (typeof iface !== 'string') throw new TypeError(`listen interface must be a string, not ${util.inspect(iface)}`);
+    const caller = (new.target as unknown as { methodName: string }).methodName;
+    checkFactory(caller, factory);
+    if (!Number.isInteger(backlog)) throw new TypeError(`${caller}(): listen backlog must be an integer, not ${util.inspect(backlog)}`);
+    if (typeof iface !== 'string') throw new TypeError(`${caller}(): listen interface must be a string, not ${util.inspect(iface)}`);
     this.factory = factory;
     this.backlog = backlog;
     this.interface = iface;
@@ -523,7 +526,7 @@ export class TCPPort<A extends IAddress = IPv4Address> extends Selectable {
   protected listenSpec(): ListenSpec {
     const port = this.port as number;
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new RangeError(`listenTCP() port must be an integer from 0 to 65535, not ${util.inspect(port)}`);
+      throw new RangeError(`listenTCP(): port must be an integer from 0 to 65535, not ${util.inspect(port)}`);
     }
     return { family: isIP(this.interface) === 6 ? AF_INET6 : AF_INET, bindAddress: [this.interface, port] };
   }
@@ -670,7 +673,7 @@ export class TCPPort<A extends IAddress = IPv4Address> extends Selectable {
 
 function checkFactory(where: string, factory: unknown): void {
   if (factory === null || typeof factory !== 'object' || typeof (factory as Factory).buildProtocol !== 'function') {
-    throw new TypeError(`${where}() needs a Factory, not ${util.inspect(factory)}`);
+    throw new TypeError(`${where}(): needs a Factory, not ${util.inspect(factory)}`);
   }
 }
 
@@ -853,6 +856,8 @@ export type ConnectorState = 'disconnected' | 'connecting' | 'connected';
  * again (ReconnectingClientFactory does).
  */
 export abstract class BaseConnector implements ConnectorLike {
+  /** The reactor method that makes connectors of this class, named in argument errors. */
+  static readonly methodName: string = 'connectTCP';
   /** 'disconnected', 'connecting' or 'connected'. */
   state: ConnectorState = 'disconnected';
   /** The factory told about every attempt. */
@@ -869,9 +874,10 @@ export abstract class BaseConnector implements ConnectorLike {
 
   /** A connector for `factory`; connect() starts the first attempt. */
   constructor(reactor: SelectableReactor, factory: ClientFactory, timeout: number | null) {
-    checkFactory('connect', factory);
+    const caller = (new.target as unknown as { methodName: string }).methodName;
+    checkFactory(caller, factory);
     if (timeout !== null && (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0)) {
-      throw new TypeError(`connect timeout must be a number of seconds >= 0 or null, not ${util.inspect(timeout)}`);
+      throw new TypeError(`${caller}(): connect timeout must be a number of seconds >= 0 or null, not ${util.inspect(timeout)}`);
     }
     this.reactor = reactor;
     this.factory = factory;
@@ -975,9 +981,9 @@ export class Connector extends BaseConnector {
     timeout: number | null,
     bindAddress: [string, number] | null,
   ) {
-    if (typeof host !== 'string') throw new TypeError(`connectTCP() host must be a string, not ${util.inspect(host)}`);
+    if (typeof host !== 'string') throw new TypeError(`connectTCP(): host must be a string, not ${util.inspect(host)}`);
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new RangeError(`connectTCP() port must be an integer from 0 to 65535, not ${util.inspect(port)}`);
+      throw new RangeError(`connectTCP(): port must be an integer from 0 to 65535, not ${util.inspect(port)}`);
     }
     super(reactor, factory, timeout);
     this.host = host;

@@ -41,13 +41,13 @@ export class UDPPort extends Selectable {
   constructor(reactor: SelectableReactor, port: number, protocol: DatagramProtocol, iface: string, maxPacketSize: number) {
     super(reactor);
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new RangeError(`listenUDP() port must be an integer from 0 to 65535, not ${util.inspect(port)}`);
+      throw new RangeError(`listenUDP(): port must be an integer from 0 to 65535, not ${util.inspect(port)}`);
     }
     if (protocol === null || typeof protocol !== 'object' || typeof protocol.datagramReceived !== 'function') {
-      throw new TypeError(`listenUDP() needs a DatagramProtocol, not ${util.inspect(protocol)}`);
+      throw new TypeError(`listenUDP(): needs a DatagramProtocol, not ${util.inspect(protocol)}`);
     }
     if (!Number.isInteger(maxPacketSize) || maxPacketSize <= 0) {
-      throw new RangeError(`listenUDP() maxPacketSize must be a positive integer, not ${util.inspect(maxPacketSize)}`);
+      throw new RangeError(`listenUDP(): maxPacketSize must be a positive integer, not ${util.inspect(maxPacketSize)}`);
     }
     this.protocol = protocol;
     this.port = port;
@@ -120,7 +120,7 @@ export class UDPPort extends Selectable {
    * when the port is connected (then `addr` must be left out).
    */
   write(datagram: Uint8Array, addr: [string, number] | null = null): number | undefined {
-    if (!(datagram instanceof Uint8Array)) throw new TypeError(`write() takes bytes, not ${util.inspect(datagram)}`);
+    if (!(datagram instanceof Uint8Array)) throw new TypeError(`write(): takes bytes, not ${util.inspect(datagram)}`);
     if (this.connectedAddr !== null) {
       if (addr !== null) throw new RangeError('write(): this port is connected; give no address');
       try {
@@ -135,7 +135,7 @@ export class UDPPort extends Selectable {
       }
     }
     if (!Array.isArray(addr) || typeof addr[0] !== 'string' || !Number.isInteger(addr[1])) {
-      throw new TypeError(`write() needs the address as [host, port], not ${util.inspect(addr)}`);
+      throw new TypeError(`write(): needs the address as [host, port], not ${util.inspect(addr)}`);
     }
     try {
       return this.socket.sendto(datagram, [addr[0], addr[1]]);
@@ -154,10 +154,10 @@ export class UDPPort extends Selectable {
   /** Connects the port to one peer (an IP address, not a name): only its datagrams arrive, write() needs no address. */
   override connect(host: string | Address, port?: number): void {
     if (typeof host !== 'string' || isIP(host) === 0) {
-      throw new TypeError(`connect() needs an IP address (not a host name), not ${util.inspect(host)}`);
+      throw new TypeError(`connect(): needs an IP address (not a host name), not ${util.inspect(host)}`);
     }
     if (this.connectedAddr !== null) throw new Error('already connected, reconnecting is not currently supported');
-    if (!Number.isInteger(port)) throw new TypeError(`connect() port must be an integer, not ${util.inspect(port)}`);
+    if (!Number.isInteger(port)) throw new TypeError(`connect(): port must be an integer, not ${util.inspect(port)}`);
     this.connectedAddr = [host, port as number];
     this.socket.connect([host, port as number]);
   }

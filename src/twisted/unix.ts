@@ -23,13 +23,14 @@ export const unixFamily: StreamFamily = {
 
 function checkPath(where: string, path: unknown): string {
   if (typeof path !== 'string' || path === '') {
-    throw new TypeError(`${where}() needs a socket path (a non-empty string), not ${util.inspect(path)}`);
+    throw new TypeError(`${where}(): needs a socket path (a non-empty string), not ${util.inspect(path)}`);
   }
   return path;
 }
 
 /** A listening UNIX socket (listenUNIX()). */
 export class UNIXPort extends TCPPort<UNIXAddress> {
+  static override readonly methodName: string = 'listenUNIX';
   /** The UNIX address rules. */
   override readonly family: StreamFamily = unixFamily;
   /** The permissions given to the socket file. */
@@ -38,7 +39,7 @@ export class UNIXPort extends TCPPort<UNIXAddress> {
   /** A port on `path`; startListening() opens it. */
   constructor(reactor: SelectableReactor, path: string, factory: Factory, backlog: number, mode: number) {
     super(reactor, checkPath('listenUNIX', path), factory, backlog, '');
-    if (!Number.isInteger(mode)) throw new TypeError(`listenUNIX() mode must be an integer, not ${util.inspect(mode)}`);
+    if (!Number.isInteger(mode)) throw new TypeError(`listenUNIX(): mode must be an integer, not ${util.inspect(mode)}`);
     this.mode = mode;
   }
 
@@ -74,6 +75,7 @@ export class UNIXPort extends TCPPort<UNIXAddress> {
 
 /** The connector of connectUNIX(). */
 export class UNIXConnector extends BaseConnector {
+  static override readonly methodName: string = 'connectUNIX';
   /** The path connected to. */
   readonly address: string;
 
