@@ -180,7 +180,7 @@ function loopArguments(args: unknown[]): LoopArguments {
     const options = first as Record<string, unknown>;
     for (const key of Object.keys(options)) {
       if (!['timeout', 'use_poll', 'map', 'count', 'backend', 'interest'].includes(key)) {
-        throw new TypeError(`loop() got an unexpected option ${describe(key)}`);
+        throw new TypeError(`loop(): got an unexpected option ${describe(key)}`);
       }
     }
     const usePoll = options.use_poll === undefined ? false : checkBoolean('loop(): use_poll', options.use_poll);

@@ -165,7 +165,7 @@ class PollerPool {
 /** Python's seq2set(): the fds of one list, with the objects as given. */
 function readList<T>(value: T[], fdSetSize: number): Array<{ item: T; fd: number }> {
   if (!Array.isArray(value)) {
-    throw new TypeError(`select() arguments 1-3 must be arrays, not ${describe(value)}`);
+    throw new TypeError(`select(): arguments 1-3 must be arrays, not ${describe(value)}`);
   }
   const entries: Array<{ item: T; fd: number }> = [];
   // The length is read at each step, as CPython does: a fileno() that

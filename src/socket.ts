@@ -645,7 +645,7 @@ export class socket {
   sendto(data: Uint8Array, flags: number, address: Address): number;
   sendto(data: Uint8Array, flagsOrAddress: number | Address, ...rest: Address[]): number {
     if (arguments.length < 2 || arguments.length > 3) {
-      throw new TypeError(`sendto() takes 2 or 3 arguments (${arguments.length} given)`);
+      throw new TypeError(`sendto(): takes 2 or 3 arguments (${arguments.length} given)`);
     }
     const bytes = checkBytes('sendto(): data', data);
     const flagBits = arguments.length === 3 ? checkInteger('sendto(): flags', flagsOrAddress) : 0;
@@ -749,7 +749,7 @@ export class socket {
     } else if (value instanceof Uint8Array) {
       check(native.setsockoptBuf(this._openFd(), levelValue, name, value));
     } else {
-      throw new TypeError(`setsockopt() value must be an integer or bytes, not ${describe(value)}`);
+      throw new TypeError(`setsockopt(): value must be an integer or bytes, not ${describe(value)}`);
     }
   }
 

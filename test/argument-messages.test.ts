@@ -39,6 +39,7 @@ const CASES: Case[] = [
   ['setblocking', (s) => s.setblocking('yes' as never), TypeError, /^flag must be a boolean/],
   ['settimeout', (s) => s.settimeout(-1), RangeError, /^Timeout value out of range: -1$/],
   ['setsockopt', (s) => s.setsockopt('x' as never, 1, 1), TypeError, /^level must be an integer/],
+  ['setsockopt', (s) => s.setsockopt(socketModule.SOL_SOCKET, socketModule.SO_REUSEADDR, 'x' as never), TypeError, /^value must be an integer or bytes, not "x"$/],
   ['getsockopt', (s) => s.getsockopt(socketModule.SOL_SOCKET, socketModule.SO_TYPE, 2000), RangeError, /buflen out of range/],
   ['shutdown', (s) => s.shutdown(null as never), TypeError, /^how must be an integer/],
   ['connect', () => withInet((s) => s.connect(['127.0.0.1', 'http'] as never)), TypeError, /^port must be an integer, not "http"$/],
@@ -46,6 +47,7 @@ const CASES: Case[] = [
   ['setdefaulttimeout', () => socketModule.setdefaulttimeout('1' as never), TypeError, /^timeout must be a number/],
   // select
   ['select', () => select.select([{} as never], [], []), TypeError, /^argument must be an int, or have a fileno\(\) method/],
+  ['select', () => select.select('r' as never, [], []), TypeError, /^arguments 1-3 must be arrays/],
   ['select', () => select.select([], [], [], 'soon' as never), TypeError, /^timeout must be a number of seconds or null/],
   ['register', () => select.poll().register(1.5), TypeError, /^argument must be an int, or have a fileno\(\) method, not 1\.5$/],
   ['modify', () => select.poll().modify(1, -1), RangeError, /^eventmask must be positive/],
@@ -59,6 +61,7 @@ const CASES: Case[] = [
   // asyncore
   ['loop', () => asyncore.loop({ use_poll: 1 } as never), TypeError, /^use_poll must be a boolean, not 1$/],
   ['loop', () => asyncore.loop({ backend: 'kqueue' } as never), RangeError, /^backend must be 'select', 'poll' or 'epoll'/],
+  ['loop', () => asyncore.loop({ bogus: 1 } as never), TypeError, /^got an unexpected option "bogus"$/],
   ['poll', () => asyncore.poll(-1), RangeError, /^timeout must be non-negative/],
   ['poll2', () => asyncore.poll2(0, {} as never), TypeError, /^map must be a Map/],
   ['close_all', () => asyncore.close_all([] as never), TypeError, /^map must be a Map/],

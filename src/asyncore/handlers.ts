@@ -118,7 +118,7 @@ const CLOSE_FLAGS = POLLHUP | POLLERR | POLLNVAL;
  */
 export function readwrite(obj: Channel, flags: number): void {
   if (typeof obj !== 'object' || obj === null) {
-    throw new TypeError(`readwrite() obj must be a channel (a dispatcher), not ${describe(obj)}`);
+    throw new TypeError(`readwrite(): obj must be a channel (a dispatcher), not ${describe(obj)}`);
   }
   // EPOLLET is bit 31: either sign of a 32-bit mask.
   checkInteger('readwrite(): flags', flags, -(2 ** 31), 2 ** 32 - 1);
