@@ -12,7 +12,7 @@
 import path from 'node:path';
 import { benchDir, finishScenario, ourPackage, parseArgs, pinning, pythonAsyncore, runIfMain } from './lib/common.mjs';
 import { runMatrix } from './lib/matrix.mjs';
-import { matrixReport, ratioTargets } from './lib/report.mjs';
+import { echoChurnResult, ratioTargets } from './lib/report.mjs';
 
 const node = process.execPath;
 const tcp = (where) => ['--tcp', String(where)];
@@ -113,40 +113,24 @@ export async function main(argv) {
       ],
     }),
   ];
-  const markdown = [
-    '## socketserver: line echo and churn',
-    '',
-    'The same StreamRequestHandler (read a line, write it back, until the client closes) under ' +
-      "asyncore/socketserver and Python 3.11's socketserver, with ThreadingMixIn and ForkingMixIn. " +
-      '64-byte lines, one in flight per connection; churn: connect, one line, close, 10 clients. ' +
-      'Forking servers serve at most max_children (40) connections at once. ' +
-      `${warmup} s warm-up + ${duration} s measured, median of ${reps}; ${pinning(opts.noPin).note}.`,
-    ...notes.map((n) => `Note: ${n}.`),
-    '',
-    matrixReport({ servers, cells: echoCells, results: echo, metric: 'rt_per_s', unitLabel: 'Round trips per second' }),
-    '',
-    matrixReport({ servers, cells: churnCells, results: churn, metric: 'conn_per_s', unitLabel: 'Connections per second' }),
-  ].join('\n');
-  const cells = [...echoCells, ...churnCells];
-  const results = {};
-  for (const s of servers) results[s.id] = { ...echo[s.id], ...churn[s.id] };
-  const result = {
+  const result = echoChurnResult({
     scenario: 'socketserver',
     title: 'socketserver: line echo (round trips/s) and churn (connections/s)',
+    heading: 'socketserver: line echo and churn',
+    intro:
+      'The same StreamRequestHandler (read a line, write it back, until the client closes) under ' +
+      "asyncore/socketserver and Python 3.11's socketserver, with ThreadingMixIn and ForkingMixIn. " +
+      '64-byte lines, one in flight per connection; churn: connect, one line, close, 10 clients. ' +
+      'Forking servers serve at most max_children (40) connections at once. ',
     params: { quick, reps, warmup, duration, pinning: pinning(opts.noPin).note },
     notes,
-    servers: servers.map(({ id, label, group }) => ({ id, label, group })),
-    cells,
-    results,
+    servers,
+    echoCells,
+    churnCells,
+    echo,
+    churn,
     targets,
-    markdown,
-    chart: {
-      kind: 'bars',
-      unit: 'per second',
-      groups: cells.map((c) => c.label),
-      series: servers.map((s) => ({ label: s.label, group: s.group, values: cells.map((c) => results[s.id][c.id].median?.value ?? null) })),
-    },
-  };
+  });
   return finishScenario(opts, result);
 }
 

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { benchDir, finishScenario, ourPackage, parseArgs, pinning, runIfMain } from './lib/common.mjs';
 import { runMatrix } from './lib/matrix.mjs';
-import { matrixReport, ratioTargets } from './lib/report.mjs';
+import { echoChurnResult, ratioTargets } from './lib/report.mjs';
 import { servers as echoServers } from './lib/servers.mjs';
 
 const node = process.execPath;
@@ -109,39 +109,23 @@ export async function main(argv) {
       rules: [{ scenario: 'twisted churn', peer: 'twisted', min: 1.2, cells: () => true }],
     }),
   ];
-  const markdown = [
-    '## Twisted: line and raw echo, churn',
-    '',
-    'The same protocols under asyncore/twisted and under Twisted on its epoll reactor: a LineReceiver ' +
-      '(delimiter "\\n") that sendLine()s each line back, and a raw Protocol that writes back what it gets. ' +
-      `64-byte messages, one in flight per connection; churn: connect, one message, close, 10 clients. ` +
-      `${warmup} s warm-up + ${duration} s measured, median of ${reps}; ${pinning(opts.noPin).note}.`,
-    ...notes.map((n) => `Note: ${n}.`),
-    '',
-    matrixReport({ servers, cells: echoCells, results: echo, metric: 'rt_per_s', unitLabel: 'Round trips per second' }),
-    '',
-    matrixReport({ servers, cells: churnCells, results: churn, metric: 'conn_per_s', unitLabel: 'Connections per second' }),
-  ].join('\n');
-  const cells = [...echoCells, ...churnCells];
-  const results = {};
-  for (const s of servers) results[s.id] = { ...echo[s.id], ...churn[s.id] };
-  const result = {
+  const result = echoChurnResult({
     scenario: 'twisted',
     title: 'Twisted layer: echo (round trips/s) and churn (connections/s)',
+    heading: 'Twisted: line and raw echo, churn',
+    intro:
+      'The same protocols under asyncore/twisted and under Twisted on its epoll reactor: a LineReceiver ' +
+      '(delimiter "\\n") that sendLine()s each line back, and a raw Protocol that writes back what it gets. ' +
+      `64-byte messages, one in flight per connection; churn: connect, one message, close, 10 clients. `,
     params: { quick, reps, warmup, duration, pinning: pinning(opts.noPin).note },
     notes,
-    servers: servers.map(({ id, label, group }) => ({ id, label, group })),
-    cells,
-    results,
+    servers,
+    echoCells,
+    churnCells,
+    echo,
+    churn,
     targets,
-    markdown,
-    chart: {
-      kind: 'bars',
-      unit: 'per second',
-      groups: cells.map((c) => c.label),
-      series: servers.map((s) => ({ label: s.label, group: s.group, values: cells.map((c) => results[s.id][c.id].median?.value ?? null) })),
-    },
-  };
+  });
   return finishScenario(opts, result);
 }
 

@@ -102,3 +102,42 @@ export function ratioTargets({ servers, cells, results, metric, rules }) {
   }
   return out;
 }
+
+/**
+ * The result of a scenario that runs one echo matrix and one churn matrix
+ * over the same servers (twisted, socketserver): its Markdown, its chart and
+ * the fields run.mjs reads. `intro` is the paragraph under the heading; the
+ * timing sentence and the notes are added to it.
+ */
+export function echoChurnResult({ scenario, title, heading, intro, params, notes, servers, echoCells, churnCells, echo, churn, targets }) {
+  const markdown = [
+    `## ${heading}`,
+    '',
+    `${intro.trimEnd()} ${params.warmup} s warm-up + ${params.duration} s measured, median of ${params.reps}; ${params.pinning}.`,
+    ...notes.map((n) => `Note: ${n}.`),
+    '',
+    matrixReport({ servers, cells: echoCells, results: echo, metric: 'rt_per_s', unitLabel: 'Round trips per second' }),
+    '',
+    matrixReport({ servers, cells: churnCells, results: churn, metric: 'conn_per_s', unitLabel: 'Connections per second' }),
+  ].join('\n');
+  const cells = [...echoCells, ...churnCells];
+  const results = {};
+  for (const s of servers) results[s.id] = { ...echo[s.id], ...churn[s.id] };
+  return {
+    scenario,
+    title,
+    params,
+    notes,
+    servers: servers.map(({ id, label, group }) => ({ id, label, group })),
+    cells,
+    results,
+    targets,
+    markdown,
+    chart: {
+      kind: 'bars',
+      unit: 'per second',
+      groups: cells.map((c) => c.label),
+      series: servers.map((s) => ({ label: s.label, group: s.group, values: cells.map((c) => results[s.id][c.id].median?.value ?? null) })),
+    },
+  };
+}
