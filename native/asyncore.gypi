@@ -13,6 +13,7 @@
         "core/address.cc",
         "core/backend.cc",
         "core/epoll_backend.cc",
+        "core/epoll_interest.cc",
         "core/fd_ops.cc",
         "core/poll_backend.cc",
         "core/reactor.cc",
@@ -23,7 +24,7 @@
         "binding/constants.cc",
         "binding/env_fds.cc",
         "binding/fd_functions.cc",
-        "binding/loop_waiter.cc",
+        "binding/waiter.cc",
         "binding/poller_wrap.cc",
         "binding/socket_functions.cc"
       ],
