@@ -170,7 +170,7 @@ export class BufferedReader implements Reader {
   }
 
   /** `for await (const line of rfile)`: the lines until end of file, as readline() returns them. */
-  [Symbol.asyncIterator](): AsyncIterator<Buffer> {
+  [Symbol.asyncIterator](): AsyncIterableIterator<Buffer> {
     return new LineIterator(this);
   }
 
@@ -259,12 +259,16 @@ const DONE: IteratorResult<Buffer> = Object.freeze({ value: undefined, done: tru
  * promise: an async generator awaits each value it yields, and a promise
  * resolved with a Buffer looks up `then` along Buffer's prototypes.
  */
-class LineIterator implements AsyncIterator<Buffer> {
+class LineIterator implements AsyncIterableIterator<Buffer> {
   private finished = false;
   /** The result of a next() that waits, until it settles: a next() meanwhile comes after it. */
   private pending: Promise<IteratorResult<Buffer>> | null = null;
 
   constructor(private readonly reader: BufferedReader) {}
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<Buffer> {
+    return this;
+  }
 
   next(): Promise<IteratorResult<Buffer>> {
     const previous = this.pending;
