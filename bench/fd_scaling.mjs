@@ -64,6 +64,13 @@ export async function main(argv) {
         ],
       });
     }
+    impls.push({
+      id: 'addon-floor',
+      label: 'JS floor: this addon, no asyncore (epoll)',
+      group: 'peer',
+      backend: 'epoll',
+      cmd: (n) => [process.execPath, path.join(benchDir, 'probes', 'addon_floor_fd_scaling.mjs'), '--n', String(n), '--seconds', String(seconds)],
+    });
   } else notes.push(pkg.note);
   if (py.ok) {
     for (const b of ['select', 'poll']) {

@@ -51,6 +51,13 @@ export async function main(argv) {
         cmd: [process.execPath, path.join(benchDir, 'probes', 'asyncore_wake.mjs'), '--backend', b],
       });
     }
+    readers.push({
+      id: 'addon-floor',
+      label: 'JS floor: this addon, no asyncore (epoll): after read()',
+      group: 'peer',
+      backend: 'epoll',
+      cmd: [process.execPath, path.join(benchDir, 'probes', 'addon_floor_wake.mjs')],
+    });
   } else notes.push(pkg.note);
   readers.push({ id: 'node-net', label: "Node net.Socket on the pipe: 'data'", group: 'peer', cmd: [process.execPath, path.join(benchDir, 'probes', 'net_wake.mjs')] });
   if (py.ok) {
@@ -148,7 +155,7 @@ export function markdownOf(result) {
   const rows = readers.map((r) => {
     const s = summary[r.id];
     const ratio =
-      r.group === 'ours' && summary[pyPeer(r.backend)] && s ? fmtRatio(s.p50_us / summary[pyPeer(r.backend)].p50_us) : '';
+      (r.group === 'ours' || r.id === 'addon-floor') && summary[pyPeer(r.backend)] && s ? fmtRatio(s.p50_us / summary[pyPeer(r.backend)].p50_us) : '';
     return s
       ? [r.label, f50(s.p50_us), f90(s.p90_us), f99(s.p99_us), String(s.n), ratio]
       : [r.label, 'fail', '', '', '0', results[r.id].errors[0] ?? ''];

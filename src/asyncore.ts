@@ -174,12 +174,16 @@ interface LoopArguments {
   interest: Interest;
 }
 
+const LOOP_OPTIONS: ReadonlySet<string> = new Set(['timeout', 'use_poll', 'map', 'count', 'backend', 'interest']);
+
 function loopArguments(args: unknown[]): LoopArguments {
   const [first] = args;
   if (args.length === 1 && typeof first === 'object' && first !== null) {
     const options = first as Record<string, unknown>;
-    for (const key of Object.keys(options)) {
-      if (!['timeout', 'use_poll', 'map', 'count', 'backend', 'interest'].includes(key)) {
+    // for...in rather than Object.keys(): loop({ count: 1 }) may run once per
+    // pass, and this allocates nothing.
+    for (const key in options) {
+      if (Object.hasOwn(options, key) && !LOOP_OPTIONS.has(key)) {
         throw new TypeError(`loop(): got an unexpected option ${describe(key)}`);
       }
     }

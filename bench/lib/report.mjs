@@ -59,7 +59,8 @@ export function matrixReport({ servers: given, cells, results, metric, unitLabel
   const ours = servers.filter((s) => s.group === 'ours');
   const present = new Set(servers.map((s) => s.id));
   const ratioRows = [];
-  for (const s of ours) {
+  // This package's rows, and the floor row, which names its peers too.
+  for (const s of servers.filter((x) => x.peers)) {
     for (const [kind, peerId] of Object.entries(s.peers ?? {})) {
       if (!present.has(peerId)) continue;
       ratioRows.push([
@@ -69,7 +70,7 @@ export function matrixReport({ servers: given, cells, results, metric, unitLabel
     }
   }
   if (ratioRows.length) {
-    parts.push('\nRatios (this package / peer; each taken within one repetition, then the median):\n');
+    parts.push('\nRatios (row / peer; each taken within one repetition, then the median):\n');
     parts.push(mdTable(['ratio', ...cells.map((c) => c.label)], ratioRows));
   } else if (ours.length === 0) {
     parts.push('\n(no rows for this package: ratios not computed)');

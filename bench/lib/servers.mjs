@@ -60,6 +60,14 @@ export const servers = [
     cmd: (t, w) => [node, srv('node_net_echo.mjs'), ...endpoint(t, w)],
   },
   {
+    id: 'addon-floor',
+    label: 'JS floor: this addon, no asyncore',
+    group: 'peer',
+    needs: 'package',
+    cmd: (t, w) => [node, srv('addon_floor_echo.mjs'), ...endpoint(t, w)],
+    peers: { node: 'node-net', c: 'c-epoll' },
+  },
+  {
     id: 'py-asyncore-select',
     label: 'Python 3.11 asyncore, select',
     group: 'peer',

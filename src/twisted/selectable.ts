@@ -2,9 +2,10 @@
 // of the reactor's asyncore map (an asyncore dispatcher) whose interest is
 // Twisted's reader and writer sets. startReading()/startWriting() are
 // reactor.addReader()/addWriter(): they set what readable() and writable()
-// answer, and wake a waiting pass so that it asks again.
-import { dispatcher, wake } from '../asyncore';
+// answer, and tell the map's passes so that they ask again.
+import { dispatcher } from '../asyncore';
 import type { SocketMap } from '../asyncore';
+import { channelChanged } from '../notify';
 import { Failure } from './failure';
 import * as log from './log';
 
@@ -88,7 +89,8 @@ export abstract class Selectable extends dispatcher {
 
   /** Tells a pass waiting over the map that readable()/writable() changed. */
   protected interestChanged(): void {
-    wake(this._map, this);
+    // As the package's own channel methods do: wake(map, channel) less its argument checks.
+    channelChanged(this._map, this);
   }
 
   /** Read interest is the reader set. */

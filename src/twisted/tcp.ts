@@ -442,7 +442,10 @@ export class Server extends Connection {
   readonly hostname: string | null;
   private readonly peer: IAddress;
 
-  /** Wraps an accepted socket; reading starts at once. */
+  /**
+   * Wraps an accepted socket; reading starts at once. `peer` is `addr` as
+   * an IAddress, when the port has made it already (for buildProtocol()).
+   */
   constructor(
     reactor: SelectableReactor,
     sock: socket,
@@ -450,13 +453,14 @@ export class Server extends Connection {
     addr: Address,
     server: TCPPort<IAddress>,
     sessionno: number,
+    peer: IAddress = server.family.address(addr),
   ) {
     super(reactor, sock, protocol, server.family);
     this.client = server.family.client(addr);
     this.server = server;
     this.sessionno = sessionno;
     this.hostname = this.client[0];
-    this.peer = server.family.address(addr);
+    this.peer = peer;
     this.connected = true;
     this.startReading();
   }
@@ -587,14 +591,16 @@ export class TCPPort<A extends IAddress = IPv4Address> extends Selectable {
       const [sock, addr] = pair;
       try {
         sock.setblocking(false);
-        const protocol = this.factory.buildProtocol(this.family.address(addr));
+        // Addresses are immutable: the factory and getPeer() share one.
+        const peer = this.family.address(addr);
+        const protocol = this.factory.buildProtocol(peer);
         if (protocol === null || protocol === undefined) {
           sock.close();
           continue;
         }
         const s = this.sessionno;
         this.sessionno = s + 1;
-        const transport = new Server(this.reactor, sock, protocol, addr, this, s);
+        const transport = new Server(this.reactor, sock, protocol, addr, this, s, peer);
         protocol.makeConnection(transport);
       } catch (err) {
         log.err(err);
