@@ -427,6 +427,8 @@ export function ForkingMixIn<B extends ServerClass>(Base: B) {
       if (message.fds.length > 0) {
         const family = server.socket.family;
         request = new socket(family, SOCK_STREAM, server.socket.proto, message.fds[0]);
+        // The one request of this process, as in Python's child.
+        io.serveAlone(request);
       } else {
         request = [Buffer.from(body), server.socket];
       }
@@ -440,6 +442,7 @@ export function ForkingMixIn<B extends ServerClass>(Base: B) {
         if (isExit(err)) exit = true;
         else await settle(this.handle_error(request, client_address, err));
       } finally {
+        io.serveAlone(null);
         try {
           this.shutdown_request(request);
         } finally {

@@ -9,7 +9,12 @@
 // handler that arms a new wait never has to interrupt the one in progress;
 // only a wait given up by a timer may leave the pump with nothing to wait
 // for, and a byte on a self-pipe then ends its wait.
+//
+// A socket served alone in its process (a forking server's child) may also
+// wait a little on the JavaScript thread itself, as Python's child blocks
+// in recv(): see waitHereMs().
 import { constants as osConstants } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { binding } from '../binding';
 import { constant } from '../constants';
 import { errorFromErrno } from '../errors';
@@ -23,6 +28,16 @@ const EPOLL_CTL_MOD = constant('EPOLL_CTL_MOD');
 
 /** Most events taken from one epoll_wait(); more wait for the next. */
 const MAX_EVENTS = 256;
+/** Longest wait for data on the JavaScript thread, in ms. */
+const WAIT_HERE_MS = 4;
+/**
+ * How long, in ms, reads may go on waiting on the JavaScript thread before
+ * the event loop must have a turn: Node's timers and I/O are held up for at
+ * most this plus one wait.
+ */
+const RUN_HERE_MS = 4;
+/** waitHereMs(): the thread has been held long enough; turn() first. */
+export const TURN_DUE = -1;
 
 type Resolve = (ready: boolean) => void;
 
@@ -47,6 +62,10 @@ class IoPump {
   private running = false;
   private wakeRead = -1;
   private wakeWrite = -1;
+  /** The one request this process serves now, whose reads may wait on this thread; null: none. */
+  private alone: object | null = null;
+  /** performance.now() when the current run of waits on this thread began; -1: none since the event loop's last turn. */
+  private runStarted = -1;
 
   /**
    * Resolves true when fd is readable (or has an error or hang-up, which the
@@ -75,6 +94,43 @@ class IoPump {
     this.maybeStop();
   }
 
+  /**
+   * Tells the pump that sock is the one request this process serves now
+   * (null: none), as a forking server's child does: nothing else would use
+   * the time, so its reads may wait briefly on this thread (waitHereMs()),
+   * and the pump stays open meanwhile for the reads that wait longer.
+   */
+  serveAlone(sock: object | null): void {
+    this.alone = sock;
+    if (sock === null) this.closeWhenIdle();
+  }
+
+  /**
+   * How long a read of sock that finds no data may block this thread
+   * waiting for it, before it waits on the event loop instead: a peer that
+   * answers within that time costs a poll() and no turn of the event loop.
+   * 0 unless sock is served alone, and while anything else waits on the
+   * pump (a write for room, say). TURN_DUE once such waits have gone on
+   * for RUN_HERE_MS since the event loop's last turn.
+   */
+  waitHereMs(sock: object): number {
+    if (this.waiting > 0 || sock !== this.alone) return 0;
+    const now = performance.now();
+    if (this.runStarted < 0) this.runStarted = now;
+    else if (now - this.runStarted >= RUN_HERE_MS) return TURN_DUE;
+    return WAIT_HERE_MS;
+  }
+
+  /** Resolves after one turn of the event loop (its timers and I/O included). */
+  turn(): Promise<void> {
+    return new Promise((resolve) =>
+      setImmediate(() => {
+        this.runStarted = -1;
+        resolve();
+      }),
+    );
+  }
+
   /** Cancels one pending wait (resolved false); the serve loop's shutdown uses it. */
   cancel(fd: number, reading: boolean): void {
     const waits = this.fds.get(fd);
@@ -86,6 +142,8 @@ class IoPump {
   }
 
   private wait(fd: number, reading: boolean, timeoutMs: number | null): Promise<boolean> {
+    // The event loop has its turn before this wait ends.
+    this.runStarted = -1;
     return new Promise<boolean>((resolve, reject) => {
       let waits = this.fds.get(fd);
       if (waits === undefined) {
@@ -221,10 +279,17 @@ class IoPump {
       this.start();
       return;
     }
-    // Idle: give the epoll fd and the pipe back at the end of this turn,
-    // unless a wait comes first (a request loop waits again at once).
+    this.closeWhenIdle();
+  }
+
+  /**
+   * Idle: gives the epoll fd and the pipe back at the end of this turn,
+   * unless a wait comes first (a request loop waits again at once) or a
+   * request served alone may wait again soon.
+   */
+  private closeWhenIdle(): void {
     setImmediate(() => {
-      if (!this.running && this.waiting === 0) this.close();
+      if (!this.running && this.waiting === 0 && this.alone === null) this.close();
     });
   }
 

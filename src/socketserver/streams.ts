@@ -10,7 +10,7 @@ import { binding, NON_BLOCKING } from '../binding';
 import { constant } from '../constants';
 import { describe, errorFromErrno, TimeoutError } from '../errors';
 import type { socket } from '../socket';
-import { io, toTimeoutMs } from './io';
+import { io, toTimeoutMs, TURN_DUE } from './io';
 
 const E = osConstants.errno;
 const MSG_DONTWAIT = constant('MSG_DONTWAIT');
@@ -114,12 +114,32 @@ export class BufferedReader implements Reader {
     const limit = checkSize('readline()', size);
     if (this.closed) throw closedFile();
     for (;;) {
+      const line = this.lineNow(limit);
+      if (!(line instanceof Promise)) return line;
+      await line;
+    }
+  }
+
+  /**
+   * The next line, at once when it can be had without waiting on the event
+   * loop, else readline()'s promise of it. @internal
+   */
+  lineOrPromise(): Buffer | Promise<Buffer> {
+    if (this.closed) throw closedFile();
+    const line = this.lineNow(-1);
+    return line instanceof Promise ? line.then(() => this.readline()) : line;
+  }
+
+  /** The next line (at most limit bytes when limit >= 0) if it can be had without waiting on the event loop, else what to await first. */
+  private lineNow(limit: number): Buffer | Promise<void> {
+    for (;;) {
       const available = this.buf.length - this.pos;
-      const newline = this.buf.indexOf(NEWLINE, this.pos);
+      const newline = available > 0 ? this.buf.indexOf(NEWLINE, this.pos) : -1;
       if (newline >= 0 && (limit < 0 || newline - this.pos < limit)) return this.take(newline + 1 - this.pos);
       if (limit >= 0 && available >= limit) return this.take(limit);
       if (this.eof) return this.take(available);
-      await this.fill(this.bufsize === 0 ? 1 : this.chunk());
+      const waiting = this.fill(this.bufsize === 0 ? 1 : this.chunk());
+      if (waiting !== undefined) return waiting;
     }
   }
 
@@ -131,7 +151,8 @@ export class BufferedReader implements Reader {
       const available = this.buf.length - this.pos;
       if (want > 0 && available >= want) return this.take(want);
       if (this.eof) return this.take(available);
-      await this.fill(this.bufsize === 0 && want > 0 ? want - available : this.chunk());
+      const waiting = this.fill(this.bufsize === 0 && want > 0 ? want - available : this.chunk());
+      if (waiting !== undefined) await waiting;
     }
   }
 
@@ -149,12 +170,8 @@ export class BufferedReader implements Reader {
   }
 
   /** `for await (const line of rfile)`: the lines until end of file, as readline() returns them. */
-  async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
-    for (;;) {
-      const line = await this.readline();
-      if (line.length === 0) return;
-      yield line;
-    }
+  [Symbol.asyncIterator](): AsyncIterableIterator<Buffer> {
+    return new LineIterator(this);
   }
 
   private chunk(): number {
@@ -162,6 +179,11 @@ export class BufferedReader implements Reader {
   }
 
   private take(count: number): Buffer {
+    if (this.pos === 0 && count === this.buf.length) {
+      const whole = this.buf;
+      this.buf = EMPTY;
+      return whole;
+    }
     const out = this.buf.subarray(this.pos, this.pos + count);
     this.pos += count;
     if (this.pos === this.buf.length) {
@@ -171,45 +193,130 @@ export class BufferedReader implements Reader {
     return out;
   }
 
-  /** Reads once from the socket (waiting when nothing is there yet). */
-  private async fill(max: number): Promise<void> {
+  /**
+   * Reads once from the socket, at most max bytes: undefined when it has
+   * read (data or the end), or what to await first when nothing was there.
+   */
+  private fill(max: number): Promise<void> | undefined {
     if (this.error !== null) throw this.error;
     const sock = this.sock!;
-    for (;;) {
-      const fd = sock.fileno();
-      if (fd < 0) throw errorFromErrno(E.EBADF);
-      if (this.drained) {
-        this.drained = false;
-        await this.waitReadable(sock, fd);
-        continue;
+    const fd = sock.fileno();
+    if (fd < 0) throw errorFromErrno(E.EBADF);
+    if (scratch === null || scratch.length < max) scratch = Buffer.allocUnsafeSlow(Math.max(max, DEFAULT_CHUNK));
+    const buf = max === scratch.length ? scratch : scratch.subarray(0, max);
+    let count: number;
+    if (this.drained) {
+      this.drained = false;
+      // A socket served alone waits here first (poll() and recv() in one
+      // call); a peer slower than that is waited for on the event loop.
+      const hereMs = io.waitHereMs(sock);
+      if (hereMs === TURN_DUE) {
+        this.drained = true;
+        return io.turn();
       }
-      if (scratch === null || scratch.length < max) scratch = Buffer.allocUnsafeSlow(Math.max(max, DEFAULT_CHUNK));
-      const count = binding.recv(fd, scratch.subarray(0, max), MSG_DONTWAIT, NON_BLOCKING);
-      if (count > 0) {
-        this.drained = count < max;
-        const data = Buffer.allocUnsafe(count);
-        scratch.copy(data, 0, 0, count);
-        this.buf = this.pos < this.buf.length ? Buffer.concat([this.buf.subarray(this.pos), data]) : data;
-        this.pos = 0;
-        return;
-      }
-      if (count === 0) {
-        this.eof = true;
-        return;
-      }
-      if (count !== -E.EAGAIN && count !== -E.EWOULDBLOCK) {
-        this.error = errorFromErrno(-count);
-        throw this.error;
-      }
-      await this.waitReadable(sock, fd);
+      const timeoutMs = toTimeoutMs(this.timeout);
+      const waitMs = timeoutMs === null ? hereMs : Math.min(hereMs, timeoutMs);
+      count = waitMs > 0 ? binding.recv(fd, buf, MSG_DONTWAIT, waitMs) : -E.ETIMEDOUT;
+      if (count === -E.ETIMEDOUT) return this.waitReadable(sock, fd, timeoutMs === null ? null : timeoutMs - waitMs);
+    } else {
+      count = binding.recv(fd, buf, MSG_DONTWAIT, NON_BLOCKING);
     }
+    if (count > 0) {
+      this.drained = count < max;
+      const data = Buffer.allocUnsafe(count);
+      buf.copy(data, 0, 0, count);
+      this.buf = this.pos < this.buf.length ? Buffer.concat([this.buf.subarray(this.pos), data]) : data;
+      this.pos = 0;
+      return undefined;
+    }
+    if (count === 0) {
+      this.eof = true;
+      return undefined;
+    }
+    if (count === -E.EAGAIN || count === -E.EWOULDBLOCK) {
+      // Nothing yet: wait, then read.
+      this.drained = true;
+      return this.fill(max);
+    }
+    this.error = errorFromErrno(-count);
+    throw this.error;
   }
 
-  /** Waits until fd has data (or an end); TimeoutError after the timeout, EBADF when closed meanwhile. */
-  private async waitReadable(sock: socket, fd: number): Promise<void> {
-    if (await io.readable(fd, toTimeoutMs(this.timeout))) return;
+  /** Waits until fd has data (or an end); TimeoutError after timeoutMs, EBADF when closed meanwhile. */
+  private async waitReadable(sock: socket, fd: number, timeoutMs: number | null): Promise<void> {
+    if (await io.readable(fd, timeoutMs)) return;
     if (sock.fileno() < 0) throw errorFromErrno(E.EBADF);
     throw timedOut();
+  }
+}
+
+const DONE: IteratorResult<Buffer> = Object.freeze({ value: undefined, done: true });
+
+/**
+ * A reader's lines for `for await`, as an async generator over readline()
+ * gives them (in order, one next() after another, done after the last),
+ * but a line that is there at once is handed over without a readline()
+ * promise: an async generator awaits each value it yields, and a promise
+ * resolved with a Buffer looks up `then` along Buffer's prototypes.
+ */
+class LineIterator implements AsyncIterableIterator<Buffer> {
+  private finished = false;
+  /** The result of a next() that waits, until it settles: a next() meanwhile comes after it. */
+  private pending: Promise<IteratorResult<Buffer>> | null = null;
+
+  constructor(private readonly reader: BufferedReader) {}
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<Buffer> {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<Buffer>> {
+    const previous = this.pending;
+    if (previous === null) return this.step();
+    return this.hold(previous.then(() => this.step(), () => this.step()));
+  }
+
+  /** Ends the iteration (`break` out of `for await`). */
+  return(): Promise<IteratorResult<Buffer>> {
+    this.finished = true;
+    return Promise.resolve(DONE);
+  }
+
+  private step(): Promise<IteratorResult<Buffer>> {
+    if (this.finished) return Promise.resolve(DONE);
+    let line: Buffer | Promise<Buffer>;
+    try {
+      line = this.reader.lineOrPromise();
+    } catch (err) {
+      this.finished = true;
+      return Promise.reject(err);
+    }
+    if (!(line instanceof Promise)) return Promise.resolve(this.result(line));
+    return this.hold(
+      line.then(
+        (value) => this.result(value),
+        (err: unknown) => {
+          this.finished = true;
+          throw err;
+        },
+      ),
+    );
+  }
+
+  private result(line: Buffer): IteratorResult<Buffer> {
+    if (line.length > 0) return { value: line, done: false };
+    this.finished = true;
+    return DONE;
+  }
+
+  /** Remembers a result that waits, until it settles. */
+  private hold(result: Promise<IteratorResult<Buffer>>): Promise<IteratorResult<Buffer>> {
+    this.pending = result;
+    const release = (): void => {
+      if (this.pending === result) this.pending = null;
+    };
+    result.then(release, release);
+    return result;
   }
 }
 

@@ -1,0 +1,132 @@
+// Reads of a request served alone in its process (a forking server's
+// child): they may wait a little on the JavaScript thread itself, but
+// Node's timers still run, a slow peer is waited for on the event loop, and
+// the socket's timeout still ends a wait. The peer is another process, since
+// this thread may be the one waiting.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AF_UNIX, SOCK_STREAM, TimeoutError, socketpair } from '../src/socket';
+import type { socket } from '../src/socket';
+import { io } from '../src/socketserver/io';
+import { BufferedReader } from '../src/socketserver/streams';
+import { expectNoFdLeaks } from './support';
+
+expectNoFdLeaks();
+
+const peers: ChildProcess[] = [];
+const ends: socket[] = [];
+
+afterEach(async () => {
+  io.serveAlone(null);
+  for (const end of ends.splice(0)) end.close();
+  for (const peer of peers.splice(0)) {
+    if (peer.exitCode === null && peer.signalCode === null) {
+      peer.kill();
+      await new Promise((resolve) => peer.once('exit', resolve));
+    }
+  }
+});
+
+/**
+ * A socket whose peer is a Node process running `script`, which writes to
+ * its end as fd 3; `sleep(ms)` there blocks that process.
+ */
+function socketToPeer(script: string): socket {
+  const [mine, theirs] = socketpair(AF_UNIX, SOCK_STREAM);
+  const prelude = "const fs = require('node:fs'); const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);";
+  const peer = spawn(process.execPath, ['-e', `${prelude}\n${script}`], {
+    stdio: ['ignore', 'inherit', 'inherit', theirs.fileno()],
+  });
+  theirs.close();
+  peers.push(peer);
+  ends.push(mine);
+  return mine;
+}
+
+describe('a request served alone', () => {
+  it('reads lines that keep coming, and Node timers still run meanwhile', async () => {
+    const count = 300;
+    const sock = socketToPeer(`for (let i = 0; i < ${count}; i++) { fs.writeSync(3, 'line ' + i + '\\n'); sleep(1); }`);
+    io.serveAlone(sock);
+    const rfile = new BufferedReader(sock);
+    // Counted from the first line on, once the peer is up and writing.
+    const lines = [String(await rfile.readline())];
+    let ticks = 0;
+    const ticker = setInterval(() => (ticks += 1), 2);
+    const started = performance.now();
+    try {
+      for await (const line of rfile) lines.push(String(line));
+    } finally {
+      clearInterval(ticker);
+    }
+    const elapsed = performance.now() - started;
+    expect(lines).toEqual(Array.from({ length: count }, (_, i) => `line ${i}\n`));
+    // Each line comes within the wait here; the event loop still has a turn
+    // every few milliseconds, so the 2 ms interval fires at least every 20 ms.
+    expect(ticks).toBeGreaterThanOrEqual(Math.floor(elapsed / 20));
+  });
+
+  it('waits on the event loop for a peer slower than the wait here', async () => {
+    const sock = socketToPeer("sleep(200); fs.writeSync(3, 'late\\n');");
+    io.serveAlone(sock);
+    const rfile = new BufferedReader(sock);
+    const order: string[] = [];
+    const timer = setTimeout(() => order.push('timer'), 20);
+    try {
+      order.push(String(await rfile.readline()));
+    } finally {
+      clearTimeout(timer);
+    }
+    expect(order).toEqual(['timer', 'late\n']);
+  });
+
+  it("ends a wait at the socket's timeout", async () => {
+    const sock = socketToPeer('sleep(5000);');
+    io.serveAlone(sock);
+    const rfile = new BufferedReader(sock, -1, 0.1);
+    const started = performance.now();
+    await expect(rfile.readline()).rejects.toBeInstanceOf(TimeoutError);
+    const elapsed = performance.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(95);
+    expect(elapsed).toBeLessThan(2000);
+  });
+
+  it('reads to the end of the stream, in pieces, as any request does', async () => {
+    const sock = socketToPeer("fs.writeSync(3, 'ab'); sleep(2); fs.writeSync(3, 'c\\nde'); sleep(30); fs.writeSync(3, 'f');");
+    io.serveAlone(sock);
+    const rfile = new BufferedReader(sock);
+    expect(String(await rfile.readline())).toBe('abc\n');
+    expect(String(await rfile.read(2))).toBe('de');
+    expect(String(await rfile.read())).toBe('f');
+    expect(String(await rfile.readline())).toBe('');
+  });
+});
+
+describe("rfile's line iterator", () => {
+  it('answers next() calls made at once in order, and is itself async-iterable', async () => {
+    const rfile = new BufferedReader(null, -1, null, Buffer.from('a\nb\nc'));
+    const lines = rfile[Symbol.asyncIterator]();
+    const results = await Promise.all([lines.next(), lines.next(), lines.next(), lines.next()]);
+    expect(results.map((r) => (r.done ? 'done' : String(r.value)))).toEqual(['a\n', 'b\n', 'c', 'done']);
+    const again = new BufferedReader(null, -1, null, Buffer.from('x\ny\n'))[Symbol.asyncIterator]();
+    const seen: string[] = [];
+    for await (const line of again as AsyncIterableIterator<Buffer>) seen.push(String(line));
+    expect(seen).toEqual(['x\n', 'y\n']);
+  });
+
+  it('ends after break, and after an error', async () => {
+    const rfile = new BufferedReader(null, -1, null, Buffer.from('a\nb\n'));
+    const lines = rfile[Symbol.asyncIterator]() as AsyncIterableIterator<Buffer>;
+    for await (const line of lines) {
+      expect(String(line)).toBe('a\n');
+      break;
+    }
+    expect(await lines.next()).toEqual({ value: undefined, done: true });
+    const closed = new BufferedReader(null, -1, null, Buffer.from('a\n'));
+    closed.close();
+    const failing = closed[Symbol.asyncIterator]();
+    await expect(failing.next()).rejects.toThrow('I/O operation on closed file.');
+    expect(await failing.next()).toEqual({ value: undefined, done: true });
+  });
+});
