@@ -115,7 +115,10 @@ describe('the wait loop', () => {
     expect(await waiting).toEqual([[], [], []]);
     expect(since(start)).toBeGreaterThanOrEqual(295);
     expect(poller.waits).toHaveLength(3);
-    expect(poller.waits[0]).toBe(300);
+    // The first wait asks for the whole timeout, less what the call took
+    // to get there (a millisecond or so on a loaded machine).
+    expect(poller.waits[0]).toBeLessThanOrEqual(300);
+    expect(poller.waits[0]).toBeGreaterThan(295);
     // Each re-wait asks for what is left, measured on the monotonic clock.
     expect(poller.waits[1]).toBeLessThanOrEqual(252);
     expect(poller.waits[1]).toBeGreaterThan(150);
