@@ -117,11 +117,13 @@ export async function main(argv) {
     const b = summary[pyPeer(r.backend)];
     if (!b) continue;
     const v = a && b ? a.p50_us / b.p50_us : null;
+    // epoll waits on Node's own loop, with no thread hop: it is held to 1.05x.
+    const max = r.backend === 'epoll' ? 1.05 : 1.2;
     targets.push({
       what: `wake-up: ${r.label} p50 / Python ${r.backend === 'select' ? 'select' : 'poll'}`,
       value: v,
-      goal: '<= 1.20x',
-      pass: v !== null && v <= 1.2,
+      goal: `<= ${max.toFixed(2)}x`,
+      pass: v !== null && v <= max,
       text: fmtRatio(v),
     });
   }

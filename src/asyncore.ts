@@ -584,8 +584,13 @@ export class dispatcher<S extends DispatcherSocket = socket> implements Channel 
   /** [socket, address] of a new connection, or null when there was none after all. */
   accept(): [socket, Address] | null {
     channelChanged(this._map, this);
+    const sock = this.socket as socket;
     try {
-      const [conn, addr] = (this.socket as socket).accept();
+      // The package's own socket says "would block" without an exception;
+      // a subclass that overrides accept() is called as Python calls it.
+      const accepted = sock.accept === socket.prototype.accept ? sock._tryAccept() : sock.accept();
+      if (accepted === null) return null;
+      const [conn, addr] = accepted;
       return [conn, addr as Address];
     } catch (err) {
       if (err instanceof OSError && (err.errno === E.EWOULDBLOCK || err.errno === E.ECONNABORTED || err.errno === E.EAGAIN)) {

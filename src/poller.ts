@@ -23,22 +23,20 @@ export function fdSetSizeError(fd: number, advice: string): RangeError {
   return new RangeError(`filedescriptor out of range in select(): ${fd} (${advice})`);
 }
 
-interface PendingWait {
-  resolve(outcome: WaitOutcome): void;
-  reject(error: Error): void;
-}
-
-/** How one native wait ended: the number of pairs written (or -errno), and whether wake() ended it. */
-export interface WaitOutcome {
-  count: number;
-  woken: boolean;
-}
+/**
+ * How a wait ends (Poller.waitFor()): an error, or the number of pairs
+ * written (> 0), 0 once the deadline passed, or what onWoken() answered.
+ */
+export type WaitDone = (error: Error | null, ready: number) => void;
 
 export class Poller {
   readonly kind: number;
   readonly fdSetSize: number;
   private readonly native: NativePoller;
-  private pending: PendingWait | null = null;
+  /** What the native wait running now calls back: its result (count or -errno) and whether wake() ended it. */
+  private pending: ((count: number, woken: boolean) => void) | null = null;
+  /** The done() of the waitFor() that pending belongs to, for close(). */
+  private pendingDone: WaitDone | null = null;
   private closed = false;
 
   constructor(kind: number, nativeBinding: NativeBinding = defaultBinding) {
@@ -49,7 +47,8 @@ export class Poller {
     this.native = new nativeBinding.Poller(kind, (count, woken) => {
       const pending = this.pending;
       this.pending = null;
-      pending?.resolve({ count, woken });
+      this.pendingDone = null;
+      pending?.(count, woken);
     });
   }
 
@@ -92,51 +91,72 @@ export class Poller {
     return result;
   }
 
-  /** One native wait of at most timeoutMs (-1: no limit). */
-  waitOnce(timeoutMs: number, out: Int32Array): Promise<WaitOutcome> {
-    return new Promise((resolve, reject) => {
-      if (this.closed) {
-        reject(errorFromErrno(E.EBADF));
-        return;
-      }
-      this.pending = { resolve, reject };
-      const started = this.native.wait(Math.min(timeoutMs, MAX_WAIT_MS), out);
-      if (started < 0) {
-        this.pending = null;
-        reject(errorFromErrno(-started));
-      }
-    });
-  }
-
   /**
    * Waits until something is ready or `deadline` (performance.now() ms;
    * Infinity: none) has passed, in as many native waits as that takes:
    * a wait cut short by EINTR, or by a timeout longer than one native wait
    * can hold, goes on. A wait that wake() ended asks onWoken(count), whose
-   * answer, unless 0, is returned; on 0 the wait goes on. Resolves to the
-   * number of pairs in out() (> 0), 0 once the deadline has passed, or what
-   * onWoken() returned.
+   * answer, unless 0, ends the wait; on 0 it goes on. done() gets the
+   * number of pairs in out() (> 0), 0 once the deadline has passed, or
+   * onWoken()'s answer; it is called from the native callback, so that the
+   * caller runs its handlers in the same turn of Node's loop as the wake-up,
+   * with no promise jobs in between.
    */
-  async waitUntil(deadline: number, out: () => Int32Array, onWoken: (count: number) => number): Promise<number> {
-    for (;;) {
-      const left = deadline - performance.now();
-      if (left <= 0) return 0;
-      const timeoutMs = left === Infinity ? -1 : Math.ceil(left);
-      const { count, woken } = await this.waitOnce(timeoutMs, out());
+  waitFor(deadline: number, out: () => Int32Array, onWoken: (count: number) => number, done: WaitDone): void {
+    const left = deadline - performance.now();
+    if (left <= 0) {
+      done(null, 0);
+      return;
+    }
+    if (this.closed) {
+      done(errorFromErrno(E.EBADF), 0);
+      return;
+    }
+    const timeoutMs = left === Infinity ? -1 : Math.min(Math.ceil(left), MAX_WAIT_MS);
+    this.pending = (count, woken) => {
+      if (count === -E.EINTR) {
+        this.waitFor(deadline, out, onWoken, done);
+        return;
+      }
       if (count < 0) {
-        if (count === -E.EINTR) continue;
-        throw errorFromErrno(-count);
+        done(errorFromErrno(-count), 0);
+        return;
       }
       if (woken) {
-        const answer = onWoken(count);
-        if (answer !== 0) return answer;
+        let answer: number;
+        try {
+          answer = onWoken(count);
+        } catch (err) {
+          done(err as Error, 0);
+          return;
+        }
+        if (answer !== 0) {
+          done(null, answer);
+          return;
+        }
       } else if (count > 0) {
-        return count;
+        done(null, count);
+        return;
       }
+      this.waitFor(deadline, out, onWoken, done);
+    };
+    this.pendingDone = done;
+    const started = this.native.wait(timeoutMs, out());
+    if (started < 0) {
+      this.pending = null;
+      this.pendingDone = null;
+      done(errorFromErrno(-started), 0);
     }
   }
 
-  /** Ends a running wait (it resolves as woken); safe at any time. */
+  /** waitFor() as a promise of its result. */
+  waitUntil(deadline: number, out: () => Int32Array, onWoken: (count: number) => number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.waitFor(deadline, out, onWoken, (error, ready) => (error === null ? resolve(ready) : reject(error)));
+    });
+  }
+
+  /** Ends a running wait (its callback sees it as woken); safe at any time. */
   wake(): void {
     if (!this.closed) this.native.wake();
   }
@@ -146,13 +166,14 @@ export class Poller {
     return this.native.fileno();
   }
 
-  /** Closes the native poller (its thread and fds). A wait still pending rejects with `error`. */
+  /** Closes the native poller (its thread and fds). A wait still pending ends with `error`. */
   close(error: Error = errorFromErrno(E.EBADF)): void {
     if (this.closed) return;
     this.closed = true;
-    const pending = this.pending;
+    const done = this.pendingDone;
     this.pending = null;
+    this.pendingDone = null;
     this.native.close();
-    pending?.reject(error);
+    done?.(error, 0);
   }
 }

@@ -249,6 +249,9 @@ function timedOut(): TimeoutError {
  * The error for a native result < 0. A wait that ran out of its timeout
  * comes back as -ETIMEDOUT and is Python's TimeoutError('timed out').
  */
+/** The fd accept() is wrapping right now, which needs no check that it is a socket; -1 otherwise. */
+let acceptedFd = -1;
+
 function socketError(result: number, timeoutMs: number): OSError {
   if (result === -E.ETIMEDOUT && timeoutMs > 0) return timedOut();
   return errorFromErrno(-result);
@@ -427,6 +430,9 @@ export class socket {
       if (typeArg === -1) typeArg = SOCK_STREAM;
       if (protoArg === -1) protoArg = 0;
       fd = check(native.socket(familyArg, typeArg, protoArg));
+    } else if (fileno === acceptedFd) {
+      // accept() made it: a socket of the listener's family, type and proto.
+      fd = fileno;
     } else {
       fd = checkFd('socket(): fileno', fileno);
       // Asking the type first checks that fd is an open socket (EBADF,
@@ -546,13 +552,28 @@ export class socket {
 
   /** [a new connected socket, the peer's address]; blocking by default. */
   accept(): [socket, Address] {
+    const accepted = this._tryAccept();
+    if (accepted === null) throw socketError(-E.EAGAIN, this._timeoutMs());
+    return accepted;
+  }
+
+  /**
+   * accept(), or null where it would raise BlockingIOError (EAGAIN): a
+   * server that accepts until the backlog is empty ends every batch there,
+   * and an exception (with its stack) costs more than the accept itself.
+   */
+  _tryAccept(): [socket, Address] | null {
     const fd = this._openFd();
     const timeoutMs = this._timeoutMs();
     const result = native.accept(fd, timeoutMs);
-    if (typeof result === 'number') throw socketError(result, timeoutMs);
+    if (typeof result === 'number') {
+      if (result === -E.EAGAIN) return null;
+      throw socketError(result, timeoutMs);
+    }
     const [newFd, address] = result;
     let sock: socket;
     try {
+      acceptedFd = newFd;
       sock = new socket(this._family, this._type, this._proto, newFd);
       // Lib/socket.py: a connection accepted on a socket with a timeout is
       // blocking when there is no default timeout.
@@ -560,6 +581,8 @@ export class socket {
     } catch (err) {
       native.close(newFd);
       throw err;
+    } finally {
+      acceptedFd = -1;
     }
     return [sock, address as Address];
   }

@@ -257,6 +257,43 @@ describe('socket methods', () => {
     expect(d.accept()).toBeNull();
   });
 
+  it('accept() hands over a working connection, then null once the backlog is empty', () => {
+    const path = unixPath();
+    const d = new asyncore.dispatcher(null, map);
+    d.create_socket(AF_UNIX);
+    d.bind(path);
+    d.listen(5);
+    const client = new socket(AF_UNIX);
+    sockets.push(client);
+    client.connect(path);
+    const accepted = d.accept();
+    expect(accepted).not.toBeNull();
+    const [conn] = accepted!;
+    sockets.push(conn);
+    expect([conn.family, conn.type]).toEqual([AF_UNIX, d.socket!.type]);
+    client.send(Buffer.from('hi'));
+    expect(conn.recv(10).toString()).toBe('hi');
+    expect(d.accept()).toBeNull();
+  });
+
+  it("accept() calls a socket subclass's own accept(), as Python does", () => {
+    const calls: string[] = [];
+    class CountingSocket extends socket {
+      override accept(): ReturnType<socket['accept']> {
+        calls.push('accept');
+        return super.accept();
+      }
+    }
+    const listener = new CountingSocket(AF_INET6);
+    listener.setblocking(false);
+    const d = new asyncore.dispatcher(null, map);
+    d.set_socket(listener);
+    d.bind(['::1', 0]);
+    d.listen(5);
+    expect(d.accept()).toBeNull();
+    expect(calls).toEqual(['accept']);
+  });
+
   it('send() returns 0 when the socket would block; recv() an empty Buffer at close', () => {
     const [a, b] = socketpair();
     let closes = 0;

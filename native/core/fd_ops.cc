@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "deadline.h"
@@ -48,7 +49,9 @@ static int SetFlag(int fd, int get_cmd, int set_cmd, int flag, bool on) {
 }
 
 int SetBlocking(int fd, bool blocking) {
-  return SetFlag(fd, F_GETFL, F_SETFL, O_NONBLOCK, !blocking);
+  // One system call where F_GETFL + F_SETFL take two (CPython does the same).
+  int on = blocking ? 0 : 1;
+  return ioctl(fd, FIONBIO, &on) == 0 ? 0 : -errno;
 }
 
 int GetBlocking(int fd) {

@@ -209,7 +209,11 @@ export class MapState implements MapListener {
     }
   }
 
-  private async passWait(poller: MapPoller, timeoutMs: number): Promise<void> {
+  /**
+   * The pass waits; its handlers run from the callback that ends the wait,
+   * in the turn of Node's loop that saw the fds ready.
+   */
+  private passWait(poller: MapPoller, timeoutMs: number): Promise<void> {
     const deadline = timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;
     // Woken: something changed outside a handler. Read readable() and
     // writable() again, and go on waiting for what is left of timeout
@@ -221,25 +225,32 @@ export class MapState implements MapListener {
       this.waiting = poller;
       return ready;
     };
-    try {
+    return new Promise((resolve, reject) => {
       this.waiting = poller;
-      const ready = await poller.waitReady(deadline, onWoken);
-      this.waiting = null;
-      this.spin.passEnded(ready > 0);
-      if (ready > 0) {
-        poller.dispatch(ready);
-      } else if (ready === 0) {
-        this.timedOut();
-        // epoll: fds closed behind the package's back get POLLNVAL, as poll gives.
-        const closed = poller.findClosed();
-        if (closed > 0) poller.dispatch(closed);
-      }
-    } finally {
-      this.waiting = null;
-      poller.endPass();
-      this.current = null;
-      this.spin.resetYieldBudget();
-    }
+      poller.waitReady(deadline, onWoken, (error, ready) => {
+        try {
+          if (error !== null) throw error;
+          this.waiting = null;
+          this.spin.passEnded(ready > 0);
+          if (ready > 0) {
+            poller.dispatch(ready);
+          } else if (ready === 0) {
+            this.timedOut();
+            // epoll: fds closed behind the package's back get POLLNVAL, as poll gives.
+            const closed = poller.findClosed();
+            if (closed > 0) poller.dispatch(closed);
+          }
+          resolve();
+        } catch (err) {
+          reject(err);
+        } finally {
+          this.waiting = null;
+          poller.endPass();
+          this.current = null;
+          this.spin.resetYieldBudget();
+        }
+      });
+    });
   }
 
   /** A pass ended because its timeout ran out: on change, every channel is asked next. */

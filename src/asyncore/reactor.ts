@@ -10,6 +10,7 @@ import type { NativeBinding } from '../binding';
 import { POLLIN, POLLNVAL, POLLOUT, POLLPRI } from '../constants';
 import { errorFromErrno } from '../errors';
 import { fdSetSizeError, Poller } from '../poller';
+import type { WaitDone } from '../poller';
 import type { ChangeLog } from './change_log';
 import { _exception, read, readwriteInPass, write } from './handlers';
 import type { Channel, PassView, SocketMap } from './handlers';
@@ -431,11 +432,11 @@ export class MapPoller implements PassView {
    * Waits until `deadline` (performance.now() ms; Infinity: none), on the
    * worker thread or, for epoll, on Node's loop. While it waits, wake()
    * ends it; onWoken() then looks at the map again and answers as
-   * Poller.waitUntil() wants. The number of ready pairs in `out`, 0 once the
-   * deadline has passed, or onWoken()'s answer.
+   * Poller.waitFor() wants. done() gets the number of ready pairs in `out`,
+   * 0 once the deadline has passed, or onWoken()'s answer.
    */
-  waitReady(deadline: number, onWoken: () => number): Promise<number> {
-    return this.poller.waitUntil(deadline, () => this.out, onWoken);
+  waitReady(deadline: number, onWoken: () => number, done: WaitDone): void {
+    this.poller.waitFor(deadline, () => this.out, onWoken, done);
   }
 
   /** Ends a running wait; onWoken() then runs. */

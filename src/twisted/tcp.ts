@@ -577,9 +577,10 @@ export class TCPPort<A extends IAddress = IPv4Address> extends Selectable {
   doRead(): unknown {
     let accepted = 0;
     for (; accepted < this.numberAccepts; accepted++) {
-      let pair: [socket, Address];
+      let pair: [socket, Address] | null;
       try {
-        pair = this.socket.accept();
+        // null: nothing left to accept (EAGAIN), without an exception.
+        pair = this.socket._tryAccept();
       } catch (err) {
         if (isWouldBlock(err) || (err instanceof OSError && err.errno === E.ECONNABORTED)) break;
         if (err instanceof OSError && (err.errno === E.EMFILE || err.errno === E.ENFILE || err.errno === E.ENOMEM)) {
@@ -588,6 +589,7 @@ export class TCPPort<A extends IAddress = IPv4Address> extends Selectable {
         }
         throw err;
       }
+      if (pair === null) break;
       const [sock, addr] = pair;
       try {
         sock.setblocking(false);
