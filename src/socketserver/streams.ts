@@ -68,6 +68,8 @@ export class BufferedReader implements Reader {
   private pos = 0;
   private eof: boolean;
   private error: Error | null = null;
+  /** What lineNow() found must be awaited before it can go on. */
+  private wait: Promise<void> | null = null;
   /**
    * The last recv() took less than it asked for, so the kernel had no more:
    * the next read waits for data before it asks (a request-response peer
@@ -115,31 +117,43 @@ export class BufferedReader implements Reader {
     if (this.closed) throw closedFile();
     for (;;) {
       const line = this.lineNow(limit);
-      if (!(line instanceof Promise)) return line;
-      await line;
+      if (line !== null) return line;
+      await this.takeWait();
     }
   }
 
   /**
-   * The next line, at once when it can be had without waiting on the event
-   * loop, else readline()'s promise of it. @internal
+   * The next line if it can be had without waiting on the event loop;
+   * null when takeWait() must be awaited first. @internal
    */
-  lineOrPromise(): Buffer | Promise<Buffer> {
+  nextLineNow(): Buffer | null {
     if (this.closed) throw closedFile();
-    const line = this.lineNow(-1);
-    return line instanceof Promise ? line.then(() => this.readline()) : line;
+    return this.lineNow(-1);
   }
 
-  /** The next line (at most limit bytes when limit >= 0) if it can be had without waiting on the event loop, else what to await first. */
-  private lineNow(limit: number): Buffer | Promise<void> {
+  /** What to await after lineNow() or nextLineNow() gave null. @internal */
+  takeWait(): Promise<void> {
+    const wait = this.wait!;
+    this.wait = null;
+    return wait;
+  }
+
+  /**
+   * The next line (at most limit bytes when limit >= 0) if it can be had
+   * without waiting on the event loop; else null, with the wait in this.wait.
+   */
+  private lineNow(limit: number): Buffer | null {
     for (;;) {
       const available = this.buf.length - this.pos;
       const newline = available > 0 ? this.buf.indexOf(NEWLINE, this.pos) : -1;
       if (newline >= 0 && (limit < 0 || newline - this.pos < limit)) return this.take(newline + 1 - this.pos);
       if (limit >= 0 && available >= limit) return this.take(limit);
       if (this.eof) return this.take(available);
-      const waiting = this.fill(this.bufsize === 0 ? 1 : this.chunk());
-      if (waiting !== undefined) return waiting;
+      const wait = this.fill(this.bufsize === 0 ? 1 : this.chunk());
+      if (wait !== undefined) {
+        this.wait = wait;
+        return null;
+      }
     }
   }
 
@@ -284,23 +298,29 @@ class LineIterator implements AsyncIterableIterator<Buffer> {
 
   private step(): Promise<IteratorResult<Buffer>> {
     if (this.finished) return Promise.resolve(DONE);
-    let line: Buffer | Promise<Buffer>;
+    let line: Buffer | null;
     try {
-      line = this.reader.lineOrPromise();
+      line = this.reader.nextLineNow();
     } catch (err) {
       this.finished = true;
       return Promise.reject(err);
     }
-    if (!(line instanceof Promise)) return Promise.resolve(this.result(line));
-    return this.hold(
-      line.then(
-        (value) => this.result(value),
-        (err: unknown) => {
-          this.finished = true;
-          throw err;
-        },
-      ),
-    );
+    if (line !== null) return Promise.resolve(this.result(line));
+    return this.hold(this.stepAfterWait());
+  }
+
+  /** The next result, once the reader has waited for data (on the event loop, or after its turn). */
+  private async stepAfterWait(): Promise<IteratorResult<Buffer>> {
+    try {
+      for (;;) {
+        await this.reader.takeWait();
+        const line = this.reader.nextLineNow();
+        if (line !== null) return this.result(line);
+      }
+    } catch (err) {
+      this.finished = true;
+      throw err;
+    }
   }
 
   private result(line: Buffer): IteratorResult<Buffer> {
