@@ -1,30 +1,34 @@
 // The waits of the socketserver module: "tell me when this fd can be read
 // (or written), within this many seconds". Every wait of the process shares
-// one select.epoll() object of this package, registered EPOLLONESHOT: arming
-// a wait is one epoll_ctl(), and an event disarms itself, so a busy
-// connection costs no extra system call to stop watching it. The epoll
-// object's waits run on Node's own event loop, which keeps running meanwhile.
+// one epoll poller of this package, whose waits run on Node's own event
+// loop, which keeps running meanwhile; a wait's callback runs from the
+// native callback that ends the epoll wait.
 //
-// epoll_ctl() takes effect even while a wait is running (epoll(7)), so a
-// handler that arms a new wait never has to interrupt the one in progress;
-// only a wait given up by a timer may leave the pump with nothing to wait
-// for, and a byte on a self-pipe then ends its wait.
+// Fds stay in epoll, edge-triggered, from their first wait until forget():
+// a reader that has just found its socket empty (EAGAIN, or a short read)
+// waits with no system call at all (waitDry()), since any data that comes
+// after that read is an edge epoll reports. An edge that comes while nobody
+// waits is remembered, and the next dry wait reads again instead. Other
+// waits (readable(), writable()) do not know what the fd holds: they
+// re-arm it with epoll_ctl(), which reports it at once if it is ready.
 //
 // A socket served alone in its process (a forking server's child) may also
 // wait a little on the JavaScript thread itself, as Python's child blocks
 // in recv(): see waitHereMs().
 import { constants as osConstants } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { binding } from '../binding';
+import { PollerKind } from '../binding';
 import { constant } from '../constants';
 import { errorFromErrno } from '../errors';
-import { EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLONESHOT, EPOLLOUT, epoll } from '../select';
-import type { EpollObject } from '../select';
+import { Poller } from '../poller';
+import { EPOLLERR, EPOLLET, EPOLLHUP, EPOLLIN, EPOLLOUT } from '../select';
 
 const E = osConstants.errno;
 const EPOLL_CTL_ADD = constant('EPOLL_CTL_ADD');
 const EPOLL_CTL_DEL = constant('EPOLL_CTL_DEL');
 const EPOLL_CTL_MOD = constant('EPOLL_CTL_MOD');
+/** What every fd is watched for, for as long as it is watched. */
+const WATCHED = EPOLLIN | EPOLLOUT | EPOLLET;
 
 /** Most events taken from one epoll_wait(); more wait for the next. */
 const MAX_EVENTS = 256;
@@ -38,30 +42,41 @@ const WAIT_HERE_MS = 4;
 const RUN_HERE_MS = 4;
 /** waitHereMs(): the thread has been held long enough; turn() first. */
 export const TURN_DUE = -1;
+/** onWoken()'s answer that ends the pump's wait: nothing is waited for any more. */
+const STOP = -1;
 
-type Resolve = (ready: boolean) => void;
+/**
+ * How a wait ends: ready true when the fd is readable (or writable; or has
+ * an error or hang-up, which the call that follows reports), false after
+ * the timeout or when the wait was given up (cancel(), forget()); or an
+ * error when the pump itself failed. Called from the pump: it must not throw.
+ */
+export type WaitDone = (error: Error | null, ready: boolean) => void;
 
 interface Waiter {
-  resolve: Resolve;
-  reject: (err: Error) => void;
+  done: WaitDone;
   timer: NodeJS.Timeout | null;
 }
 
-/** What one fd is waited for. */
+/** What one fd is waited for, and what epoll said of it while nobody waited. */
 class FdWaits {
   readers: Waiter[] = [];
   writers: Waiter[] = [];
-  /** Whether epoll holds this fd (armed or disarmed by ONESHOT). */
-  added = false;
+  /** Whether epoll watches this fd. */
+  watched = false;
+  /** The socket whose dry waits the watch serves; null: watched for fd-only waits. */
+  owner: object | null = null;
+  /** An edge came while no reader (writer) waited. */
+  readEdge = false;
+  writeEdge = false;
 }
 
 class IoPump {
-  private ep: EpollObject | null = null;
+  private poller: Poller | null = null;
+  private readonly out = new Int32Array(2 * MAX_EVENTS);
   private readonly fds = new Map<number, FdWaits>();
   private waiting = 0;
   private running = false;
-  private wakeRead = -1;
-  private wakeWrite = -1;
   /** The one request this process serves now, whose reads may wait on this thread; null: none. */
   private alone: object | null = null;
   /** performance.now() when the current run of waits on this thread began; -1: none since the event loop's last turn. */
@@ -72,12 +87,33 @@ class IoPump {
    * read that follows reports), false after timeoutMs (null: never).
    */
   readable(fd: number, timeoutMs: number | null): Promise<boolean> {
-    return this.wait(fd, true, timeoutMs);
+    return this.promise(fd, true, timeoutMs);
   }
 
   /** As readable(), for writing. */
   writable(fd: number, timeoutMs: number | null): Promise<boolean> {
-    return this.wait(fd, false, timeoutMs);
+    return this.promise(fd, false, timeoutMs);
+  }
+
+  /**
+   * Waits for sock's fd to become readable (reading) or writable, for a
+   * caller that has just found it empty (full) through sock: done() once it
+   * is, or after timeoutMs (null: never). Returns false, waiting for
+   * nothing, when an edge came since: the caller tries again first.
+   */
+  waitDry(sock: object, fd: number, reading: boolean, timeoutMs: number | null, done: WaitDone): boolean {
+    const waits = this.fds.get(fd);
+    if (waits !== undefined && waits.watched && waits.owner === sock) {
+      if (reading ? waits.readEdge : waits.writeEdge) {
+        if (reading) waits.readEdge = false;
+        else waits.writeEdge = false;
+        return false;
+      }
+      this.add(fd, waits, reading, timeoutMs, done);
+      return true;
+    }
+    this.wait(fd, reading, timeoutMs, sock, done);
+    return true;
   }
 
   /**
@@ -89,8 +125,8 @@ class IoPump {
     const waits = this.fds.get(fd);
     if (waits === undefined) return;
     this.fds.delete(fd);
-    if (waits.added) this.ctl(EPOLL_CTL_DEL, fd, 0);
-    for (const waiter of [...waits.readers, ...waits.writers]) this.finish(waiter, false);
+    if (waits.watched) this.poller?.ctl(EPOLL_CTL_DEL, fd, 0);
+    for (const waiter of [...waits.readers, ...waits.writers]) this.finish(waiter, null, false);
     this.maybeStop();
   }
 
@@ -121,171 +157,131 @@ class IoPump {
     return WAIT_HERE_MS;
   }
 
-  /** Resolves after one turn of the event loop (its timers and I/O included). */
-  turn(): Promise<void> {
-    return new Promise((resolve) =>
-      setImmediate(() => {
-        this.runStarted = -1;
-        resolve();
-      }),
-    );
+  /** Calls done() after one turn of the event loop (its timers and I/O included). */
+  turn(done: () => void): void {
+    setImmediate(() => {
+      this.runStarted = -1;
+      done();
+    });
   }
 
-  /** Cancels one pending wait (resolved false); the serve loop's shutdown uses it. */
+  /** Cancels one pending wait (ended with false); the serve loop's shutdown uses it. */
   cancel(fd: number, reading: boolean): void {
     const waits = this.fds.get(fd);
     if (waits === undefined) return;
     const list = reading ? waits.readers : waits.writers;
-    for (const waiter of list.splice(0)) this.finish(waiter, false);
-    this.rearm(fd, waits);
+    for (const waiter of list.splice(0)) this.finish(waiter, null, false);
     this.maybeStop();
   }
 
-  private wait(fd: number, reading: boolean, timeoutMs: number | null): Promise<boolean> {
+  private promise(fd: number, reading: boolean, timeoutMs: number | null): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      this.wait(fd, reading, timeoutMs, null, (error, ready) => (error === null ? resolve(ready) : reject(error)));
+    });
+  }
+
+  /** A wait that (re-)arms fd in epoll first, so that a ready fd is reported at once; throws what epoll_ctl() failed with. */
+  private wait(fd: number, reading: boolean, timeoutMs: number | null, owner: object | null, done: WaitDone): void {
+    let waits = this.fds.get(fd);
+    if (waits === undefined) {
+      waits = new FdWaits();
+      this.fds.set(fd, waits);
+    }
+    this.open();
+    this.arm(fd, waits);
+    waits.owner = owner;
+    this.add(fd, waits, reading, timeoutMs, done);
+  }
+
+  private add(fd: number, waits: FdWaits, reading: boolean, timeoutMs: number | null, done: WaitDone): void {
     // The event loop has its turn before this wait ends.
     this.runStarted = -1;
-    return new Promise<boolean>((resolve, reject) => {
-      let waits = this.fds.get(fd);
-      if (waits === undefined) {
-        waits = new FdWaits();
-        this.fds.set(fd, waits);
-      }
-      const waiter: Waiter = { resolve, reject, timer: null };
-      if (timeoutMs !== null) {
-        waiter.timer = setTimeout(() => this.expire(fd, waiter, reading), Math.max(0, timeoutMs));
-      }
-      (reading ? waits.readers : waits.writers).push(waiter);
-      this.waiting += 1;
-      try {
-        this.start();
-        this.rearm(fd, waits);
-      } catch (err) {
-        this.remove(fd, waiter, reading);
-        this.finish(waiter, false);
-        reject(err as Error);
-      }
-    });
+    const waiter: Waiter = { done, timer: null };
+    if (timeoutMs !== null) {
+      waiter.timer = setTimeout(() => this.expire(fd, waiter, reading), Math.max(0, timeoutMs));
+    }
+    (reading ? waits.readers : waits.writers).push(waiter);
+    this.waiting += 1;
+    this.start();
   }
 
   private expire(fd: number, waiter: Waiter, reading: boolean): void {
     waiter.timer = null;
-    if (!this.remove(fd, waiter, reading)) return;
-    this.finish(waiter, false);
+    const waits = this.fds.get(fd);
+    if (waits === undefined) return;
+    const list = reading ? waits.readers : waits.writers;
+    const index = list.indexOf(waiter);
+    if (index < 0) return;
+    list.splice(index, 1);
+    this.finish(waiter, null, false);
     this.maybeStop();
   }
 
-  /** Takes waiter off fd's list; false when it was not there any more. */
-  private remove(fd: number, waiter: Waiter, reading: boolean): boolean {
-    const waits = this.fds.get(fd);
-    if (waits === undefined) return false;
-    const list = reading ? waits.readers : waits.writers;
-    const index = list.indexOf(waiter);
-    if (index < 0) return false;
-    list.splice(index, 1);
-    return true;
-  }
-
-  private finish(waiter: Waiter, ready: boolean): void {
+  private finish(waiter: Waiter, error: Error | null, ready: boolean): void {
     if (waiter.timer !== null) clearTimeout(waiter.timer);
     waiter.timer = null;
     this.waiting -= 1;
-    waiter.resolve(ready);
-  }
-
-  /** Arms fd in epoll for what it is still waited for. */
-  private rearm(fd: number, waits: FdWaits): void {
-    const events = (waits.readers.length > 0 ? EPOLLIN : 0) | (waits.writers.length > 0 ? EPOLLOUT : 0);
-    if (events === 0) {
-      // Disarmed already by ONESHOT or never armed: nothing to tell the kernel
-      // unless it may still report the old interest.
-      if (waits.added) this.ctl(EPOLL_CTL_MOD, fd, EPOLLONESHOT);
-      return;
-    }
-    const mask = events | EPOLLONESHOT;
-    let result = this.ctl(waits.added ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, mask);
-    // The kernel drops an fd from epoll when its last copy is closed, so a
-    // number seen before may be gone (ENOENT) or back under a new socket
-    // that was never forgotten (EEXIST).
-    if (result === -E.ENOENT) result = this.ctl(EPOLL_CTL_ADD, fd, mask);
-    else if (result === -E.EEXIST) result = this.ctl(EPOLL_CTL_MOD, fd, mask);
-    if (result < 0) throw errorFromErrno(-result);
-    waits.added = true;
-  }
-
-  /** epoll_ctl(): 0 or -errno. */
-  private ctl(op: number, fd: number, events: number): number {
-    const ep = this.ep!;
-    try {
-      if (op === EPOLL_CTL_ADD) ep.register(fd, events);
-      else if (op === EPOLL_CTL_MOD) ep.modify(fd, events);
-      else ep.unregister(fd);
-      return 0;
-    } catch (err) {
-      const errno = (err as { errno?: unknown }).errno;
-      if (typeof errno === 'number') return -errno;
-      throw err;
-    }
-  }
-
-  private start(): void {
-    if (this.ep === null) {
-      const ep = epoll();
-      const fds = new Int32Array(2);
-      const made = binding.pipe(fds);
-      if (made < 0) {
-        ep.close();
-        throw errorFromErrno(-made);
-      }
-      this.wakeRead = fds[0];
-      this.wakeWrite = fds[1];
-      binding.setBlocking(this.wakeRead, false);
-      binding.setBlocking(this.wakeWrite, false);
-      ep.register(this.wakeRead, EPOLLIN);
-      this.ep = ep;
-    }
-    if (this.running) return;
-    this.running = true;
-    void this.run();
-  }
-
-  private async run(): Promise<void> {
-    const ep = this.ep!;
-    try {
-      while (this.waiting > 0) {
-        const events = await ep.poll(-1, MAX_EVENTS);
-        for (const [fd, revents] of events) {
-          if (fd === this.wakeRead) {
-            this.drainWake();
-            continue;
-          }
-          this.dispatch(fd, revents);
-        }
-      }
-    } catch (err) {
-      // The epoll object itself failed: no wait can be served any more.
-      for (const [fd, waits] of this.fds) {
-        this.fds.delete(fd);
-        for (const waiter of [...waits.readers, ...waits.writers]) {
-          if (waiter.timer !== null) clearTimeout(waiter.timer);
-          this.waiting -= 1;
-          waiter.reject(err as Error);
-        }
-      }
-    } finally {
-      this.running = false;
-    }
-    // A wait armed after the loop saw none left, but before it ended.
-    if (this.waiting > 0) {
-      this.start();
-      return;
-    }
-    this.closeWhenIdle();
+    waiter.done(error, ready);
   }
 
   /**
-   * Idle: gives the epoll fd and the pipe back at the end of this turn,
-   * unless a wait comes first (a request loop waits again at once) or a
-   * request served alone may wait again soon.
+   * Watches fd (again): epoll_ctl() reports an fd that is ready now at the
+   * next wait, edges or not, and forgets what was remembered of it.
+   */
+  private arm(fd: number, waits: FdWaits): void {
+    const poller = this.poller!;
+    let result = poller.ctl(waits.watched ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, WATCHED);
+    // The kernel drops an fd from epoll when its last copy is closed, so a
+    // number seen before may be gone (ENOENT) or back under a new socket
+    // that was never forgotten (EEXIST).
+    if (result === -E.ENOENT) result = poller.ctl(EPOLL_CTL_ADD, fd, WATCHED);
+    else if (result === -E.EEXIST) result = poller.ctl(EPOLL_CTL_MOD, fd, WATCHED);
+    if (result < 0) throw errorFromErrno(-result);
+    waits.watched = true;
+    waits.readEdge = false;
+    waits.writeEdge = false;
+  }
+
+  private open(): void {
+    if (this.poller === null) this.poller = new Poller(PollerKind.epoll);
+  }
+
+  private start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.poller!.waitFor(Infinity, this.events, this.onWoken, this.onWaitEnded);
+  }
+
+  private readonly events = (): Int32Array => this.out;
+
+  /** A wait ended by wake(): its events if it has any, else STOP when nothing is waited for. */
+  private readonly onWoken = (count: number): number => (count > 0 ? count : this.waiting === 0 ? STOP : 0);
+
+  private readonly onWaitEnded = (error: Error | null, count: number): void => {
+    this.running = false;
+    if (error !== null) {
+      this.failAll(error);
+      return;
+    }
+    const out = this.out;
+    for (let i = 0; i < count; i++) this.dispatch(out[2 * i], out[2 * i + 1]);
+    if (this.waiting > 0) this.start();
+    else this.closeWhenIdle();
+  };
+
+  /** The poller itself failed: no wait can be served any more. */
+  private failAll(error: Error): void {
+    for (const [fd, waits] of this.fds) {
+      this.fds.delete(fd);
+      for (const waiter of [...waits.readers, ...waits.writers]) this.finish(waiter, error, false);
+    }
+    this.close();
+  }
+
+  /**
+   * Idle: gives the epoll fd back at the end of this turn, unless a wait
+   * comes first (a request loop waits again at once) or a request served
+   * alone may wait again soon.
    */
   private closeWhenIdle(): void {
     setImmediate(() => {
@@ -293,15 +289,11 @@ class IoPump {
     });
   }
 
-  /** Closes the epoll object and the pipe; the next wait makes new ones. */
+  /** Closes the poller; the next wait makes a new one. */
   private close(): void {
-    if (this.ep === null) return;
-    this.ep.close();
-    this.ep = null;
-    binding.close(this.wakeRead);
-    binding.close(this.wakeWrite);
-    this.wakeRead = -1;
-    this.wakeWrite = -1;
+    if (this.poller === null) return;
+    this.poller.close();
+    this.poller = null;
     // Everything left here is idle; a new epoll object holds none of it.
     this.fds.clear();
   }
@@ -311,23 +303,18 @@ class IoPump {
     if (waits === undefined) return;
     const failed = (revents & (EPOLLERR | EPOLLHUP)) !== 0;
     if ((revents & EPOLLIN) !== 0 || failed) {
-      for (const waiter of waits.readers.splice(0)) this.finish(waiter, true);
+      if (waits.readers.length === 0) waits.readEdge = true;
+      else for (const waiter of waits.readers.splice(0)) this.finish(waiter, null, true);
     }
     if ((revents & EPOLLOUT) !== 0 || failed) {
-      for (const waiter of waits.writers.splice(0)) this.finish(waiter, true);
+      if (waits.writers.length === 0) waits.writeEdge = true;
+      else for (const waiter of waits.writers.splice(0)) this.finish(waiter, null, true);
     }
-    // ONESHOT disarmed fd: arm it again for whoever still waits.
-    if (waits.readers.length > 0 || waits.writers.length > 0) this.rearm(fd, waits);
-  }
-
-  private drainWake(): void {
-    const scratch = new Uint8Array(64);
-    while (binding.read(this.wakeRead, scratch) > 0);
   }
 
   /** Ends the pump's wait when nothing is waited for, so the process may exit. */
   private maybeStop(): void {
-    if (this.waiting === 0 && this.running) binding.write(this.wakeWrite, new Uint8Array(1));
+    if (this.waiting === 0 && this.running) this.poller?.wake();
   }
 }
 

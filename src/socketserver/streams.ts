@@ -11,6 +11,7 @@ import { constant } from '../constants';
 import { describe, errorFromErrno, TimeoutError } from '../errors';
 import type { socket } from '../socket';
 import { io, toTimeoutMs, TURN_DUE } from './io';
+import type { WaitDone } from './io';
 
 const E = osConstants.errno;
 const MSG_DONTWAIT = constant('MSG_DONTWAIT');
@@ -68,8 +69,8 @@ export class BufferedReader implements Reader {
   private pos = 0;
   private eof: boolean;
   private error: Error | null = null;
-  /** What lineNow() found must be awaited before it can go on. */
-  private wait: Promise<void> | null = null;
+  /** Who is told when the wait that fill() started ends (waitEnd(), onWaitEnd()). */
+  private next: ((error: Error | null) => void) | null = null;
   /**
    * The last recv() took less than it asked for, so the kernel had no more:
    * the next read waits for data before it asks (a request-response peer
@@ -118,29 +119,35 @@ export class BufferedReader implements Reader {
     for (;;) {
       const line = this.lineNow(limit);
       if (line !== null) return line;
-      await this.takeWait();
+      await this.waitEnd();
     }
   }
 
   /**
    * The next line if it can be had without waiting on the event loop;
-   * null when takeWait() must be awaited first. @internal
+   * null when the reader has started to wait, whose end onWaitEnd() or
+   * waitEnd() must then take. @internal
    */
   nextLineNow(): Buffer | null {
     if (this.closed) throw closedFile();
     return this.lineNow(-1);
   }
 
-  /** What to await after lineNow() or nextLineNow() gave null. @internal */
-  takeWait(): Promise<void> {
-    const wait = this.wait!;
-    this.wait = null;
-    return wait;
+  /** Calls next() when the wait started by a read that gave nothing ends: with null, or what the wait failed with. @internal */
+  onWaitEnd(next: (error: Error | null) => void): void {
+    this.next = next;
+  }
+
+  /** onWaitEnd() as a promise. @internal */
+  waitEnd(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.next = (error) => (error === null ? resolve() : reject(error));
+    });
   }
 
   /**
    * The next line (at most limit bytes when limit >= 0) if it can be had
-   * without waiting on the event loop; else null, with the wait in this.wait.
+   * without waiting on the event loop; else null, having started to wait.
    */
   private lineNow(limit: number): Buffer | null {
     for (;;) {
@@ -149,11 +156,7 @@ export class BufferedReader implements Reader {
       if (newline >= 0 && (limit < 0 || newline - this.pos < limit)) return this.take(newline + 1 - this.pos);
       if (limit >= 0 && available >= limit) return this.take(limit);
       if (this.eof) return this.take(available);
-      const wait = this.fill(this.bufsize === 0 ? 1 : this.chunk());
-      if (wait !== undefined) {
-        this.wait = wait;
-        return null;
-      }
+      if (!this.fill(this.bufsize === 0 ? 1 : this.chunk())) return null;
     }
   }
 
@@ -165,8 +168,7 @@ export class BufferedReader implements Reader {
       const available = this.buf.length - this.pos;
       if (want > 0 && available >= want) return this.take(want);
       if (this.eof) return this.take(available);
-      const waiting = this.fill(this.bufsize === 0 && want > 0 ? want - available : this.chunk());
-      if (waiting !== undefined) await waiting;
+      if (!this.fill(this.bufsize === 0 && want > 0 ? want - available : this.chunk())) await this.waitEnd();
     }
   }
 
@@ -208,17 +210,18 @@ export class BufferedReader implements Reader {
   }
 
   /**
-   * Reads once from the socket, at most max bytes: undefined when it has
-   * read (data or the end), or what to await first when nothing was there.
+   * Reads once from the socket, at most max bytes: true when it has read
+   * (data or the end); false when nothing was there, and the reader now
+   * waits for data (see onWaitEnd()).
    */
-  private fill(max: number): Promise<void> | undefined {
+  private fill(max: number): boolean {
     if (this.error !== null) throw this.error;
     const sock = this.sock!;
     const fd = sock.fileno();
     if (fd < 0) throw errorFromErrno(E.EBADF);
     if (scratch === null || scratch.length < max) scratch = Buffer.allocUnsafeSlow(Math.max(max, DEFAULT_CHUNK));
     const buf = max === scratch.length ? scratch : scratch.subarray(0, max);
-    let count: number;
+    let count = -E.EAGAIN;
     if (this.drained) {
       this.drained = false;
       // A socket served alone waits here first (poll() and recv() in one
@@ -226,26 +229,33 @@ export class BufferedReader implements Reader {
       const hereMs = io.waitHereMs(sock);
       if (hereMs === TURN_DUE) {
         this.drained = true;
-        return io.turn();
+        io.turn(this.afterTurn);
+        return false;
       }
-      const timeoutMs = toTimeoutMs(this.timeout);
+      let timeoutMs = toTimeoutMs(this.timeout);
       const waitMs = timeoutMs === null ? hereMs : Math.min(hereMs, timeoutMs);
-      count = waitMs > 0 ? binding.recv(fd, buf, MSG_DONTWAIT, waitMs) : -E.ETIMEDOUT;
-      if (count === -E.ETIMEDOUT) return this.waitReadable(sock, fd, timeoutMs === null ? null : timeoutMs - waitMs);
-    } else {
-      count = binding.recv(fd, buf, MSG_DONTWAIT, NON_BLOCKING);
+      if (waitMs > 0) {
+        count = binding.recv(fd, buf, MSG_DONTWAIT, waitMs);
+        if (timeoutMs !== null) timeoutMs -= waitMs;
+      }
+      if (count === -E.ETIMEDOUT || waitMs <= 0) {
+        if (io.waitDry(sock, fd, true, timeoutMs, this.onWaitEnded)) return false;
+        // Data came since the read that found none: read again.
+        count = -E.EAGAIN;
+      }
     }
+    if (count === -E.EAGAIN) count = binding.recv(fd, buf, MSG_DONTWAIT, NON_BLOCKING);
     if (count > 0) {
       this.drained = count < max;
       const data = Buffer.allocUnsafe(count);
       buf.copy(data, 0, 0, count);
       this.buf = this.pos < this.buf.length ? Buffer.concat([this.buf.subarray(this.pos), data]) : data;
       this.pos = 0;
-      return undefined;
+      return true;
     }
     if (count === 0) {
       this.eof = true;
-      return undefined;
+      return true;
     }
     if (count === -E.EAGAIN || count === -E.EWOULDBLOCK) {
       // Nothing yet: wait, then read.
@@ -256,27 +266,43 @@ export class BufferedReader implements Reader {
     throw this.error;
   }
 
-  /** Waits until fd has data (or an end); TimeoutError after timeoutMs, EBADF when closed meanwhile. */
-  private async waitReadable(sock: socket, fd: number, timeoutMs: number | null): Promise<void> {
-    if (await io.readable(fd, timeoutMs)) return;
-    if (sock.fileno() < 0) throw errorFromErrno(E.EBADF);
-    throw timedOut();
+  /** The pump's end of a wait for data: given up means the socket was closed, or the timeout passed. */
+  private readonly onWaitEnded: WaitDone = (error, ready) => {
+    if (error !== null || ready) {
+      this.endWait(error);
+      return;
+    }
+    // Whoever gave the wait up (closing the socket) finishes first.
+    queueMicrotask(() => this.endWait(this.sock!.fileno() < 0 ? errorFromErrno(E.EBADF) : timedOut()));
+  };
+
+  private readonly afterTurn = (): void => this.endWait(null);
+
+  private endWait(error: Error | null): void {
+    const next = this.next;
+    this.next = null;
+    next?.(error);
   }
 }
 
 const DONE: IteratorResult<Buffer> = Object.freeze({ value: undefined, done: true });
 
+function noop(): void {}
+
 /**
  * A reader's lines for `for await`, as an async generator over readline()
  * gives them (in order, one next() after another, done after the last),
  * but a line that is there at once is handed over without a readline()
- * promise: an async generator awaits each value it yields, and a promise
- * resolved with a Buffer looks up `then` along Buffer's prototypes.
+ * promise, and one that has to be waited for is settled from the end of
+ * the wait itself: an async generator awaits each value it yields, and a
+ * promise resolved with a Buffer looks up `then` along Buffer's prototypes.
  */
 class LineIterator implements AsyncIterableIterator<Buffer> {
   private finished = false;
   /** The result of a next() that waits, until it settles: a next() meanwhile comes after it. */
   private pending: Promise<IteratorResult<Buffer>> | null = null;
+  private resolve: (result: IteratorResult<Buffer>) => void = noop;
+  private reject: (error: Error) => void = noop;
 
   constructor(private readonly reader: BufferedReader) {}
 
@@ -287,7 +313,10 @@ class LineIterator implements AsyncIterableIterator<Buffer> {
   next(): Promise<IteratorResult<Buffer>> {
     const previous = this.pending;
     if (previous === null) return this.step();
-    return this.hold(previous.then(() => this.step(), () => this.step()));
+    return previous.then(
+      () => this.next(),
+      () => this.next(),
+    );
   }
 
   /** Ends the iteration (`break` out of `for await`). */
@@ -306,37 +335,45 @@ class LineIterator implements AsyncIterableIterator<Buffer> {
       return Promise.reject(err);
     }
     if (line !== null) return Promise.resolve(this.result(line));
-    return this.hold(this.stepAfterWait());
+    const pending = new Promise<IteratorResult<Buffer>>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    this.pending = pending;
+    this.reader.onWaitEnd(this.afterWait);
+    return pending;
   }
 
-  /** The next result, once the reader has waited for data (on the event loop, or after its turn). */
-  private async stepAfterWait(): Promise<IteratorResult<Buffer>> {
-    try {
-      for (;;) {
-        await this.reader.takeWait();
-        const line = this.reader.nextLineNow();
-        if (line !== null) return this.result(line);
+  /** The reader's wait has ended: the pending next() gets the line, or waits on. */
+  private readonly afterWait = (error: Error | null): void => {
+    let line: Buffer | null = null;
+    if (error === null) {
+      try {
+        line = this.reader.nextLineNow();
+      } catch (err) {
+        error = err as Error;
       }
-    } catch (err) {
-      this.finished = true;
-      throw err;
+      if (line === null && error === null) {
+        this.reader.onWaitEnd(this.afterWait);
+        return;
+      }
     }
-  }
+    const { resolve, reject } = this;
+    this.pending = null;
+    this.resolve = noop;
+    this.reject = noop;
+    if (error !== null) {
+      this.finished = true;
+      reject(error);
+    } else {
+      resolve(this.result(line!));
+    }
+  };
 
   private result(line: Buffer): IteratorResult<Buffer> {
     if (line.length > 0) return { value: line, done: false };
     this.finished = true;
     return DONE;
-  }
-
-  /** Remembers a result that waits, until it settles. */
-  private hold(result: Promise<IteratorResult<Buffer>>): Promise<IteratorResult<Buffer>> {
-    this.pending = result;
-    const release = (): void => {
-      if (this.pending === result) this.pending = null;
-    };
-    result.then(release, release);
-    return result;
   }
 }
 
@@ -346,8 +383,6 @@ interface Pending {
   resolve: () => void;
   reject: (err: Error) => void;
 }
-
-function noop(): void {}
 
 /** A promise whose rejection is also reported to whoever awaits it, never as unhandled. */
 function handled<T>(promise: Promise<T>): Promise<T> {
