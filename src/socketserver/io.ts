@@ -188,7 +188,12 @@ class IoPump {
       this.fds.set(fd, waits);
     }
     this.open();
-    this.arm(fd, waits);
+    try {
+      this.arm(fd, waits);
+    } catch (err) {
+      this.closeWhenIdle();
+      throw err;
+    }
     waits.owner = owner;
     this.add(fd, waits, reading, timeoutMs, done);
   }
