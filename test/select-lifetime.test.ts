@@ -68,6 +68,14 @@ describe('process lifetime', () => {
     expect(run.afterDoneMs).toBeLessThan(3000 * TIMEOUT_MULTIPLIER);
   });
 
+  it('epoll: an fd ready while no wait runs is reported by the next wait, and keeps no process alive', async () => {
+    const run = await runChild('raw-ready-unwaited');
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe('first [1,false,true,1]\nsecond [1,false,true,1]\ndone\n');
+    expect(run.afterDoneMs).toBeLessThan(3000 * TIMEOUT_MULTIPLIER);
+  });
+
   it.each([
     ['pending-select', '[[],[],[]]'],
     ['pending-poll', '[]'],

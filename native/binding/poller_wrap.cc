@@ -87,6 +87,8 @@ bool PollerWrap::Busy() const {
 }
 
 void PollerWrap::Shutdown() {
+  // libuv stops watching the reactor's fd while it is still open.
+  if (waiter_ != nullptr) waiter_->StopPoll();
   // The worker first: it may still Notify() the waiter.
   if (reactor_) reactor_->Close();
   if (waiter_ != nullptr) {

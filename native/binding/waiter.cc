@@ -49,7 +49,9 @@ void Waiter::OnTeardown(napi_async_cleanup_hook_handle, void* self) {
   auto* waiter = static_cast<Waiter*>(self);
   // Closing already: the last close removes the hook.
   if (waiter->destroyed_) return;
-  // The owner stops its threads and forgets the waiter; then it goes.
+  // The owner stops its threads, closes its fd and forgets the waiter; then
+  // it goes.
+  waiter->StopPoll();
   std::function<void()> on_teardown = std::move(waiter->on_teardown_);
   if (on_teardown) on_teardown();
   waiter->Destroy();
@@ -63,11 +65,23 @@ void Waiter::StartWorkerWait() {
 
 int Waiter::StartFdWait(double timeout_ms) {
   if (!has_poll_) return UV_EINVAL;
-  int result =
-      uv_poll_start(&poll_, UV_READABLE, [](uv_poll_t* handle, int, int) {
-        static_cast<Waiter*>(handle->data)->Finish();
-      });
-  if (result != 0) return result;
+  // Still watched since the last wait, libuv changes nothing in its epoll.
+  if (!poll_started_) {
+    int result =
+        uv_poll_start(&poll_, UV_READABLE, [](uv_poll_t* handle, int, int) {
+          auto* self = static_cast<Waiter*>(handle->data);
+          if (self->active_) {
+            self->Finish();
+          } else {
+            // Ready while nobody waits: stop watching until the next wait.
+            self->StopPoll();
+          }
+        });
+    if (result != 0) return result;
+    poll_started_ = true;
+  }
+  // Stop() left it unreferenced.
+  uv_ref(reinterpret_cast<uv_handle_t*>(&poll_));
   if (timeout_ms >= 0) {
     // libuv counts timers from the time it cached at the start of this
     // loop turn, which may be long past when JavaScript ran a while.
@@ -92,8 +106,16 @@ void Waiter::Stop() {
     uv_unref(reinterpret_cast<uv_handle_t*>(&async_));
     return;
   }
-  uv_poll_stop(&poll_);
+  // The fd stays watched, unreferenced, so that a wait started again soon
+  // (a reactor's next pass) costs libuv no epoll_ctl() to stop and restart.
+  uv_unref(reinterpret_cast<uv_handle_t*>(&poll_));
   uv_timer_stop(&timer_);
+}
+
+void Waiter::StopPoll() {
+  if (!poll_started_) return;
+  poll_started_ = false;
+  uv_poll_stop(&poll_);
 }
 
 void Waiter::Finish() {

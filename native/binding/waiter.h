@@ -3,7 +3,8 @@
 // worker (a uv_async_t); a pollable-fd wait (epoll) ends when libuv finds
 // the fd readable (a uv_poll_t) or the timeout passes (a uv_timer_t).
 // Either way on_ready runs on the loop's thread, and these handles are what
-// keeps the process alive, only while a wait runs.
+// keeps the process alive, only while a wait runs (between waits the
+// uv_poll_t stays started, unreferenced, until the fd turns ready unwaited).
 //
 // The handles' close callbacks are code of this addon, which Node unloads
 // with the environment of a worker thread: a waiter holds an asynchronous
@@ -44,6 +45,9 @@ class Waiter {
   bool active() const { return active_; }
   // Ends the wait without calling on_ready.
   void Stop();
+  // Stops watching the pollable fd, which Stop() leaves watched (unreferenced)
+  // for the next wait: called before that fd is closed.
+  void StopPoll();
 
   // Stops the wait and frees the waiter once libuv has closed its handles.
   // on_ready and on_teardown are never called after this.
@@ -59,6 +63,7 @@ class Waiter {
   uv_poll_t poll_;
   uv_timer_t timer_;
   bool has_poll_ = false;
+  bool poll_started_ = false;
   ReadyCallback on_ready_;
   std::function<void()> on_teardown_;
   napi_async_cleanup_hook_handle hook_ = nullptr;
