@@ -104,6 +104,14 @@ export const SO_REUSEPORT = constant('SO_REUSEPORT');
 export const SO_RCVLOWAT = constant('SO_RCVLOWAT');
 /** Option: the minimum free space for a write to be ready. */
 export const SO_SNDLOWAT = constant('SO_SNDLOWAT');
+/**
+ * Option: how long a blocking recv() waits before it fails with EAGAIN (a
+ * struct timeval, as bytes; zero for ever). This socket's own timeout
+ * (settimeout()) does not use it.
+ */
+export const SO_RCVTIMEO = constant('SO_RCVTIMEO');
+/** Option: as SO_RCVTIMEO, for a blocking send(). */
+export const SO_SNDTIMEO = constant('SO_SNDTIMEO');
 /** Option (read only): whether the socket listens. */
 export const SO_ACCEPTCONN = constant('SO_ACCEPTCONN');
 /** Option (read only): the protocol. */

@@ -25,12 +25,14 @@ describe('module', () => {
   it('exports the documented constants with the kernel values', () => {
     const names = [
       'AF_INET', 'AF_INET6', 'AF_UNIX', 'SOCK_STREAM', 'SOCK_DGRAM', 'SOL_SOCKET', 'SO_REUSEADDR',
-      'SO_REUSEPORT', 'SO_ERROR', 'SO_RCVBUF', 'SO_SNDBUF', 'SO_KEEPALIVE', 'SO_LINGER', 'IPPROTO_TCP',
+      'SO_REUSEPORT', 'SO_ERROR', 'SO_RCVBUF', 'SO_SNDBUF', 'SO_KEEPALIVE', 'SO_LINGER', 'SO_RCVTIMEO', 'SO_SNDTIMEO',
+      'IPPROTO_TCP',
       'TCP_NODELAY', 'MSG_OOB', 'MSG_PEEK', 'MSG_DONTWAIT', 'SHUT_RD', 'SHUT_WR', 'SHUT_RDWR',
     ];
     const linux: Record<string, number> = {
       AF_INET: 2, AF_INET6: 10, AF_UNIX: 1, SOCK_STREAM: 1, SOCK_DGRAM: 2, SOL_SOCKET: 1, SO_REUSEADDR: 2,
       SO_REUSEPORT: 15, SO_ERROR: 4, SO_RCVBUF: 8, SO_SNDBUF: 7, SO_KEEPALIVE: 9, SO_LINGER: 13,
+      SO_RCVTIMEO: 20, SO_SNDTIMEO: 21,
       IPPROTO_TCP: 6, TCP_NODELAY: 1, MSG_OOB: 1, MSG_PEEK: 2, MSG_DONTWAIT: 64, SHUT_RD: 0, SHUT_WR: 1,
       SHUT_RDWR: 2,
     };
@@ -180,6 +182,21 @@ describe('blocking and timeouts', () => {
     expect(() => s.settimeout('1' as unknown as number)).toThrow(TypeError);
     expect(() => s.setblocking('x' as unknown as boolean)).toThrow(/flag must be a boolean, not "x"/);
     expect(s.gettimeout()).toBe(null);
+  });
+
+  it('SO_RCVTIMEO bounds a blocking recv(), which then fails with EAGAIN as in CPython', () => {
+    const [a, b] = socketpair();
+    track.sock(a);
+    track.sock(b);
+    const timeval = Buffer.alloc(16);
+    timeval.writeBigInt64LE(20_000n, 8);
+    a.setsockopt(S.SOL_SOCKET, S.SO_RCVTIMEO, timeval);
+    expect(a.getsockopt(S.SOL_SOCKET, S.SO_RCVTIMEO, 16)).toEqual(timeval);
+    const err = thrown(() => a.recv(1));
+    expect(err).toBeInstanceOf(errors.BlockingIOError);
+    expect((err as errors.OSError).errno).toBe(E.EAGAIN);
+    b.send(Buffer.from('x'));
+    expect(a.recv(1)).toEqual(Buffer.from('x'));
   });
 });
 
