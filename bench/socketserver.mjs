@@ -43,6 +43,17 @@ const allServers = [
     peers: { socketserver: 'py-ss-forking' },
   },
   {
+    // Only where a forking target is: it shows how much of ss-forking's gap
+    // to Python is its handler's JavaScript, and how much is the process.
+    id: 'ss-forking-floor',
+    label: 'floor: ForkingTCPServer, bare recv/send in the child',
+    group: 'peer',
+    needs: 'package',
+    cells: ['tcp-10'],
+    peers: { socketserver: 'py-ss-forking' },
+    cmd: (_t, w) => [node, path.join(benchDir, 'servers', 'socketserver_floor.mjs'), ...tcp(w)],
+  },
+  {
     id: 'py-ss-threading',
     label: 'Python 3.11 ThreadingTCPServer',
     group: 'peer',

@@ -52,7 +52,11 @@ async function runOne(server, cell, o) {
   }
 }
 
-// Returns results[serverId][cellId] = { runs: [...], median: {...} }.
+// Whether server runs in cell: a server may name the only cells it runs in.
+const runsIn = (server, cell) => !server.cells || server.cells.includes(cell.id);
+
+// Returns results[serverId][cellId] = { runs: [...], median: {...} }, with
+// skipped: true in the cells a server does not run in.
 export async function runMatrix({ servers, cells, reps, warmup, duration, setupTimeout = 30, noPin, metric, log }) {
   const pin = pinning(noPin);
   // Built (or found current) once, not once per run.
@@ -60,15 +64,16 @@ export async function runMatrix({ servers, cells, reps, warmup, duration, setupT
   const results = {};
   for (const s of servers) {
     results[s.id] = {};
-    for (const c of cells) results[s.id][c.id] = { runs: [] };
+    for (const c of cells) results[s.id][c.id] = { runs: [], skipped: !runsIn(s, c) };
   }
-  const total = reps * cells.length * servers.length;
+  const total = reps * cells.reduce((sum, c) => sum + servers.filter((s) => runsIn(s, c)).length, 0);
   let done = 0;
   for (let rep = 0; rep < reps; rep++) {
     for (const cell of cells) {
       const k = rep % servers.length;
       const order = servers.slice(k).concat(servers.slice(0, k));
       for (const server of order) {
+        if (!runsIn(server, cell)) continue;
         const r = await runOne(server, cell, o);
         r.rep = rep;
         results[server.id][cell.id].runs.push(r);

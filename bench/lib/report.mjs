@@ -23,6 +23,7 @@ export function matrixReport({ servers: given, cells, results, metric, unitLabel
   let sawPartial = false;
   const cellText = (s, c, f) => {
     const r = results[s.id][c.id];
+    if (r.skipped) return 'not run';
     if (!r.median) {
       const key = `${s.id} @ ${c.id}`;
       if (!footnoteOf.has(key)) {
