@@ -66,9 +66,8 @@ class FdWaits {
   watched = false;
   /** The socket whose dry waits the watch serves; null: watched for fd-only waits. */
   owner: object | null = null;
-  /** An edge came while no reader (writer) waited. */
-  readEdge = false;
-  writeEdge = false;
+  /** EPOLLIN, EPOLLOUT: that edge came while no reader (writer) waited. */
+  edges = 0;
 }
 
 class IoPump {
@@ -104,9 +103,9 @@ class IoPump {
   waitDry(sock: object, fd: number, reading: boolean, timeoutMs: number | null, done: WaitDone): boolean {
     const waits = this.fds.get(fd);
     if (waits !== undefined && waits.watched && waits.owner === sock) {
-      if (reading ? waits.readEdge : waits.writeEdge) {
-        if (reading) waits.readEdge = false;
-        else waits.writeEdge = false;
+      const edge = reading ? EPOLLIN : EPOLLOUT;
+      if ((waits.edges & edge) !== 0) {
+        waits.edges &= ~edge;
         return false;
       }
       this.add(fd, waits, reading, timeoutMs, done);
@@ -243,8 +242,7 @@ class IoPump {
     else if (result === -E.EEXIST) result = poller.ctl(EPOLL_CTL_MOD, fd, WATCHED);
     if (result < 0) throw errorFromErrno(-result);
     waits.watched = true;
-    waits.readEdge = false;
-    waits.writeEdge = false;
+    waits.edges = 0;
   }
 
   private open(): void {
@@ -307,14 +305,19 @@ class IoPump {
     const waits = this.fds.get(fd);
     if (waits === undefined) return;
     const failed = (revents & (EPOLLERR | EPOLLHUP)) !== 0;
-    if ((revents & EPOLLIN) !== 0 || failed) {
-      if (waits.readers.length === 0) waits.readEdge = true;
-      else for (const waiter of waits.readers.splice(0)) this.finish(waiter, null, true);
-    }
-    if ((revents & EPOLLOUT) !== 0 || failed) {
-      if (waits.writers.length === 0) waits.writeEdge = true;
-      else for (const waiter of waits.writers.splice(0)) this.finish(waiter, null, true);
-    }
+    if (((revents & EPOLLIN) !== 0 || failed) && !this.wakeAll(waits.readers)) waits.edges |= EPOLLIN;
+    if (((revents & EPOLLOUT) !== 0 || failed) && !this.wakeAll(waits.writers)) waits.edges |= EPOLLOUT;
+  }
+
+  /**
+   * Ends the waits in list with ready (not those its callbacks start);
+   * false when there were none. One waiter, the common case, takes no array.
+   */
+  private wakeAll(list: Waiter[]): boolean {
+    if (list.length === 0) return false;
+    if (list.length === 1) this.finish(list.pop()!, null, true);
+    else for (const waiter of list.splice(0)) this.finish(waiter, null, true);
+    return true;
   }
 
   /** Ends the pump's wait when nothing is waited for, so the process may exit. */

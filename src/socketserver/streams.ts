@@ -221,30 +221,14 @@ export class BufferedReader implements Reader {
     if (fd < 0) throw errorFromErrno(E.EBADF);
     if (scratch === null || scratch.length < max) scratch = Buffer.allocUnsafeSlow(Math.max(max, DEFAULT_CHUNK));
     const buf = max === scratch.length ? scratch : scratch.subarray(0, max);
-    let count = -E.EAGAIN;
+    let count: number | null;
     if (this.drained) {
       this.drained = false;
-      // A socket served alone waits here first (poll() and recv() in one
-      // call); a peer slower than that is waited for on the event loop.
-      const hereMs = io.waitHereMs(sock);
-      if (hereMs === TURN_DUE) {
-        this.drained = true;
-        io.turn(this.afterTurn);
-        return false;
-      }
-      let timeoutMs = toTimeoutMs(this.timeout);
-      const waitMs = timeoutMs === null ? hereMs : Math.min(hereMs, timeoutMs);
-      if (waitMs > 0) {
-        count = binding.recv(fd, buf, MSG_DONTWAIT, waitMs);
-        if (timeoutMs !== null) timeoutMs -= waitMs;
-      }
-      if (count === -E.ETIMEDOUT || waitMs <= 0) {
-        if (io.waitDry(sock, fd, true, timeoutMs, this.onWaitEnded)) return false;
-        // Data came since the read that found none: read again.
-        count = -E.EAGAIN;
-      }
+      count = this.readAfterWait(sock, fd, buf);
+      if (count === null) return false;
+    } else {
+      count = binding.recv(fd, buf, MSG_DONTWAIT, NON_BLOCKING);
     }
-    if (count === -E.EAGAIN) count = binding.recv(fd, buf, MSG_DONTWAIT, NON_BLOCKING);
     if (count > 0) {
       this.drained = count < max;
       const data = Buffer.allocUnsafe(count);
@@ -264,6 +248,32 @@ export class BufferedReader implements Reader {
     }
     this.error = errorFromErrno(-count);
     throw this.error;
+  }
+
+  /**
+   * The read after one that found the socket empty: waits for data, then
+   * reads into buf; null when the wait goes on on the event loop instead
+   * (onWaitEnd() is told when it ends). A socket served alone waits here
+   * first, poll() and recv() in one call; a slower peer, or any other
+   * socket, is waited for on the event loop.
+   */
+  private readAfterWait(sock: socket, fd: number, buf: Buffer): number | null {
+    const hereMs = io.waitHereMs(sock);
+    if (hereMs === TURN_DUE) {
+      this.drained = true;
+      io.turn(this.afterTurn);
+      return null;
+    }
+    let timeoutMs = toTimeoutMs(this.timeout);
+    const waitMs = timeoutMs === null ? hereMs : Math.min(hereMs, timeoutMs);
+    if (waitMs > 0) {
+      const count = binding.recv(fd, buf, MSG_DONTWAIT, waitMs);
+      if (count !== -E.ETIMEDOUT) return count;
+      if (timeoutMs !== null) timeoutMs -= waitMs;
+    }
+    if (io.waitDry(sock, fd, true, timeoutMs, this.onWaitEnded)) return null;
+    // Data came since the read that found none.
+    return binding.recv(fd, buf, MSG_DONTWAIT, NON_BLOCKING);
   }
 
   /** The pump's end of a wait for data: given up means the socket was closed, or the timeout passed. */
