@@ -24,13 +24,11 @@ const packagePath = process.env.ASYNCORE_BENCH_PACKAGE || '../../dist/index.js';
 const dist = path.dirname(require.resolve(packagePath));
 const { BaseRequestHandler, ForkingTCPServer } = require(path.join(dist, 'socketserver.js'));
 const { SOL_SOCKET, SO_RCVTIMEO } = require(path.join(dist, 'socket.js'));
-const { binding } = require(path.join(dist, 'binding.js'));
+const { binding, NON_BLOCKING } = require(path.join(dist, 'binding.js'));
 
 /** The longest a recv() blocks this child's JavaScript thread, in µs. */
 const WAIT_US = 4000n;
-/** binding.recv()/send() with no wait of the addon's own (the kernel's only). */
-const NO_WAIT = 0;
-const { EAGAIN, EINTR } = constants.errno;
+const { EAGAIN } = constants.errno;
 
 class Echo extends BaseRequestHandler {
   async handle() {
@@ -42,14 +40,16 @@ class Echo extends BaseRequestHandler {
     const fd = sock.fileno();
     const buf = Buffer.allocUnsafe(65536);
     for (;;) {
-      const count = binding.recv(fd, buf, 0, NO_WAIT);
-      if (count === -EAGAIN || count === -EINTR) {
+      // NON_BLOCKING: no wait of the addon's own; the kernel's, on this
+      // blocking fd, is bounded by SO_RCVTIMEO (and EINTR is retried).
+      const count = binding.recv(fd, buf, 0, NON_BLOCKING);
+      if (count === -EAGAIN) {
         await turn();
         continue;
       }
       if (count <= 0) return;
       for (let sent = 0; sent < count; ) {
-        const result = binding.send(fd, buf.subarray(sent, count), 0, NO_WAIT);
+        const result = binding.send(fd, buf.subarray(sent, count), 0, NON_BLOCKING);
         if (result < 0) return;
         sent += result;
       }

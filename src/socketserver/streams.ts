@@ -223,7 +223,6 @@ export class BufferedReader implements Reader {
     const buf = max === scratch.length ? scratch : scratch.subarray(0, max);
     let count: number | null;
     if (this.drained) {
-      this.drained = false;
       count = this.readAfterWait(sock, fd, buf);
       if (count === null) return false;
     } else {
@@ -260,10 +259,11 @@ export class BufferedReader implements Reader {
   private readAfterWait(sock: socket, fd: number, buf: Buffer): number | null {
     const hereMs = io.waitHereMs(sock);
     if (hereMs === TURN_DUE) {
-      this.drained = true;
+      // Still drained: after the turn, the next read waits here again.
       io.turn(this.afterTurn);
       return null;
     }
+    this.drained = false;
     let timeoutMs = toTimeoutMs(this.timeout);
     const waitMs = timeoutMs === null ? hereMs : Math.min(hereMs, timeoutMs);
     if (waitMs > 0) {
