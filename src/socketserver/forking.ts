@@ -28,8 +28,12 @@ import type { ServerClass } from './threading';
 const FORKING = Symbol('socketserver.ForkingMixIn');
 /** How many children may be starting at once: one per core. */
 const STARTING_AT_ONCE = Math.max(1, availableParallelism());
-/** What a child says: a request served (0) or failed (1), or that it is up. */
+/** What a child says: a request served (0) or failed (1), that it is up, or that it has taken a request. */
 const WORD_READY = 2;
+const WORD_TAKEN = 3;
+/** Children in a row that may die before they are up while one request waits for them. */
+const FAILED_STARTS = 3;
+const TAKEN = Buffer.from([WORD_TAKEN]);
 const CHILD_ENV = 'ASYNCORE_SOCKETSERVER_CHILD';
 /** The fd a child finds its unix socket on: stdio[4], after fork()'s IPC channel at 3. */
 const CHILD_CHANNEL_FD = 4;
@@ -73,18 +77,37 @@ class Signal {
   }
 }
 
+/**
+ * A request on its way to a child. The parent keeps its copy until the
+ * child says it has taken it: a child that dies before that never saw the
+ * request, which then goes to another.
+ */
+interface Job {
+  request: Request;
+  client_address: Address;
+  /** The message that hands it over, and the fds that go with it. */
+  data: Buffer;
+  fds: number[];
+  /** Set once a child has said it has taken the request (the parent's copy is closed then). */
+  taken: boolean;
+  /** Children that died before they were up while this request waited for them. */
+  failedStarts: number;
+}
+
 /** One child process, as the parent sees it. */
 class Child {
   readonly process: ChildProcess;
   readonly pid: number;
   /** The parent's end of the unix socket; -1 once closed. */
   fd: number;
-  /** The request the child serves now. */
-  busy: { request: Request; client_address: Address } | null = null;
+  /** The request the child serves now, or has been sent. */
+  busy: Job | null = null;
   /** Set once the parent has told the child to stop (server_close()). */
   closing = false;
   /** Set when the child has said it is up (it has taken the server's socket). */
   ready = false;
+  /** Set while the parent reads what the child says (while it starts, and while it is busy). */
+  watched = false;
   alive = true;
   readonly exited: Promise<void>;
   markExited!: () => void;
@@ -131,6 +154,10 @@ function checkStringArray(name: string, value: unknown): string[] {
  * - `max_children` (40): most children at once; a request waits for one
  *   to be free when all are busy. Each serves one request at a time and
  *   is reused for the next.
+ * - `spare_children` (1): idle children kept started ahead of demand, from
+ *   the first serve_forever() or handle_request() on, within max_children:
+ *   starting a Node process takes far longer than Python's fork(), and a
+ *   spare child answers a request at once. 0 starts children on demand only.
  * - `active_children`: the pids of the running children (null before the first).
  * - `collect_children()`: forgets children that have ended.
  * - `block_on_close` (true): server_close() waits for the children to finish
@@ -142,7 +169,8 @@ function checkStringArray(name: string, value: unknown): string[] {
  * properties `child_module`, `child_args` and `child_exec_argv`; that module
  * must make the same server, and the first forking server it makes serves.
  * A child that dies loses only the request it was serving, which the
- * parent reports to handle_error(). `server instanceof ForkingMixIn` tells
+ * parent reports to handle_error(); a request handed to a child that died
+ * before it took it goes to another child. `server instanceof ForkingMixIn` tells
  * whether a server has this mix-in.
  */
 export function ForkingMixIn<B extends ServerClass>(Base: B) {
@@ -164,6 +192,8 @@ export function ForkingMixIn<B extends ServerClass>(Base: B) {
     declare timeout: number | null;
     /** Most children at once; 40. */
     declare max_children: number;
+    /** Idle children kept started ahead of demand; 1. */
+    declare spare_children: number;
     /** server_close() waits for the children to exit; true. */
     declare block_on_close: boolean;
     /** The pids of the running children; null until the first starts. */
@@ -178,6 +208,8 @@ export function ForkingMixIn<B extends ServerClass>(Base: B) {
     declare _child_freed: Signal;
     /** Set by server_close(). @internal */
     declare _fork_closed: boolean;
+    /** Set when a child died before it was up: no spare starts until one is up again. @internal */
+    declare _spares_paused: boolean;
 
     // TypeScript requires a mix-in's constructor to take (...args: any[]).
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -189,6 +221,7 @@ export function ForkingMixIn<B extends ServerClass>(Base: B) {
       this._children = new Set();
       this._child_freed = new Signal();
       this._fork_closed = false;
+      this._spares_paused = false;
     }
 
     /** Binds, except in a child process: there the parent's socket is handed over. */
@@ -205,14 +238,20 @@ export function ForkingMixIn<B extends ServerClass>(Base: B) {
 
     /** In a child: serves the requests handed over until the parent closes the channel, then exits. */
     override async serve_forever(poll_interval = 0.5): Promise<void> {
-      if (this._fork_role === 'parent') return super.serve_forever(poll_interval);
+      if (this._fork_role === 'parent') {
+        this._start_spares();
+        return super.serve_forever(poll_interval);
+      }
       if (this._fork_role === 'idle') return new Promise<void>(() => {});
       for (;;) await this._serve_handed_request();
     }
 
     /** In a child: serves one request handed over (or exits, when the parent has closed the channel). */
     override async handle_request(): Promise<void> {
-      if (this._fork_role === 'parent') return super.handle_request();
+      if (this._fork_role === 'parent') {
+        this._start_spares();
+        return super.handle_request();
+      }
       if (this._fork_role === 'idle') return new Promise<void>(() => {});
       await this._serve_handed_request();
     }
@@ -242,34 +281,55 @@ export function ForkingMixIn<B extends ServerClass>(Base: B) {
       return this.collect_children();
     }
 
-    /** collect_children(). */
-    override service_actions(): Promise<void> {
-      return this.collect_children();
+    /** collect_children(), and starts the spare children that are missing. */
+    override async service_actions(): Promise<void> {
+      await this.collect_children();
+      this._start_spares();
     }
 
     /**
-     * Hands the request to a free child (starting one, or waiting for one
-     * when max_children are busy), then closes the parent's copy.
+     * Hands the request to a free child (an idle one, a new one, or the
+     * next to become free when max_children are busy). The parent's copy
+     * is closed once the child has taken it.
      */
     override async process_request(request: Request, client_address: Address): Promise<void> {
       if (this._fork_role !== 'parent') return super.process_request(request, client_address);
       const stream = !Array.isArray(request);
-      const data = stream ? encode({ address: client_address }) : encode({ address: client_address }, request[0]);
-      const fds = stream ? [(request as socket).fileno()] : [];
-      // A child that died since it was last seen free fails the send; the
-      // request is still whole, so it goes to another.
-      for (let attempt = 0; ; attempt++) {
+      const job: Job = {
+        request,
+        client_address,
+        data: stream ? encode({ address: client_address }) : encode({ address: client_address }, request[0]),
+        fds: stream ? [(request as socket).fileno()] : [],
+        taken: false,
+        failedStarts: 0,
+      };
+      await this._hand_over(job);
+    }
+
+    /** Sends the job to a free child; a child found dead on the way is passed over. @internal */
+    async _hand_over(job: Job): Promise<void> {
+      for (;;) {
         const child = await this._free_child();
-        child.busy = { request, client_address };
-        const result = sendMessage(child.fd, data, fds);
-        if (result === 0) {
-          this.close_request(request);
-          void this._await_done(child);
+        child.busy = job;
+        if (sendMessage(child.fd, job.data, job.fds) === 0) {
+          void this._watch(child);
+          this._start_spares_quietly();
           return;
         }
+        // Its end is closed: the child is dead, though its exit may not
+        // have been seen yet. Its exit frees its place.
         child.busy = null;
         child.closeChannel();
-        if (attempt >= 2) throw new Error(`ForkingMixIn: cannot hand the request to a child process (errno ${-result})`);
+        this._count_failed_start(child, job);
+      }
+    }
+
+    /** A child that was not up yet failed the job: after FAILED_STARTS of them, children cannot start. @internal */
+    _count_failed_start(child: Child, job: Job): void {
+      if (child.ready) return;
+      job.failedStarts += 1;
+      if (job.failedStarts >= FAILED_STARTS) {
+        throw new Error(`ForkingMixIn: ${job.failedStarts} child processes in a row ended before they were up`);
       }
     }
 
@@ -301,13 +361,54 @@ export function ForkingMixIn<B extends ServerClass>(Base: B) {
       for (;;) {
         if (this._fork_closed) throw new Error('ForkingMixIn: the server is closed');
         let starting = 0;
+        let idle: Child | null = null;
         for (const child of this._children) {
           if (!child.alive || child.fd < 0) continue;
-          if (child.busy === null) return child;
+          if (child.busy === null) {
+            if (child.ready) return child;
+            idle ??= child;
+          }
           if (!child.ready) starting += 1;
         }
+        // One that is still starting serves the request once it is up.
+        if (idle !== null) return idle;
         if (starting < STARTING_AT_ONCE && this._children.size < this.max_children) return this._start_child();
         await this._child_freed.wait();
+      }
+    }
+
+    /**
+     * Starts children until spare_children are idle (or starting), within
+     * max_children and the children that may start at once. A child that
+     * fails to start pauses this until another is up, so that a module
+     * that cannot start is not started again and again.
+     * @internal
+     */
+    _start_spares(): void {
+      if (this._fork_role !== 'parent' || this._fork_closed || this._spares_paused) return;
+      const spare = this.spare_children;
+      if (!Number.isSafeInteger(spare) || spare < 0) {
+        throw new RangeError(
+          `${this.constructor.name}.spare_children must be an integer >= 0, not ${describe(spare)}`,
+        );
+      }
+      let idle = 0;
+      let starting = 0;
+      for (const child of this._children) {
+        if (!child.alive || child.fd < 0) continue;
+        if (child.busy === null) idle += 1;
+        if (!child.ready) starting += 1;
+      }
+      while (idle < spare && starting < STARTING_AT_ONCE && this._children.size < this.max_children) {
+        try {
+          this._start_child();
+        } catch {
+          // The request that needs a child reports why.
+          this._spares_paused = true;
+          return;
+        }
+        idle += 1;
+        starting += 1;
       }
     }
 
@@ -362,15 +463,30 @@ export function ForkingMixIn<B extends ServerClass>(Base: B) {
       });
       const result = sendMessage(child.fd, hello, [sock.fileno()]);
       if (result < 0) child.closeChannel();
+      else void this._watch(child);
       return child;
     }
 
-    /** Waits for the child's word that the request is done (and, from a new child, that it is up). */
-    async _await_done(child: Child): Promise<void> {
-      while (child.busy !== null && child.fd >= 0) {
-        if (this._read_words(child) === null) return;
-        if (child.busy === null) return;
-        await io.readable(child.fd, null);
+    /**
+     * Reads what the child says while it starts and while it serves; an
+     * idle child that is up is not watched, so that it keeps nothing
+     * waiting in this process.
+     * @internal
+     */
+    async _watch(child: Child): Promise<void> {
+      if (child.watched) return;
+      child.watched = true;
+      try {
+        while (child.fd >= 0 && (!child.ready || child.busy !== null)) {
+          // null: its end is closed; its exit takes it from here.
+          if (this._read_words(child) === null) return;
+          if (child.ready && child.busy === null) return;
+          await io.readable(child.fd, null);
+        }
+      } catch {
+        // The channel failed: as for a closed end, the exit follows.
+      } finally {
+        child.watched = false;
       }
     }
 
@@ -380,11 +496,26 @@ export function ForkingMixIn<B extends ServerClass>(Base: B) {
         const message = tryReceive(child.fd, 0);
         if (message === undefined) return undefined;
         if (message === null) return null;
-        for (const word of message.data) {
-          if (word === WORD_READY) child.ready = true;
-          else child.busy = null;
-        }
+        for (const word of message.data) this._take_word(child, word);
         this._child_freed.notify();
+      }
+    }
+
+    /** Acts on one word of the child. @internal */
+    _take_word(child: Child, word: number): void {
+      if (word === WORD_READY) {
+        child.ready = true;
+        this._spares_paused = false;
+        this._start_spares_quietly();
+        return;
+      }
+      const job = child.busy;
+      if (job === null) return;
+      if (word === WORD_TAKEN) {
+        job.taken = true;
+        this.close_request(job.request);
+      } else {
+        child.busy = null;
       }
     }
 
@@ -392,20 +523,50 @@ export function ForkingMixIn<B extends ServerClass>(Base: B) {
     async _child_ended(child: Child, code: number | null, signal: NodeJS.Signals | null): Promise<void> {
       // A word sent just before the exit may still be unread.
       if (child.busy !== null && child.fd >= 0) this._read_words(child);
-      const lost = child.busy;
+      const job = child.busy;
       child.busy = null;
       child.closeChannel();
       this._children.delete(child);
       this.active_children?.delete(child.pid);
       child.ended();
+      if (!child.ready) this._spares_paused = true;
       this._child_freed.notify();
-      if (lost === null) return;
-      const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
-      const err = new Error(
-        `child process ${child.pid} ${how} while serving the request from ${formatAddress(lost.client_address)}`,
-      );
+      if (job === null) {
+        this._start_spares_quietly();
+        return;
+      }
+      if (job.taken) {
+        const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
+        const err = new Error(
+          `child process ${child.pid} ${how} while serving the request from ${formatAddress(job.client_address)}`,
+        );
+        await this._report(job, err);
+      } else {
+        // The child never saw the request: it goes to another.
+        try {
+          this._count_failed_start(child, job);
+          await this._hand_over(job);
+        } catch (err) {
+          await this._report(job, err);
+          this.shutdown_request(job.request);
+        }
+      }
+      this._start_spares_quietly();
+    }
+
+    /** _start_spares() where a bad spare_children has nobody to throw to: serve_forever() reports it. @internal */
+    _start_spares_quietly(): void {
       try {
-        await settle(this.handle_error(lost.request, lost.client_address, err));
+        this._start_spares();
+      } catch {
+        // Thrown again by the next serve_forever(), handle_request() or service_actions().
+      }
+    }
+
+    /** handle_error() for a request the child did not finish; what that throws goes to stderr. @internal */
+    async _report(job: Job, err: unknown): Promise<void> {
+      try {
+        await settle(this.handle_error(job.request, job.client_address, err));
       } catch (failure) {
         process.stderr.write(`Exception in handle_error() of ${this.constructor.name}:\n${String(failure)}\n`);
       }
@@ -422,6 +583,7 @@ export function ForkingMixIn<B extends ServerClass>(Base: B) {
       if (message === null) process.exit(0);
       const [header, body] = decode(message.data) as [{ address: Address; stop?: boolean }, Buffer];
       if (header.stop === true) process.exit(0);
+      sendMessage(fd, TAKEN, []);
       const server = this as unknown as { socket: socket };
       let request: Request;
       if (message.fds.length > 0) {
@@ -465,6 +627,7 @@ export function ForkingMixIn<B extends ServerClass>(Base: B) {
   }
   Forking.prototype.timeout = 300;
   Forking.prototype.max_children = 40;
+  Forking.prototype.spare_children = 1;
   Forking.prototype.block_on_close = true;
   Forking.prototype.active_children = null;
   (Forking.prototype as unknown as Record<symbol, boolean>)[FORKING] = true;
