@@ -9,10 +9,13 @@
 //   (test/fixtures/worker-storm.cjs); no abort, no fd or thread left.
 // - map finalization: 1,000 maps per backend used once and dropped
 //   (test/fixtures/map-finalization.cjs); nearly all are collected.
+// - forking-churn: a ForkingTCPServer's clients while its children are
+//   SIGKILLed at random (test/fixtures/soak-forking-churn.cjs); no request
+//   lost but with its child, and no fd, thread, child or heap left.
 //
 // Runs the built package (dist/), as users get it.
 //
-//   node scripts/soak.mjs [churn|storm|maps ...]
+//   node scripts/soak.mjs [churn|storm|maps|forking-churn ...]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -34,6 +37,10 @@ const LIMITS = {
   // Nearly every map: the last ones may still be reachable from the stack.
   mapsNotFinalized: 5,
   mapsHeapGrowthMiB: 8,
+  // forking-churn: seconds of clients while children are SIGKILLed at
+  // random; the heap after may exceed the heap before by this much.
+  forkingSeconds: 8,
+  forkingHeapGrowthMiB: 4,
 };
 
 function processFigures() {
@@ -201,7 +208,30 @@ function maps() {
   }
 }
 
-const parts = { churn, storm, maps };
+function forkingChurn() {
+  const run = runFixture(['--expose-gc', path.join(fixtures, 'soak-forking-churn.cjs'), String(LIMITS.forkingSeconds), '1']);
+  limit('forking-churn: the child ran', run.status === 0, (run.stderr || '').split('\n')[0]);
+  const f = run.figures;
+  if (f === null) return;
+  const { before, after } = f;
+  console.log(
+    `forking-churn: ${f.echoed} of ${f.connections} connections echoed in ${round(f.ms / 1000)} s, ${f.kills} children killed ` +
+      `(${f.killedWhileServing} while serving, ${f.lost} requests lost); fds ${before.fds} -> ${after.fds}, threads ` +
+      `${before.threads} -> ${after.threads}, children ${before.children} -> ${after.children}, heap ` +
+      `${round(before.heapMiB)} -> ${round(after.heapMiB)} MiB`,
+  );
+  limit('forking-churn: children were killed and requests served', f.kills > 0 && f.echoed > 0, `${f.kills} kills`);
+  // A request is lost only with the child that served it, and reported so.
+  limit('forking-churn: no request lost but with its child', f.lost <= f.killedWhileServing, `${f.lost} lost`);
+  limit('forking-churn: no other error reported', f.otherErrors.length === 0, f.otherErrors[0]);
+  limit('forking-churn: no fd left', after.fds <= before.fds, `${after.fds - before.fds} more`);
+  limit('forking-churn: no thread left', after.threads <= before.threads, `${after.threads - before.threads} more`);
+  limit('forking-churn: no child left', after.children <= before.children, `${after.children - before.children} more`);
+  const growth = after.heapMiB - before.heapMiB;
+  limit(`forking-churn: heap grew at most ${LIMITS.forkingHeapGrowthMiB} MiB`, growth <= LIMITS.forkingHeapGrowthMiB, `${round(growth)} MiB`);
+}
+
+const parts = { churn, storm, maps, 'forking-churn': forkingChurn };
 const chosen = process.argv.slice(2);
 const begin = performance.now();
 for (const name of chosen.length > 0 ? chosen : Object.keys(parts)) {

@@ -82,7 +82,7 @@ class Signal {
  * child says it has taken it: a child that dies before that never saw the
  * request, which then goes to another.
  */
-interface Job {
+export interface Job {
   request: Request;
   client_address: Address;
   /** The message that hands it over, and the fds that go with it. */
@@ -109,6 +109,9 @@ class Child {
   /** Set while the parent reads what the child says (while it starts, and while it is busy). */
   watched = false;
   alive = true;
+  /** How it ended, once it has. */
+  exitCode: number | null = null;
+  signal: NodeJS.Signals | null = null;
   readonly exited: Promise<void>;
   markExited!: () => void;
 
@@ -128,9 +131,17 @@ class Child {
     this.fd = -1;
   }
 
-  ended(): void {
+  /** Marks the child gone: it exited with code, or was killed by signal (both null: it never started). */
+  ended(code: number | null, signal: NodeJS.Signals | null): void {
     this.alive = false;
+    this.exitCode = code;
+    this.signal = signal;
     this.markExited();
+  }
+
+  /** Whether the child ended before it was up, by itself (a module that cannot start) rather than by a signal. */
+  failedToStart(): boolean {
+    return !this.alive && !this.ready && this.signal === null;
   }
 }
 
@@ -309,24 +320,32 @@ export function ForkingMixIn<B extends ServerClass>(Base: B) {
     /** Sends the job to a free child; a child found dead on the way is passed over. @internal */
     async _hand_over(job: Job): Promise<void> {
       for (;;) {
-        const child = await this._free_child();
-        child.busy = job;
+        const child = await this._take_child(job);
         if (sendMessage(child.fd, job.data, job.fds) === 0) {
           void this._watch(child);
           this._start_spares_quietly();
           return;
         }
         // Its end is closed: the child is dead, though its exit may not
-        // have been seen yet. Its exit frees its place.
+        // have been seen yet. Its exit frees its place, and says whether
+        // it failed to start.
         child.busy = null;
         child.closeChannel();
-        this._count_failed_start(child, job);
+        if (!child.ready) {
+          await child.exited;
+          this._count_failed_start(child, job);
+        }
       }
     }
 
-    /** A child that was not up yet failed the job: after FAILED_STARTS of them, children cannot start. @internal */
+    /**
+     * A child that ended on its own before it was up failed the job (one
+     * killed by a signal did not fail to start): after FAILED_STARTS of
+     * them, children cannot start, and the job fails.
+     * @internal
+     */
     _count_failed_start(child: Child, job: Job): void {
-      if (child.ready) return;
+      if (!child.failedToStart()) return;
       job.failedStarts += 1;
       if (job.failedStarts >= FAILED_STARTS) {
         throw new Error(`ForkingMixIn: ${job.failedStarts} child processes in a row ended before they were up`);
@@ -351,30 +370,43 @@ export function ForkingMixIn<B extends ServerClass>(Base: B) {
     }
 
     /**
-     * A free child: an idle one, a new one, or the next to become free. At
-     * most one child per core starts at a time: starting a Node process
-     * costs far more than Python's fork(), and a burst of connections would
+     * Takes a free child for the job: an idle one that is up, one that is
+     * still starting (it serves the job once it is up), a new one, or the
+     * next to become free. It is marked busy before this returns, so that
+     * two requests handed over at once never take the same child. At most
+     * one child per core starts at a time: starting a Node process costs
+     * far more than Python's fork(), and a burst of connections would
      * otherwise start as many processes at once; while some start, the
      * children that free up serve the waiting requests.
+     * @internal
      */
-    async _free_child(): Promise<Child> {
+    async _take_child(job: Job): Promise<Child> {
       for (;;) {
         if (this._fork_closed) throw new Error('ForkingMixIn: the server is closed');
-        let starting = 0;
-        let idle: Child | null = null;
-        for (const child of this._children) {
-          if (!child.alive || child.fd < 0) continue;
-          if (child.busy === null) {
-            if (child.ready) return child;
-            idle ??= child;
-          }
-          if (!child.ready) starting += 1;
+        const child = this._free_child();
+        if (child !== null) {
+          child.busy = job;
+          return child;
         }
-        // One that is still starting serves the request once it is up.
-        if (idle !== null) return idle;
-        if (starting < STARTING_AT_ONCE && this._children.size < this.max_children) return this._start_child();
         await this._child_freed.wait();
       }
+    }
+
+    /** An idle child (one that is up first), a new one, or null when none may start now. @internal */
+    _free_child(): Child | null {
+      let starting = 0;
+      let idle: Child | null = null;
+      for (const child of this._children) {
+        if (!child.alive || child.fd < 0) continue;
+        if (child.busy === null) {
+          if (child.ready) return child;
+          idle ??= child;
+        }
+        if (!child.ready) starting += 1;
+      }
+      if (idle !== null) return idle;
+      if (starting < STARTING_AT_ONCE && this._children.size < this.max_children) return this._start_child();
+      return null;
     }
 
     /**
@@ -528,8 +560,8 @@ export function ForkingMixIn<B extends ServerClass>(Base: B) {
       child.closeChannel();
       this._children.delete(child);
       this.active_children?.delete(child.pid);
-      child.ended();
-      if (!child.ready) this._spares_paused = true;
+      child.ended(code, signal);
+      if (child.failedToStart()) this._spares_paused = true;
       this._child_freed.notify();
       if (job === null) {
         this._start_spares_quietly();
@@ -542,7 +574,7 @@ export function ForkingMixIn<B extends ServerClass>(Base: B) {
         );
         await this._report(job, err);
       } else {
-        // The child never saw the request: it goes to another.
+        // The child never took the request: it goes to another.
         try {
           this._count_failed_start(child, job);
           await this._hand_over(job);
