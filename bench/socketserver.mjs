@@ -8,9 +8,27 @@
 // only 40 are served at a time, in both. This package's children are
 // reused; Python forks one per connection.
 //
+// First request: the time from connect() to a line's echo for the first
+// client of a forking server, cold (at once after the server says it is
+// ready) and warm (after it has served for WARM_MS), each in a fresh
+// server; the client is this harness (net), the server is pinned as above.
+//
 //   node bench/socketserver.mjs [--quick] [--reps N] [--servers id,id] [--json-out FILE]
+import net from 'node:net';
 import path from 'node:path';
-import { benchDir, finishScenario, ourPackage, parseArgs, pinning, pythonAsyncore, runIfMain } from './lib/common.mjs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  benchDir,
+  finishScenario,
+  mdTable,
+  median,
+  ourPackage,
+  parseArgs,
+  pinning,
+  pythonAsyncore,
+  runIfMain,
+  startServer,
+} from './lib/common.mjs';
 import { runMatrix } from './lib/matrix.mjs';
 import { echoChurnResult, ratioTargets } from './lib/report.mjs';
 
@@ -41,6 +59,7 @@ const allServers = [
     needs: 'package',
     cmd: ours('forking'),
     peers: { socketserver: 'py-ss-forking' },
+    firstRequest: true,
   },
   {
     // Only where a forking target is: it shows how much of ss-forking's gap
@@ -66,8 +85,95 @@ const allServers = [
     group: 'peer',
     needs: 'python',
     cmd: python('forking'),
+    firstRequest: true,
   },
 ];
+
+/** How long a warm server has served before its first request. */
+const WARM_MS = 1000;
+/** The goal for a warm forking server's first request. */
+const FIRST_WARM_GOAL_MS = 20;
+const LINE = `${'x'.repeat(63)}\n`;
+
+/** Connects, sends one line and resolves the ms until its echo is back whole. */
+function firstEchoMs(port, timeoutMs = 20_000) {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    let got = 0;
+    const client = net.connect(port, '127.0.0.1', () => client.write(LINE));
+    const timer = setTimeout(() => {
+      client.destroy();
+      reject(new Error(`no echo within ${timeoutMs} ms`));
+    }, timeoutMs);
+    client.on('data', (data) => {
+      got += data.length;
+      if (got < LINE.length) return;
+      clearTimeout(timer);
+      resolve(performance.now() - started);
+      client.destroy();
+    });
+    client.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}
+
+/** One server's first request, cold (waitMs 0) or warm, in a fresh server process. */
+async function firstRequest(server, waitMs, pin) {
+  let srv;
+  try {
+    srv = await startServer(server.cmd('tcp', 0), { cpu: pin.server });
+  } catch (e) {
+    return { ok: false, error: `server: ${e.message}` };
+  }
+  try {
+    if (waitMs > 0) await sleep(waitMs);
+    return { ok: true, ms: await firstEchoMs(Number(srv.label)) };
+  } catch (e) {
+    return { ok: false, error: e.message };
+  } finally {
+    await srv.stop();
+  }
+}
+
+/** Cold and warm first requests of the forking servers, interleaved, reps each: { [id]: { cold, warm } } of runs. */
+async function firstRequests(servers, reps, noPin, log) {
+  const pin = pinning(noPin);
+  const results = Object.fromEntries(servers.map((s) => [s.id, { cold: [], warm: [] }]));
+  for (let rep = 0; rep < reps; rep++) {
+    for (const server of servers) {
+      for (const [kind, waitMs] of [['cold', 0], ['warm', WARM_MS]]) {
+        const r = await firstRequest(server, waitMs, pin);
+        results[server.id][kind].push(r);
+        log(`  first request ${kind.padEnd(4)} ${server.id.padEnd(20)} ${r.ok ? `${r.ms.toFixed(1)} ms` : `FAILED ${r.error}`}`);
+      }
+    }
+  }
+  return results;
+}
+
+/** The median ms of the runs that worked; null when none did. */
+function medianMs(runs) {
+  const ok = runs.filter((r) => r.ok).map((r) => r.ms);
+  return ok.length > 0 ? median(ok) : null;
+}
+
+function firstRequestTable(servers, results, reps) {
+  const cell = (runs) => {
+    const ms = medianMs(runs);
+    if (ms === null) return `fail (${[...new Set(runs.map((r) => r.error))].join('; ')})`;
+    return `${ms.toFixed(1)} ms`;
+  };
+  return [
+    `First request of a forking server (connect, one 64-byte line echoed), median of ${reps}; cold: at once after ` +
+      `"ready"; warm: after serving for ${WARM_MS / 1000} s. Each in a fresh server.\n`,
+    mdTable(
+      ['server', 'cold', 'warm'],
+      servers.map((s) => [s.label, cell(results[s.id].cold), cell(results[s.id].warm)]),
+    ),
+  ].join('\n');
+}
 
 const echoCells = [
   { id: 'tcp-1', label: 'tcp 1', transport: 'tcp', conns: 1, depth: 1 },
@@ -100,6 +206,8 @@ export async function main(argv) {
   log(`socketserver: ${servers.length} servers x ${echoCells.length + churnCells.length} cells x ${reps} reps, ${warmup}s warm-up + ${duration}s measured each`);
   const echo = await runMatrix({ servers, cells: echoCells, reps, warmup, duration, noPin: opts.noPin, metric: 'rt_per_s', log });
   const churn = await runMatrix({ servers, cells: churnCells, reps, warmup, duration, noPin: opts.noPin, metric: 'conn_per_s', log });
+  const forking = servers.filter((s) => s.firstRequest);
+  const first = await firstRequests(forking, reps, opts.noPin, log);
 
   const only = (ids) => (c) => ids.includes(c.id);
   const targets = [
@@ -124,6 +232,17 @@ export async function main(argv) {
       ],
     }),
   ];
+  const ours = forking.find((s) => s.group === 'ours');
+  if (ours) {
+    const ms = medianMs(first[ours.id].warm);
+    targets.push({
+      what: `socketserver first request: ${ours.label}, serving for ${WARM_MS / 1000} s`,
+      value: ms,
+      text: ms === null ? 'fail' : `${ms.toFixed(1)} ms`,
+      goal: `<= ${FIRST_WARM_GOAL_MS} ms`,
+      pass: ms !== null && ms <= FIRST_WARM_GOAL_MS,
+    });
+  }
   const result = echoChurnResult({
     scenario: 'socketserver',
     title: 'socketserver: line echo (round trips/s) and churn (connections/s)',
@@ -142,6 +261,10 @@ export async function main(argv) {
     churn,
     targets,
   });
+  if (forking.length > 0) {
+    result.markdown += `\n\n${firstRequestTable(forking, first, reps)}`;
+    result.firstRequest = first;
+  }
   return finishScenario(opts, result);
 }
 
