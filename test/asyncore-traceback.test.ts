@@ -3,7 +3,6 @@
 // write(), readwrite()) down to the raise, as [file|function|line].
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as asyncore from '../src/asyncore';
 import type { SocketMap } from '../src/asyncore';
@@ -13,7 +12,7 @@ import { expectNoFdLeaks } from './support';
 
 expectNoFdLeaks();
 
-const here = fileURLToPath(import.meta.url);
+const here = __filename;
 let map: SocketMap = new Map();
 const sockets: socket[] = [];
 
