@@ -6,6 +6,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { arch, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import nodeGypBuild = require('node-gyp-build');
 
 const root = path.resolve(__dirname, '..');
 const checkout = mkdtempSync(path.join(tmpdir(), 'asyncore-prepack-'));
@@ -41,10 +42,12 @@ describe('check-prebuilds', () => {
   });
 
   it("the line's setting packs the machine's own prebuild", () => {
-    // This build of the addon stands for what `npm run build:prebuilds -- linux-<arch>` makes.
+    // The addon the tests load (build/Release, or a prebuild) stands for
+    // what `npm run build:prebuilds -- linux-<arch>` makes.
     const dir = path.join(checkout, 'prebuilds', `linux-${arch()}`);
     mkdirSync(dir, { recursive: true });
-    copyFileSync(path.join(root, 'build', 'Release', 'asyncore.node'), path.join(dir, 'asyncore.glibc.node'));
+    const { path: addonPath } = nodeGypBuild as unknown as { path(root: string): string };
+    copyFileSync(addonPath(root), path.join(dir, 'asyncore.glibc.node'));
     const { status, output } = check(host);
     expect(output).toContain(`${host}: prebuilds/linux-${arch()}/asyncore.glibc.node loads`);
     expect(status).toBe(0);
