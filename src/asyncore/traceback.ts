@@ -97,6 +97,15 @@ function currentStack(): string {
   }
 }
 
+/**
+ * Frames Python's traceback would not hold: Node's internals (`node:`) and
+ * V8's built-ins ("at JSON.parse (<anonymous>)"), as C functions are not in
+ * Python's.
+ */
+function isRuntimeFrame(frame: StackFrame): boolean {
+  return frame.file.startsWith('node:') || frame.file === '<anonymous>' || frame.file === 'native';
+}
+
 /** err's traceback as Python's, outermost first, without Node's own frames. */
 function frameList(err: unknown): Frame[] {
   const stack = err instanceof Error ? err.stack : undefined;
@@ -105,7 +114,7 @@ function frameList(err: unknown): Frame[] {
   const here = parseStack(currentStack());
   return errFrames
     .slice(0, framesBelowCatch(errFrames, here))
-    .filter((frame) => !frame.file.startsWith('node:'))
+    .filter((frame) => !isRuntimeFrame(frame))
     .map(({ file, fn, line }): Frame => [file, fn, line])
     .reverse();
 }
@@ -123,7 +132,8 @@ function typeName(err: unknown): string {
  * caught (in a catch block, or in handle_error()): as in CPython, the
  * frames run from the function that caught it down to the raise, so a
  * handler's error shows read() (or write(), readwrite()) and what it
- * called, not the loop above. Node's internal (`node:`) frames are left out.
+ * called, not the loop above. Node's internal (`node:`) frames and V8's
+ * built-ins are left out.
  *
  * Python asserts when there is no traceback; a thrown value without a
  * stack (`throw 'x'`) is common in JavaScript, so it gets empty frame
