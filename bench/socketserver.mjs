@@ -10,8 +10,9 @@
 //
 // First request: the time from connect() to a line's echo for the first
 // client of a forking server, cold (at once after the server says it is
-// ready) and warm (after it has served for WARM_MS), each in a fresh
-// server; the client is this harness (net), the server is pinned as above.
+// ready) and warm (after it has served for FIRST_REQUEST_WARM_S), each in a
+// fresh server; the client is this harness (net), the server is pinned as
+// above.
 //
 //   node bench/socketserver.mjs [--quick] [--reps N] [--servers id,id] [--json-out FILE]
 import net from 'node:net';
@@ -30,6 +31,7 @@ import {
   startServer,
 } from './lib/common.mjs';
 import { runMatrix } from './lib/matrix.mjs';
+import { FIRST_REQUEST_WARM_S, QUICK } from './lib/plan.mjs';
 import { echoChurnResult, ratioTargets } from './lib/report.mjs';
 
 const node = process.execPath;
@@ -43,7 +45,7 @@ const python = (mixin) => (_t, w) => [
   ...tcp(w),
 ];
 
-const allServers = [
+export const allServers = [
   {
     id: 'ss-threading',
     label: 'asyncore/socketserver ThreadingTCPServer',
@@ -89,8 +91,7 @@ const allServers = [
   },
 ];
 
-/** How long a warm server has served before its first request. */
-const WARM_MS = 1000;
+const WARM_MS = FIRST_REQUEST_WARM_S * 1000;
 /** The goal for a warm forking server's first request. */
 const FIRST_WARM_GOAL_MS = 20;
 const LINE = `${'x'.repeat(63)}\n`;
@@ -175,21 +176,25 @@ function firstRequestTable(servers, results, reps) {
   ].join('\n');
 }
 
-const echoCells = [
+export const echoCells = [
   { id: 'tcp-1', label: 'tcp 1', transport: 'tcp', conns: 1, depth: 1 },
   { id: 'tcp-10', label: 'tcp 10', transport: 'tcp', conns: 10, depth: 1 },
   { id: 'tcp-100', label: 'tcp 100', transport: 'tcp', conns: 100, depth: 1 },
 ];
-const churnCells = [{ id: 'churn-10', label: 'churn, 10 clients', transport: 'tcp', conns: 10, depth: 1, mode: 'churn' }];
+export const churnCells = [{ id: 'churn-10', label: 'churn, 10 clients', transport: 'tcp', conns: 10, depth: 1, mode: 'churn' }];
 
 export async function main(argv) {
   const opts = parseArgs(argv);
   const quick = opts.quick;
-  const reps = opts.reps ?? (quick ? 1 : 3);
+  const plan = QUICK.socketserver;
+  const reps = opts.reps ?? (quick ? plan.reps : 3);
   // Longer than other scenarios' warm-up: this package's forking server
   // starts its children (Node processes, reused afterwards) in it.
-  const warmup = quick ? 2 : 3;
-  const duration = quick ? 0.6 : 2;
+  const warmup = quick ? plan.warmup : 3;
+  const duration = quick ? plan.duration : 2;
+  const serverIds = opts.servers ?? (quick ? plan.servers : null);
+  const inPlan = (cell) => !quick || plan.cells.includes(cell.id);
+  const [echoRun, churnRun] = [echoCells.filter(inPlan), churnCells.filter(inPlan)];
   const notes = [];
   const py = pythonAsyncore();
   if (!py.ok) notes.push(py.note);
@@ -197,15 +202,15 @@ export async function main(argv) {
   const pkg = ourPackage();
   if (!pkg.ok) notes.push(pkg.note);
   const servers = allServers.filter((s) => {
-    if (opts.servers && !opts.servers.includes(s.id)) return false;
+    if (serverIds && !serverIds.includes(s.id)) return false;
     if (s.needs === 'python' && !py.ok) return false;
     if (s.needs === 'package' && !pkg.ok) return false;
     return true;
   });
   const log = (m) => process.stderr.write(`${m}\n`);
-  log(`socketserver: ${servers.length} servers x ${echoCells.length + churnCells.length} cells x ${reps} reps, ${warmup}s warm-up + ${duration}s measured each`);
-  const echo = await runMatrix({ servers, cells: echoCells, reps, warmup, duration, noPin: opts.noPin, metric: 'rt_per_s', log });
-  const churn = await runMatrix({ servers, cells: churnCells, reps, warmup, duration, noPin: opts.noPin, metric: 'conn_per_s', log });
+  log(`socketserver: ${servers.length} servers x ${echoRun.length + churnRun.length} cells x ${reps} reps, ${warmup}s warm-up + ${duration}s measured each`);
+  const echo = await runMatrix({ servers, cells: echoRun, reps, warmup, duration, noPin: opts.noPin, metric: 'rt_per_s', log });
+  const churn = await runMatrix({ servers, cells: churnRun, reps, warmup, duration, noPin: opts.noPin, metric: 'conn_per_s', log });
   const forking = servers.filter((s) => s.firstRequest);
   const first = await firstRequests(forking, reps, opts.noPin, log);
 
@@ -213,7 +218,7 @@ export async function main(argv) {
   const targets = [
     ...ratioTargets({
       servers,
-      cells: echoCells,
+      cells: echoRun,
       results: echo,
       metric: 'rt_per_s',
       rules: [
@@ -223,7 +228,7 @@ export async function main(argv) {
     }),
     ...ratioTargets({
       servers,
-      cells: churnCells,
+      cells: churnRun,
       results: churn,
       metric: 'conn_per_s',
       rules: [
@@ -255,8 +260,8 @@ export async function main(argv) {
     params: { quick, reps, warmup, duration, pinning: pinning(opts.noPin).note },
     notes,
     servers,
-    echoCells,
-    churnCells,
+    echoCells: echoRun,
+    churnCells: churnRun,
     echo,
     churn,
     targets,

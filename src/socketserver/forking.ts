@@ -199,7 +199,6 @@ export function ForkingMixIn<B extends ServerClass>(Base: B) {
      */
     static readonly is_child: boolean = childSpec !== null;
 
-    /** handle_request()'s wait, in seconds; 300. */
     declare timeout: number | null;
     /** Most children at once; 40. */
     declare max_children: number;
@@ -522,7 +521,7 @@ export function ForkingMixIn<B extends ServerClass>(Base: B) {
       }
     }
 
-    /** Takes what the child has said so far: null once its end is closed. */
+    /** Takes what the child has said so far: null once its end is closed. @internal */
     _read_words(child: Child): null | undefined {
       for (;;) {
         const message = tryReceive(child.fd, 0);
@@ -604,7 +603,7 @@ export function ForkingMixIn<B extends ServerClass>(Base: B) {
       }
     }
 
-    /** The child's side: takes one request from the parent and serves it as Python's child does. */
+    /** The child's side: takes one request from the parent and serves it as Python's child does. @internal */
     async _serve_handed_request(): Promise<void> {
       const fd = childSpec!.fd;
       let message = await receive(fd);
@@ -646,7 +645,7 @@ export function ForkingMixIn<B extends ServerClass>(Base: B) {
       }
     }
 
-    /** The child takes the parent's server socket and address (a forked child would have inherited them). */
+    /** The child takes the parent's server socket and address (a forked child would have inherited them). @internal */
     _take_hello(data: Buffer, fds: number[]): void {
       const hello = decode(data)[0] as { family: number; type: number; proto: number; address: Address };
       const server = this as unknown as { socket: socket; server_address: Address; _fork_hello: boolean };
