@@ -2,6 +2,7 @@
 // errbacks and to connectionLost(). JavaScript has no "current exception",
 // so a Failure is always made from the error itself.
 import * as util from 'node:util';
+import { describe } from './describe';
 
 /** A class an error may be checked against (an Error subclass). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -15,11 +16,14 @@ export class NoCurrentExceptionError extends Error {
   }
 }
 
-/** Turns anything thrown into an Error, keeping Errors as they are. */
+/**
+ * Turns anything thrown into an Error, keeping Errors as they are: a
+ * string is the message, anything else (undefined, a number, an object)
+ * is described.
+ */
 function asError(value: unknown): Error {
   if (value instanceof Error) return value;
-  const err = new Error(typeof value === 'string' ? value : util.inspect(value));
-  return err;
+  return new Error(typeof value === 'string' ? value : describe(value));
 }
 
 /**
@@ -34,10 +38,11 @@ export class Failure {
 
   /**
    * Wraps `excValue`. A Failure given a Failure copies it; a value that is
-   * not an Error is wrapped in one.
+   * not an Error is wrapped in one, `undefined` included (JavaScript can
+   * throw it). Given nothing at all, there is no current exception to wrap.
    */
   constructor(excValue?: unknown) {
-    if (arguments.length === 0 || excValue === undefined) {
+    if (arguments.length === 0) {
       throw new NoCurrentExceptionError('Failure() needs the error to wrap (JavaScript has no current exception)');
     }
     if (excValue instanceof Failure) {
@@ -94,8 +99,19 @@ export class Failure {
     stream.write(`${this.getTraceback()}\n`);
   }
 
-  /** Kept for ports: there are no frames to drop here. */
-  cleanFailure(): void {}
+  /**
+   * Drops the frames the error holds: V8 keeps the receivers and functions
+   * of an error's frames until its stack is first read, and those may be
+   * the very objects (a Deferred) that hold this Failure. Reading the stack
+   * turns it into text.
+   */
+  cleanFailure(): void {
+    try {
+      void this.value.stack;
+    } catch {
+      // A stack getter that throws leaves nothing to format.
+    }
+  }
 
   /** "[Failure instance: ...]" with the class and the message, as Twisted prints one. */
   toString(): string {

@@ -1,7 +1,7 @@
 // twisted.internet.task: LoopingCall (a function called every interval),
 // Clock (a clock that only moves when told, for tests), deferLater().
-import * as util from 'node:util';
 import { Deferred, maybeDeferred } from './defer';
+import { describe } from './describe';
 import type { Failure } from './failure';
 import { DelayedCall, reactor, type Callable } from './reactor';
 
@@ -33,9 +33,9 @@ export class Clock implements IReactorTime {
   /** Schedules `fn(...args)` `delay` seconds from now on this clock. */
   callLater(delay: number, fn: Callable, ...args: unknown[]): DelayedCall {
     if (typeof delay !== 'number' || Number.isNaN(delay)) {
-      throw new TypeError(`callLater(): needs a number of seconds, not ${util.inspect(delay)}`);
+      throw new TypeError(`callLater(): needs a number of seconds, not ${describe(delay)}`);
     }
-    if (typeof fn !== 'function') throw new TypeError(`callLater(): needs a function, not ${util.inspect(fn)}`);
+    if (typeof fn !== 'function') throw new TypeError(`callLater(): needs a function, not ${describe(fn)}`);
     const owner = {
       seconds: () => this.seconds(),
       rescheduled: () => this.sortCalls(),
@@ -62,7 +62,7 @@ export class Clock implements IReactorTime {
   /** Moves time on by `amount` seconds, running every call that falls due. */
   advance(amount: number): void {
     if (typeof amount !== 'number' || Number.isNaN(amount)) {
-      throw new TypeError(`advance(): needs a number of seconds, not ${util.inspect(amount)}`);
+      throw new TypeError(`advance(): needs a number of seconds, not ${describe(amount)}`);
     }
     this.rightNow += amount;
     this.sortCalls();
@@ -108,7 +108,7 @@ export class LoopingCall {
 
   /** A looping call of `f(...args)`. */
   constructor(f: Callable, ...args: unknown[]) {
-    if (typeof f !== 'function') throw new TypeError(`LoopingCall(): needs a function, not ${util.inspect(f)}`);
+    if (typeof f !== 'function') throw new TypeError(`LoopingCall(): needs a function, not ${describe(f)}`);
     this.f = f;
     this.a = args;
   }
@@ -122,7 +122,7 @@ export class LoopingCall {
   start(interval: number, now = true): Deferred<LoopingCall> {
     if (this.running) throw new Error('Tried to start an already running LoopingCall.');
     if (typeof interval !== 'number' || Number.isNaN(interval)) {
-      throw new TypeError(`start(): needs an interval in seconds, not ${util.inspect(interval)}`);
+      throw new TypeError(`start(): needs an interval in seconds, not ${describe(interval)}`);
     }
     if (interval < 0) throw new RangeError(`start(): interval must be >= 0, not ${interval}`);
     this.running = true;
@@ -194,7 +194,7 @@ export class LoopingCall {
 
   /** "LoopingCall<interval>(f, args)". */
   toString(): string {
-    return `LoopingCall<${String(this.interval)}>(${this.f.name || 'anonymous'}, ${this.a.map((x) => util.inspect(x)).join(', ')})`;
+    return `LoopingCall<${String(this.interval)}>(${this.f.name || 'anonymous'}, ${this.a.map((x) => describe(x)).join(', ')})`;
   }
 }
 
