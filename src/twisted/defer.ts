@@ -6,7 +6,7 @@ import * as util from 'node:util';
 import { Failure } from './failure';
 import * as log from './log';
 import type { IReactorTime } from './task';
-import { describe } from './describe';
+import { describe, pythonRepr } from './describe';
 
 /** A callback or errback: gets the result and the extra arguments given with it. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -75,15 +75,9 @@ export class TimeoutError extends Error {
 function exceptionText(args: unknown[]): string {
   if (args.length === 0) return '';
   if (args.length === 1) return typeof args[0] === 'string' ? args[0] : pythonRepr(args[0]);
-  return `(${args.map(pythonRepr).join(', ')})`;
+  return pythonRepr(args);
 }
 
-function pythonRepr(value: unknown): string {
-  if (typeof value === 'string') return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-  if (value === null || value === undefined) return 'None';
-  if (typeof value === 'boolean') return value ? 'True' : 'False';
-  return describe(value);
-}
 
 const NO_RESULT: unique symbol = Symbol('no result');
 const CONTINUE: unique symbol = Symbol('continue');
@@ -185,7 +179,8 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
   private runningCallbacks = false;
   private suppressAlreadyCalled = false;
   private chainedTo: Deferred<unknown> | null = null;
-  private readonly canceller: ((d: Deferred<T>) => void) | null;
+  // Typed loosely so that a Deferred<T> stays assignable to Deferred<unknown>.
+  private readonly canceller: ((d: Deferred<unknown>) => void) | null;
   private pendingFailure: PendingFailure | null = null;
   private debugInfo: DebugInfo | null = null;
 
@@ -194,7 +189,7 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
     if (canceller !== null && typeof canceller !== 'function') {
       throw new TypeError(`Deferred(): canceller must be a function or null, not ${describe(canceller)}`);
     }
-    this.canceller = canceller;
+    this.canceller = canceller as ((d: Deferred<unknown>) => void) | null;
     if (Deferred.debug) {
       this.debugInfo = new DebugInfo();
       this.debugInfo.creator = formatStack(1);
@@ -317,7 +312,7 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
    */
   cancel(): void {
     if (!this.called) {
-      if (this.canceller !== null) this.canceller(this);
+      if (this.canceller !== null) this.canceller(this as Deferred<unknown>);
       else this.suppressAlreadyCalled = true;
       if (!this.called) this.errback(new Failure(new CancelledError()));
     } else if (this.result instanceof Deferred) {
@@ -645,7 +640,7 @@ export class DeferredList extends Deferred<unknown> {
       try {
         d.cancel();
       } catch (err) {
-        log.err(err, 'Exception raised from user supplied canceller');
+        log.err(new Failure(err), 'Exception raised from user supplied canceller');
       }
     }
   }
@@ -660,3 +655,9 @@ export function gatherResults(deferredList: Array<Deferred<unknown>>, consumeErr
   d.addCallback((entries: DeferredListEntry[]) => entries.map((e) => e[1]));
   return d as unknown as Deferred<unknown[]>;
 }
+
+// The rest of twisted.internet.defer, so that this module is Twisted's
+// whole `defer` (its namespace in asyncore/twisted). They import Deferred
+// from here, and use it only once called.
+export { inlineCallbacks, returnValue } from './inline_callbacks';
+export { DeferredLock, DeferredSemaphore, DeferredQueue, QueueOverflow, QueueUnderflow } from './defer_primitives';

@@ -89,6 +89,14 @@ export class Failure {
     throw this.value;
   }
 
+  /**
+   * Throws the error into `gen` where it is suspended, and returns what it
+   * yields next (inlineCallbacks' way of failing a `yield`).
+   */
+  throwExceptionIntoGenerator<T, R, N>(gen: Generator<T, R, N>): IteratorResult<T, R> {
+    return gen.throw(this.value);
+  }
+
   /** The error's stack (its message and frames), as text. */
   getTraceback(): string {
     return this.value.stack ?? `${this.value.name}: ${this.value.message}`;
