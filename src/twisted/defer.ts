@@ -183,6 +183,7 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
   private readonly canceller: ((d: Deferred<unknown>) => void) | null;
   private pendingFailure: PendingFailure | null = null;
   private debugInfo: DebugInfo | null = null;
+  private ownDebug: boolean | null = null;
 
   /** Makes a Deferred; `canceller` is called by cancel() before it fails the Deferred. */
   constructor(canceller: ((d: Deferred<T>) => void) | null = null) {
@@ -194,6 +195,15 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
       this.debugInfo = new DebugInfo();
       this.debugInfo.creator = formatStack(1);
     }
+  }
+
+  /** Debug mode for this Deferred: its own setting once set, else the class's {@link Deferred.debug}. */
+  get debug(): boolean {
+    return this.ownDebug ?? Deferred.debug;
+  }
+
+  set debug(on: boolean) {
+    this.ownDebug = Boolean(on);
   }
 
   /** Adds a callback and an errback as one step; either may be omitted (passes the result on). */
@@ -347,6 +357,7 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
 
   /** A Deferred that fires with a Promise's result (or its rejection, as a Failure). */
   static fromPromise<R>(promise: PromiseLike<R>): Deferred<R> {
+    if (!isThenable(promise)) throw new TypeError(`fromPromise(): needs a Promise, not ${describe(promise)}`);
     const d = new Deferred<R>();
     promise.then(
       (v) => d.callback(v),
@@ -375,13 +386,13 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
         this.suppressAlreadyCalled = false;
         return;
       }
-      if (Deferred.debug) {
+      if (this.debug) {
         this.debugInfo ??= new DebugInfo();
         throw new AlreadyCalledError(`\n${this.debugInfo.tracebacks()}`);
       }
       throw new AlreadyCalledError('This Deferred has already been called');
     }
-    if (Deferred.debug) {
+    if (this.debug) {
       this.debugInfo ??= new DebugInfo();
       this.debugInfo.invoker = formatStack(2);
     }
@@ -532,6 +543,7 @@ export function succeed<R>(result?: R): Deferred<R> {
 
 /** A Deferred that has already failed with `result` (an error or a Failure). */
 export function fail<R = never>(result: unknown): Deferred<R> {
+  if (result === undefined) throw new TypeError('fail(): needs the error or Failure to fail with');
   const d = new Deferred<R>();
   d.errback(result);
   return d;
@@ -542,6 +554,7 @@ export function fail<R = never>(result: unknown): Deferred<R> {
  * Deferred is returned as it is, a Promise becomes a Deferred of its result.
  */
 export function maybeDeferred<R>(f: (...args: unknown[]) => R | Deferred<R> | PromiseLike<R>, ...args: unknown[]): Deferred<R> {
+  if (typeof f !== 'function') throw new TypeError(`maybeDeferred(): needs a function, not ${describe(f)}`);
   let result: unknown;
   try {
     result = f(...args);
@@ -651,6 +664,9 @@ export class DeferredList extends Deferred<unknown> {
  * fails with a FirstError at the first failure.
  */
 export function gatherResults(deferredList: Array<Deferred<unknown>>, consumeErrors = false): Deferred<unknown[]> {
+  if (!Array.isArray(deferredList)) {
+    throw new TypeError(`gatherResults(): needs an array of Deferreds, not ${describe(deferredList)}`);
+  }
   const d = new DeferredList(deferredList, false, true, consumeErrors);
   d.addCallback((entries: DeferredListEntry[]) => entries.map((e) => e[1]));
   return d as unknown as Deferred<unknown[]>;
