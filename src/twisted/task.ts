@@ -316,6 +316,9 @@ export async function react(
     else theReactor.callWhenRunning(stop, result, true);
   });
   await theReactor.run();
+  // A Promise main settled during shutdown reaches `finished` in a later
+  // job: let it, so that its failure still sets the exit code.
+  if (!finished.called) await new Promise((resolve) => setImmediate(resolve));
   return process.exit(code);
 }
 
