@@ -55,6 +55,7 @@ const scenarioFiles = {
   wakeup: 'wakeup.mjs',
   asynchat_parse: 'asynchat_parse.mjs',
   twisted: 'twisted.mjs',
+  twisted_defer: 'twisted_defer.mjs',
   socketserver: 'socketserver.mjs',
 };
 

@@ -36,6 +36,7 @@ abstract class ConcurrencyPrimitive {
     return d as unknown as Deferred<R>;
   }
 
+  /** The canceller of an acquire() Deferred: takes it off the waiting list. */
   protected cancelAcquire(d: Deferred<this>): void {
     // The canceller only runs for a Deferred with no result, still waiting.
     this.waiting.splice(this.waiting.indexOf(d), 1);
