@@ -1,7 +1,7 @@
 // twisted.internet.task: LoopingCall (a function called every interval),
 // Clock (a clock that only moves when told, for tests), deferLater().
 import { Deferred, maybeDeferred } from './defer';
-import { describe } from './describe';
+import { describe, pythonRepr } from './describe';
 import { ReactorNotRunning } from './error';
 import { Failure } from './failure';
 import * as log from './log';
@@ -236,9 +236,10 @@ export class LoopingCall {
     this.call = this.clock.callLater(delay, () => this.runOnce());
   }
 
-  /** "LoopingCall<interval>(f, args)". */
+  /** "LoopingCall<interval>(f, *(args,), **{})", as Twisted's repr (there are no keyword arguments). */
   toString(): string {
-    return `LoopingCall<${String(this.interval)}>(${this.f.name || 'anonymous'}, ${this.a.map((x) => describe(x)).join(', ')})`;
+    const interval = this.interval === null ? 'None' : String(this.interval);
+    return `LoopingCall<${interval}>(${this.f.name || '<anonymous>'}, *${pythonRepr(this.a)}, **{})`;
   }
 }
 
