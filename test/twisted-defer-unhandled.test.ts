@@ -157,3 +157,103 @@ describe('unhandled failures in Deferreds (issue 19.3)', () => {
     expect(figures.grownMiB).toBeLessThan(8);
   });
 });
+
+// Twisted's LogTests (twisted/test/test_defer.py), in a child with a log
+// observer. Twisted logs two events per unhandled failure ("Unhandled error
+// in Deferred:" at critical level, then the failure); here it is one event
+// with that text as its `why`.
+describe('LogTests', () => {
+  /** Runs `body` in a child; returns the error events the observer saw after a collection. */
+  function loggedErrors(body: string): Array<{ why: string | null; type: string | null; text: string }> {
+    const r = child(`
+      const events = [];
+      log.addObserver((e) => { if (e.isError) events.push({ why: e.why, type: e.failure && e.failure.value.constructor.name, text: log.formatEvent(e) }); });
+      class ZeroDivisionError extends Error {}
+      ${body}
+      collect(() => console.log(JSON.stringify(events)));
+    `);
+    expect(r.status).toBe(0);
+    return JSON.parse(r.stdout.trim().split('\n').pop()!) as Array<{ why: string | null; type: string | null; text: string }>;
+  }
+
+  const check = (events: Array<{ why: string | null; type: string | null }>): void => {
+    expect(events).toHaveLength(1);
+    expect(events[0]!.why).toMatch(/^Unhandled error in Deferred:/);
+    expect(events[0]!.type).toBe('ZeroDivisionError');
+  };
+
+  it('test_errorLog', () => {
+    check(loggedErrors(`new defer.Deferred().addCallback(() => { throw new ZeroDivisionError(); }).callback(1);`));
+  });
+
+  it('test_errorLogWithInnerFrameRef', () => {
+    check(
+      loggedErrors(`
+        (function _subErrorLogWithInnerFrameRef() {
+          const d = new defer.Deferred();
+          d.addCallback(() => { throw new ZeroDivisionError(); });
+          d.callback(1);
+        })();
+      `),
+    );
+  });
+
+  it('test_errorLogWithInnerFrameCycle', () => {
+    check(
+      loggedErrors(`
+        (function _subErrorLogWithInnerFrameCycle() {
+          const d = new defer.Deferred();
+          d.addCallback(() => { d; throw new ZeroDivisionError(); });
+          d._d = d;
+          d.callback(1);
+        })();
+      `),
+    );
+  });
+
+  it('test_errorLogNoRepr', () => {
+    const events = loggedErrors(`new defer.Deferred().addCallback(() => { throw new ZeroDivisionError(); }).callback(1);`);
+    check(events);
+    expect(events[0]!.text.startsWith('Unhandled error in Deferred:\nError\n    at ')).toBe(true);
+    expect(events[0]!.text).not.toMatch(/Failure instance/);
+  });
+
+  it('test_errorLogDebugInfo', () => {
+    const events = loggedErrors(`
+      (function doit() {
+        const d = new defer.Deferred();
+        d.debug = true;
+        d.addCallback(() => { throw new ZeroDivisionError(); });
+        d.callback(1);
+      })();
+    `);
+    check(events);
+    expect(events[0]!.text.startsWith('Unhandled error in Deferred:\n(debug:  I')).toBe(true);
+  });
+
+  it('test_chainedErrorCleanup', () => {
+    const events = loggedErrors(`
+      (function () {
+        const d = new defer.Deferred();
+        d.addCallback(() => defer.fail(new RangeError('zoop')));
+        d.callback(null);
+        const results = [];
+        const errors = [];
+        d.addCallbacks((r) => results.push(r), (f) => { errors.push(f); });
+        if (results.length !== 0 || errors.length !== 1) throw new Error('the outer Deferred did not get the failure');
+      })();
+    `);
+    expect(events).toEqual([]);
+  });
+
+  it('test_errorClearedByChaining', () => {
+    const events = loggedErrors(`
+      (function () {
+        const bad = defer.fail(new Error('oh no'));
+        const good = new defer.Deferred();
+        bad.addErrback(() => good);
+      })();
+    `);
+    expect(events).toEqual([]);
+  });
+});
