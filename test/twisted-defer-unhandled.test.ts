@@ -132,14 +132,16 @@ describe('unhandled failures in Deferreds (issue 19.3)', () => {
     expect(logged).toMatch(/ I: First Invoker was:\n I:.*fireIt/);
   });
 
-  it('100,000 Deferreds whose callback threw are collected: heap comes back, each is logged', () => {
+  // 10,000: each failure's stack is formatted through tsx's source maps here,
+  // which costs; the soak part "deferreds" runs the same on the built package.
+  it('10,000 Deferreds whose callback threw are collected: heap comes back, each is logged', { timeout: 60_000 }, () => {
     const r = child(`
       let logged = 0;
       log.addObserver((e) => { if (e.why === 'Unhandled error in Deferred:') logged += 1; });
       global.gc();
       const before = process.memoryUsage().heapUsed;
       (function () {
-        for (let i = 0; i < 100000; i++) {
+        for (let i = 0; i < 10000; i++) {
           const d = new defer.Deferred();
           d.addCallback(() => { throw new Error('lost ' + i); });
           d.callback(i);
@@ -153,8 +155,9 @@ describe('unhandled failures in Deferreds (issue 19.3)', () => {
     `);
     expect(r.status).toBe(0);
     const figures = JSON.parse(r.stdout.trim().split('\n').pop()!) as { logged: number; grownMiB: number };
-    expect(figures.logged).toBe(100_000);
-    expect(figures.grownMiB).toBeLessThan(8);
+    expect(figures.logged).toBe(10_000);
+    // Held, they take about 12 MiB.
+    expect(figures.grownMiB).toBeLessThan(2);
   });
 });
 
