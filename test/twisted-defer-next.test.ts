@@ -1,14 +1,19 @@
 // twisted.internet.defer beyond the callback chain, ported from Twisted
 // 22.4's twisted/test/test_defer.py (UtilTests, DeferredTests' repr cases,
 // AlreadyCalledTests, OtherPrimitivesTests, DeferredAddTimeoutTests,
-// TimeoutErrorTests) and test_defgen.py (InlineCallbacksTests), with
+// TimeoutErrorTests, DeferredFilesystemLockTests) and test_defgen.py (InlineCallbacksTests), with
 // Twisted's test names; plus the entry points' checks of their arguments.
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as twisted from '../src/twisted';
 import {
   AlreadyCalledError,
+  AlreadyTryingToLockError,
   CancelledError,
   Deferred,
+  DeferredFilesystemLock,
   DeferredLock,
   DeferredQueue,
   DeferredSemaphore,
@@ -25,7 +30,9 @@ import {
   timeout,
 } from '../src/twisted/defer';
 import { Failure } from '../src/twisted/failure';
+import { isLocked } from '../src/twisted/lockfile';
 import * as log from '../src/twisted/log';
+import { reactor } from '../src/twisted/reactor';
 import { Clock } from '../src/twisted/task';
 
 /** The result of a Deferred that has one, taken as Twisted's successResultOf() does. */
@@ -919,5 +926,98 @@ describe('namespaces in asyncore/twisted', () => {
     expect(typeof twisted.task.Cooperator).toBe('function');
     expect(twisted.log.err).toBe(log.err);
     expect(twisted.inlineCallbacks).toBe(inlineCallbacks);
+  });
+});
+
+describe('DeferredFilesystemLockTests', () => {
+  let dir = '';
+  let clock: Clock;
+  let lock: DeferredFilesystemLock;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'asyncore-lock-'));
+    clock = new Clock();
+    lock = new DeferredFilesystemLock(path.join(dir, 'lock'), clock);
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('test_waitUntilLockedWithNoLock', () => {
+    expect(successResultOf(lock.deferUntilLocked(1))).toBeUndefined();
+    expect(lock.locked).toBe(true);
+  });
+
+  it('test_waitUntilLockedWithTimeoutLocked', () => {
+    expect(lock.lock()).toBe(true);
+    const d = lock.deferUntilLocked(5.5);
+    clock.pump(new Array<number>(10).fill(1));
+    const f = failureResultOf(d, TimeoutError);
+    expect(f.getErrorMessage()).toBe(`Timed out acquiring lock: ${lock.name} after 5.500000s`);
+  });
+
+  it('test_waitUntilLockedWithTimeoutUnlocked', () => {
+    expect(lock.lock()).toBe(true);
+    clock.callLater(1, () => lock.unlock());
+    const d = lock.deferUntilLocked(10);
+    clock.pump(new Array<number>(10).fill(1));
+    expect(successResultOf(d)).toBeUndefined();
+  });
+
+  it('test_defaultScheduler', () => {
+    expect(new DeferredFilesystemLock(path.join(dir, 'other')).scheduledOn).toBe(reactor);
+  });
+
+  it('test_concurrentUsage', () => {
+    lock.lock();
+    clock.callLater(1, () => lock.unlock());
+    const d1 = lock.deferUntilLocked();
+    const d2 = lock.deferUntilLocked();
+    failureResultOf(d2, AlreadyTryingToLockError);
+    clock.advance(1);
+    expect(successResultOf(d1)).toBeUndefined();
+  });
+
+  it('test_multipleUsages', () => {
+    lock.lock();
+    clock.callLater(1, () => lock.unlock());
+    const d = lock.deferUntilLocked();
+    d.addCallback(() => {
+      lock.unlock();
+      return lock.deferUntilLocked();
+    });
+    clock.advance(1);
+    expect(successResultOf(d)).toBeUndefined();
+  });
+
+  it('test_cancelDeferUntilLocked', () => {
+    lock.lock();
+    const deferred = lock.deferUntilLocked();
+    const tryLockCall = lock.pendingCalls.tryLockCall!;
+    deferred.cancel();
+    expect(tryLockCall.active()).toBe(false);
+    expect(lock.pendingCalls.tryLockCall).toBeNull();
+    failureResultOf(deferred, CancelledError);
+  });
+
+  it('test_cancelDeferUntilLockedWithTimeout', () => {
+    lock.lock();
+    const deferred = lock.deferUntilLocked(1);
+    const timeoutCall = lock.pendingCalls.timeoutCall!;
+    deferred.cancel();
+    expect(timeoutCall.active()).toBe(false);
+    expect(lock.pendingCalls.timeoutCall).toBeNull();
+    failureResultOf(deferred, CancelledError);
+  });
+
+  it('FilesystemLock: a lock held by a process that is gone is taken over (not clean)', () => {
+    const name = path.join(dir, 'stale');
+    // A pid that no process has: past the kernel's pid_max.
+    symlinkSync(String(2 ** 22 + 1), name);
+    const l = new DeferredFilesystemLock(name, clock);
+    expect(l.lock()).toBe(true);
+    expect(l.clean).toBe(false);
+    expect(isLocked(name)).toBe(true);
+    l.unlock();
+    expect(isLocked(name)).toBe(false);
   });
 });

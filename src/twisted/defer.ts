@@ -677,3 +677,4 @@ export function gatherResults(deferredList: Array<Deferred<unknown>>, consumeErr
 // from here, and use it only once called.
 export { inlineCallbacks, returnValue } from './inline_callbacks';
 export { DeferredLock, DeferredSemaphore, DeferredQueue, QueueOverflow, QueueUnderflow } from './defer_primitives';
+export { DeferredFilesystemLock, AlreadyTryingToLockError } from './defer_filesystem_lock';
