@@ -1021,3 +1021,16 @@ describe('DeferredFilesystemLockTests', () => {
     expect(isLocked(name)).toBe(false);
   });
 });
+
+describe('Failure, Clock and addCallbacks check their arguments', () => {
+  it('name themselves and the bad value', () => {
+    const f = new Failure(new RangeError('x'));
+    expect(() => f.check(5 as never)).toThrow(/^check\(\): needs error classes or class names, not 5$/);
+    expect(() => f.trap((() => 1) as never)).toThrow(/^trap\(\): needs error classes or class names/);
+    expect(() => f.printTraceback({} as never)).toThrow(/printTraceback\(\): stream must have write\(\), not \{\}/);
+    expect(() => new Clock().pump(3 as never)).toThrow(/pump\(\): timings must be an iterable of seconds, not 3/);
+    expect(() => new Deferred().addCallbacks(() => 1, null, 7 as never)).toThrow(/addCallbacks\(\): callbackArgs must be an array, not 7/);
+    expect(() => new Deferred().addCallbacks(() => 1, null, [], 'x' as never)).toThrow(/addCallbacks\(\): errbackArgs must be an array/);
+    expect(f.check('RangeError', Error)).toBe('RangeError');
+  });
+});

@@ -215,6 +215,8 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
   ): this {
     checkCallable('addCallbacks', callback ?? passthru);
     checkCallable('addCallbacks', errback ?? passthru);
+    if (!Array.isArray(callbackArgs)) throw new TypeError(`addCallbacks(): callbackArgs must be an array, not ${describe(callbackArgs)}`);
+    if (!Array.isArray(errbackArgs)) throw new TypeError(`addCallbacks(): errbackArgs must be an array, not ${describe(errbackArgs)}`);
     this.callbacks.push([
       [callback ?? passthru, callbackArgs],
       [errback ?? passthru, errbackArgs],

@@ -64,14 +64,7 @@ export class Failure {
    * class name as a string), or null when it is none of them.
    */
   check(...errorTypes: Array<ErrorClass | string>): ErrorClass | string | null {
-    for (const t of errorTypes) {
-      if (typeof t === 'string') {
-        if (this.classNames().includes(t)) return t;
-      } else if (this.value instanceof t) {
-        return t;
-      }
-    }
-    return null;
+    return this.findType('check', errorTypes);
   }
 
   /**
@@ -79,7 +72,7 @@ export class Failure {
    * errback idiom for letting other failures pass down the chain.
    */
   trap(...errorTypes: Array<ErrorClass | string>): ErrorClass | string {
-    const found = this.check(...errorTypes);
+    const found = this.findType('trap', errorTypes);
     if (found === null) this.raiseException();
     return found as ErrorClass | string;
   }
@@ -104,6 +97,9 @@ export class Failure {
 
   /** Writes getTraceback() to `stream` (default: stderr). */
   printTraceback(stream: { write(text: string): unknown } = process.stderr): void {
+    if (stream === null || typeof stream !== 'object' || typeof stream.write !== 'function') {
+      throw new TypeError(`printTraceback(): stream must have write(), not ${describe(stream)}`);
+    }
     stream.write(`${this.getTraceback()}\n`);
   }
 
@@ -129,6 +125,20 @@ export class Failure {
   /** The same text as toString(), for console.log() and util.inspect(). */
   [util.inspect.custom](): string {
     return `<Failure ${this.value.name}: ${this.getErrorMessage()}>`;
+  }
+
+  private findType(where: string, errorTypes: Array<ErrorClass | string>): ErrorClass | string | null {
+    for (const t of errorTypes) {
+      if (typeof t === 'string') {
+        if (this.classNames().includes(t)) return t;
+        continue;
+      }
+      if (typeof t !== 'function' || t.prototype === null || typeof t.prototype !== 'object') {
+        throw new TypeError(`${where}(): needs error classes or class names, not ${describe(t)}`);
+      }
+      if (this.value instanceof t) return t;
+    }
+    return null;
   }
 
   private classNames(): string[] {

@@ -79,7 +79,10 @@ export class Clock implements IReactorTime {
   }
 
   /** advance() by each amount in turn. */
-  pump(timings: number[]): void {
+  pump(timings: Iterable<number>): void {
+    if (timings === null || typeof timings !== 'object' || typeof (timings as Partial<Iterable<number>>)[Symbol.iterator] !== 'function') {
+      throw new TypeError(`pump(): timings must be an iterable of seconds, not ${describe(timings)}`);
+    }
     for (const amount of timings) this.advance(amount);
   }
 }
