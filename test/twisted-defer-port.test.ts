@@ -516,3 +516,9 @@ describe('FirstErrorTests', () => {
 
   it.skip("test_comparison (Python's == and != on exceptions: JavaScript has no operator overloading)", () => {});
 });
+
+describe('cases JavaScript cannot express', () => {
+  it.skip('testCallbackWithKwArgs (keyword arguments)', () => {});
+  it.skip('DeferredFutureAdapterTests: test_asFuture, test_asFutureCancelFuture, test_asFutureSuccessCancel, test_asFutureFailure, test_fromFuture, test_fromFutureFutureCancelled, test_fromFutureDeferredCancelled (asyncio Futures)', () => {});
+  it.skip('CoroutineContextVarsTests: test_withInlineCallbacks, test_contextvarsWithAsyncAwait (Python contextvars)', () => {});
+});
