@@ -914,5 +914,7 @@ export function recv_fds(sock: socket, bufsize: number, maxfds: number, flags = 
   if (typeof result === 'number') throw socketError(result, timeoutMs);
   const received = Array.from(out.subarray(2, 2 + out[0]));
   const address = result[1] === null || result[1] === '' ? null : result[1];
-  return [readResult(buffer, result[0]), received, out[1], address];
+  // The kernel echoes the MSG_CMSG_CLOEXEC this call always asks for;
+  // CPython's msg_flags never show it.
+  return [readResult(buffer, result[0]), received, out[1] & ~MSG_CMSG_CLOEXEC, address];
 }
