@@ -190,7 +190,7 @@ function readList<T>(value: T[], fdSetSize: number): Array<{ item: T; fd: number
 /** select()'s timeout in seconds: null for none, else milliseconds. */
 function selectTimeoutMs(timeout: unknown): number | null {
   const seconds = checkTimeout('select(): timeout', timeout);
-  return seconds === null || seconds === Infinity ? null : seconds * 1000;
+  return seconds === null ? null : seconds * 1000;
 }
 
 /**
