@@ -334,7 +334,8 @@ function resolved(result: SockaddrBuffer | number): SockaddrBuffer {
  * modules use it to turn a Python-style address into what the addon takes.
  * @internal
  */
-export function sockaddrFor(family: number, type: number, address: unknown, caller = 'sockaddrFor'): SockaddrBuffer {
+export function sockaddrFor(family: number, type: number, address: unknown, callerName: unknown = 'sockaddrFor'): SockaddrBuffer {
+  const caller = typeof callerName === 'string' ? callerName : 'sockaddrFor';
   if (family === AF_UNIX) {
     return resolved(native.resolve(AF_UNIX, type, unixPath(caller, address), 0, 0, 0));
   }
