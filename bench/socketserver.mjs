@@ -211,7 +211,7 @@ export async function main(argv) {
   log(`socketserver: ${servers.length} servers x ${echoRun.length + churnRun.length} cells x ${reps} reps, ${warmup}s warm-up + ${duration}s measured each`);
   const echo = await runMatrix({ servers, cells: echoRun, reps, warmup, duration, noPin: opts.noPin, metric: 'rt_per_s', log });
   const churn = await runMatrix({ servers, cells: churnRun, reps, warmup, duration, noPin: opts.noPin, metric: 'conn_per_s', log });
-  const forking = servers.filter((s) => s.firstRequest);
+  const forking = servers.filter((s) => s.firstRequest && (!quick || plan.firstRequest.includes(s.id)));
   const first = await firstRequests(forking, reps, opts.noPin, log);
 
   const only = (ids) => (c) => ids.includes(c.id);

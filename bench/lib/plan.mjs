@@ -105,6 +105,9 @@ export const QUICK = {
     cells: ['tcp-10', 'churn-10'],
     servers: ['ss-threading', 'ss-forking', 'py-ss-threading', 'py-ss-forking'],
     forking: ['ss-forking', 'py-ss-forking'],
+    // Whose first request, cold and warm, is measured: ours only (a full
+    // run adds Python's beside it).
+    firstRequest: ['ss-forking'],
     reps: 1,
     // Longer than elsewhere: a forking server starts its children in it.
     warmup: 1,
@@ -148,16 +151,12 @@ export function quickCosts(plan = QUICK) {
       PARSE_IMPLEMENTATIONS *
       (COST.parseChild + (PARSE_UNTIMED_PASSES + plan.asynchat_parse.iterations) * COST.parsePass),
     twisted: matrixSeconds(plan.twisted),
-<<<<<<< HEAD
-    socketserver:
-      matrixSeconds(plan.socketserver, forking) +
-      // The first request, cold and warm, of each forking server.
-      plan.socketserver.reps * plan.socketserver.forking.length * (2 * COST.firstRequestRun + FIRST_REQUEST_WARM_S),
-=======
     // Each rep runs both ways of waiting on both kinds of Deferred.
     twisted_defer: plan.twisted_defer.reps * 4 * COST.deferChild,
-    socketserver: matrixSeconds(plan.socketserver, forking),
->>>>>>> main
+    socketserver:
+      matrixSeconds(plan.socketserver, forking) +
+      // The first request, cold and warm.
+      plan.socketserver.reps * plan.socketserver.firstRequest.length * (2 * COST.firstRequestRun + FIRST_REQUEST_WARM_S),
   };
   return Object.fromEntries(Object.entries(work).map(([name, seconds]) => [name, COST.scenario + seconds]));
 }
