@@ -26,7 +26,7 @@ import {
 } from './error';
 import { Failure } from './failure';
 import * as log from './log';
-import { Selectable, asFailure, type SelectableReactor } from './selectable';
+import { Selectable, asFailure, logThrown, type SelectableReactor } from './selectable';
 import { setDefaultClock, type ClientFactory, type DatagramProtocol, type Factory } from './protocol';
 import { Connector, TCPPort } from './tcp';
 import { UNIXConnector, UNIXPort } from './unix';
@@ -263,7 +263,7 @@ export class DelayedCallQueue implements DelayedCallOwner {
       try {
         fn(...args);
       } catch (err) {
-        log.err(err, 'Unhandled error in a delayed call:');
+        logThrown(err, 'Unhandled error in a delayed call:');
       }
     }
   }
@@ -300,7 +300,7 @@ class ThreePhaseEvent {
         const result = fn(...args);
         if (result instanceof Deferred) results.push(result);
       } catch (err) {
-        log.err(err);
+        logThrown(err);
       }
     }
     new DeferredList(results).addCallback(() => this.continueFiring());
@@ -313,7 +313,7 @@ class ThreePhaseEvent {
         try {
           fn(...args);
         } catch (err) {
-          log.err(err);
+          logThrown(err);
         }
       }
     }
@@ -568,7 +568,7 @@ export class Reactor implements SelectableReactor {
       try {
         fn(...args);
       } catch (err) {
-        log.err(err);
+        logThrown(err);
       }
       return undefined;
     }
@@ -662,8 +662,9 @@ export class Reactor implements SelectableReactor {
     try {
       why = isRead ? selectable.doRead() : selectable.doWrite();
     } catch (err) {
-      why = err;
-      log.err(err);
+      // Anything thrown, an Error or not, is this descriptor's failure.
+      why = asFailure(err);
+      log.err(why);
     }
     if (why instanceof Error || why instanceof Failure) this.disconnectSelectable(selectable, why, isRead);
   }
@@ -677,7 +678,7 @@ export class Reactor implements SelectableReactor {
     try {
       selectable.connectionLost(reason);
     } catch (err) {
-      log.err(err);
+      logThrown(err);
     }
   }
 

@@ -6,6 +6,7 @@
 import { dispatcher } from '../asyncore';
 import type { SocketMap } from '../asyncore';
 import { channelChanged } from '../notify';
+import { describeValue } from './describe';
 import { Failure } from './failure';
 import * as log from './log';
 
@@ -133,7 +134,7 @@ export abstract class Selectable extends dispatcher {
 
   /** An error the event handlers let through: logged, and the descriptor dropped. */
   override handle_error(err: unknown): void {
-    log.err(err);
+    logThrown(err);
     if (!this.disconnected) this.reactor.disconnectSelectable(this, err, false);
   }
 
@@ -150,7 +151,18 @@ export abstract class Selectable extends dispatcher {
   }
 }
 
-/** Makes a Failure of `why` unless it is one already. */
+/**
+ * Makes a Failure of `why` unless it is one already. Anything may be
+ * thrown: a value that is not an Error (a string, `undefined`) is wrapped
+ * in an Error whose message shows it, as Twisted shows any exception.
+ */
 export function asFailure(why: unknown): Failure {
-  return why instanceof Failure ? why : new Failure(why);
+  if (why instanceof Failure) return why;
+  if (why instanceof Error) return new Failure(why);
+  return new Failure(new Error(typeof why === 'string' ? why : describeValue(why)));
+}
+
+/** Logs anything thrown by protocol or factory code, as log.err() logs an exception. */
+export function logThrown(thrown: unknown, why: string | null = null): void {
+  log.err(asFailure(thrown), why);
 }

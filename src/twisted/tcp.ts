@@ -46,7 +46,7 @@ import {
 import { Failure } from './failure';
 import * as log from './log';
 import type { ClientFactory, Factory, IProducer, Protocol } from './protocol';
-import { Selectable, type SelectableReactor } from './selectable';
+import { Selectable, asFailure, logThrown, type SelectableReactor } from './selectable';
 
 const E = osConstants.errno;
 
@@ -265,8 +265,8 @@ export class Connection extends Selectable {
         try {
           why = this.doRead();
         } catch (err) {
-          log.err(err);
-          why = err;
+          why = asFailure(err);
+          log.err(why);
         }
         if (why !== undefined) {
           this.reactor.disconnectSelectable(this, why, true);
@@ -326,7 +326,7 @@ export class Connection extends Selectable {
       try {
         producer.stopProducing();
       } catch (err) {
-        log.err(err);
+        logThrown(err);
       }
     }
     this.protocol.connectionLost(reason);
@@ -591,21 +591,34 @@ export class TCPPort<A extends IAddress = IPv4Address> extends Selectable {
       }
       if (pair === null) break;
       const [sock, addr] = pair;
+      let protocol: Protocol | null;
+      let peer: IAddress;
       try {
         sock.setblocking(false);
         // Addresses are immutable: the factory and getPeer() share one.
-        const peer = this.family.address(addr);
-        const protocol = this.factory.buildProtocol(peer);
-        if (protocol === null || protocol === undefined) {
-          sock.close();
-          continue;
-        }
-        const s = this.sessionno;
-        this.sessionno = s + 1;
-        const transport = new Server(this.reactor, sock, protocol, addr, this, s, peer);
+        peer = this.family.address(addr);
+        protocol = this.factory.buildProtocol(peer);
+      } catch (err) {
+        // As Twisted: the error is logged, the accepted socket closed, and
+        // what else waits is accepted on the next read event.
+        sock.close();
+        logThrown(err);
+        return undefined;
+      }
+      if (protocol === null || protocol === undefined) {
+        sock.close();
+        continue;
+      }
+      const s = this.sessionno;
+      this.sessionno = s + 1;
+      const transport = new Server(this.reactor, sock, protocol, addr, this, s, peer);
+      try {
         protocol.makeConnection(transport);
       } catch (err) {
-        log.err(err);
+        // A protocol that could not start is dropped, not left half made.
+        const reason = asFailure(err);
+        log.err(reason);
+        this.reactor.disconnectSelectable(transport, reason, false);
       }
     }
     if (accepted === this.numberAccepts) this.numberAccepts += 20;
@@ -635,7 +648,7 @@ export class TCPPort<A extends IAddress = IPv4Address> extends Selectable {
         this.connectionLost(connDone);
         d.callback(undefined);
       } catch (err) {
-        d.errback(err);
+        d.errback(asFailure(err));
       }
     });
     return d;
@@ -782,18 +795,29 @@ export class Client extends Connection {
     return undefined;
   }
 
+  /**
+   * Connected: the connector builds the protocol. What buildProtocol() or
+   * connectionMade() throws is logged and ends the connection (before the
+   * protocol exists, as a failed attempt), whichever turn connected it.
+   */
   private connectDone(): void {
-    this.peerAddress = this.family.address(this.socket.getpeername());
-    const protocol = this.connector!.buildProtocol(this.peerAddress);
-    this.connected = true;
-    if (protocol === null || protocol === undefined) {
-      this.protocol = new EmptyProtocol();
-      this.loseConnection();
-      return;
+    try {
+      this.peerAddress = this.family.address(this.socket.getpeername());
+      const protocol = this.connector!.buildProtocol(this.peerAddress);
+      this.connected = true;
+      if (protocol === null || protocol === undefined) {
+        this.protocol = new EmptyProtocol();
+        this.loseConnection();
+        return;
+      }
+      this.protocol = protocol;
+      this.startReading();
+      protocol.makeConnection(this);
+    } catch (err) {
+      const reason = asFailure(err);
+      log.err(reason);
+      this.reactor.disconnectSelectable(this, reason, false);
     }
-    this.protocol = protocol;
-    this.startReading();
-    protocol.makeConnection(this);
   }
 
   /** Ends a connection attempt that has not succeeded: the connector hears `err`. */

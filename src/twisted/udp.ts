@@ -11,9 +11,8 @@ import { IPv4Address, IPv6Address } from './address';
 import { Deferred } from './defer';
 import { CannotListenError, ConnectionDone, MessageLengthError } from './error';
 import { Failure } from './failure';
-import * as log from './log';
 import type { DatagramProtocol } from './protocol';
-import { Selectable, type SelectableReactor } from './selectable';
+import { Selectable, logThrown, type SelectableReactor } from './selectable';
 
 const E = osConstants.errno;
 
@@ -93,7 +92,8 @@ export class UDPPort extends Selectable {
       try {
         this.protocol.datagramReceived(data, [host, port]);
       } catch (err) {
-        log.err(err);
+        // As Twisted: logged, and the port goes on reading.
+        logThrown(err);
       }
     }
     return undefined;
