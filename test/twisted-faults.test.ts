@@ -253,11 +253,12 @@ describe('anything thrown by a protocol drops its connection (issue: a string or
     await port.stopListening();
   });
 
-  it('datagramReceived() throwing a string is logged, and the UDP port goes on reading', async () => {
+  it('datagramReceived() throwing a string or undefined is logged, and the UDP port goes on reading', async () => {
     const got: string[] = [];
     const proto = new (class extends DatagramProtocol {
       override datagramReceived(data: Buffer): void {
         if (data.toString() === 'bad') throw 'datagram bug';
+        if (data.toString() === 'none') throw undefined;
         got.push(data.toString());
       }
     })();
@@ -265,11 +266,12 @@ describe('anything thrown by a protocol drops its connection (issue: a string or
     const sender = reactor.listenUDP(0, new DatagramProtocol(), '127.0.0.1');
     const errors = await loggedErrors(async () => {
       sender.write(Buffer.from('bad'), ['127.0.0.1', port.getHost().port]);
+      sender.write(Buffer.from('none'), ['127.0.0.1', port.getHost().port]);
       sender.write(Buffer.from('good'), ['127.0.0.1', port.getHost().port]);
       await waitFor(() => got.length === 1);
     });
     expect(got).toEqual(['good']);
-    expect(errors.map((e) => e.failure!.getErrorMessage())).toEqual(['datagram bug']);
+    expect(errors.map((e) => e.failure!.getErrorMessage())).toEqual(['datagram bug', 'undefined']);
     await sender.stopListening();
     await port.stopListening();
   });

@@ -594,31 +594,25 @@ describe('faults', () => {
     });
   });
 
-  it('a connectionMade() that throws is logged; as in Twisted the connection stays up', async () => {
+  it('a connectionMade() that throws is logged, and the connection is dropped after what it wrote', async () => {
     await capturingLog(async (events) => {
+      const serverReason = signal<Failure>();
       class Greeter extends Protocol {
         override connectionMade(): void {
           this.transport.write(Buffer.from('hello'));
           throw new Error('greeting failed');
         }
-        override dataReceived(): void {
-          this.transport.loseConnection();
+        override connectionLost(reason: Failure): void {
+          serverReason.resolve(reason);
         }
       }
       const { port, number } = listen(Greeter);
-      const cf = new RecordingClientFactory(
-        () =>
-          new (class extends Collector {
-            override dataReceived(d: Buffer): void {
-              super.dataReceived(d);
-              this.transport.write(Buffer.from('x'));
-            }
-          })(),
-      );
+      const cf = new RecordingClientFactory();
       reactor.connectTCP('127.0.0.1', number, cf);
       await cf.finished;
       expect(cf.built!.text()).toBe('hello');
       expect(cf.lost!.check(ConnectionDone)).toBe(ConnectionDone);
+      expect((await serverReason.promise).getErrorMessage()).toBe('greeting failed');
       expect(events.filter((e) => e.isError).map((e) => e.failure!.getErrorMessage())).toEqual(['greeting failed']);
       await port.stopListening();
     });
