@@ -18,6 +18,7 @@ import {
   NotImplementedError,
   StringTooLongError,
 } from '../src/twisted/basic';
+import type { ITransport } from '../src/twisted/interfaces';
 import { Clock } from '../src/twisted/task';
 import { StringTransport, b, chunks } from './twisted-support';
 
@@ -606,7 +607,8 @@ describe('pausing (ProducerTests.test_pauseResume)', () => {
   it('delivers nothing while paused and the waiting line on resume', () => {
     const p = new ConsumingProtocol();
     const t = new OnlyProducerTransport();
-    p.makeConnection(t);
+    // Only what pausing needs, as Twisted's test transport: not an ITransport.
+    p.makeConnection(t as unknown as ITransport);
     p.dataReceived(b('hello, '));
     expect([t.data, t.paused, p.paused]).toEqual([[], false, false]);
     p.dataReceived(b('world\r\n'));

@@ -4,61 +4,31 @@
 import * as util from 'node:util';
 import type { IAddress } from './address';
 import type { Failure } from './failure';
+import type { ITCPTransport, ITransport, IUDPTransport } from './interfaces';
 import * as log from './log';
 
-/** What a connected protocol writes to and controls its connection through. */
-export interface ITransport {
-  /** Sends bytes, in order, after anything written before. */
-  write(data: Uint8Array): void;
-  /** write() of each chunk in turn. */
-  writeSequence(data: Uint8Array[]): void;
-  /** Closes once everything written has been sent. */
-  loseConnection(): void;
-  /** Closes now, dropping what is not sent yet. */
-  abortConnection?(): void;
-  /** The other end's address. */
-  getPeer(): IAddress;
-  /** This end's address. */
-  getHost(): IAddress;
-  /** True once loseConnection() was called. */
-  disconnecting?: boolean;
-  /** Stops reading (flow control; the transport as a producer). */
-  pauseProducing?(): void;
-  /** Starts reading again. */
-  resumeProducing?(): void;
-  /** Closes the connection. */
-  stopProducing?(): void;
-  /** Registers a producer of the data written to this transport. */
-  registerProducer?(producer: IProducer, streaming: boolean): void;
-  /** Unregisters it. */
-  unregisterProducer?(): void;
-}
-
-/** A source of data that a consumer (a transport) can pause and resume. */
-export interface IProducer {
-  /** Stops producing for good. */
-  stopProducing(): void;
-  /** Produces (more) data: for a pull producer, one chunk per call. */
-  resumeProducing(): void;
-  /** Stops producing until resumeProducing() (streaming producers). */
-  pauseProducing?(): void;
-}
+export type { IConsumer, IProducer, IPushProducer, IStreamTransport, ITCPTransport, ITransport, IUDPTransport, IUNIXTransport } from './interfaces';
 
 /** A protocol class: what a factory instantiates for each connection. */
-export type ProtocolClass<P = Protocol> = new () => P;
+export type ProtocolClass<P extends BaseProtocol<ITransport> = Protocol<Factory, ITransport>> = new () => P;
 
-/** The part of a protocol that is common to streams and datagrams. */
-export class BaseProtocol {
+/**
+ * The part of a protocol that is common to streams and datagrams.
+ * @see https://docs.twisted.org/en/twisted-22.4.0/api/twisted.internet.protocol.BaseProtocol.html
+ */
+export class BaseProtocol<T extends ITransport = ITCPTransport> {
   /** 1 while connected, 0 before and after. */
   connected: 0 | 1 = 0;
-  /** The transport, once makeConnection() has run. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  transport: any = null;
+  /**
+   * The transport, once makeConnection() has run (null before): typed as
+   * the transport a connected protocol reads and writes through.
+   */
+  transport: T = null as unknown as T;
 
   /** Attaches the transport, then calls connectionMade(). */
-  makeConnection(transport: unknown): void {
+  makeConnection(transport: ITransport): void {
     this.connected = 1;
-    this.transport = transport;
+    this.transport = transport as T;
     this.connectionMade();
   }
 
@@ -71,13 +41,16 @@ export class BaseProtocol {
  * dataReceived() for each chunk that arrives (chunk boundaries mean
  * nothing), then connectionLost() once, with a Failure of ConnectionDone
  * for a clean close and ConnectionLost (or the error) otherwise.
+ *
+ * `F` is the factory class that builds it, so that `this.factory` reads
+ * that factory's fields (`class Chat extends Protocol<ChatFactory>`); `T`
+ * the transport's interface (ITCPTransport unless named: IUNIXTransport,
+ * or ITransport for any).
+ * @see https://docs.twisted.org/en/twisted-22.4.0/api/twisted.internet.protocol.Protocol.html
  */
-export class Protocol extends BaseProtocol {
-  /** The factory that made this protocol, if any. */
-  factory: Factory | null = null;
-  /** The transport this protocol writes to. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  declare transport: any;
+export class Protocol<F extends Factory = Factory, T extends ITransport = ITCPTransport> extends BaseProtocol<T> {
+  /** The factory that made this protocol (null until a factory has set it). */
+  factory: F = null as unknown as F;
 
   /** The prefix of log lines about this protocol: its class name. */
   logPrefix(): string {
@@ -100,14 +73,14 @@ export class Protocol extends BaseProtocol {
  */
 export class Factory {
   /** The protocol class buildProtocol() instantiates. */
-  protocol: ProtocolClass<Protocol> | null = null;
+  protocol: ProtocolClass | null = null;
   /** How many ports (or connectors) use this factory now. */
   numPorts = 0;
   /** Whether starting and stopping are logged. */
   noisy = true;
 
   /** A factory of this class with `protocol` set: `Factory.forProtocol(Echo)`. */
-  static forProtocol<F extends Factory>(this: new (...args: never[]) => F, protocol: ProtocolClass<Protocol>, ...args: unknown[]): F {
+  static forProtocol<F extends Factory>(this: new (...args: never[]) => F, protocol: ProtocolClass, ...args: unknown[]): F {
     const factory = new (this as unknown as new (...a: unknown[]) => F)(...args);
     factory.protocol = protocol;
     return factory;
@@ -147,7 +120,7 @@ export class Factory {
    * A protocol for a new connection from `addr`, with its `factory` set;
    * null refuses the connection.
    */
-  buildProtocol(_addr: IAddress): Protocol | null {
+  buildProtocol(_addr: IAddress): Protocol<Factory, ITransport> | null {
     if (this.protocol === null) throw new TypeError(`${this.constructor.name}.protocol is not set (assign a Protocol class)`);
     const p = new this.protocol();
     p.factory = this;
@@ -307,9 +280,8 @@ function defaultClock(): IReactorTime {
  * stopProtocol() when it stops.
  */
 export class DatagramProtocol {
-  /** The UDP port, while listening. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  transport: any = null;
+  /** The UDP port, while listening (null before and after). */
+  transport: IUDPTransport = null as unknown as IUDPTransport;
   /** How many ports use this protocol. */
   numPorts = 0;
   /** Whether starting and stopping are logged. */
@@ -330,7 +302,7 @@ export class DatagramProtocol {
   doStop(): void {
     if (this.numPorts === 0) return;
     this.numPorts -= 1;
-    this.transport = null;
+    this.transport = null as unknown as IUDPTransport;
     if (this.numPorts === 0) this.stopProtocol();
   }
 
@@ -341,7 +313,7 @@ export class DatagramProtocol {
   stopProtocol(): void {}
 
   /** Attaches the port and starts the protocol. */
-  makeConnection(transport: unknown): void {
+  makeConnection(transport: IUDPTransport): void {
     this.transport = transport;
     this.doStart();
   }

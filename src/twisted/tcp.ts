@@ -45,10 +45,15 @@ import {
 } from './error';
 import { Failure } from './failure';
 import * as log from './log';
-import type { ClientFactory, Factory, IProducer, Protocol } from './protocol';
+import type { IProducer, ITransport } from './interfaces';
+import { Protocol as ProtocolBase } from './protocol';
+import type { ClientFactory, Factory, Protocol as TypedProtocol } from './protocol';
 import { Selectable, asFailure, logThrown, type SelectableReactor } from './selectable';
 
 const E = osConstants.errno;
+
+/** A protocol of any factory and transport type: what a transport feeds. */
+type Protocol = TypedProtocol<Factory, ITransport>;
 
 /** Twisted's read size: at most this much is read per read event. */
 const BUFFER_SIZE = 65536;
@@ -417,6 +422,11 @@ export class Connection extends Selectable {
   /** This end's address. */
   getHost(): IAddress {
     return this.family.address(this.socket.getsockname());
+  }
+
+  /** The socket underneath (Twisted's ISystemHandle.getHandle()). */
+  getHandle(): socket {
+    return this.socket;
   }
 
   /** The other end's address. */
@@ -806,7 +816,8 @@ export class Client extends Connection {
       const protocol = this.connector!.buildProtocol(this.peerAddress);
       this.connected = true;
       if (protocol === null || protocol === undefined) {
-        this.protocol = new EmptyProtocol();
+        // As Twisted: a plain Protocol, that only closes.
+        this.protocol = new ProtocolBase();
         this.loseConnection();
         return;
       }
@@ -860,22 +871,6 @@ export class Client extends Connection {
   /** "<Protocol to HOST at PORT>". */
   override toString(): string {
     return `<${this.protocol?.constructor.name ?? 'Client'} to ${util.inspect(this.target.address)}>`;
-  }
-}
-
-/** The protocol of a client whose factory built none: it only closes. */
-class EmptyProtocol {
-  connected: 0 | 1 = 0;
-  transport: unknown = null;
-  factory = null;
-  makeConnection(): void {}
-  connectionMade(): void {}
-  dataReceived(): undefined {
-    return undefined;
-  }
-  connectionLost(): void {}
-  logPrefix(): string {
-    return 'Protocol';
   }
 }
 
