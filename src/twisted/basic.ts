@@ -7,7 +7,6 @@
 // search each byte for a delimiter once, and hand frames out as views, so
 // the work is linear in the input whatever the chunking.
 import { Buffer } from 'node:buffer';
-import * as util from 'node:util';
 import { Deferred } from './defer';
 import { describeValue } from './describe';
 import type { IConsumer, IProducer, ITCPTransport, ITransport } from './interfaces';
@@ -110,14 +109,23 @@ export class ByteQueue {
 function toBytes(value: Uint8Array | string, what: string): Buffer {
   if (typeof value === 'string') return Buffer.from(value, 'utf8');
   if (value instanceof Uint8Array) return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.length);
-  throw new TypeError(`${what} must be bytes (or a string), not ${util.inspect(value)}`);
+  throw new TypeError(`${what} must be bytes (or a string), not ${describeValue(value)}`);
 }
 
 function checkBytes(where: string, data: unknown): Buffer {
   if (!(data instanceof Uint8Array)) {
-    throw new TypeError(`${where}(): takes bytes (a Buffer or Uint8Array), not ${util.inspect(data)}`);
+    throw new TypeError(`${where}(): takes bytes (a Buffer or Uint8Array), not ${describeValue(data)}`);
   }
   return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.length);
+}
+
+/** The protocol's transport, or a TypeError naming `where` when makeConnection() has not run. */
+function transportOf<T extends ITransport>(protocol: Protocol<Factory, T>, where: string): T {
+  const transport = protocol.transport;
+  if (transport === null || transport === undefined) {
+    throw new TypeError(`${where}(): ${protocol.constructor.name} has no transport (makeConnection() has not run)`);
+  }
+  return transport;
 }
 
 /** Python's NotImplementedError, thrown by the methods a subclass must supply. */
@@ -139,20 +147,20 @@ class PauseableProtocol<F extends Factory = Factory, T extends ITransport = ITCP
   /** Stops parsing (and reading) until resumeProducing(). */
   pauseProducing(): void {
     this.paused = true;
-    this.transport.pauseProducing?.();
+    transportOf(this, 'pauseProducing').pauseProducing?.();
   }
 
   /** Parses what is buffered and reads again. */
   resumeProducing(): void {
     this.paused = false;
-    this.transport.resumeProducing?.();
+    transportOf(this, 'resumeProducing').resumeProducing?.();
     this.dataReceived(EMPTY);
   }
 
   /** Stops for good: the connection is closed. */
   stopProducing(): void {
     this.paused = true;
-    this.transport.stopProducing?.();
+    transportOf(this, 'stopProducing').stopProducing?.();
   }
 }
 
@@ -195,6 +203,7 @@ export class LineReceiver<F extends Factory = Factory, T extends ITransport = IT
 
   /** Splits what arrives into lines (or raw data, in raw mode). */
   override dataReceived(data: Buffer): unknown {
+    checkBytes('dataReceived', data);
     const received = this.#received;
     if (this.#busyReceiving) {
       received.append(data);
@@ -261,12 +270,12 @@ export class LineReceiver<F extends Factory = Factory, T extends ITransport = IT
   /** Writes `line` followed by the delimiter. */
   sendLine(line: Uint8Array | string): void {
     const bytes = typeof line === 'string' ? Buffer.from(line, 'utf8') : checkBytes('sendLine', line);
-    this.transport.write(Buffer.concat([bytes, this.#currentDelimiter()]));
+    transportOf(this, 'sendLine').write(Buffer.concat([bytes, this.#currentDelimiter()]));
   }
 
   /** A line was longer than MAX_LENGTH: by default the connection is closed. */
   lineLengthExceeded(_line: Buffer): unknown {
-    return this.transport.loseConnection();
+    return transportOf(this, 'lineLengthExceeded').loseConnection();
   }
 }
 
@@ -284,6 +293,7 @@ export class LineOnlyReceiver<F extends Factory = Factory, T extends ITransport 
 
   /** Splits what arrives into lines. */
   override dataReceived(data: Buffer): unknown {
+    checkBytes('dataReceived', data);
     const delimiter = toBytes(this.delimiter, 'delimiter');
     if (delimiter.length === 0) throw new RangeError('LineOnlyReceiver.delimiter cannot be empty');
     const received = this.#received;
@@ -297,7 +307,7 @@ export class LineOnlyReceiver<F extends Factory = Factory, T extends ITransport 
       this.#searched = 0;
       const line = received.take(index);
       received.skip(delimiter.length);
-      if (this.transport.disconnecting) return undefined;
+      if (this.transport?.disconnecting) return undefined;
       if (line.length > this.MAX_LENGTH) return this.lineLengthExceeded(line);
       this.lineReceived(line);
     }
@@ -313,12 +323,12 @@ export class LineOnlyReceiver<F extends Factory = Factory, T extends ITransport 
   /** Writes `line` followed by the delimiter. */
   sendLine(line: Uint8Array | string): void {
     const bytes = typeof line === 'string' ? Buffer.from(line, 'utf8') : checkBytes('sendLine', line);
-    this.transport.writeSequence([bytes, toBytes(this.delimiter, 'delimiter')]);
+    transportOf(this, 'sendLine').writeSequence([bytes, toBytes(this.delimiter, 'delimiter')]);
   }
 
   /** A line was too long: by default the connection is closed. */
   lineLengthExceeded(_line: Buffer): unknown {
-    return this.transport.loseConnection();
+    return transportOf(this, 'lineLengthExceeded').loseConnection();
   }
 }
 
@@ -373,11 +383,12 @@ export class NetstringReceiver<F extends Factory = Factory, T extends ITransport
   /** Writes `string` as a netstring. */
   sendString(string: Uint8Array): void {
     const bytes = checkBytes('sendString', string);
-    this.transport.writeSequence([Buffer.from(`${bytes.length}:`), bytes, Buffer.from(',')]);
+    transportOf(this, 'sendString').writeSequence([Buffer.from(`${bytes.length}:`), bytes, Buffer.from(',')]);
   }
 
   /** Parses netstrings out of what arrives. */
   override dataReceived(data: Buffer): unknown {
+    checkBytes('dataReceived', data);
     this.#received.append(data);
     try {
       while (this.#received.length > 0) {
@@ -433,7 +444,7 @@ export class NetstringReceiver<F extends Factory = Factory, T extends ITransport
   }
 
   #handleParseError(): void {
-    this.transport.loseConnection();
+    transportOf(this, 'dataReceived').loseConnection();
     this.brokenPeer = 1;
   }
 
@@ -476,6 +487,7 @@ export class IntNStringReceiver<F extends Factory = Factory, T extends ITranspor
 
   /** Parses length-prefixed strings out of what arrives. */
   override dataReceived(data: Buffer): unknown {
+    checkBytes('dataReceived', data);
     const received = this.#received;
     received.append(data);
     const prefix = this.prefixLength;
@@ -501,7 +513,7 @@ export class IntNStringReceiver<F extends Factory = Factory, T extends ITranspor
     }
     const header = Buffer.allocUnsafe(prefix);
     header.writeUIntBE(bytes.length, 0, prefix);
-    this.transport.write(Buffer.concat([header, bytes]));
+    transportOf(this, 'sendString').write(Buffer.concat([header, bytes]));
   }
 
   /** A string arrived; override to handle it. */
@@ -511,7 +523,7 @@ export class IntNStringReceiver<F extends Factory = Factory, T extends ITranspor
 
   /** A length prefix said more than MAX_LENGTH: by default the connection is closed. */
   lengthLimitExceeded(_length: number): void {
-    this.transport.loseConnection();
+    transportOf(this, 'lengthLimitExceeded').loseConnection();
   }
 }
 

@@ -12,3 +12,12 @@ export function describeValue(value: unknown): string {
     return `<unprintable ${typeof value}>`;
   }
 }
+
+/** String(value) as log lines show an object (its toString()); describeValue() when that throws. */
+export function textOf(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return describeValue(value);
+  }
+}

@@ -1,8 +1,8 @@
 // twisted.internet.protocol: the Protocol a connection talks through, and
 // the factories that make one per connection (servers) or per connection
 // attempt (clients), with ReconnectingClientFactory's back-off.
-import * as util from 'node:util';
 import type { IAddress } from './address';
+import { describeValue, textOf } from './describe';
 import type { Failure } from './failure';
 import type { ITCPTransport, ITransport, IUDPTransport } from './interfaces';
 import * as log from './log';
@@ -94,7 +94,7 @@ export class Factory {
   /** A port starts using this factory; the first one calls startFactory(). */
   doStart(): void {
     if (this.numPorts === 0) {
-      if (this.noisy) log.msg(`Starting factory ${util.inspect(this)}`);
+      if (this.noisy) log.msg(`Starting factory ${describeValue(this)}`);
       this.startFactory();
     }
     this.numPorts += 1;
@@ -105,7 +105,7 @@ export class Factory {
     if (this.numPorts === 0) return;
     this.numPorts -= 1;
     if (this.numPorts === 0) {
-      if (this.noisy) log.msg(`Stopping factory ${util.inspect(this)}`);
+      if (this.noisy) log.msg(`Stopping factory ${describeValue(this)}`);
       this.stopFactory();
     }
   }
@@ -121,7 +121,12 @@ export class Factory {
    * null refuses the connection.
    */
   buildProtocol(_addr: IAddress): Protocol<Factory, ITransport> | null {
-    if (this.protocol === null) throw new TypeError(`${this.constructor.name}.protocol is not set (assign a Protocol class)`);
+    if (this.protocol === null || this.protocol === undefined) {
+      throw new TypeError(`buildProtocol(): ${this.constructor.name}.protocol is not set (assign a Protocol class)`);
+    }
+    if (typeof this.protocol !== 'function') {
+      throw new TypeError(`buildProtocol(): ${this.constructor.name}.protocol must be a Protocol class, not ${describeValue(this.protocol)}`);
+    }
     const p = new this.protocol();
     p.factory = this;
     return p;
@@ -153,6 +158,13 @@ export class ClientFactory extends Factory {
 
   /** An established connection was closed; `reason` says how. */
   clientConnectionLost(_connector: IConnector, _reason: Failure): void {}
+}
+
+/** Checks that `connector` can be connected again: what ReconnectingClientFactory calls on it. */
+function checkConnector(where: string, connector: unknown): void {
+  if (connector === null || typeof connector !== 'object' || typeof (connector as IConnector).connect !== 'function') {
+    throw new TypeError(`${where}(): needs an IConnector (an object with connect()), not ${describeValue(connector)}`);
+  }
 }
 
 /** A normally distributed random number (Box-Muller), as random.normalvariate(). */
@@ -200,6 +212,7 @@ export class ReconnectingClientFactory extends ClientFactory {
 
   /** Retries, unless stopTrying() was called. */
   override clientConnectionFailed(connector: IConnector, _reason: Failure): void {
+    checkConnector('clientConnectionFailed', connector);
     if (this.continueTrying) {
       this.connector = connector;
       this.retry();
@@ -208,6 +221,7 @@ export class ReconnectingClientFactory extends ClientFactory {
 
   /** Retries, unless stopTrying() was called. */
   override clientConnectionLost(connector: IConnector, _reason: Failure): void {
+    checkConnector('clientConnectionLost', connector);
     if (this.continueTrying) {
       this.connector = connector;
       this.retry();
@@ -217,19 +231,20 @@ export class ReconnectingClientFactory extends ClientFactory {
   /** Schedules the next attempt, after a longer wait than the last. */
   retry(connector: IConnector | null = null): void {
     if (!this.continueTrying) {
-      if (this.noisy) log.msg(`Abandoning ${String(connector)} on explicit request`);
+      if (this.noisy) log.msg(`Abandoning ${textOf(connector)} on explicit request`);
       return;
     }
     const target = connector ?? this.connector;
     if (target === null) throw new RangeError('retry(): no connector to retry');
+    checkConnector('retry', target);
     this.retries += 1;
     if (this.maxRetries !== null && this.retries > this.maxRetries) {
-      if (this.noisy) log.msg(`Abandoning ${String(target)} after ${this.retries} retries.`);
+      if (this.noisy) log.msg(`Abandoning ${textOf(target)} after ${this.retries} retries.`);
       return;
     }
     this.delay = Math.min(this.delay * this.factor, this.maxDelay);
     if (this.jitter) this.delay = normalVariate(this.delay, this.delay * this.jitter);
-    if (this.noisy) log.msg(`${String(target)} will retry in ${Math.trunc(this.delay)} seconds`);
+    if (this.noisy) log.msg(`${textOf(target)} will retry in ${Math.trunc(this.delay)} seconds`);
     if (this.clock === null) this.clock = defaultClock();
     this.#callID = this.clock.callLater(Math.max(0, this.delay), () => {
       this.#callID = null;

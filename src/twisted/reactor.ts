@@ -14,6 +14,7 @@ import { BlockingIOError } from '../errors';
 import * as posix from '../posix';
 import { checkFd } from '../validate';
 import { Deferred, DeferredList } from './defer';
+import { describeValue } from './describe';
 import {
   CONNECTION_LOST,
   AlreadyCalled,
@@ -532,12 +533,12 @@ export class Reactor implements SelectableReactor {
    */
   addSystemEventTrigger(phase: Phase, eventType: string, fn: Callable, ...args: unknown[]): unknown {
     if (phase !== 'before' && phase !== 'during' && phase !== 'after') {
-      throw new RangeError(`addSystemEventTrigger(): phase must be 'before', 'during' or 'after', not ${util.inspect(phase)}`);
+      throw new RangeError(`addSystemEventTrigger(): phase must be 'before', 'during' or 'after', not ${describeValue(phase)}`);
     }
     if (typeof eventType !== 'string') {
-      throw new TypeError(`addSystemEventTrigger(): eventType must be a string, not ${util.inspect(eventType)}`);
+      throw new TypeError(`addSystemEventTrigger(): eventType must be a string, not ${describeValue(eventType)}`);
     }
-    if (typeof fn !== 'function') throw new TypeError(`addSystemEventTrigger(): needs a function, not ${util.inspect(fn)}`);
+    if (typeof fn !== 'function') throw new TypeError(`addSystemEventTrigger(): needs a function, not ${describeValue(fn)}`);
     let event = this.events.get(eventType);
     if (event === undefined) {
       event = new ThreePhaseEvent();
@@ -549,7 +550,7 @@ export class Reactor implements SelectableReactor {
   /** Removes a trigger added by addSystemEventTrigger(), given the id it returned. */
   removeSystemEventTrigger(triggerID: unknown): void {
     if (!Array.isArray(triggerID) || triggerID.length !== 3) {
-      throw new TypeError(`removeSystemEventTrigger(): not a trigger id: ${util.inspect(triggerID)}`);
+      throw new TypeError(`removeSystemEventTrigger(): not a trigger id: ${describeValue(triggerID)}`);
     }
     const [eventType, phase, entry] = triggerID as [string, Phase, [Callable, unknown[]]];
     const event = this.events.get(eventType);
@@ -757,7 +758,7 @@ export class Reactor implements SelectableReactor {
 
   private descriptorFor(obj: Descriptor, where: string): ForeignDescriptor {
     if (obj === null || typeof obj !== 'object' || typeof obj.fileno !== 'function') {
-      throw new TypeError(`${where}(): needs an object with fileno(), not ${util.inspect(obj)}`);
+      throw new TypeError(`${where}(): needs an object with fileno(), not ${describeValue(obj)}`);
     }
     let d = this.foreign.get(obj);
     if (d === undefined) {

@@ -26,6 +26,15 @@ export interface SelectableReactor {
   callLater(delay: number, fn: (...args: never[]) => unknown, ...args: unknown[]): { cancel(): void; active(): boolean };
 }
 
+/** `reactor` as a SelectableReactor, or a TypeError naming `where` and the value. */
+export function checkReactor(where: string, reactor: unknown): SelectableReactor {
+  const r = reactor as SelectableReactor | null;
+  if (r === null || typeof r !== 'object' || !(r.map instanceof Map) || typeof r.callLater !== 'function' || typeof r.doReadOrWrite !== 'function') {
+    throw new TypeError(`${where}(): needs the reactor, not ${describeValue(reactor)}`);
+  }
+  return r;
+}
+
 /**
  * A file descriptor watched by the reactor: Twisted's FileDescriptor
  * skeleton. Subclasses give doRead(), doWrite() and connectionLost().
@@ -42,7 +51,7 @@ export abstract class Selectable extends dispatcher {
 
   /** Makes the descriptor; it joins the reactor's map once it has a socket. */
   constructor(reactor: SelectableReactor) {
-    super(null, reactor.map);
+    super(null, checkReactor(new.target.name, reactor).map);
     this.reactor = reactor;
   }
 
