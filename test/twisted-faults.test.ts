@@ -5,7 +5,10 @@
 // is logged, showing the value, and that connection is dropped
 // (connectionLost() runs, the peer sees the end of the stream).
 import { Buffer } from 'node:buffer';
+import { mkdtempSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IPv4Address } from '../src/twisted/address';
 import { ConnectError } from '../src/twisted/error';
@@ -139,6 +142,65 @@ describe('buildProtocol() that throws (issue: the accepted socket leaked)', () =
     });
     expect(errors.map((e) => e.failure!.getErrorMessage())).toEqual(['client side']);
     await server.stopListening();
+  });
+});
+
+describe('a UNIX client, connected on the turn it starts', () => {
+  it('buildProtocol() throwing: logged, clientConnectionFailed; connectionMade() throwing: the server sees the close', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tw-faults-'));
+    const address = path.join(dir, 's.sock');
+    let serverLost = 0;
+    const server = reactor.listenUNIX(
+      address,
+      Factory.forProtocol(
+        class extends Protocol {
+          override connectionLost(): void {
+            serverLost += 1;
+          }
+        },
+      ),
+    );
+    try {
+      const failed = new Promise<Failure>((resolve) => {
+        reactor.connectUNIX(
+          address,
+          new (class extends ClientFactory {
+            override buildProtocol(): Protocol {
+              throw undefined;
+            }
+            override clientConnectionFailed(_c: IConnector, reason: Failure): void {
+              resolve(reason);
+            }
+          })(),
+        );
+      });
+      const lost = new Promise<void>((resolve) => {
+        reactor.connectUNIX(
+          address,
+          new (class extends ClientFactory {
+            override buildProtocol(): Protocol {
+              return new (class extends Protocol {
+                override connectionMade(): void {
+                  throw 'made';
+                }
+              })();
+            }
+            override clientConnectionLost(): void {
+              resolve();
+            }
+          })(),
+        );
+      });
+      const errors = await loggedErrors(async () => {
+        expect((await failed).check(ConnectError)).toBe(ConnectError);
+        await lost;
+        await waitFor(() => serverLost === 2);
+      });
+      expect(errors.map((e) => e.failure!.getErrorMessage()).sort()).toEqual(['made', 'undefined']);
+    } finally {
+      await server.stopListening();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
