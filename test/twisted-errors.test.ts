@@ -201,4 +201,20 @@ describe('asyncore/twisted rejects bad input, naming it', () => {
       log.removeObserver(observer);
     }
   });
+
+  it('a port of the wrong type is a TypeError, out of range a RangeError; setLineMode() and makeConnection() check their argument', () => {
+    const f = Factory.forProtocol(Protocol);
+    expect(() => reactor.listenTCP('x' as never, f)).toThrow(TypeError);
+    expect(() => reactor.listenTCP('x' as never, f)).toThrow(/^listenTCP\(\): port must be an integer from 0 to 65535, not 'x'$/);
+    expect(() => reactor.listenTCP(1.5, f)).toThrow(TypeError);
+    expect(() => reactor.listenTCP(70000, f)).toThrow(RangeError);
+    expect(() => reactor.connectTCP('127.0.0.1', null as never, new ClientFactory())).toThrow(TypeError);
+    expect(() => reactor.listenUDP('53' as never, new DatagramProtocol())).toThrow(TypeError);
+    const lr = new LineReceiver();
+    lr.makeConnection(new StringTransport());
+    expect(() => lr.setLineMode(123 as never)).toThrow(/^setLineMode\(\): takes bytes \(a Buffer or Uint8Array\), not 123$/);
+    expect(() => lr.setLineMode(null as never)).toThrow(/^setLineMode\(\): takes bytes/);
+    expect(() => new Protocol().makeConnection(5 as never)).toThrow(/^makeConnection\(\): needs a transport, not 5$/);
+    expect(() => new DatagramProtocol().makeConnection(undefined as never)).toThrow(/^makeConnection\(\): needs a transport, not undefined$/);
+  });
 });

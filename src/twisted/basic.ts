@@ -247,8 +247,9 @@ export class LineReceiver<F extends Factory = Factory, T extends ITransport = IT
 
   /** Back to line mode; `extra` is parsed as if just received. */
   setLineMode(extra: Uint8Array = EMPTY): unknown {
+    const bytes = checkBytes('setLineMode', extra);
     this.line_mode = 1;
-    if (extra.length > 0) return this.dataReceived(checkBytes('setLineMode', extra));
+    if (bytes.length > 0) return this.dataReceived(bytes);
     return undefined;
   }
 

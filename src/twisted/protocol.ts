@@ -27,6 +27,9 @@ export class BaseProtocol<T extends ITransport = ITCPTransport> {
 
   /** Attaches the transport, then calls connectionMade(). */
   makeConnection(transport: ITransport): void {
+    if (transport === null || typeof transport !== 'object') {
+      throw new TypeError(`makeConnection(): needs a transport, not ${describeValue(transport)}`);
+    }
     this.connected = 1;
     this.transport = transport as T;
     this.connectionMade();
@@ -329,6 +332,9 @@ export class DatagramProtocol {
 
   /** Attaches the port and starts the protocol. */
   makeConnection(transport: IUDPTransport): void {
+    if (transport === null || typeof transport !== 'object') {
+      throw new TypeError(`makeConnection(): needs a transport, not ${describeValue(transport)}`);
+    }
     this.transport = transport;
     this.doStart();
   }

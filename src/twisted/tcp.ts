@@ -552,7 +552,7 @@ export class TCPPort<A extends IAddress = IPv4Address> extends Selectable {
   protected listenSpec(): ListenSpec {
     const port = this.port as number;
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new RangeError(`listenTCP(): port must be an integer from 0 to 65535, not ${describeValue(port)}`);
+      throw new (Number.isInteger(port) ? RangeError : TypeError)(`listenTCP(): port must be an integer from 0 to 65535, not ${describeValue(port)}`);
     }
     return { family: isIP(this.interface) === 6 ? AF_INET6 : AF_INET, bindAddress: [this.interface, port] };
   }
@@ -1030,7 +1030,7 @@ export class Connector extends BaseConnector {
   ) {
     if (typeof host !== 'string') throw new TypeError(`connectTCP(): host must be a string, not ${describeValue(host)}`);
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new RangeError(`connectTCP(): port must be an integer from 0 to 65535, not ${describeValue(port)}`);
+      throw new (Number.isInteger(port) ? RangeError : TypeError)(`connectTCP(): port must be an integer from 0 to 65535, not ${describeValue(port)}`);
     }
     super(reactor, factory, timeout);
     this.host = host;

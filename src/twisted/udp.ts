@@ -40,7 +40,7 @@ export class UDPPort extends Selectable {
   constructor(reactor: SelectableReactor, port: number, protocol: DatagramProtocol, iface: string, maxPacketSize: number) {
     super(reactor);
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new RangeError(`listenUDP(): port must be an integer from 0 to 65535, not ${describeValue(port)}`);
+      throw new (Number.isInteger(port) ? RangeError : TypeError)(`listenUDP(): port must be an integer from 0 to 65535, not ${describeValue(port)}`);
     }
     if (protocol === null || typeof protocol !== 'object' || typeof protocol.datagramReceived !== 'function') {
       throw new TypeError(`listenUDP(): needs a DatagramProtocol, not ${describeValue(protocol)}`);
