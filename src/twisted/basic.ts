@@ -478,6 +478,7 @@ export class IntNStringReceiver<F extends Factory = Factory, T extends ITranspor
     return Buffer.from(this.#received.peek(0, this.#received.length));
   }
 
+  /** Replaces what is received and not yet delivered; parsing goes on from `value`. */
   set recvd(value: Uint8Array) {
     if (!(value instanceof Uint8Array)) {
       throw new TypeError(`IntNStringReceiver.recvd must be bytes (a Buffer or Uint8Array), not ${describeValue(value)}`);

@@ -149,3 +149,14 @@ export interface IUDPTransport {
   /** Stops listening; the Deferred fires once the port is closed. */
   stopListening(): unknown;
 }
+
+/**
+ * A call scheduled with callLater(), as far as the factories use it.
+ * @see https://docs.twisted.org/en/twisted-22.4.0/api/twisted.internet.interfaces.IDelayedCall.html
+ */
+export interface IDelayedCall {
+  /** Cancels the call; it will not run. */
+  cancel(): void;
+  /** Whether the call has neither run nor been cancelled. */
+  active(): boolean;
+}

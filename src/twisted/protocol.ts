@@ -4,10 +4,10 @@
 import type { IAddress } from './address';
 import { describeValue, textOf } from './describe';
 import type { Failure } from './failure';
-import type { ITCPTransport, ITransport, IUDPTransport } from './interfaces';
+import type { IDelayedCall, ITCPTransport, ITransport, IUDPTransport } from './interfaces';
 import * as log from './log';
 
-export type { IConsumer, IProducer, IPushProducer, IStreamTransport, ITCPTransport, ITransport, IUDPTransport, IUNIXTransport } from './interfaces';
+export type { IConsumer, IDelayedCall, IProducer, IPushProducer, IStreamTransport, ITCPTransport, ITransport, IUDPTransport, IUNIXTransport } from './interfaces';
 
 /** A protocol class: what a factory instantiates for each connection. */
 export type ProtocolClass<P extends BaseProtocol<ITransport> = Protocol<Factory, ITransport>> = new () => P;
@@ -180,7 +180,7 @@ function normalVariate(mu: number, sigma: number): number {
 /** What ReconnectingClientFactory schedules retries on (a reactor or a task.Clock). */
 export interface IReactorTime {
   /** Schedules a call. */
-  callLater(delay: number, fn: (...args: never[]) => unknown, ...args: unknown[]): { cancel(): void; active(): boolean };
+  callLater(delay: number, fn: (...args: never[]) => unknown, ...args: unknown[]): IDelayedCall;
   /** The current time in seconds. */
   seconds(): number;
 }
@@ -211,7 +211,7 @@ export class ReconnectingClientFactory extends ClientFactory {
   connector: IConnector | null = null;
   /** The clock retries are scheduled on; the reactor unless set. */
   clock: IReactorTime | null = null;
-  #callID: { cancel(): void; active(): boolean } | null = null;
+  #callID: IDelayedCall | null = null;
 
   /** Retries, unless stopTrying() was called. */
   override clientConnectionFailed(connector: IConnector, _reason: Failure): void {
