@@ -391,8 +391,16 @@ export function ForkingMixIn<B extends ServerClass>(Base: B) {
       }
     }
 
+    /** Reads what the idle children that are still starting have said: whether they are up now. @internal */
+    _read_starting(): void {
+      for (const child of [...this._children]) {
+        if (child.alive && child.fd >= 0 && !child.ready && !child.watched) this._read_words(child);
+      }
+    }
+
     /** An idle child (one that is up first), a new one, or null when none may start now. @internal */
     _free_child(): Child | null {
+      this._read_starting();
       let starting = 0;
       let idle: Child | null = null;
       for (const child of this._children) {
@@ -416,13 +424,15 @@ export function ForkingMixIn<B extends ServerClass>(Base: B) {
      * @internal
      */
     _start_spares(): void {
-      if (this._fork_role !== 'parent' || this._fork_closed || this._spares_paused) return;
+      if (this._fork_role !== 'parent' || this._fork_closed) return;
       const spare = this.spare_children;
       if (!Number.isSafeInteger(spare) || spare < 0) {
         throw new RangeError(
           `${this.constructor.name}.spare_children must be an integer >= 0, not ${describe(spare)}`,
         );
       }
+      this._read_starting();
+      if (this._spares_paused) return;
       let idle = 0;
       let starting = 0;
       for (const child of this._children) {
@@ -494,24 +504,23 @@ export function ForkingMixIn<B extends ServerClass>(Base: B) {
       });
       const result = sendMessage(child.fd, hello, [sock.fileno()]);
       if (result < 0) child.closeChannel();
-      else void this._watch(child);
       return child;
     }
 
     /**
-     * Reads what the child says while it starts and while it serves; an
-     * idle child that is up is not watched, so that it keeps nothing
-     * waiting in this process.
+     * Reads what the child says while it serves. An idle child is not
+     * watched, so that it keeps nothing waiting in this process: whether a
+     * spare has come up is read when it matters (_read_starting()).
      * @internal
      */
     async _watch(child: Child): Promise<void> {
       if (child.watched) return;
       child.watched = true;
       try {
-        while (child.fd >= 0 && (!child.ready || child.busy !== null)) {
+        while (child.fd >= 0 && child.busy !== null) {
           // null: its end is closed; its exit takes it from here.
           if (this._read_words(child) === null) return;
-          if (child.ready && child.busy === null) return;
+          if (child.busy === null) return;
           await io.readable(child.fd, null);
         }
       } catch {
