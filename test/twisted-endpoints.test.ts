@@ -6,7 +6,7 @@
 // are Twisted's. Then the same endpoints on the real reactor, and the
 // parser compared with real Twisted's on the same descriptions.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,6 +37,7 @@ import {
   ConnectError,
   ConnectingCancelledError,
   ConnectionDone,
+  BadFileError,
   ConnectionRefusedError,
   NoProtocol,
   UserError,
@@ -44,6 +45,7 @@ import {
 import { Failure } from '../src/twisted/failure';
 import { ClientFactory, Factory, Protocol, type IConnector } from '../src/twisted/protocol';
 import { reactor } from '../src/twisted/reactor';
+import { AF_UNIX, SOCK_STREAM, socket } from '../src/socket';
 import { StringTransport, b } from './twisted-support';
 import { expectNoFdLeaks, ipv6Available } from './support';
 
@@ -1008,6 +1010,64 @@ describe('endpoints on the reactor', () => {
       const d = new TCP4ClientEndpoint(reactor, '127.0.0.1', (port.getHost() as IPv4Address).port).connect(new NoneFactory());
       await expect(d).rejects.toBeInstanceOf(NoProtocol);
       expect((await server.lost).check(ConnectionDone)).toBe(ConnectionDone);
+    } finally {
+      await port.stopListening();
+    }
+  });
+
+  it('unix with lockfile (wantPID): PATH.lock names this process while listening, and is gone after', async () => {
+    const file = mktemp();
+    const port = await serverFromString(reactor, `unix:${quoteStringArgument(file)}`).listen(quietFactory(Echo));
+    try {
+      expect(lstatSync(`${file}.lock`).isSymbolicLink()).toBe(true);
+      expect(readlinkSync(`${file}.lock`)).toBe(String(process.pid));
+      // A second server on the same path cannot take the lock.
+      const again = new UNIXServerEndpoint(reactor, file, 50, 0o666, true).listen(quietFactory(Echo));
+      await expect(again).rejects.toThrow(/^Couldn't listen on any:.*: Cannot acquire lock\.$/);
+    } finally {
+      await port.stopListening();
+    }
+    expect(existsSync(`${file}.lock`)).toBe(false);
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it("unix with lockfile: a dead server's lock and socket file are taken over; without, the socket file is in use", async () => {
+    const file = mktemp();
+    // What a server killed while listening leaves: its socket file, and a lock naming a pid that is gone.
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    const stale = new socket(AF_UNIX, SOCK_STREAM);
+    stale.bind(file);
+    stale.close();
+    symlinkSync(dead.stdout, `${file}.lock`);
+    await expect(new UNIXServerEndpoint(reactor, file).listen(quietFactory(Echo))).rejects.toBeInstanceOf(CannotListenError);
+    const port = await new UNIXServerEndpoint(reactor, file, 50, 0o666, true).listen(quietFactory(Echo));
+    try {
+      expect(readlinkSync(`${file}.lock`)).toBe(String(process.pid));
+      const proto = await connectProtocol(new UNIXClientEndpoint(reactor, file, 30, true), new Client());
+      proto.transport.loseConnection();
+      await proto.lost;
+    } finally {
+      await port.stopListening();
+    }
+  });
+
+  it('unix client with lockfile (checkPID): no server holding PATH.lock, BadFileError and no connection', async () => {
+    const file = mktemp();
+    let accepted = 0;
+    class Counting extends Protocol {
+      override connectionMade(): void {
+        accepted += 1;
+      }
+    }
+    const port = await new UNIXServerEndpoint(reactor, file).listen(quietFactory(Counting));
+    try {
+      const d = clientFromString(reactor, `unix:path=${quoteStringArgument(file)}:lockfile=1`).connect(quietFactory(Client));
+      await expect(d).rejects.toBeInstanceOf(BadFileError);
+      await expect(clientFromString(reactor, `unix:path=${quoteStringArgument(file)}:lockfile=1`).connect(quietFactory(Client))).rejects.toThrow(
+        `File used for UNIX socket is no good: ${file}.`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(accepted).toBe(0);
     } finally {
       await port.stopListening();
     }
