@@ -282,7 +282,7 @@ describe('WrappingFactoryTests', () => {
 
   it('test_wrappedProtocolDataReceived', () => {
     const p = new _WrappingFactory(new TestFactory()).buildProtocol(NO_ADDR)!;
-    p.makeConnection(null);
+    p.makeConnection(null as never);
     p.dataReceived(b('foo'));
     expect((p._wrappedProtocol as TestProtocol).data).toEqual([b('foo')]);
     p.dataReceived(b('bar'));
@@ -292,7 +292,7 @@ describe('WrappingFactoryTests', () => {
   it('test_wrappedProtocolTransport', () => {
     const p = new _WrappingFactory(new TestFactory()).buildProtocol(NO_ADDR)!;
     const dummyTransport = {};
-    p.makeConnection(dummyTransport);
+    p.makeConnection(dummyTransport as never);
     expect(p.transport).toBe(dummyTransport);
     expect(p._wrappedProtocol.transport).toBe(dummyTransport);
   });

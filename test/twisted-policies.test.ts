@@ -202,7 +202,7 @@ describe('WrapperTests', () => {
   it('test_stopConsuming', () => {
     const wrapper = getWrapper();
     const result: boolean[] = [];
-    (wrapper.transport as StringTransport & { stopConsuming(): void }).stopConsuming = () => void result.push(true);
+    (wrapper.transport as unknown as StringTransport & { stopConsuming(): void }).stopConsuming = () => void result.push(true);
     wrapper.stopConsuming();
     expect(result).toEqual([true]);
   });
@@ -254,7 +254,7 @@ describe('WrapperTests', () => {
     p.dataReceived(b('echo me'));
     expect(transport.value()).toEqual(b('echo me'));
     p.loseConnection();
-    expect(p.disconnecting).toBe(1);
+    expect(p.disconnecting).toBe(true);
     expect(transport.disconnecting).toBe(true);
   });
 

@@ -55,6 +55,9 @@ export interface IReactorUNIX {
 // ---------------------------------------------------------------------------
 // What connect() puts between the reactor and the caller's factory.
 
+/** A protocol as a factory builds it, whatever its transport. */
+type BuiltProtocol = NonNullable<ReturnType<Factory['buildProtocol']>>;
+
 /**
  * The protocol connect() hands the reactor: it connects the protocol the
  * caller's factory built to the transport, then fires the Deferred with
@@ -67,7 +70,7 @@ export class _WrappingProtocol extends Protocol {
   /** Fires with the wrapped protocol once it is connected. */
   readonly _connectedDeferred: Deferred<Protocol>;
   /** The protocol the caller's factory built. */
-  readonly _wrappedProtocol: Protocol;
+  readonly _wrappedProtocol: BuiltProtocol;
   /** The read side of a half-closeable connection was closed (only if the wrapped protocol has it). */
   readConnectionLost?: () => void;
   /** The write side of a half-closeable connection was closed (only if the wrapped protocol has it). */
@@ -78,7 +81,7 @@ export class _WrappingProtocol extends Protocol {
   handshakeCompleted?: () => void;
 
   /** Wraps `wrappedProtocol`; `connectedDeferred` fires with it once connected. */
-  constructor(connectedDeferred: Deferred<Protocol>, wrappedProtocol: Protocol) {
+  constructor(connectedDeferred: Deferred<Protocol>, wrappedProtocol: BuiltProtocol) {
     super();
     this._connectedDeferred = connectedDeferred;
     this._wrappedProtocol = wrappedProtocol;
@@ -96,7 +99,7 @@ export class _WrappingProtocol extends Protocol {
   /** Connects the wrapped protocol to this transport, then fires the Deferred with it. */
   override connectionMade(): void {
     this._wrappedProtocol.makeConnection(this.transport);
-    this._connectedDeferred.callback(this._wrappedProtocol);
+    this._connectedDeferred.callback(this._wrappedProtocol as Protocol);
   }
 
   /** Passed to the wrapped protocol. */
@@ -163,7 +166,7 @@ export class _WrappingFactory extends ClientFactory {
    * connection is closed.
    */
   override buildProtocol(addr: IAddress): _WrappingProtocol | null {
-    let proto: Protocol | null;
+    let proto: BuiltProtocol | null;
     try {
       proto = this._wrappedFactory.buildProtocol(addr);
       if (proto === null || proto === undefined) throw new NoProtocol();

@@ -10,8 +10,11 @@ import { AlreadyCalled, AlreadyCancelled } from './error';
 import type { Failure } from './failure';
 import * as log from './log';
 import { logPrefixOf } from './logcontext';
-import { ClientFactory, Protocol, ServerFactory, type Factory, type IConnector, type IProducer, type ProtocolClass } from './protocol';
+import { ClientFactory, Protocol, ServerFactory, type Factory, type IConnector, type IProducer } from './protocol';
 import { reactor, type DelayedCall } from './reactor';
+
+/** A protocol as a factory builds it, whatever its transport. */
+type BuiltProtocol = NonNullable<ReturnType<Factory['buildProtocol']>>;
 
 /** What a ProtocolWrapper tells its factory: it is connected, then gone. */
 export interface IProtocolRegistry {
@@ -21,11 +24,11 @@ export interface IProtocolRegistry {
   unregisterProtocol(p: ProtocolWrapper): void;
 }
 
-function checkWrappedProtocol(where: string, wrapped: unknown): Protocol {
-  if (wrapped === null || typeof wrapped !== 'object' || typeof (wrapped as Protocol).makeConnection !== 'function') {
+function checkWrappedProtocol(where: string, wrapped: unknown): BuiltProtocol {
+  if (wrapped === null || typeof wrapped !== 'object' || typeof (wrapped as BuiltProtocol).makeConnection !== 'function') {
     throw new TypeError(`${where}(): needs the protocol to wrap, not ${describe(wrapped)}`);
   }
-  return wrapped as Protocol;
+  return wrapped as BuiltProtocol;
 }
 
 /**
@@ -38,15 +41,15 @@ function checkWrappedProtocol(where: string, wrapped: unknown): Protocol {
  * @see {@link https://docs.twisted.org/en/twisted-22.4.0/api/twisted.protocols.policies.ProtocolWrapper.html | Twisted's ProtocolWrapper}
  */
 export class ProtocolWrapper extends Protocol {
-  /** 1 once loseConnection() was called, as Twisted's class attribute. */
-  disconnecting: 0 | 1 = 0;
+  /** True once loseConnection() was called. */
+  disconnecting = false;
   /** The protocol this wrapper is the transport of (null once its connection is lost). */
-  wrappedProtocol: Protocol | null;
+  wrappedProtocol: BuiltProtocol | null;
   /** The factory that made this wrapper, told of its connection and loss. */
   declare factory: Factory & IProtocolRegistry;
 
   /** Wraps `wrappedProtocol` for `factory`. */
-  constructor(factory: Factory & IProtocolRegistry, wrappedProtocol: Protocol) {
+  constructor(factory: Factory & IProtocolRegistry, wrappedProtocol: BuiltProtocol) {
     super();
     this.wrappedProtocol = checkWrappedProtocol(`${new.target.name}`, wrappedProtocol);
     this.factory = factory;
@@ -58,7 +61,7 @@ export class ProtocolWrapper extends Protocol {
   }
 
   /** Takes the real transport, registers with the factory, and connects the wrapped protocol to this wrapper. */
-  override makeConnection(transport: unknown): void {
+  override makeConnection(transport: Parameters<Protocol['makeConnection']>[0]): void {
     super.makeConnection(transport);
     this.factory.registerProtocol(this);
     this.wrappedProtocol!.makeConnection(this);
@@ -66,7 +69,7 @@ export class ProtocolWrapper extends Protocol {
 
   /** Calls `method` of the real transport. */
   private relay(method: string, ...args: unknown[]): unknown {
-    const transport = this.transport as Record<string, unknown> | null;
+    const transport = this.transport as unknown as Record<string, unknown> | null;
     const fn = transport?.[method];
     if (typeof fn !== 'function') {
       throw new TypeError(`${this.constructor.name}.${method}(): the transport has no ${method}(): ${describe(transport)}`);
@@ -86,7 +89,7 @@ export class ProtocolWrapper extends Protocol {
 
   /** Closes the real transport (once what is written is sent). */
   loseConnection(): void {
-    this.disconnecting = 1;
+    this.disconnecting = true;
     this.relay('loseConnection');
   }
 
@@ -175,7 +178,7 @@ export class ProtocolWrapper extends Protocol {
 
 /** A ProtocolWrapper class, as a WrappingFactory makes them: (factory, wrapped protocol, ...). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type ProtocolWrapperClass = new (factory: any, wrappedProtocol: Protocol, ...rest: any[]) => ProtocolWrapper;
+export type ProtocolWrapperClass = new (factory: any, wrappedProtocol: BuiltProtocol, ...rest: any[]) => ProtocolWrapper;
 
 function checkWrappedFactory(where: string, factory: unknown): void {
   if (factory !== null && typeof factory !== 'object') {
@@ -186,7 +189,7 @@ function checkWrappedFactory(where: string, factory: unknown): void {
 /** The part of a factory a WrappingFactory calls: those it lacks are not called. */
 export interface IWrappedFactory {
   /** Builds the protocol for a connection. */
-  buildProtocol?(addr: IAddress): Protocol | null;
+  buildProtocol?(addr: IAddress): BuiltProtocol | null;
   /** A port or connector starts using the factory. */
   doStart?(): void;
   /** It stops using it. */
@@ -267,12 +270,12 @@ export class WrappingFactory extends ClientFactory implements IProtocolRegistry 
   }
 
   /** The wrapped factory's protocol for `addr`. */
-  protected buildWrapped(addr: IAddress): Protocol {
+  protected buildWrapped(addr: IAddress): BuiltProtocol {
     const build = this.wrappedFactory.buildProtocol;
     if (typeof build !== 'function') {
       throw new TypeError(`${this.constructor.name}.buildProtocol(): the wrapped factory has no buildProtocol(): ${describe(this.wrappedFactory)}`);
     }
-    return build.call(this.wrappedFactory, addr) as Protocol;
+    return build.call(this.wrappedFactory, addr) as BuiltProtocol;
   }
 
   /** A wrapper is connected. */
@@ -510,11 +513,11 @@ export class LimitTotalConnectionsFactory extends ServerFactory implements IProt
   /** Connections allowed at once, or null for no limit. */
   connectionLimit: number | null = null;
   /** The protocol of connections past the limit, or null to close them. */
-  overflowProtocol: ProtocolClass<Protocol> | null = null;
+  overflowProtocol: Factory['protocol'] = null;
 
   /** A wrapped `protocol` (or `overflowProtocol` past the limit), or null to close the connection. */
   override buildProtocol(_addr: IAddress | null): ProtocolWrapper | null {
-    let wrappedProtocol: Protocol;
+    let wrappedProtocol: BuiltProtocol;
     if (this.connectionLimit === null || this.connectionCount < this.connectionLimit) {
       if (this.protocol === null) throw new TypeError(`${this.constructor.name}.protocol is not set (assign a Protocol class)`);
       wrappedProtocol = new this.protocol();
@@ -553,7 +556,7 @@ export class TimeoutProtocol extends ProtocolWrapper {
   timeoutPeriod: number | null = null;
 
   /** Wraps `wrappedProtocol`, with a timeout of `timeoutPeriod` seconds (null: none). */
-  constructor(factory: TimeoutFactory, wrappedProtocol: Protocol, timeoutPeriod: number | null) {
+  constructor(factory: TimeoutFactory, wrappedProtocol: BuiltProtocol, timeoutPeriod: number | null) {
     super(factory, wrappedProtocol);
     this.setTimeout(timeoutPeriod);
   }
