@@ -4,6 +4,7 @@
 // LimitTotalConnectionsFactory. Test names are Twisted's; the timed cases
 // run on a task.Clock, test_limit on the reactor with real connections.
 import { Buffer } from 'node:buffer';
+import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IPv4Address } from '../src/twisted/address';
 import { LineReceiver } from '../src/twisted/basic';
@@ -25,7 +26,7 @@ import { ClientFactory, Protocol, ServerFactory, type IConnector } from '../src/
 import { reactor, type DelayedCall } from '../src/twisted/reactor';
 import { Clock } from '../src/twisted/task';
 import { StringTransport, StringTransportWithDisconnection, b } from './twisted-support';
-import { expectNoFdLeaks } from './support';
+import { expectNoFdLeaks, waitFor } from './support';
 
 expectNoFdLeaks();
 
@@ -682,4 +683,68 @@ describe('LoggingFactoryTests', () => {
   it.skip('test_thingsGetLogged (TrafficLoggingFactory is not ported: it writes Python reprs to log files)', () => {});
   it.skip('test_counter (TrafficLoggingFactory is not ported)', () => {});
   it.skip('test_loggingFactoryOpensLogfileAutomatically (TrafficLoggingFactory is not ported; patches builtins.open)', () => {});
+});
+
+describe('policies on the reactor', () => {
+  function connect(port: number): Promise<{ sock: net.Socket; data: () => string; closed: Promise<void> }> {
+    return new Promise((resolve, reject) => {
+      let data = '';
+      let onClose!: () => void;
+      const closed = new Promise<void>((r) => (onClose = r));
+      const sock = net.connect(port, '127.0.0.1', () => resolve({ sock, data: () => data, closed }));
+      sock.on('data', (c: Buffer) => (data += c.toString('latin1')));
+      sock.on('close', () => onClose());
+      sock.on('error', reject);
+    });
+  }
+
+  it('TimeoutFactory closes a quiet connection; the wrapped protocol wrote and read through the wrapper', async () => {
+    const seen: string[] = [];
+    class Greeter extends Protocol {
+      override connectionMade(): void {
+        seen.push(`client ${String((this.transport as unknown as { client: [string, number] }).client[0])}`);
+        this.transport.write(b('hi\r\n'));
+      }
+      override connectionLost(reason: Failure): void {
+        seen.push(reason.getErrorMessage());
+      }
+    }
+    const wrapped = new ServerFactory();
+    wrapped.protocol = Greeter;
+    wrapped.noisy = false;
+    const factory = new TimeoutFactory(wrapped, 0.2);
+    factory.noisy = false;
+    const port = reactor.listenTCP(0, factory, 50, '127.0.0.1');
+    try {
+      const client = await connect(port.getHost().port);
+      await client.closed;
+      expect(client.data()).toBe('hi\r\n');
+      expect(seen).toEqual(['client 127.0.0.1', 'Connection was closed cleanly.']);
+      expect(factory.protocols.size).toBe(0);
+    } finally {
+      await port.stopListening();
+    }
+  });
+
+  it('LimitTotalConnectionsFactory: past the limit a connection is closed at once, and counted back when lost', async () => {
+    const factory = new LimitTotalConnectionsFactory();
+    factory.protocol = EchoProtocol;
+    factory.connectionLimit = 1;
+    factory.noisy = false;
+    const port = reactor.listenTCP(0, factory, 50, '127.0.0.1');
+    try {
+      const first = await connect(port.getHost().port);
+      const second = await connect(port.getHost().port);
+      await second.closed;
+      expect(second.data()).toBe('');
+      expect(factory.connectionCount).toBe(1);
+      first.sock.write('still served\r\n');
+      await waitFor(() => first.data() === 'still served\r\n');
+      first.sock.end();
+      await first.closed;
+      await waitFor(() => factory.connectionCount === 0);
+    } finally {
+      await port.stopListening();
+    }
+  });
 });

@@ -123,6 +123,16 @@ export class ProtocolWrapper extends Protocol {
     this.relay('unregisterProducer');
   }
 
+  /** The real transport's `client`: on a server connection, the peer as accept() gave it. */
+  get client(): unknown {
+    return (this.transport as unknown as { client?: unknown } | null)?.client;
+  }
+
+  /** The real transport's socket. */
+  getHandle(): unknown {
+    return this.relay('getHandle');
+  }
+
   /** Tells the real transport to stop consuming. */
   stopConsuming(): void {
     this.relay('stopConsuming');
