@@ -1,6 +1,6 @@
 // Endpoints and TimeoutMixin: a server started from an endpoint
 // description ("tcp:8007:interface=127.0.0.1"), whose protocol answers each
-// line in upper case and closes a connection that stays quiet for a second
+// line in upper case and closes a connection that stays quiet for 1.5 s
 // (TimeoutMixin on LineReceiver); and a client that reaches it through
 // clientFromString() and connectProtocol(), says two lines, then waits
 // until the server gives up on it.
@@ -28,7 +28,7 @@ import {
 } from 'asyncore/twisted';
 
 /** Seconds of quiet after which the server closes a connection. */
-const IDLE = 1;
+const IDLE = 1.5;
 /** Seconds the client waits between its lines (well under IDLE). */
 const PAUSE = 0.2;
 
