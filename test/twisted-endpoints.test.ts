@@ -8,6 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdtempSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IPv4Address, IPv6Address, UNIXAddress, type IAddress } from '../src/twisted/address';
@@ -40,12 +41,13 @@ import {
   BadFileError,
   ConnectionRefusedError,
   NoProtocol,
+  TimeoutError,
   UserError,
 } from '../src/twisted/error';
 import { Failure } from '../src/twisted/failure';
 import { ClientFactory, Factory, Protocol, type IConnector } from '../src/twisted/protocol';
 import { reactor } from '../src/twisted/reactor';
-import { AF_UNIX, SOCK_STREAM, socket } from '../src/socket';
+import { AF_INET, AF_UNIX, SOCK_STREAM, socket } from '../src/socket';
 import { StringTransport, b } from './twisted-support';
 import { expectNoFdLeaks, ipv6Available } from './support';
 
@@ -967,6 +969,27 @@ describe('endpoints on the reactor', () => {
     await port.stopListening();
     const d = new TCP4ClientEndpoint(reactor, '127.0.0.1', number).connect(quietFactory(Client));
     await expect(d).rejects.toBeInstanceOf(ConnectionRefusedError);
+  });
+
+  it('connect() that does not complete within its timeout fails with error.TimeoutError', async () => {
+    // A listening socket that never accepts, its queue full: the kernel drops further SYNs.
+    const full = new socket(AF_INET, SOCK_STREAM);
+    full.bind(['127.0.0.1', 0]);
+    full.listen(0);
+    const number = (full.getsockname() as [string, number])[1];
+    const queued: net.Socket[] = [];
+    try {
+      // Fillers: the first is queued, the next ones wait on SYN retries, as ours will.
+      for (let i = 0; i < 3; i++) queued.push(net.connect(number, '127.0.0.1').on('error', () => {}));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const d = new TCP4ClientEndpoint(reactor, '127.0.0.1', number, 0.3).connect(quietFactory(Client));
+      const failure = await new Promise<Failure>((resolve) => d.addErrback(resolve));
+      expect(failure.value).toBeInstanceOf(TimeoutError);
+      expect(failure.getErrorMessage()).toBe('User timeout caused connection failure.');
+    } finally {
+      for (const s of queued) s.destroy();
+      full.close();
+    }
   });
 
   it('listen() on a port in use fails with CannotListenError', async () => {
