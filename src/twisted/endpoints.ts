@@ -16,7 +16,11 @@ import { Failure } from './failure';
 import { logPrefixOf } from './logcontext';
 import { ClientFactory, Factory, Protocol, type IConnector } from './protocol';
 
-/** A listening port, as listen() hands it back: Twisted's IListeningPort. */
+/**
+ * A listening port, as listen() hands it back: Twisted's IListeningPort.
+ *
+ * @see {@link https://docs.twisted.org/en/twisted-22.4.0/api/twisted.internet.interfaces.IListeningPort.html | Twisted's IListeningPort}
+ */
 export interface IListeningPort {
   /** Stops listening; the Deferred (if any) fires once the port is closed. */
   stopListening(): Deferred<unknown> | undefined;
@@ -24,19 +28,31 @@ export interface IListeningPort {
   getHost(): IAddress;
 }
 
-/** Something a server can listen on: Twisted's IStreamServerEndpoint. */
+/**
+ * Something a server can listen on: Twisted's IStreamServerEndpoint.
+ *
+ * @see {@link https://docs.twisted.org/en/twisted-22.4.0/api/twisted.internet.interfaces.IStreamServerEndpoint.html | Twisted's IStreamServerEndpoint}
+ */
 export interface IStreamServerEndpoint {
   /** Listens with `protocolFactory`; fires with the port, or fails (CannotListenError, ...). */
   listen(protocolFactory: Factory): Deferred<IListeningPort>;
 }
 
-/** Something a client can connect to: Twisted's IStreamClientEndpoint. */
+/**
+ * Something a client can connect to: Twisted's IStreamClientEndpoint.
+ *
+ * @see {@link https://docs.twisted.org/en/twisted-22.4.0/api/twisted.internet.interfaces.IStreamClientEndpoint.html | Twisted's IStreamClientEndpoint}
+ */
 export interface IStreamClientEndpoint {
   /** Connects with `protocolFactory`; fires with its protocol once connected, or fails with a ConnectError. */
   connect(protocolFactory: Factory): Deferred<Protocol>;
 }
 
-/** The TCP half of a reactor, as endpoints use it: Twisted's IReactorTCP. */
+/**
+ * The TCP half of a reactor, as endpoints use it: Twisted's IReactorTCP.
+ *
+ * @see {@link https://docs.twisted.org/en/twisted-22.4.0/api/twisted.internet.interfaces.IReactorTCP.html | Twisted's IReactorTCP}
+ */
 export interface IReactorTCP {
   /** Listens on TCP `port` of `iface`. */
   listenTCP(port: number, factory: Factory, backlog: number, iface: string): IListeningPort;
@@ -44,7 +60,11 @@ export interface IReactorTCP {
   connectTCP(host: string, port: number, factory: ClientFactory, timeout: number | null, bindAddress: [string, number] | null): IConnector;
 }
 
-/** The UNIX-socket half of a reactor, as endpoints use it: Twisted's IReactorUNIX. */
+/**
+ * The UNIX-socket half of a reactor, as endpoints use it: Twisted's IReactorUNIX.
+ *
+ * @see {@link https://docs.twisted.org/en/twisted-22.4.0/api/twisted.internet.interfaces.IReactorUNIX.html | Twisted's IReactorUNIX}
+ */
 export interface IReactorUNIX {
   /** Listens on the socket file `address`. */
   listenUNIX(address: string, factory: Factory, backlog: number, mode: number, wantPID: boolean): IListeningPort;
@@ -65,6 +85,8 @@ type BuiltProtocol = NonNullable<ReturnType<Factory['buildProtocol']>>;
  * has readConnectionLost(), writeConnectionLost(), fileDescriptorReceived()
  * and handshakeCompleted() only when the wrapped protocol has them, as
  * Twisted's provides those interfaces only then.
+ *
+ * @see {@link https://docs.twisted.org/en/twisted-22.4.0/api/twisted.internet.endpoints._WrappingProtocol.html | Twisted's _WrappingProtocol}
  */
 export class _WrappingProtocol extends Protocol {
   /** Fires with the wrapped protocol once it is connected. */
@@ -122,6 +144,8 @@ type OptionalCallback = (typeof OPTIONAL_CALLBACKS)[number];
  * Deferred connect() returned (a failure, a NoProtocol, or the caller's
  * buildProtocol() throwing). Cancelling that Deferred stops the attempt
  * with ConnectingCancelledError. Twisted's _WrappingFactory.
+ *
+ * @see {@link https://docs.twisted.org/en/twisted-22.4.0/api/twisted.internet.endpoints._WrappingFactory.html | Twisted's _WrappingFactory}
  */
 export class _WrappingFactory extends ClientFactory {
   /** The caller's factory. */
@@ -518,6 +542,8 @@ export function connectProtocol<P extends Protocol>(endpoint: IStreamClientEndpo
  * ones, as Twisted's _parse(): ":" separates arguments; the first "=" of
  * an argument separates key and value (later ones belong to the value);
  * a backslash makes the next character literal.
+ *
+ * @see {@link https://docs.twisted.org/en/twisted-22.4.0/api/twisted.internet.endpoints.html#_parse | Twisted's _parse}
  */
 export function _parse(description: string, where = '_parse'): [args: string[], kwargs: Map<string, string>] {
   checkType(where, 'description', description, typeof description === 'string', 'a string');

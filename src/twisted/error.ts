@@ -307,7 +307,11 @@ export const CONNECTION_DONE: ConnectionDone = new ConnectionDone();
 /** The shared "lost in a non-clean fashion" reason (Twisted's main.CONNECTION_LOST). */
 export const CONNECTION_LOST: ConnectionLost = new ConnectionLost();
 
-/** A client endpoint's connect() was cancelled before it connected; `address` is where it was going. */
+/**
+ * A client endpoint's connect() was cancelled before it connected; `address` is where it was going.
+ *
+ * @see {@link https://docs.twisted.org/en/twisted-22.4.0/api/twisted.internet.error.ConnectingCancelledError.html | Twisted's ConnectingCancelledError}
+ */
 export class ConnectingCancelledError extends TwistedError {
   /** The destination of the cancelled attempt. */
   readonly address: unknown;
@@ -319,7 +323,11 @@ export class ConnectingCancelledError extends TwistedError {
   }
 }
 
-/** The factory given to a client endpoint built no protocol (buildProtocol() returned null). */
+/**
+ * The factory given to a client endpoint built no protocol (buildProtocol() returned null).
+ *
+ * @see {@link https://docs.twisted.org/en/twisted-22.4.0/api/twisted.internet.error.NoProtocol.html | Twisted's NoProtocol}
+ */
 export class NoProtocol extends TwistedError {
   /** Makes the error; any arguments are its message, as Python's Exception shows them. */
   constructor(...args: unknown[]) {
