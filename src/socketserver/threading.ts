@@ -67,7 +67,7 @@ export function ThreadingMixIn<B extends ServerClass>(Base: B) {
     declare daemon_threads: boolean;
     /** server_close() waits for the running tasks; true. */
     declare block_on_close: boolean;
-    /** The tasks server_close() waits for. */
+    /** The tasks server_close() waits for. @internal */
     declare _threads: RequestTasks;
 
     /** One request's task: finish_request(), handle_error() for what it throws, then shutdown_request(). */
