@@ -87,11 +87,12 @@ type BuiltProtocol = NonNullable<ReturnType<Factory['buildProtocol']>>;
  * Twisted's provides those interfaces only then.
  *
  * @see {@link https://docs.twisted.org/en/twisted-22.4.0/api/twisted.internet.endpoints._WrappingProtocol.html | Twisted's _WrappingProtocol}
+ * @internal
  */
 export class _WrappingProtocol extends Protocol {
-  /** Fires with the wrapped protocol once it is connected. */
+  /** Fires with the wrapped protocol once it is connected. @internal */
   readonly _connectedDeferred: Deferred<Protocol>;
-  /** The protocol the caller's factory built. */
+  /** The protocol the caller's factory built. @internal */
   readonly _wrappedProtocol: BuiltProtocol;
   /** The read side of a half-closeable connection was closed (only if the wrapped protocol has it). */
   readConnectionLost?: () => void;
@@ -146,13 +147,14 @@ type OptionalCallback = (typeof OPTIONAL_CALLBACKS)[number];
  * with ConnectingCancelledError. Twisted's _WrappingFactory.
  *
  * @see {@link https://docs.twisted.org/en/twisted-22.4.0/api/twisted.internet.endpoints._WrappingFactory.html | Twisted's _WrappingFactory}
+ * @internal
  */
 export class _WrappingFactory extends ClientFactory {
-  /** The caller's factory. */
+  /** The caller's factory. @internal */
   readonly _wrappedFactory: Factory;
-  /** Fires with the caller's protocol once connected; connect() returns it. */
+  /** Fires with the caller's protocol once connected; connect() returns it. @internal */
   readonly _onConnection: Deferred<Protocol>;
-  /** The connector of the current (or last) attempt. */
+  /** The connector of the current (or last) attempt. @internal */
   _connector: IConnector | null = null;
 
   /** Wraps `wrappedFactory`. */
@@ -274,13 +276,13 @@ function connectWrapped(where: string, protocolFactory: unknown, reactorConnect:
 
 /** Listening on TCP, over IPv4 or IPv6 (the interface decides). */
 abstract class TCPServerEndpoint implements IStreamServerEndpoint {
-  /** The reactor listenTCP() is called on. */
+  /** The reactor listenTCP() is called on. @internal */
   readonly _reactor: IReactorTCP;
-  /** The port to listen on (0: any free one). */
+  /** The port to listen on (0: any free one). @internal */
   readonly _port: number;
-  /** The listen() backlog. */
+  /** The listen() backlog. @internal */
   readonly _backlog: number;
-  /** The interface to bind. */
+  /** The interface to bind. @internal */
   readonly _interface: string;
 
   /** An endpoint for `port` of `interface_` on `reactor`. */
@@ -338,15 +340,15 @@ export class TCP6ServerEndpoint extends TCPServerEndpoint {
  * @see {@link https://docs.twisted.org/en/twisted-22.4.0/api/twisted.internet.endpoints.TCP4ClientEndpoint.html | Twisted's TCP4ClientEndpoint}
  */
 export class TCP4ClientEndpoint implements IStreamClientEndpoint {
-  /** The reactor connectTCP() is called on. */
+  /** The reactor connectTCP() is called on. @internal */
   readonly _reactor: IReactorTCP;
-  /** The host to connect to: a name (looked up over IPv4) or an address. */
+  /** The host to connect to: a name (looked up over IPv4) or an address. @internal */
   readonly _host: string;
-  /** The port to connect to. */
+  /** The port to connect to. @internal */
   readonly _port: number;
-  /** Seconds an attempt may take (null: no limit). */
+  /** Seconds an attempt may take (null: no limit). @internal */
   readonly _timeout: number | null;
-  /** The local [host, port] to bind first, or null. */
+  /** The local [host, port] to bind first, or null. @internal */
   readonly _bindAddress: [string, number] | null;
 
   /** An endpoint for `host`:`port`. */
@@ -380,19 +382,19 @@ export type AddrInfo = [family: number, type: number, proto: number, canonname: 
  * @see {@link https://docs.twisted.org/en/twisted-22.4.0/api/twisted.internet.endpoints.TCP6ClientEndpoint.html | Twisted's TCP6ClientEndpoint}
  */
 export class TCP6ClientEndpoint implements IStreamClientEndpoint {
-  /** Which entry of a getaddrinfo() result holds the address. */
+  /** Which entry of a getaddrinfo() result holds the address. @internal */
   static readonly _GAI_ADDRESS = 4;
-  /** Which part of that address is the host. */
+  /** Which part of that address is the host. @internal */
   static readonly _GAI_ADDRESS_HOST = 0;
-  /** The reactor connectTCP() is called on. */
+  /** The reactor connectTCP() is called on. @internal */
   readonly _reactor: IReactorTCP;
-  /** The host to connect to: an IPv6 address, or a name with one. */
+  /** The host to connect to: an IPv6 address, or a name with one. @internal */
   readonly _host: string;
-  /** The port to connect to. */
+  /** The port to connect to. @internal */
   readonly _port: number;
-  /** Seconds an attempt may take (null: no limit). */
+  /** Seconds an attempt may take (null: no limit). @internal */
   readonly _timeout: number | null;
-  /** The local [host, port] to bind first, or null. */
+  /** The local [host, port] to bind first, or null. @internal */
   readonly _bindAddress: [string, number] | null;
 
   /** An endpoint for `host`:`port`. */
@@ -419,7 +421,7 @@ export class TCP6ClientEndpoint implements IStreamClientEndpoint {
       .addCallback((host: string) => this._resolvedHostConnect(host, protocolFactory)) as unknown as Deferred<Protocol>;
   }
 
-  /** Looks `host` up for IPv6 addresses, as getaddrinfo(host, 0, AF_INET6). */
+  /** Looks `host` up for IPv6 addresses, as getaddrinfo(host, 0, AF_INET6). @internal */
   _nameResolution(host: string): Deferred<AddrInfo[]> {
     const d = new Deferred<AddrInfo[]>();
     lookup(host, { family: 6, all: true }, (err, addresses) => {
@@ -429,7 +431,7 @@ export class TCP6ClientEndpoint implements IStreamClientEndpoint {
     return d;
   }
 
-  /** Connects to the address `resolvedHost`. */
+  /** Connects to the address `resolvedHost`. @internal */
   _resolvedHostConnect(resolvedHost: string, protocolFactory: Factory): Deferred<Protocol> {
     const where = `${this.constructor.name}.connect`;
     return connectWrapped(where, protocolFactory, (wf) =>
@@ -445,15 +447,15 @@ export class TCP6ClientEndpoint implements IStreamClientEndpoint {
  * @see {@link https://docs.twisted.org/en/twisted-22.4.0/api/twisted.internet.endpoints.UNIXServerEndpoint.html | Twisted's UNIXServerEndpoint}
  */
 export class UNIXServerEndpoint implements IStreamServerEndpoint {
-  /** The reactor listenUNIX() is called on. */
+  /** The reactor listenUNIX() is called on. @internal */
   readonly _reactor: IReactorUNIX;
-  /** The path of the socket file. */
+  /** The path of the socket file. @internal */
   readonly _address: string;
-  /** The listen() backlog. */
+  /** The listen() backlog. @internal */
   readonly _backlog: number;
-  /** The permissions of the socket file. */
+  /** The permissions of the socket file. @internal */
   readonly _mode: number;
-  /** Whether a lock file with the server's pid is asked for (passed to listenUNIX()). */
+  /** Whether a lock file with the server's pid is asked for (passed to listenUNIX()). @internal */
   readonly _wantPID: boolean;
 
   /** An endpoint for the socket file `address`. */
@@ -486,13 +488,13 @@ export class UNIXServerEndpoint implements IStreamServerEndpoint {
  * @see {@link https://docs.twisted.org/en/twisted-22.4.0/api/twisted.internet.endpoints.UNIXClientEndpoint.html | Twisted's UNIXClientEndpoint}
  */
 export class UNIXClientEndpoint implements IStreamClientEndpoint {
-  /** The reactor connectUNIX() is called on. */
+  /** The reactor connectUNIX() is called on. @internal */
   readonly _reactor: IReactorUNIX;
-  /** The path of the socket file. */
+  /** The path of the socket file. @internal */
   readonly _path: string;
-  /** Seconds an attempt may take (null: no limit). */
+  /** Seconds an attempt may take (null: no limit). @internal */
   readonly _timeout: number | null;
-  /** Whether the server's lock file is checked first (passed to connectUNIX()). */
+  /** Whether the server's lock file is checked first (passed to connectUNIX()). @internal */
   readonly _checkPID: boolean;
 
   /** An endpoint for the socket file `path`. */
@@ -544,6 +546,7 @@ export function connectProtocol<P extends Protocol>(endpoint: IStreamClientEndpo
  * a backslash makes the next character literal.
  *
  * @see {@link https://docs.twisted.org/en/twisted-22.4.0/api/twisted.internet.endpoints.html#_parse | Twisted's _parse}
+ * @internal
  */
 export function _parse(description: string, where = '_parse'): [args: string[], kwargs: Map<string, string>] {
   checkType(where, 'description', description, typeof description === 'string', 'a string');
