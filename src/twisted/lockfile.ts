@@ -1,60 +1,62 @@
-// twisted.python.lockfile: a lock that is a symbolic link whose target is
-// the owner's pid. symlink(2) either creates the link or fails with EEXIST,
-// atomically, so two processes cannot both take it; a lock whose pid is no
-// longer alive (kill(pid, 0) fails with ESRCH) is stale, and is taken over.
-// listenUNIX(..., wantPID) holds one beside its socket file, and
-// connectUNIX(..., checkPID) connects only while it is held.
-import { readlinkSync, symlinkSync, unlinkSync } from 'node:fs';
+// twisted.python.lockfile: a lock between processes, as a symlink whose
+// target is the holder's pid. Making a symlink is atomic; a lock whose
+// holder no longer runs is stale, and is taken over.
+import * as fs from 'node:fs';
+import { describe } from './describe';
 
-function errorCode(err: unknown): string | undefined {
-  return (err as NodeJS.ErrnoException | null)?.code;
+function errorCode(err: unknown): unknown {
+  return err !== null && typeof err === 'object' ? (err as { code?: unknown }).code : undefined;
 }
 
 /**
- * A lock held by this process while the link `name` points at its pid.
- *
- * @see {@link https://docs.twisted.org/en/twisted-22.4.0/api/twisted.python.lockfile.FilesystemLock.html | Twisted's FilesystemLock}
+ * A lock on the path `name`, shared by every process that uses the same
+ * path. See
+ * https://docs.twisted.org/en/twisted-22.4.0/api/twisted.python.lockfile.FilesystemLock.html
  */
 export class FilesystemLock {
-  /** The path of the link. */
+  /** The path of the lock. */
   readonly name: string;
   /** Whether this object holds the lock. */
   locked = false;
-  /** False when lock() took over a stale lock (its owner died without unlocking). */
+  /** After lock(): false when a stale lock had to be broken first, else true; null before. */
   clean: boolean | null = null;
 
-  /** A lock at `name` (not taken yet: see lock()). */
+  /** A lock on `name` (not taken yet). */
   constructor(name: string) {
-    if (typeof name !== 'string' || name === '') throw new TypeError(`FilesystemLock(): needs a path, not ${String(name)}`);
+    if (typeof name !== 'string' || name === '') throw new TypeError(`FilesystemLock(): name must be a path, not ${describe(name)}`);
     this.name = name;
   }
 
-  /** Takes the lock: true if taken (stale ones are taken over), false if a live process holds it. */
+  /** Takes the lock if it is free (or stale): true when it is now held, false when another process holds it. */
   lock(): boolean {
     let clean = true;
     for (;;) {
       try {
-        symlinkSync(String(process.pid), this.name);
+        fs.symlinkSync(String(process.pid), this.name);
       } catch (err) {
         if (errorCode(err) !== 'EEXIST') throw err;
         let pid: string;
         try {
-          pid = readlinkSync(this.name);
-        } catch (e) {
-          // Unlocked between our symlink() and readlink(): try again.
-          if (errorCode(e) === 'ENOENT') continue;
-          throw e;
+          pid = fs.readlinkSync(this.name);
+        } catch (readErr) {
+          if (errorCode(readErr) === 'ENOENT') continue;
+          throw readErr;
         }
-        if (isAlive(Number(pid))) return false;
         try {
-          unlinkSync(this.name);
-        } catch (e) {
-          // Another process cleaned the stale lock up first.
-          if (errorCode(e) !== 'ENOENT') throw e;
+          process.kill(Number(pid), 0);
+        } catch (killErr) {
+          if (errorCode(killErr) !== 'ESRCH') throw killErr;
+          // The holder is gone: break its lock and try again.
+          try {
+            fs.unlinkSync(this.name);
+          } catch (rmErr) {
+            if (errorCode(rmErr) === 'ENOENT') continue;
+            throw rmErr;
+          }
+          clean = false;
           continue;
         }
-        clean = false;
-        continue;
+        return false;
       }
       this.locked = true;
       this.clean = clean;
@@ -62,37 +64,22 @@ export class FilesystemLock {
     }
   }
 
-  /** Releases the lock; an Error if this process does not hold it. */
+  /** Releases the lock; a RangeError if this process does not hold it. */
   unlock(): void {
-    const pid = readlinkSync(this.name);
-    if (Number(pid) !== process.pid) {
-      throw new Error(`FilesystemLock.unlock(): lock ${this.name} is held by process ${pid}, not this one`);
-    }
-    unlinkSync(this.name);
+    const pid = fs.readlinkSync(this.name);
+    if (Number(pid) !== process.pid) throw new RangeError(`unlock(): Lock '${this.name}' not owned by this process`);
+    fs.unlinkSync(this.name);
     this.locked = false;
   }
 }
 
-/** Whether process `pid` exists (EPERM: it does, owned by someone else). */
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return errorCode(err) !== 'ESRCH';
-  }
-}
-
 /**
- * Whether the lock at `name` is held by a live process (taking and
- * releasing it to find out, as Twisted does).
- *
- * @see {@link https://docs.twisted.org/en/twisted-22.4.0/api/twisted.python.lockfile.html#isLocked | Twisted's isLocked}
+ * Whether the lock at `name` is held by a live process. See
+ * https://docs.twisted.org/en/twisted-22.4.0/api/twisted.python.lockfile.html#isLocked
  */
 export function isLocked(name: string): boolean {
-  const lock = new FilesystemLock(name);
-  const taken = lock.lock();
-  if (taken) lock.unlock();
-  return !taken;
+  const l = new FilesystemLock(name);
+  const result = l.lock();
+  if (result) l.unlock();
+  return !result;
 }
