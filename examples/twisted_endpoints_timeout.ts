@@ -2,8 +2,9 @@
 // description ("tcp:8007:interface=127.0.0.1"), whose protocol answers each
 // line in upper case and closes a connection that stays quiet for 1.5 s
 // (TimeoutMixin on LineReceiver); and a client that reaches it through
-// clientFromString() and connectProtocol(), says two lines, then waits
-// until the server gives up on it.
+// clientFromString() and connectProtocol() (its steps written with
+// inlineCallbacks), says two lines, then waits until the server gives up
+// on it.
 //
 // Run: npx tsx examples/twisted_endpoints_timeout.ts server [DESCRIPTION]
 //      npx tsx examples/twisted_endpoints_timeout.ts client DESCRIPTION
@@ -20,6 +21,7 @@ import {
   clientFromString,
   connectProtocol,
   deferLater,
+  inlineCallbacks,
   reactor,
   serverFromString,
   succeed,
@@ -88,19 +90,23 @@ export class Chatter extends LineReceiver {
   }
 }
 
-/** The client's side of the conversation, awaiting each Deferred in turn. */
-export async function chat(description: string): Promise<void> {
-  const client = await connectProtocol(clientFromString(reactor, description), new Chatter());
+/**
+ * The client's side of the conversation, with inlineCallbacks: each
+ * `yield` waits for a Deferred and gives its result; the Deferred chat()
+ * returns fires once the generator is done.
+ */
+export const chat = inlineCallbacks(function* (description: string) {
+  const client: Chatter = yield connectProtocol(clientFromString(reactor, description), new Chatter());
   console.log('connected');
   for (const line of ['hello', 'how are you?']) {
     client.sendLine(Buffer.from(line));
-    console.log('server said:', await client.nextLine());
-    await deferLater(reactor, PAUSE, () => undefined);
+    console.log('server said:', yield client.nextLine());
+    yield deferLater(reactor, PAUSE, () => undefined);
   }
   console.log('now quiet');
-  console.log('server said:', await client.nextLine());
-  console.log('disconnected:', await client.closed);
-}
+  console.log('server said:', yield client.nextLine());
+  console.log('disconnected:', yield client.closed);
+});
 
 /** Starts the server on `description`; prints where it listens on stderr. */
 export async function serve(description: string): Promise<IListeningPort> {

@@ -1,6 +1,6 @@
 // examples/twisted_endpoints_timeout.ts (a server from serverFromString()
 // with TimeoutMixin, a client through clientFromString() and
-// connectProtocol()) run as a program: against Node's own sockets, then
+// connectProtocol() written with inlineCallbacks) run as a program: against Node's own sockets, then
 // side by side with its twin written for Twisted
 // (test/fixtures/twisted_endpoints_timeout.py, /usr/bin/python3 with
 // Debian's python3-twisted). Each server is driven by each client, the
