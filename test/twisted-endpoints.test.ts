@@ -284,7 +284,8 @@ describe('WrappingFactoryTests', () => {
 
   it('test_wrappedProtocolDataReceived', () => {
     const p = new _WrappingFactory(new TestFactory()).buildProtocol(NO_ADDR)!;
-    p.makeConnection(null as never);
+    // Twisted passes None; a transport here, as makeConnection() checks what it is given.
+    p.makeConnection(new StringTransport() as never);
     p.dataReceived(b('foo'));
     expect((p._wrappedProtocol as TestProtocol).data).toEqual([b('foo')]);
     p.dataReceived(b('bar'));
