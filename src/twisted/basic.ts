@@ -8,7 +8,7 @@
 // the work is linear in the input whatever the chunking.
 import { Buffer } from 'node:buffer';
 import { Deferred } from './defer';
-import { describe } from './describe';
+import { describe, messageOf } from './describe';
 import type { IConsumer, IProducer, ITCPTransport, ITransport } from './interfaces';
 import { Protocol } from './protocol';
 import type { Factory } from './protocol';
@@ -130,6 +130,11 @@ function transportOf<T extends ITransport>(protocol: Protocol<Factory, T>, where
 
 /** Python's NotImplementedError, thrown by the methods a subclass must supply. */
 export class NotImplementedError extends Error {
+  /** Makes the error; any message is shown as text, whatever it is. */
+  constructor(message?: unknown) {
+    super(messageOf(message));
+  }
+
   /** The class name. */
   override get name(): string {
     return 'NotImplementedError';
@@ -335,6 +340,11 @@ export class LineOnlyReceiver<F extends Factory = Factory, T extends ITransport 
 
 /** sendString() was given more than the length prefix can say. */
 export class StringTooLongError extends Error {
+  /** Makes the error; any message is shown as text, whatever it is. */
+  constructor(message?: unknown) {
+    super(messageOf(message));
+  }
+
   /** The class name. */
   override get name(): string {
     return 'StringTooLongError';
@@ -343,6 +353,11 @@ export class StringTooLongError extends Error {
 
 /** A netstring that does not parse (no length, too long, no comma). */
 export class NetstringParseError extends Error {
+  /** Makes the error; any message is shown as text, whatever it is. */
+  constructor(message?: unknown) {
+    super(messageOf(message));
+  }
+
   /** The class name. */
   override get name(): string {
     return 'NetstringParseError';
@@ -351,6 +366,11 @@ export class NetstringParseError extends Error {
 
 /** Part of a netstring is still to come. */
 export class IncompleteNetstring extends Error {
+  /** Makes the error; any message is shown as text, whatever it is. */
+  constructor(message?: unknown) {
+    super(messageOf(message));
+  }
+
   /** The class name. */
   override get name(): string {
     return 'IncompleteNetstring';

@@ -2,7 +2,7 @@
 // in turns, giving the reactor back between time slices, so that long jobs
 // (writing a big file, walking a big list) share the process with I/O. An
 // iterator that yields a Deferred is paused until it fires.
-import { describe } from './describe';
+import { describe, messageOf } from './describe';
 import { Deferred } from './defer';
 import { Failure } from './failure';
 import { reactor } from './reactor';
@@ -12,6 +12,11 @@ import { reactor } from './reactor';
  * it. See https://docs.twisted.org/en/twisted-22.4.0/api/twisted.internet.task.SchedulerError.html
  */
 export class SchedulerError extends Error {
+  /** Makes the error; any message is shown as text, whatever it is. */
+  constructor(message?: unknown) {
+    super(messageOf(message));
+  }
+
   /** The class name. */
   override get name(): string {
     return this.constructor.name;

@@ -6,7 +6,7 @@ import * as util from 'node:util';
 import { Failure } from './failure';
 import * as log from './log';
 import type { IReactorTime } from './task';
-import { describe, pythonRepr } from './describe';
+import { describe, messageOf, pythonRepr, textOf } from './describe';
 
 /** A callback or errback: gets the result and the extra arguments given with it. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -14,6 +14,11 @@ export type Callback = (result: any, ...args: any[]) => unknown;
 
 /** callback() or errback() on a Deferred that already has its result. */
 export class AlreadyCalledError extends Error {
+  /** Makes the error; any message is shown as text, whatever it is. */
+  constructor(message?: unknown) {
+    super(messageOf(message));
+  }
+
   /** The class name. */
   override get name(): string {
     return 'AlreadyCalledError';
@@ -22,6 +27,11 @@ export class AlreadyCalledError extends Error {
 
 /** The error a cancelled Deferred fails with. */
 export class CancelledError extends Error {
+  /** Makes the error; any message is shown as text, whatever it is. */
+  constructor(message?: unknown) {
+    super(messageOf(message));
+  }
+
   /** The class name. */
   override get name(): string {
     return 'CancelledError';
@@ -37,7 +47,7 @@ export class FirstError extends Error {
 
   /** Makes the error for the failure at `index`. */
   constructor(failure: Failure, index: number) {
-    super(`FirstError[#${index}, ${failure.toString()}]`);
+    super(`FirstError[#${textOf(index)}, ${textOf(failure)}]`);
     this.subFailure = failure;
     this.index = index;
   }

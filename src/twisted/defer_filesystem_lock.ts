@@ -1,7 +1,7 @@
 // twisted.internet.defer.DeferredFilesystemLock: a FilesystemLock that can
 // be waited for: deferUntilLocked() tries again every second until it has
 // the lock, or the timeout.
-import { describe } from './describe';
+import { describe, messageOf } from './describe';
 import { CancelledError, Deferred, TimeoutError, fail } from './defer';
 import { Failure } from './failure';
 import { FilesystemLock } from './lockfile';
@@ -13,6 +13,11 @@ import type { IReactorTime } from './task';
  * https://docs.twisted.org/en/twisted-22.4.0/api/twisted.internet.defer.AlreadyTryingToLockError.html
  */
 export class AlreadyTryingToLockError extends Error {
+  /** Makes the error; any message is shown as text, whatever it is. */
+  constructor(message?: unknown) {
+    super(messageOf(message));
+  }
+
   /** The class name. */
   override get name(): string {
     return 'AlreadyTryingToLockError';

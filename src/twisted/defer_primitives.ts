@@ -2,9 +2,19 @@
 // DeferredSemaphore and DeferredQueue. Each hands out Deferreds that fire
 // when the lock, a token or an item is there; waiters are served first in,
 // first out, and cancelling a waiter's Deferred takes it off the list.
-import * as assert from 'node:assert';
-import { describe } from './describe';
+import { describe, messageOf } from './describe';
 import { Deferred, maybeDeferred } from './defer';
+
+/**
+ * Python's AssertionError, which Twisted's `assert` raises on a release
+ * too many: a programming error, not a failure of the operation.
+ */
+class AssertionError extends Error {
+  /** The class name. */
+  override get name(): string {
+    return 'AssertionError';
+  }
+}
 
 /**
  * What DeferredLock and DeferredSemaphore share: run() and the waiting
@@ -66,7 +76,7 @@ export class DeferredLock extends ConcurrencyPrimitive {
 
   /** Releases the lock: the first waiter gets it. */
   release(): void {
-    assert.ok(this.locked, 'Tried to release an unlocked lock');
+    if (!this.locked) throw new AssertionError('Tried to release an unlocked lock');
     this.locked = false;
     const next = this.waiting.shift();
     if (next !== undefined) {
@@ -111,7 +121,7 @@ export class DeferredSemaphore extends ConcurrencyPrimitive {
 
   /** Gives a token back: the first waiter gets it. */
   release(): void {
-    assert.ok(this.tokens < this.limit, 'Someone released me too many times: too many tokens!');
+    if (this.tokens >= this.limit) throw new AssertionError('Someone released me too many times: too many tokens!');
     const next = this.waiting.shift();
     if (next !== undefined) next.callback(this);
     else this.tokens += 1;
@@ -123,6 +133,11 @@ export class DeferredSemaphore extends ConcurrencyPrimitive {
  * https://docs.twisted.org/en/twisted-22.4.0/api/twisted.internet.defer.QueueOverflow.html
  */
 export class QueueOverflow extends Error {
+  /** Makes the error; any message is shown as text, whatever it is. */
+  constructor(message?: unknown) {
+    super(messageOf(message));
+  }
+
   /** The class name. */
   override get name(): string {
     return 'QueueOverflow';
@@ -134,6 +149,11 @@ export class QueueOverflow extends Error {
  * https://docs.twisted.org/en/twisted-22.4.0/api/twisted.internet.defer.QueueUnderflow.html
  */
 export class QueueUnderflow extends Error {
+  /** Makes the error; any message is shown as text, whatever it is. */
+  constructor(message?: unknown) {
+    super(messageOf(message));
+  }
+
   /** The class name. */
   override get name(): string {
     return 'QueueUnderflow';

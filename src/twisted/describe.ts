@@ -5,7 +5,9 @@
 import * as util from 'node:util';
 import { repr } from '../repr';
 
-export { textOf } from '../errors';
+import { textOf } from '../errors';
+
+export { textOf };
 
 /** A short description of `value` for messages; never throws. */
 export function describe(value: unknown): string {
@@ -21,4 +23,13 @@ export function pythonRepr(value: unknown): string {
   if (value === null || value === undefined || ['string', 'number', 'boolean'].includes(typeof value)) return repr(value);
   if (Array.isArray(value)) return `(${value.map(pythonRepr).join(', ')}${value.length === 1 ? ',' : ''})`;
   return describe(value);
+}
+
+/**
+ * The message `new Error(message)` would get, without throwing where it
+ * would (a Symbol, an object whose toString() throws): an error made with
+ * garbage must still be made.
+ */
+export function messageOf(message: unknown): string {
+  return message === undefined ? '' : textOf(message);
 }

@@ -106,6 +106,8 @@ export class _WrappingProtocol extends Protocol {
   /** Wraps `wrappedProtocol`; `connectedDeferred` fires with it once connected. */
   constructor(connectedDeferred: Deferred<Protocol>, wrappedProtocol: BuiltProtocol) {
     super();
+    checkType('_WrappingProtocol', 'connectedDeferred', connectedDeferred, connectedDeferred instanceof Deferred, 'a Deferred');
+    checkType('_WrappingProtocol', 'the wrapped protocol', wrappedProtocol, hasMethods(wrappedProtocol, PROTOCOL_METHODS), 'a Protocol');
     this._connectedDeferred = connectedDeferred;
     this._wrappedProtocol = wrappedProtocol;
     const optional = wrappedProtocol as Partial<Record<OptionalCallback, (...args: unknown[]) => void>>;
@@ -136,6 +138,16 @@ export class _WrappingProtocol extends Protocol {
   }
 }
 
+/** What the wrappers call on what they wrap. */
+const PROTOCOL_METHODS = ['makeConnection', 'dataReceived', 'connectionLost'] as const;
+const FACTORY_METHODS = ['doStart', 'doStop', 'buildProtocol'] as const;
+
+/** Whether `value` is an object with each of `names` as a method. */
+function hasMethods(value: unknown, names: readonly string[]): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  return names.every((name) => typeof (value as Record<string, unknown>)[name] === 'function');
+}
+
 const OPTIONAL_CALLBACKS = ['readConnectionLost', 'writeConnectionLost', 'fileDescriptorReceived', 'handshakeCompleted'] as const;
 type OptionalCallback = (typeof OPTIONAL_CALLBACKS)[number];
 
@@ -160,6 +172,7 @@ export class _WrappingFactory extends ClientFactory {
   /** Wraps `wrappedFactory`. */
   constructor(wrappedFactory: Factory) {
     super();
+    checkType('_WrappingFactory', 'the wrapped factory', wrappedFactory, hasMethods(wrappedFactory, FACTORY_METHODS), 'a Factory');
     this._wrappedFactory = wrappedFactory;
     this._onConnection = new Deferred<Protocol>((d) => this._canceller(d));
   }
@@ -549,6 +562,7 @@ export function connectProtocol<P extends Protocol>(endpoint: IStreamClientEndpo
  * @internal
  */
 export function _parse(description: string, where = '_parse'): [args: string[], kwargs: Map<string, string>] {
+  if (typeof where !== 'string') where = '_parse';
   checkType(where, 'description', description, typeof description === 'string', 'a string');
   const args: string[] = [];
   const kwargs = new Map<string, string>();

@@ -3,12 +3,13 @@
 // builds it (its class's one-line description, then the arguments, then a
 // full stop), so that `reason.getErrorMessage()` reads the same in a port.
 import { constants as osConstants } from 'node:os';
+import { messageOf, textOf } from './describe';
 
 const E = osConstants.errno;
 
 /** Joins the description and the arguments the way Twisted's __str__ does. */
 function describeWith(text: string, args: unknown[]): string {
-  const parts = args.filter((a) => a !== undefined && a !== null && a !== '').map(String);
+  const parts = args.filter((a) => a !== undefined && a !== null && a !== '').map(textOf);
   return parts.length > 0 ? `${text}: ${parts.join(' ')}.` : `${text}.`;
 }
 
@@ -19,7 +20,7 @@ export class TwistedError extends Error {
 
   /** Makes the error; `message` is the text shown, `args` what it was made with. */
   constructor(message: string, args: unknown[] = []) {
-    super(message);
+    super(messageOf(message));
     this.args = args;
   }
 
@@ -52,8 +53,8 @@ export class CannotListenError extends BindError {
     this.interface = iface;
     this.port = port;
     this.socketError = socketError;
-    const where = `${iface || 'any'}:${String(port)}`;
-    const why = socketError instanceof Error ? socketError.message : String(socketError);
+    const where = `${textOf(iface || 'any')}:${textOf(port)}`;
+    const why = socketError instanceof Error ? textOf(socketError.message) : textOf(socketError);
     this.message = `Couldn't listen on ${where}: ${why}.`;
   }
 }
@@ -93,8 +94,8 @@ export class ConnectError extends TwistedError {
 
   private compose(): string {
     let s = this.describe();
-    if (this.osError !== null && this.osError !== undefined && this.osError !== '') s = `${s}: ${String(this.osError)}`;
-    if (this.args[0]) s = `${s}: ${String(this.args[0])}`;
+    if (this.osError !== null && this.osError !== undefined && this.osError !== '') s = `${s}: ${textOf(this.osError)}`;
+    if (this.args[0]) s = `${s}: ${textOf(this.args[0])}`;
     return `${s}.`;
   }
 }
@@ -177,7 +178,7 @@ export class TimeoutError extends UserError {
  * ConnectError, with the errno and its text as the message.
  */
 export function getConnectError(errno: number, strerror: string): ConnectError {
-  const text = `${errno}: ${strerror}`;
+  const text = `${textOf(errno)}: ${textOf(strerror)}`;
   switch (errno) {
     case E.ECONNREFUSED:
       return new ConnectionRefusedError(null, text);
@@ -197,7 +198,7 @@ export function getConnectError(errno: number, strerror: string): ConnectError {
 export class ConnectionClosed extends TwistedError {
   /** Makes the error from any arguments, shown after the description. */
   constructor(...args: unknown[]) {
-    super(args.length > 0 ? args.map(String).join(' ') : '', args);
+    super(args.length > 0 ? args.map(textOf).join(' ') : '', args);
   }
 }
 
@@ -276,7 +277,7 @@ export class NotListeningError extends TwistedError {
 export class ReactorNotRunning extends TwistedError {
   /** Makes the error with a message saying what was tried. */
   constructor(message = '') {
-    super(message, [message]);
+    super(messageOf(message), [message]);
   }
 }
 
@@ -284,7 +285,7 @@ export class ReactorNotRunning extends TwistedError {
 export class ReactorNotRestartable extends TwistedError {
   /** Makes the error with a message saying what was tried. */
   constructor(message = '') {
-    super(message, [message]);
+    super(messageOf(message), [message]);
   }
 }
 
@@ -292,7 +293,7 @@ export class ReactorNotRestartable extends TwistedError {
 export class ReactorAlreadyRunning extends TwistedError {
   /** Makes the error with a message saying what was tried. */
   constructor(message = '') {
-    super(message, [message]);
+    super(messageOf(message), [message]);
   }
 }
 
@@ -318,7 +319,7 @@ export class ConnectingCancelledError extends TwistedError {
 
   /** Makes the error for the attempt to `address`; the message is the address, as Twisted's str(). */
   constructor(address: unknown) {
-    super(String(address), [address]);
+    super(textOf(address), [address]);
     this.address = address;
   }
 }
@@ -331,6 +332,6 @@ export class ConnectingCancelledError extends TwistedError {
 export class NoProtocol extends TwistedError {
   /** Makes the error; any arguments are its message, as Python's Exception shows them. */
   constructor(...args: unknown[]) {
-    super(args.map(String).join(' '), args);
+    super(args.map(textOf).join(' '), args);
   }
 }

@@ -2,7 +2,7 @@
 // errbacks and to connectionLost(). JavaScript has no "current exception",
 // so a Failure is always made from the error itself.
 import * as util from 'node:util';
-import { describe } from './describe';
+import { describe, messageOf } from './describe';
 
 /** A class an error may be checked against (an Error subclass). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -10,6 +10,11 @@ export type ErrorClass = abstract new (...args: any[]) => unknown;
 
 /** Failure() was given nothing to wrap. */
 export class NoCurrentExceptionError extends Error {
+  /** Makes the error; any message is shown as text, whatever it is. */
+  constructor(message?: unknown) {
+    super(messageOf(message));
+  }
+
   /** The class name. */
   override get name(): string {
     return 'NoCurrentExceptionError';

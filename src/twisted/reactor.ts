@@ -16,7 +16,6 @@ import { checkFd } from '../validate';
 import { Deferred, DeferredList } from './defer';
 import { describe } from './describe';
 import {
-  CONNECTION_LOST,
   AlreadyCalled,
   AlreadyCancelled,
   ConnectionDone,
@@ -26,8 +25,7 @@ import {
   ReactorNotRunning,
 } from './error';
 import { Failure } from './failure';
-import * as log from './log';
-import { Selectable, asFailure, logThrown, type SelectableReactor } from './selectable';
+import { Selectable, disconnectSelectable, logThrown, type SelectableReactor } from './selectable';
 import { setDefaultClock, type ClientFactory, type DatagramProtocol, type Factory } from './protocol';
 import { Connector, TCPPort } from './tcp';
 import { UNIXConnector, UNIXPort } from './unix';
@@ -68,6 +66,12 @@ export class DelayedCall {
 
   /** Made by callLater(); not meant to be made directly. */
   constructor(time: number, func: Callable, args: unknown[], owner: DelayedCallOwner) {
+    const o = owner as Partial<DelayedCallOwner> | null;
+    if (o === null || typeof o !== 'object' || typeof o.seconds !== 'function' || typeof o.rescheduled !== 'function' || typeof o.cancelled !== 'function') {
+      throw new TypeError(`DelayedCall(): needs the clock that schedules it (seconds(), rescheduled(), cancelled()), not ${describe(owner)}`);
+    }
+    if (typeof time !== 'number') throw new TypeError(`DelayedCall(): time must be a number of seconds, not ${describe(time)}`);
+    if (!Array.isArray(args)) throw new TypeError(`DelayedCall(): args must be an array, not ${describe(args)}`);
     this.time = time;
     this.func = func;
     this.args = args;
@@ -654,39 +658,13 @@ export class Reactor implements SelectableReactor {
   // -------------------------------------------------------------------------
   // Descriptors.
 
-  /** Runs a read or write event of `selectable`, as Twisted's _doReadOrWrite(). */
-  doReadOrWrite(selectable: Selectable, isRead: boolean): void {
-    let why: unknown;
-    try {
-      why = isRead ? selectable.doRead() : selectable.doWrite();
-    } catch (err) {
-      // Anything thrown, an Error or not, is this descriptor's failure.
-      why = asFailure(err);
-      log.err(why);
-    }
-    if (why instanceof Error || why instanceof Failure) this.disconnectSelectable(selectable, why, isRead);
-  }
-
-  /** Drops `selectable` with `why` as the reason (null: the connection was lost). */
-  disconnectSelectable(selectable: Selectable, why: unknown, _isRead: boolean): void {
-    if (selectable.disconnected) return;
-    selectable.stopReading();
-    selectable.stopWriting();
-    const reason = asFailure(why === null || why === undefined ? CONNECTION_LOST : why);
-    try {
-      selectable.connectionLost(reason);
-    } catch (err) {
-      logThrown(err);
-    }
-  }
-
   /** Watches `reader` for read readiness: its doRead() runs when it is readable. */
   addReader(reader: IReadDescriptor | Selectable): void {
     if (reader instanceof Selectable) {
       reader.startReading();
       return;
     }
-    this.descriptorFor(reader, 'addReader').startReading();
+    this.#descriptorFor(reader, 'addReader').startReading();
   }
 
   /** Watches `writer` for write readiness: its doWrite() runs when it is writable. */
@@ -695,7 +673,7 @@ export class Reactor implements SelectableReactor {
       writer.startWriting();
       return;
     }
-    this.descriptorFor(writer, 'addWriter').startWriting();
+    this.#descriptorFor(writer, 'addWriter').startWriting();
   }
 
   /** Stops watching `reader` for reading. */
@@ -707,7 +685,7 @@ export class Reactor implements SelectableReactor {
     const d = this.foreign.get(reader);
     if (d === undefined) return;
     d.stopReading();
-    this.dropIfIdle(reader, d);
+    this.#dropIfIdle(reader, d);
   }
 
   /** Stops watching `writer` for writing. */
@@ -719,7 +697,7 @@ export class Reactor implements SelectableReactor {
     const d = this.foreign.get(writer);
     if (d === undefined) return;
     d.stopWriting();
-    this.dropIfIdle(writer, d);
+    this.#dropIfIdle(writer, d);
   }
 
   /** Everything watched for reading. */
@@ -753,7 +731,7 @@ export class Reactor implements SelectableReactor {
     return out;
   }
 
-  private descriptorFor(obj: Descriptor, where: string): ForeignDescriptor {
+  #descriptorFor(obj: Descriptor, where: string): ForeignDescriptor {
     if (obj === null || typeof obj !== 'object' || typeof obj.fileno !== 'function') {
       throw new TypeError(`${where}(): needs an object with fileno(), not ${describe(obj)}`);
     }
@@ -766,7 +744,7 @@ export class Reactor implements SelectableReactor {
     return d;
   }
 
-  private dropIfIdle(obj: object, d: ForeignDescriptor): void {
+  #dropIfIdle(obj: object, d: ForeignDescriptor): void {
     if (d.reading || d.writing) return;
     this.foreign.delete(obj);
     d.detach();
@@ -782,7 +760,7 @@ export class Reactor implements SelectableReactor {
         continue;
       }
       const reason = s instanceof TCPPort || s instanceof UDPPort ? new ConnectionDone() : new ConnectionLost();
-      this.disconnectSelectable(s, reason, false);
+      disconnectSelectable(s, reason);
     }
   }
 

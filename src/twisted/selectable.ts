@@ -7,21 +7,17 @@ import { dispatcher } from '../asyncore';
 import type { SocketMap } from '../asyncore';
 import { channelChanged } from '../notify';
 import { describe } from './describe';
+import { CONNECTION_LOST } from './error';
 import { Failure } from './failure';
 import * as log from './log';
 
 /**
- * What a selectable needs from the reactor: its map, the way events are
- * run (Twisted's _doReadOrWrite), and callLater for what is deferred to
- * the next turn.
+ * What a selectable needs from the reactor: its map, and callLater for
+ * what is deferred to the next turn.
  */
 export interface SelectableReactor {
   /** The asyncore map the reactor's loop runs over. */
   readonly map: SocketMap;
-  /** Runs a read or write event of `selectable` as Twisted does, and disconnects it on failure. */
-  doReadOrWrite(selectable: Selectable, isRead: boolean): void;
-  /** Disconnects `selectable` with `why` (an error, or a Failure). */
-  disconnectSelectable(selectable: Selectable, why: unknown, isRead: boolean): void;
   /** Schedules a call, as reactor.callLater() does. */
   callLater(delay: number, fn: (...args: never[]) => unknown, ...args: unknown[]): { cancel(): void; active(): boolean };
 }
@@ -29,7 +25,7 @@ export interface SelectableReactor {
 /** `reactor` as a SelectableReactor, or a TypeError naming `where` and the value. */
 export function checkReactor(where: string, reactor: unknown): SelectableReactor {
   const r = reactor as SelectableReactor | null;
-  if (r === null || typeof r !== 'object' || !(r.map instanceof Map) || typeof r.callLater !== 'function' || typeof r.doReadOrWrite !== 'function') {
+  if (r === null || typeof r !== 'object' || !(r.map instanceof Map) || typeof r.callLater !== 'function') {
     throw new TypeError(`${where}(): needs the reactor, not ${describe(reactor)}`);
   }
   return r;
@@ -115,12 +111,12 @@ export abstract class Selectable extends dispatcher {
 
   /** A read event: doRead(), as the reactor runs it. */
   override handle_read_event(): void {
-    this.reactor.doReadOrWrite(this, true);
+    doReadOrWrite(this, true);
   }
 
   /** A write event: doWrite(), as the reactor runs it. */
   override handle_write_event(): void {
-    this.reactor.doReadOrWrite(this, false);
+    doReadOrWrite(this, false);
   }
 
   /** Out-of-band data is not read; Twisted ignores it too. */
@@ -138,13 +134,13 @@ export abstract class Selectable extends dispatcher {
 
   /** What a hang-up does; by default, the descriptor's connection is lost. */
   protected onHangup(): void {
-    this.reactor.disconnectSelectable(this, null, false);
+    disconnectSelectable(this, null);
   }
 
   /** An error the event handlers let through: logged, and the descriptor dropped. */
   override handle_error(err: unknown): void {
     logThrown(err);
-    if (!this.disconnected) this.reactor.disconnectSelectable(this, err, false);
+    if (!this.disconnected) disconnectSelectable(this, err);
   }
 
   /** Leaves the reactor's map: no more events. */
@@ -174,4 +170,35 @@ export function asFailure(why: unknown): Failure {
 /** Logs anything thrown by protocol or factory code, as log.err() logs an exception. */
 export function logThrown(thrown: unknown, why: string | null = null): void {
   log.err(asFailure(thrown), why);
+}
+
+/**
+ * Runs a read or write event of `selectable`, as Twisted's
+ * _doReadOrWrite(): an Error or Failure returned or thrown disconnects it.
+ * A function of this module, not a reactor method, so that only the
+ * selectables reach it and the per-event path checks nothing.
+ */
+export function doReadOrWrite(selectable: Selectable, isRead: boolean): void {
+  let why: unknown;
+  try {
+    why = isRead ? selectable.doRead() : selectable.doWrite();
+  } catch (err) {
+    // Anything thrown, an Error or not, is this descriptor's failure.
+    why = asFailure(err);
+    log.err(why);
+  }
+  if (why instanceof Error || why instanceof Failure) disconnectSelectable(selectable, why);
+}
+
+/** Drops `selectable` with `why` as the reason (null: the connection was lost), as Twisted's _disconnectSelectable(). */
+export function disconnectSelectable(selectable: Selectable, why: unknown): void {
+  if (selectable.disconnected) return;
+  selectable.stopReading();
+  selectable.stopWriting();
+  const reason = asFailure(why === null || why === undefined ? CONNECTION_LOST : why);
+  try {
+    selectable.connectionLost(reason);
+  } catch (err) {
+    logThrown(err);
+  }
 }

@@ -48,7 +48,7 @@ import * as log from './log';
 import type { IProducer, ITransport } from './interfaces';
 import { Protocol as ProtocolBase } from './protocol';
 import type { ClientFactory, Factory, Protocol as TypedProtocol } from './protocol';
-import { Selectable, asFailure, checkReactor, logThrown, type SelectableReactor } from './selectable';
+import { Selectable, asFailure, checkReactor, disconnectSelectable, logThrown, type SelectableReactor } from './selectable';
 
 const E = osConstants.errno;
 
@@ -283,12 +283,12 @@ export class Connection extends Selectable {
           log.err(why);
         }
         if (why !== undefined) {
-          this.reactor.disconnectSelectable(this, why, true);
+          disconnectSelectable(this, why);
           return;
         }
       }
     }
-    if (!this.disconnected) this.reactor.disconnectSelectable(this, CONNECTION_LOST, false);
+    if (!this.disconnected) disconnectSelectable(this, CONNECTION_LOST);
   }
 
   // ---------------------------------------------------------------- closing
@@ -640,7 +640,7 @@ export class TCPPort<A extends IAddress = IPv4Address> extends Selectable {
         // A protocol that could not start is dropped, not left half made.
         const reason = asFailure(err);
         log.err(reason);
-        this.reactor.disconnectSelectable(transport, reason, false);
+        disconnectSelectable(transport, reason);
       }
     }
     if (accepted === this.numberAccepts) this.numberAccepts += 20;
@@ -846,7 +846,7 @@ export class Client extends Connection {
     } catch (err) {
       const reason = asFailure(err);
       log.err(reason);
-      this.reactor.disconnectSelectable(this, reason, false);
+      disconnectSelectable(this, reason);
     }
   }
 

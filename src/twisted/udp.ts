@@ -12,7 +12,7 @@ import { describe } from './describe';
 import { CannotListenError, ConnectionDone, MessageLengthError } from './error';
 import { Failure } from './failure';
 import type { DatagramProtocol } from './protocol';
-import { Selectable, logThrown, type SelectableReactor } from './selectable';
+import { Selectable, doReadOrWrite, logThrown, type SelectableReactor } from './selectable';
 
 const E = osConstants.errno;
 
@@ -107,7 +107,7 @@ export class UDPPort extends Selectable {
    * the port here instead, since it sees POLLERR without POLLIN.)
    */
   protected override onHangup(): void {
-    this.reactor.doReadOrWrite(this, true);
+    doReadOrWrite(this, true);
   }
 
   /** Nothing is queued: sends go out at once. */
