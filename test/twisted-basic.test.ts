@@ -5,8 +5,8 @@
 // the chunking.
 import { Buffer } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
+import { ByteQueue } from '../src/twisted/byte_queue';
 import {
-  ByteQueue,
   FileSender,
   Int16StringReceiver,
   Int32StringReceiver,

@@ -12,98 +12,9 @@ import { describe, messageOf } from './describe';
 import type { IConsumer, IProducer, ITCPTransport, ITransport } from './interfaces';
 import { Protocol } from './protocol';
 import type { Factory } from './protocol';
+import { ByteQueue } from './byte_queue';
 
 const EMPTY = Buffer.alloc(0);
-
-/**
- * The bytes received and not yet consumed. Appending copies only the new
- * bytes (into spare room, or into a new block twice the size needed), and
- * never writes over bytes handed out by take(), so frames can be views.
- */
-export class ByteQueue {
-  private buf: Buffer = EMPTY;
-  private start = 0;
-  private end = 0;
-  private owned = false;
-
-  /** The number of bytes held. */
-  get length(): number {
-    return this.end - this.start;
-  }
-
-  /** Adds bytes at the end. */
-  append(data: Uint8Array): void {
-    if (data.length === 0) return;
-    const bytes = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.length);
-    if (this.end === this.start) {
-      this.buf = bytes;
-      this.start = 0;
-      this.end = bytes.length;
-      this.owned = false;
-      return;
-    }
-    if (this.owned && this.end + bytes.length <= this.buf.length) {
-      bytes.copy(this.buf, this.end);
-      this.end += bytes.length;
-      return;
-    }
-    const held = this.end - this.start;
-    const need = held + bytes.length;
-    const next = Buffer.allocUnsafe(Math.max(2 * need, 4096));
-    this.buf.copy(next, 0, this.start, this.end);
-    bytes.copy(next, held);
-    this.buf = next;
-    this.start = 0;
-    this.end = need;
-    this.owned = true;
-  }
-
-  /** The position of `needle` at or after `from` (relative to the first byte held), or -1. */
-  indexOf(needle: Uint8Array, from: number): number {
-    if (this.end - this.start - from < needle.length) return -1;
-    // A one-byte needle is searched for as a number: a plain byte scan,
-    // several times cheaper per call than a search for a sequence.
-    const i = needle.length === 1 ? this.buf.indexOf(needle[0]!, this.start + from) : this.buf.indexOf(needle, this.start + from);
-    if (i < 0 || i + needle.length > this.end) return -1;
-    return i - this.start;
-  }
-
-  /** The byte at `offset`. */
-  at(offset: number): number {
-    return this.buf[this.start + offset]!;
-  }
-
-  /** A view of `n` bytes from `offset`, without consuming them. */
-  peek(offset: number, n: number): Buffer {
-    return this.buf.subarray(this.start + offset, this.start + offset + n);
-  }
-
-  /** Removes and returns the first `n` bytes (a view). */
-  take(n: number): Buffer {
-    const view = this.buf.subarray(this.start, this.start + n);
-    this.skip(n);
-    return view;
-  }
-
-  /** Drops the first `n` bytes. */
-  skip(n: number): void {
-    this.start += n;
-    if (this.start >= this.end) this.clear();
-  }
-
-  /** Removes and returns everything held. */
-  takeAll(): Buffer {
-    return this.take(this.length);
-  }
-
-  /** Drops everything. */
-  clear(): void {
-    this.buf = EMPTY;
-    this.start = 0;
-    this.end = 0;
-    this.owned = false;
-  }
-}
 
 /** Bytes from a Uint8Array, or a string encoded as UTF-8. */
 function toBytes(value: Uint8Array | string, what: string): Buffer {
@@ -119,11 +30,18 @@ function checkBytes(where: string, data: unknown): Buffer {
   return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.length);
 }
 
-/** The protocol's transport, or a TypeError naming `where` when makeConnection() has not run. */
-function transportOf<T extends ITransport>(protocol: Protocol<Factory, T>, where: string): T {
+/**
+ * The protocol's transport, or a TypeError naming `where` when
+ * makeConnection() has not run, or when the transport has no `method`
+ * (the one the caller is about to call).
+ */
+function transportOf<T extends ITransport>(protocol: Protocol<Factory, T>, where: string, method?: keyof T & string): T {
   const transport = protocol.transport;
   if (transport === null || transport === undefined) {
     throw new TypeError(`${where}(): ${protocol.constructor.name} has no transport (makeConnection() has not run)`);
+  }
+  if (method !== undefined && typeof transport[method] !== 'function') {
+    throw new TypeError(`${where}(): the transport has no ${method}(): ${describe(transport)}`);
   }
   return transport;
 }
@@ -276,12 +194,12 @@ export class LineReceiver<F extends Factory = Factory, T extends ITransport = IT
   /** Writes `line` followed by the delimiter. */
   sendLine(line: Uint8Array | string): void {
     const bytes = typeof line === 'string' ? Buffer.from(line, 'utf8') : checkBytes('sendLine', line);
-    transportOf(this, 'sendLine').write(Buffer.concat([bytes, this.#currentDelimiter()]));
+    transportOf(this, 'sendLine', 'write').write(Buffer.concat([bytes, this.#currentDelimiter()]));
   }
 
   /** A line was longer than MAX_LENGTH: by default the connection is closed. */
   lineLengthExceeded(_line: Buffer): unknown {
-    return transportOf(this, 'lineLengthExceeded').loseConnection();
+    return transportOf(this, 'lineLengthExceeded', 'loseConnection').loseConnection();
   }
 }
 
@@ -329,12 +247,12 @@ export class LineOnlyReceiver<F extends Factory = Factory, T extends ITransport 
   /** Writes `line` followed by the delimiter. */
   sendLine(line: Uint8Array | string): void {
     const bytes = typeof line === 'string' ? Buffer.from(line, 'utf8') : checkBytes('sendLine', line);
-    transportOf(this, 'sendLine').writeSequence([bytes, toBytes(this.delimiter, 'delimiter')]);
+    transportOf(this, 'sendLine', 'writeSequence').writeSequence([bytes, toBytes(this.delimiter, 'delimiter')]);
   }
 
   /** A line was too long: by default the connection is closed. */
   lineLengthExceeded(_line: Buffer): unknown {
-    return transportOf(this, 'lineLengthExceeded').loseConnection();
+    return transportOf(this, 'lineLengthExceeded', 'loseConnection').loseConnection();
   }
 }
 
@@ -404,7 +322,7 @@ export class NetstringReceiver<F extends Factory = Factory, T extends ITransport
   /** Writes `string` as a netstring. */
   sendString(string: Uint8Array): void {
     const bytes = checkBytes('sendString', string);
-    transportOf(this, 'sendString').writeSequence([Buffer.from(`${bytes.length}:`), bytes, Buffer.from(',')]);
+    transportOf(this, 'sendString', 'writeSequence').writeSequence([Buffer.from(`${bytes.length}:`), bytes, Buffer.from(',')]);
   }
 
   /** Parses netstrings out of what arrives. */
@@ -465,7 +383,7 @@ export class NetstringReceiver<F extends Factory = Factory, T extends ITransport
   }
 
   #handleParseError(): void {
-    transportOf(this, 'dataReceived').loseConnection();
+    transportOf(this, 'dataReceived', 'loseConnection').loseConnection();
     this.brokenPeer = 1;
   }
 
@@ -535,7 +453,7 @@ export class IntNStringReceiver<F extends Factory = Factory, T extends ITranspor
     }
     const header = Buffer.allocUnsafe(prefix);
     header.writeUIntBE(bytes.length, 0, prefix);
-    transportOf(this, 'sendString').write(Buffer.concat([header, bytes]));
+    transportOf(this, 'sendString', 'write').write(Buffer.concat([header, bytes]));
   }
 
   /** A string arrived; override to handle it. */
@@ -545,7 +463,7 @@ export class IntNStringReceiver<F extends Factory = Factory, T extends ITranspor
 
   /** A length prefix said more than MAX_LENGTH: by default the connection is closed. */
   lengthLimitExceeded(_length: number): void {
-    transportOf(this, 'lengthLimitExceeded').loseConnection();
+    transportOf(this, 'lengthLimitExceeded', 'loseConnection').loseConnection();
   }
 }
 

@@ -205,6 +205,7 @@ export class Cooperator {
 
   /** @internal */
   addTask(task: CooperativeTask): void {
+    if (!(task instanceof CooperativeTask)) throw new TypeError(`addTask(): needs a CooperativeTask, not ${describe(task)}`);
     this.tasks.push(task);
     if (this.stopped) task.completeWith(new SchedulerStopped(), new Failure(new SchedulerStopped()));
     else this.reschedule();
@@ -212,7 +213,9 @@ export class Cooperator {
 
   /** @internal */
   removeTask(task: CooperativeTask): void {
-    this.tasks.splice(this.tasks.indexOf(task), 1);
+    const index = this.tasks.indexOf(task);
+    if (index < 0) return;
+    this.tasks.splice(index, 1);
     if (this.tasks.length === 0 && this.delayedCall !== null) {
       this.delayedCall.cancel();
       this.delayedCall = null;

@@ -69,7 +69,7 @@ export class Failure {
    * class name as a string), or null when it is none of them.
    */
   check(...errorTypes: Array<ErrorClass | string>): ErrorClass | string | null {
-    return this.findType('check', errorTypes);
+    return this.#findType('check', errorTypes);
   }
 
   /**
@@ -77,7 +77,7 @@ export class Failure {
    * errback idiom for letting other failures pass down the chain.
    */
   trap(...errorTypes: Array<ErrorClass | string>): ErrorClass | string {
-    const found = this.findType('trap', errorTypes);
+    const found = this.#findType('trap', errorTypes);
     if (found === null) this.raiseException();
     return found as ErrorClass | string;
   }
@@ -92,6 +92,9 @@ export class Failure {
    * yields next (inlineCallbacks' way of failing a `yield`).
    */
   throwExceptionIntoGenerator<T, R, N>(gen: Generator<T, R, N>): IteratorResult<T, R> {
+    if (gen === null || typeof gen !== 'object' || typeof gen.throw !== 'function') {
+      throw new TypeError(`throwExceptionIntoGenerator(): needs a generator, not ${describe(gen)}`);
+    }
     return gen.throw(this.value);
   }
 
@@ -132,7 +135,7 @@ export class Failure {
     return `<Failure ${this.value.name}: ${this.getErrorMessage()}>`;
   }
 
-  private findType(where: string, errorTypes: Array<ErrorClass | string>): ErrorClass | string | null {
+  #findType(where: string, errorTypes: Array<ErrorClass | string>): ErrorClass | string | null {
     for (const t of errorTypes) {
       if (typeof t === 'string') {
         if (this.classNames().includes(t)) return t;

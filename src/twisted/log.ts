@@ -51,6 +51,7 @@ function publish(event: LogEvent): void {
 
 /** The text of an event as stderr shows it. */
 export function formatEvent(event: LogEvent): string {
+  if (event === null || typeof event !== 'object') throw new TypeError(`formatEvent(): needs a log event, not ${describe(event)}`);
   if (!event.isError || event.failure === null) return `${event.message}\n`;
   const why = event.why ?? 'Unhandled Error';
   return `${why}\n${event.failure?.getTraceback() ?? ''}\n`;

@@ -142,7 +142,7 @@ export class LoopingCall {
         lastTime = call.starttime!;
         if (call.runAtStart) lastTime -= call.interval!;
       }
-      const count = call.intervalOf(now) - call.intervalOf(lastTime);
+      const count = call.#intervalOf(now) - call.#intervalOf(lastTime);
       if (count > 0) {
         call.realLastTime = now;
         return countCallable(count);
@@ -153,7 +153,7 @@ export class LoopingCall {
   }
 
   /** How many whole intervals have passed at time `t` since the start. */
-  private intervalOf(t: number): number {
+  #intervalOf(t: number): number {
     const elapsed = t - this.starttime!;
     const intervalNum = Math.trunc(elapsed / this.interval!);
     return intervalNum;
@@ -178,7 +178,7 @@ export class LoopingCall {
     this.interval = interval;
     this.runAtStart = now;
     if (now) this.runOnce();
-    else this.scheduleFrom(this.starttime);
+    else this.#scheduleFrom(this.starttime);
     return d;
   }
 
@@ -202,7 +202,7 @@ export class LoopingCall {
       this.call.cancel();
       this.call = null;
       this.starttime = this.clock.seconds();
-      this.scheduleFrom(this.starttime);
+      this.#scheduleFrom(this.starttime);
     }
   }
 
@@ -211,7 +211,7 @@ export class LoopingCall {
     const d = maybeDeferred(this.f, ...this.a);
     d.addCallback(() => {
       if (this.running) {
-        this.scheduleFrom(this.clock.seconds());
+        this.#scheduleFrom(this.clock.seconds());
       } else {
         const done = this.deferredResult;
         this.deferredResult = null;
@@ -226,7 +226,7 @@ export class LoopingCall {
     });
   }
 
-  private scheduleFrom(when: number): void {
+  #scheduleFrom(when: number): void {
     const interval = this.interval!;
     let delay: number;
     if (interval === 0) {
