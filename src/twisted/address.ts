@@ -1,5 +1,6 @@
 // twisted.internet.address: what getHost() and getPeer() return, and what
 // Factory.buildProtocol() is given.
+import { textOf } from './describe';
 
 /** An IPv4 endpoint: type 'TCP' or 'UDP', a dotted-quad host and a port. */
 export class IPv4Address {
@@ -15,7 +16,7 @@ export class IPv4Address {
 
   /** "IPv4Address(type='TCP', host='127.0.0.1', port=8000)", as Twisted shows it. */
   toString(): string {
-    return `${this.constructor.name}(type='${this.type}', host='${this.host}', port=${this.port})`;
+    return `${this.constructor.name}(type='${textOf(this.type)}', host='${textOf(this.host)}', port=${textOf(this.port)})`;
   }
 
   /** Whether `other` is the same kind of address with the same fields. */
@@ -56,7 +57,7 @@ export class UNIXAddress {
 
   /** "UNIXAddress('/path')". */
   toString(): string {
-    return this.name === null ? 'UNIXAddress(None)' : `UNIXAddress('${this.name}')`;
+    return this.name === null ? 'UNIXAddress(None)' : `UNIXAddress('${textOf(this.name)}')`;
   }
 
   /** Whether `other` is a UNIXAddress with the same name. */

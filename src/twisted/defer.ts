@@ -81,6 +81,32 @@ export class TimeoutError extends Error {
   }
 }
 
+/**
+ * Constructors that throw when called without `new`, as a callback is
+ * called: built-ins like Map, and any `class` (known by its source).
+ */
+const NEW_ONLY: ReadonlySet<unknown> = new Set([Map, Set, WeakMap, WeakSet, Promise, WeakRef, ArrayBuffer, DataView, Proxy]);
+
+function isNewOnly(fn: unknown): boolean {
+  if (NEW_ONLY.has(fn)) return true;
+  try {
+    return typeof fn === 'function' && Function.prototype.toString.call(fn).startsWith('class');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * then()'s callbacks are called, so a class (which cannot be) is refused
+ * at once, by name, as addCallbacks() refuses one; anything not a function
+ * is ignored, as Promise does.
+ */
+function checkThenCallback(what: string, fn: unknown): void {
+  if (isNewOnly(fn)) {
+    throw new TypeError(`then(): ${what} must be a function to call, not the class ${describe(fn)} (it needs new)`);
+  }
+}
+
 /** str() of a Python exception made with `args`. */
 function exceptionText(args: unknown[]): string {
   if (args.length === 0) return '';
@@ -354,6 +380,8 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
     onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
+    checkThenCallback('onfulfilled', onfulfilled);
+    checkThenCallback('onrejected', onrejected);
     return new Promise<T>((resolve, reject) => {
       this.addCallbacks(
         (r) => {
@@ -545,6 +573,7 @@ export function logError(err: Failure): Failure {
 
 function checkCallable(where: string, fn: unknown): void {
   if (typeof fn !== 'function') throw new TypeError(`${where}(): needs a function, not ${describe(fn)}`);
+  if (isNewOnly(fn)) throw new TypeError(`${where}(): needs a function to call, not the class ${describe(fn)} (it needs new)`);
 }
 
 /** A Deferred that already has `result`. */

@@ -290,6 +290,7 @@ export class WrappingFactory extends ClientFactory implements IProtocolRegistry 
 
   /** A wrapper is connected. */
   registerProtocol(p: ProtocolWrapper): void {
+    if (!(p instanceof ProtocolWrapper)) throw new TypeError(`registerProtocol(): needs a ProtocolWrapper, not ${describe(p)}`);
     this.protocols.set(p, 1);
   }
 
@@ -491,6 +492,12 @@ export class ThrottlingFactory extends WrappingFactory {
     }
     log.msg('Max connection count reached!');
     return null;
+  }
+
+  /** A connection is up: a ThrottlingProtocol, since throttling calls its throttle methods. */
+  override registerProtocol(p: ProtocolWrapper): void {
+    if (!(p instanceof ThrottlingProtocol)) throw new TypeError(`registerProtocol(): needs a ThrottlingProtocol, not ${describe(p)}`);
+    super.registerProtocol(p);
   }
 
   /** A connection is gone; after the last one the checks stop. */
@@ -700,7 +707,9 @@ export type TimeoutMixinClass = abstract new (...args: any[]) => TimeoutMixin;
  * @see {@link https://docs.twisted.org/en/twisted-22.4.0/api/twisted.protocols.policies.TimeoutMixin.html | Twisted's TimeoutMixin}
  */
 export function TimeoutMixin<B extends MixinBase>(Base: B): B & TimeoutMixinClass {
-  if (typeof Base !== 'function') throw new TypeError(`TimeoutMixin(): needs a class to extend, not ${describe(Base)}`);
+  // A class's prototype is an object (null for `extends null`); an arrow function or a bound one has none.
+  const proto: unknown = typeof Base === 'function' ? Base.prototype : undefined;
+  if (proto !== null && typeof proto !== 'object') throw new TypeError(`TimeoutMixin(): needs a class to extend, not ${describe(Base)}`);
   abstract class Timeout extends Base implements TimeoutMixin {
     timeOut: number | null = null;
     #timeoutCall: DelayedCall | null = null;
