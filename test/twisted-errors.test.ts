@@ -150,7 +150,7 @@ describe('asyncore/twisted rejects bad input, naming it', () => {
     expect(() => f.buildProtocol(null as never)).toThrow(/^buildProtocol\(\): Factory\.protocol must be a Protocol class, not 5$/);
     const r = new ReconnectingClientFactory();
     expect(() => r.clientConnectionFailed(undefined as never, null as never)).toThrow(
-      /^clientConnectionFailed\(\): needs an IConnector \(an object with connect\(\)\), not undefined$/,
+      /^clientConnectionFailed\(\): needs an IConnector \(an object with connect\(\) and stopConnecting\(\)\), not undefined$/,
     );
     expect(() => r.clientConnectionLost('c' as never, null as never)).toThrow(/^clientConnectionLost\(\): needs an IConnector .*, not 'c'$/);
     expect(() => r.retry({} as never)).toThrow(/^retry\(\): needs an IConnector .*, not \{\}$/);

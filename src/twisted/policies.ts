@@ -706,10 +706,22 @@ export type TimeoutMixinClass = abstract new (...args: any[]) => TimeoutMixin;
  * ```
  * @see {@link https://docs.twisted.org/en/twisted-22.4.0/api/twisted.protocols.policies.TimeoutMixin.html | Twisted's TimeoutMixin}
  */
+/**
+ * Whether `Base` can be the base of the mixed-in class: a class or function
+ * with a prototype (an arrow function or a bound one has none), not a
+ * built-in like Map, whose constructor takes other arguments than a protocol's.
+ */
+function isMixinBase(Base: unknown): boolean {
+  if (typeof Base !== 'function' || Base.prototype === undefined) return false;
+  try {
+    return !Function.prototype.toString.call(Base).endsWith('{ [native code] }');
+  } catch {
+    return false;
+  }
+}
+
 export function TimeoutMixin<B extends MixinBase>(Base: B): B & TimeoutMixinClass {
-  // A class's prototype is an object (null for `extends null`); an arrow function or a bound one has none.
-  const proto: unknown = typeof Base === 'function' ? Base.prototype : undefined;
-  if (proto !== null && typeof proto !== 'object') throw new TypeError(`TimeoutMixin(): needs a class to extend, not ${describe(Base)}`);
+  if (!isMixinBase(Base)) throw new TypeError(`TimeoutMixin(): needs a class of protocols to extend, not ${describe(Base)}`);
   abstract class Timeout extends Base implements TimeoutMixin {
     timeOut: number | null = null;
     #timeoutCall: DelayedCall | null = null;

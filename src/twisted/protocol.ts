@@ -163,10 +163,11 @@ export class ClientFactory extends Factory {
   clientConnectionLost(_connector: IConnector, _reason: Failure): void {}
 }
 
-/** Checks that `connector` can be connected again: what ReconnectingClientFactory calls on it. */
+/** Checks that `connector` can be connected again and stopped: what ReconnectingClientFactory calls on it. */
 function checkConnector(where: string, connector: unknown): void {
-  if (connector === null || typeof connector !== 'object' || typeof (connector as IConnector).connect !== 'function') {
-    throw new TypeError(`${where}(): needs an IConnector (an object with connect()), not ${describe(connector)}`);
+  const c = connector as IConnector | null;
+  if (c === null || typeof c !== 'object' || typeof c.connect !== 'function' || typeof c.stopConnecting !== 'function') {
+    throw new TypeError(`${where}(): needs an IConnector (an object with connect() and stopConnecting()), not ${describe(connector)}`);
   }
 }
 
