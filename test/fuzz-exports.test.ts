@@ -62,7 +62,7 @@ function listed(offenders: Report['offenders']): string {
 }
 
 /** The entry points other work is making clear, as named in targets and origins; see the it.fails below. */
-const PENDING = /^asyncore\/(twisted|socketserver): /;
+const PENDING = /^asyncore\/socketserver: /;
 
 describe('fuzz run over every export', { timeout: KILL_AFTER_MS + 10_000 }, () => {
   const workdir = mkdtempSync(path.join(tmpdir(), 'asyncore-fuzz-'));
@@ -88,14 +88,14 @@ describe('fuzz run over every export', { timeout: KILL_AFTER_MS + 10_000 }, () =
     expect(uncaught, 'uncaught exceptions (entry point: error (last call))').toEqual([]);
   });
 
-  it("asyncore, asynchat, select, socket and posix answer garbage with the package's errors, never V8's", () => {
+  it("asyncore, asynchat, select, socket, posix and twisted answer garbage with the package's errors, never V8's", () => {
     const offenders = outcome.report!.offenders.filter(({ target }) => !PENDING.test(target));
     expect(offenders, `entry points that threw V8's or Node's own message:\n${listed(offenders)}`).toEqual([]);
   });
 
-  // Being fixed in the twisted and socketserver modules themselves; once
+  // Being fixed in the socketserver modules themselves; once
   // that work is merged this fails, and becomes a plain it().
-  it.fails("twisted and socketserver answer garbage with the package's errors, never V8's, and reject nothing unhandled (pending fixes there)", () => {
+  it.fails("socketserver answers garbage with the package's errors, never V8's, and reject nothing unhandled (pending fixes there)", () => {
     const report = outcome.report!;
     const offenders = report.offenders.filter(({ target }) => PENDING.test(target));
     const unhandled = [...report.unhandled, ...report.uncaught].filter((line) => PENDING.test(line));
