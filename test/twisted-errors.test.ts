@@ -195,7 +195,7 @@ describe('asyncore/twisted rejects bad input, naming it', () => {
     try {
       const r = new ReconnectingClientFactory();
       r.clock = new Clock();
-      r.retry({ connect() {}, toString: evil.toString } as never);
+      r.retry({ connect() {}, stopConnecting() {}, toString: evil.toString } as never);
       expect(messages.some((m) => /will retry in/.test(m))).toBe(true);
     } finally {
       log.removeObserver(observer);

@@ -113,7 +113,12 @@ describe('what is built with garbage is refused where it comes in', () => {
 
   it('_WrappingProtocol() needs a Deferred and a protocol; _WrappingFactory() a factory', () => {
     expect(thrown(() => new _WrappingProtocol({} as never, new Protocol())).message).toBe('_WrappingProtocol(): connectedDeferred must be a Deferred, not {}');
-    expect(thrown(() => new _WrappingProtocol(new Deferred(), {} as never)).message).toBe('_WrappingProtocol(): the wrapped protocol must be a Protocol, not {}');
+    expect(thrown(() => new _WrappingProtocol(new Deferred(), null as never)).message).toBe('_WrappingProtocol(): the wrapped protocol must be a protocol, not null');
+    // Any object may be wrapped (Twisted's test_logPrefixDefault); what it lacks is named when it is called.
+    const bare = new _WrappingProtocol(new Deferred(), {} as never);
+    expect(thrown(() => bare.makeConnection({} as never)).message).toBe('connectionMade(): the wrapped protocol has no makeConnection(): {}');
+    expect(thrown(() => bare.dataReceived(Buffer.from('x'))).message).toBe('dataReceived(): the wrapped protocol has no dataReceived(): {}');
+    expect(thrown(() => bare.connectionLost(new Failure(new Error('x')))).message).toBe('connectionLost(): the wrapped protocol has no connectionLost(): {}');
     expect(thrown(() => new _WrappingFactory({ buildProtocol: () => null } as never)).message).toMatch(
       /^_WrappingFactory\(\): the wrapped factory must be a Factory, not /,
     );
@@ -140,8 +145,8 @@ describe('what is built with garbage is refused where it comes in', () => {
   });
 
   it('TimeoutMixin() needs a class of its own, not an arrow function or a built-in', () => {
-    expect(thrown(() => TimeoutMixin((() => {}) as never)).message).toMatch(/^TimeoutMixin\(\): needs a class of protocols to extend, not /);
-    expect(thrown(() => TimeoutMixin(Map as never)).message).toMatch(/^TimeoutMixin\(\): needs a class of protocols to extend, not function Map\(\)/);
+    expect(thrown(() => TimeoutMixin((() => {}) as never)).message).toMatch(/^TimeoutMixin\(\): needs a class to extend, not /);
+    expect(thrown(() => TimeoutMixin(Map as never)).message).toMatch(/^TimeoutMixin\(\): needs a class to extend, not function Map\(\)/);
     expect(typeof TimeoutMixin(Protocol)).toBe('function');
   });
 });

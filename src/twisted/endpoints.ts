@@ -107,7 +107,7 @@ export class _WrappingProtocol extends Protocol {
   constructor(connectedDeferred: Deferred<Protocol>, wrappedProtocol: BuiltProtocol) {
     super();
     checkType('_WrappingProtocol', 'connectedDeferred', connectedDeferred, connectedDeferred instanceof Deferred, 'a Deferred');
-    checkType('_WrappingProtocol', 'the wrapped protocol', wrappedProtocol, hasMethods(wrappedProtocol, PROTOCOL_METHODS), 'a Protocol');
+    checkType('_WrappingProtocol', 'the wrapped protocol', wrappedProtocol, wrappedProtocol !== null && typeof wrappedProtocol === 'object', 'a protocol');
     this._connectedDeferred = connectedDeferred;
     this._wrappedProtocol = wrappedProtocol;
     const optional = wrappedProtocol as Partial<Record<OptionalCallback, (...args: unknown[]) => void>>;
@@ -123,23 +123,30 @@ export class _WrappingProtocol extends Protocol {
 
   /** Connects the wrapped protocol to this transport, then fires the Deferred with it. */
   override connectionMade(): void {
-    this._wrappedProtocol.makeConnection(this.transport);
+    this.#wrapped('connectionMade', 'makeConnection').makeConnection(this.transport);
     this._connectedDeferred.callback(this._wrappedProtocol as Protocol);
   }
 
   /** Passed to the wrapped protocol. */
   override dataReceived(data: Buffer): unknown {
-    return this._wrappedProtocol.dataReceived(data);
+    return this.#wrapped('dataReceived', 'dataReceived').dataReceived(data);
   }
 
   /** Passed to the wrapped protocol. */
   override connectionLost(reason: Failure): void {
-    this._wrappedProtocol.connectionLost(reason);
+    this.#wrapped('connectionLost', 'connectionLost').connectionLost(reason);
+  }
+
+  /** The wrapped protocol, or a TypeError naming `where` when it has no `method` (it may be any object until one is called). */
+  #wrapped(where: string, method: ProtocolMethod): BuiltProtocol {
+    const wrapped = this._wrappedProtocol;
+    if (typeof wrapped[method] !== 'function') throw new TypeError(`${where}(): the wrapped protocol has no ${method}(): ${describe(wrapped)}`);
+    return wrapped;
   }
 }
 
 /** What the wrappers call on what they wrap. */
-const PROTOCOL_METHODS = ['makeConnection', 'dataReceived', 'connectionLost'] as const;
+type ProtocolMethod = 'makeConnection' | 'dataReceived' | 'connectionLost';
 const FACTORY_METHODS = ['doStart', 'doStop', 'buildProtocol'] as const;
 
 /** Whether `value` is an object with each of `names` as a method. */

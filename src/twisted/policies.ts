@@ -721,7 +721,7 @@ function isMixinBase(Base: unknown): boolean {
 }
 
 export function TimeoutMixin<B extends MixinBase>(Base: B): B & TimeoutMixinClass {
-  if (!isMixinBase(Base)) throw new TypeError(`TimeoutMixin(): needs a class of protocols to extend, not ${describe(Base)}`);
+  if (!isMixinBase(Base)) throw new TypeError(`TimeoutMixin(): needs a class to extend, not ${describe(Base)}`);
   abstract class Timeout extends Base implements TimeoutMixin {
     timeOut: number | null = null;
     #timeoutCall: DelayedCall | null = null;
