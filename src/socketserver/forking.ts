@@ -20,6 +20,7 @@ import { describe } from '../errors';
 import { AF_UNIX, SOCK_SEQPACKET, SOCK_STREAM, socket, socketpair } from '../socket';
 import type { Address } from '../socket';
 import { decode, encode, receive, sendMessage, tryReceive } from './channel';
+import { classAttribute, setClassAttribute } from './attributes';
 import { io } from './io';
 import { formatAddress, isExit, settle } from './servers';
 import type { Request } from './servers';
@@ -159,13 +160,29 @@ export function ForkingMixIn<B extends ServerClass>(Base: B) {
      * as printing where it listens, it does when this is false.
      */
     static readonly is_child: boolean = childSpec !== null;
-
     /** handle_request()'s wait, in seconds; 300. */
-    declare timeout: number | null;
+    static timeout: number | null = 300;
     /** Most children at once; 40. */
-    declare max_children: number;
+    static max_children = 40;
     /** server_close() waits for the children to exit; true. */
-    declare block_on_close: boolean;
+    static block_on_close = true;
+
+    /** Most children at once (the class's static `max_children` unless assigned on this server). */
+    get max_children(): number {
+      return classAttribute(this, 'max_children');
+    }
+    set max_children(value: number) {
+      setClassAttribute(this, 'max_children', value);
+    }
+
+    /** Whether server_close() waits for the children (the class's static `block_on_close` unless assigned on this server). */
+    get block_on_close(): boolean {
+      return classAttribute(this, 'block_on_close');
+    }
+    set block_on_close(value: boolean) {
+      setClassAttribute(this, 'block_on_close', value);
+    }
+
     /** The pids of the running children; null until the first starts. */
     declare active_children: Set<number> | null;
     /** This server's number among the forking servers the process made (a child finds its own by it). @internal */
@@ -463,9 +480,6 @@ export function ForkingMixIn<B extends ServerClass>(Base: B) {
       sendMessage(childSpec!.fd, Buffer.from([WORD_READY]), []);
     }
   }
-  Forking.prototype.timeout = 300;
-  Forking.prototype.max_children = 40;
-  Forking.prototype.block_on_close = true;
   Forking.prototype.active_children = null;
   (Forking.prototype as unknown as Record<symbol, boolean>)[FORKING] = true;
   return Forking;

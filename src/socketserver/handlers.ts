@@ -6,6 +6,7 @@ import type { Buffer } from 'node:buffer';
 import { OSError } from '../errors';
 import { IPPROTO_TCP, TCP_NODELAY } from '../socket';
 import type { Address, socket } from '../socket';
+import { classAttribute, setClassAttribute } from './attributes';
 import type { BaseServer, Request } from './servers';
 import { BufferedReader, BytesWriter, SocketWriter } from './streams';
 
@@ -47,18 +48,20 @@ export class BaseRequestHandler {
 
 /**
  * A handler for stream servers: rfile reads the connection (buffered),
- * wfile writes to it, in order. Settings are read by setup(), so fields of
- * a subclass work.
+ * wfile writes to it, in order. Its settings are Python's class
+ * attributes, as statics (`static timeout = 5`), read by setup(); an
+ * assignment on the handler before setup() overrides them for it.
  */
 export class StreamRequestHandler extends BaseRequestHandler {
   /** rfile's buffering: -1 (the default) buffered, 0 unbuffered, n > 0 reads n bytes at a time. */
-  declare rbufsize: number;
+  static rbufsize = -1;
   /** wfile's buffering: 0 (the default) sends each write at once, n > 0 gathers n bytes first. */
-  declare wbufsize: number;
+  static wbufsize = 0;
   /** Seconds each read or write may wait before it fails with TimeoutError; null (the default): no limit. */
-  declare timeout: number | null;
+  static timeout: number | null = null;
   /** Sets TCP_NODELAY on the connection; false. */
-  declare disable_nagle_algorithm: boolean;
+  static disable_nagle_algorithm = false;
+
   /** The connected socket (the request). */
   declare connection: socket;
   /** Reads the connection: read(), readline(), readlines(), `for await`. */
@@ -66,13 +69,46 @@ export class StreamRequestHandler extends BaseRequestHandler {
   /** Writes to the connection, in order; finish() flushes it. */
   declare wfile: SocketWriter;
 
+  /** rfile's buffering (the class's static `rbufsize` unless assigned on this handler). */
+  get rbufsize(): number {
+    return classAttribute(this, 'rbufsize');
+  }
+  set rbufsize(value: number) {
+    setClassAttribute(this, 'rbufsize', value);
+  }
+
+  /** wfile's buffering (the class's static `wbufsize` unless assigned on this handler). */
+  get wbufsize(): number {
+    return classAttribute(this, 'wbufsize');
+  }
+  set wbufsize(value: number) {
+    setClassAttribute(this, 'wbufsize', value);
+  }
+
+  /** Seconds each read or write may wait (the class's static `timeout` unless assigned on this handler). */
+  get timeout(): number | null {
+    return classAttribute(this, 'timeout');
+  }
+  set timeout(value: number | null) {
+    setClassAttribute(this, 'timeout', value);
+  }
+
+  /** Whether setup() sets TCP_NODELAY (the class's static `disable_nagle_algorithm` unless assigned on this handler). */
+  get disable_nagle_algorithm(): boolean {
+    return classAttribute(this, 'disable_nagle_algorithm');
+  }
+  set disable_nagle_algorithm(value: boolean) {
+    setClassAttribute(this, 'disable_nagle_algorithm', value);
+  }
+
   /** Applies timeout and disable_nagle_algorithm, and makes rfile and wfile. */
   override setup(): void {
     this.connection = this.request as socket;
-    if (this.timeout !== null) this.connection.settimeout(this.timeout);
+    const timeout = this.timeout;
+    if (timeout !== null) this.connection.settimeout(timeout);
     if (this.disable_nagle_algorithm) this.connection.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
-    this.rfile = new BufferedReader(this.connection, this.rbufsize, this.timeout);
-    this.wfile = new SocketWriter(this.connection, this.wbufsize, this.timeout);
+    this.rfile = new BufferedReader(this.connection, this.rbufsize, timeout);
+    this.wfile = new SocketWriter(this.connection, this.wbufsize, timeout);
   }
 
   /** Flushes wfile (an OSError, such as a peer gone, is ignored as in Python), then closes both files. */
@@ -88,10 +124,6 @@ export class StreamRequestHandler extends BaseRequestHandler {
     this.rfile.close();
   }
 }
-StreamRequestHandler.prototype.rbufsize = -1;
-StreamRequestHandler.prototype.wbufsize = 0;
-StreamRequestHandler.prototype.timeout = null;
-StreamRequestHandler.prototype.disable_nagle_algorithm = false;
 
 /**
  * A handler for datagram servers: rfile reads the datagram, and what is

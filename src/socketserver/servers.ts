@@ -7,6 +7,7 @@ import { ExitNow } from '../asyncore';
 import { describe, OSError } from '../errors';
 import { AF_INET, AF_UNIX, SHUT_WR, SO_REUSEADDR, SO_REUSEPORT, SOCK_DGRAM, SOCK_STREAM, SOL_SOCKET, socket } from '../socket';
 import type { Address } from '../socket';
+import { classAttribute, lateFieldError, setClassAttribute, useClassAttribute } from './attributes';
 import { io, toTimeoutMs } from './io';
 
 /**
@@ -67,18 +68,26 @@ function checkPollInterval(value: unknown): number {
 /**
  * The base of every server: the request loop, without a socket of its own.
  * Subclasses provide fileno() and get_request(), and usually
- * server_bind()/server_activate(). Settings that Python keeps as class
- * attributes (timeout, and those of the subclasses) live on the prototype
- * here; set them on a subclass's prototype or as getters, since a field
- * initializer runs only after the constructor has bound the socket.
+ * server_bind()/server_activate().
+ *
+ * Python's class attributes (`timeout` here, `allow_reuse_address` and the
+ * others in the subclasses) are statics: `class S extends TCPServer {
+ * static allow_reuse_address = true }`. An instance reads its class's
+ * value, and an assignment on the instance (`server.timeout = 2`)
+ * overrides it for that instance, as in Python. A subclass field
+ * (`allow_reuse_address = true`) would be set only after the constructor
+ * has bound the socket: TypeScript rejects it, and in JavaScript the first
+ * serve_forever() or handle_request() throws a TypeError naming the
+ * static form.
  */
 export class BaseServer {
+  /** handle_request()'s timeout in seconds; null (the default): wait as long as it takes. */
+  static timeout: number | null = null;
+
   /** The address given, and once bound, the address the socket got. */
   server_address: Address;
   /** The class made for each request. */
   RequestHandlerClass: HandlerClass;
-  /** handle_request()'s timeout in seconds; null: wait as long as it takes. */
-  declare timeout: number | null;
 
   /** Set by shutdown() until serve_forever() has seen it. @internal */
   _shutdown_request = false;
@@ -96,8 +105,22 @@ export class BaseServer {
     this.RequestHandlerClass = RequestHandlerClass;
   }
 
+  /** handle_request()'s timeout in seconds (the class's static `timeout` unless assigned on this server). */
+  get timeout(): number | null {
+    return classAttribute(this, 'timeout');
+  }
+  set timeout(value: number | null) {
+    setClassAttribute(this, 'timeout', value);
+  }
+
   /** Called by the constructor to activate the server (synchronously); nothing here. */
   server_activate(): void {}
+
+  /** Refuses to serve when a subclass field came too late to be used by the constructor. @internal */
+  _check_fields(method: string): void {
+    const late = lateFieldError(this, method);
+    if (late !== null) throw late;
+  }
 
   /**
    * Handles requests one after the other until shutdown(): each time the
@@ -107,6 +130,7 @@ export class BaseServer {
    */
   async serve_forever(poll_interval = 0.5): Promise<void> {
     const interval = checkPollInterval(poll_interval);
+    this._check_fields('serve_forever');
     let done!: () => void;
     this._serving = new Promise<void>((resolve) => {
       done = resolve;
@@ -159,6 +183,7 @@ export class BaseServer {
    * socket's own timeout, if shorter) for it; handle_timeout() when none came.
    */
   async handle_request(): Promise<void> {
+    this._check_fields('handle_request');
     const sockTimeout = (this as unknown as { socket?: socket }).socket?.gettimeout() ?? null;
     let timeout: number | null = sockTimeout;
     if (timeout === null) timeout = this.timeout;
@@ -285,7 +310,6 @@ export class BaseServer {
     await this.server_close();
   }
 }
-BaseServer.prototype.timeout = null;
 
 /**
  * A stream server on a socket of address_family (AF_INET here), bound and
@@ -294,15 +318,16 @@ BaseServer.prototype.timeout = null;
  */
 export class TCPServer extends BaseServer {
   /** The socket's family; AF_INET. */
-  declare address_family: number;
+  static address_family: number = AF_INET;
   /** The socket's type; SOCK_STREAM. */
-  declare socket_type: number;
+  static socket_type: number = SOCK_STREAM;
   /** listen()'s backlog; 5. */
-  declare request_queue_size: number;
+  static request_queue_size = 5;
   /** Sets SO_REUSEADDR before bind(); false. */
-  declare allow_reuse_address: boolean;
+  static allow_reuse_address = false;
   /** Sets SO_REUSEPORT before bind(); false. */
-  declare allow_reuse_port: boolean;
+  static allow_reuse_port = false;
+
   /** The listening (or datagram) socket. */
   socket: socket;
 
@@ -312,7 +337,7 @@ export class TCPServer extends BaseServer {
     if (typeof bind_and_activate !== 'boolean') {
       throw new TypeError(`${new.target.name}(): bind_and_activate must be a boolean, not ${describe(bind_and_activate)}`);
     }
-    this.socket = new socket(this.address_family, this.socket_type);
+    this.socket = new socket(useClassAttribute(this, 'address_family'), useClassAttribute(this, 'socket_type'));
     if (bind_and_activate && this._binds_on_construction()) {
       try {
         this.server_bind();
@@ -322,6 +347,46 @@ export class TCPServer extends BaseServer {
         throw err;
       }
     }
+  }
+
+  /** The socket's family (the class's static `address_family` unless assigned on this server). */
+  get address_family(): number {
+    return classAttribute(this, 'address_family');
+  }
+  set address_family(value: number) {
+    setClassAttribute(this, 'address_family', value);
+  }
+
+  /** The socket's type (the class's static `socket_type` unless assigned on this server). */
+  get socket_type(): number {
+    return classAttribute(this, 'socket_type');
+  }
+  set socket_type(value: number) {
+    setClassAttribute(this, 'socket_type', value);
+  }
+
+  /** listen()'s backlog (the class's static `request_queue_size` unless assigned on this server). */
+  get request_queue_size(): number {
+    return classAttribute(this, 'request_queue_size');
+  }
+  set request_queue_size(value: number) {
+    setClassAttribute(this, 'request_queue_size', value);
+  }
+
+  /** Whether server_bind() sets SO_REUSEADDR (the class's static `allow_reuse_address` unless assigned on this server). */
+  get allow_reuse_address(): boolean {
+    return classAttribute(this, 'allow_reuse_address');
+  }
+  set allow_reuse_address(value: boolean) {
+    setClassAttribute(this, 'allow_reuse_address', value);
+  }
+
+  /** Whether server_bind() sets SO_REUSEPORT (the class's static `allow_reuse_port` unless assigned on this server). */
+  get allow_reuse_port(): boolean {
+    return classAttribute(this, 'allow_reuse_port');
+  }
+  set allow_reuse_port(value: boolean) {
+    setClassAttribute(this, 'allow_reuse_port', value);
   }
 
   /**
@@ -335,15 +400,15 @@ export class TCPServer extends BaseServer {
 
   /** Sets the reuse options, binds, and reads back the address (the port, when 0 was asked). */
   server_bind(): void {
-    if (this.allow_reuse_address) this.socket.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
-    if (this.allow_reuse_port) this.socket.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1);
+    if (useClassAttribute(this, 'allow_reuse_address')) this.socket.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
+    if (useClassAttribute(this, 'allow_reuse_port')) this.socket.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1);
     this.socket.bind(this.server_address);
     this.server_address = this.socket.getsockname();
   }
 
   /** listen(request_queue_size). */
   override server_activate(): void {
-    this.socket.listen(this.request_queue_size);
+    this.socket.listen(useClassAttribute(this, 'request_queue_size'));
   }
 
   /** Closes the socket. */
@@ -382,16 +447,21 @@ export class TCPServer extends BaseServer {
     sock.close();
   }
 }
-TCPServer.prototype.address_family = AF_INET;
-TCPServer.prototype.socket_type = SOCK_STREAM;
-TCPServer.prototype.request_queue_size = 5;
-TCPServer.prototype.allow_reuse_address = false;
-TCPServer.prototype.allow_reuse_port = false;
 
 /** A datagram server: each datagram is a request, [data, the server's socket]. */
 export class UDPServer extends TCPServer {
+  /** The socket's type; SOCK_DGRAM. */
+  static override socket_type: number = SOCK_DGRAM;
   /** The most bytes taken of one datagram; 8192. */
-  declare max_packet_size: number;
+  static max_packet_size = 8192;
+
+  /** The most bytes taken of one datagram (the class's static `max_packet_size` unless assigned on this server). */
+  get max_packet_size(): number {
+    return classAttribute(this, 'max_packet_size');
+  }
+  set max_packet_size(value: number) {
+    setClassAttribute(this, 'max_packet_size', value);
+  }
 
   /** recvfrom(max_packet_size): [[data, socket], the sender's address]. */
   override get_request(): [Request, Address] {
@@ -412,15 +482,15 @@ export class UDPServer extends TCPServer {
     void request;
   }
 }
-UDPServer.prototype.socket_type = SOCK_DGRAM;
-UDPServer.prototype.max_packet_size = 8192;
-UDPServer.prototype.allow_reuse_address = false;
-UDPServer.prototype.allow_reuse_port = false;
 
 /** TCPServer on an AF_UNIX path. */
-export class UnixStreamServer extends TCPServer {}
-UnixStreamServer.prototype.address_family = AF_UNIX;
+export class UnixStreamServer extends TCPServer {
+  /** The socket's family; AF_UNIX. */
+  static override address_family: number = AF_UNIX;
+}
 
 /** UDPServer on an AF_UNIX path. */
-export class UnixDatagramServer extends UDPServer {}
-UnixDatagramServer.prototype.address_family = AF_UNIX;
+export class UnixDatagramServer extends UDPServer {
+  /** The socket's family; AF_UNIX. */
+  static override address_family: number = AF_UNIX;
+}

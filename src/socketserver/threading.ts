@@ -3,6 +3,7 @@
 // loop), concurrent with the others and with accepting, as Python's threads
 // are under the GIL. A task's failure goes to handle_error() and no further.
 import type { Address } from '../socket';
+import { classAttribute, setClassAttribute } from './attributes';
 import { formatAddress, isExit, settle } from './servers';
 import type { BaseServer, Request } from './servers';
 
@@ -63,12 +64,29 @@ function reportTaskError(client_address: Address, err: unknown): void {
  */
 export function ThreadingMixIn<B extends ServerClass>(Base: B) {
   class Threading extends Base {
-    /** Tasks are not waited for by server_close(); false. */
-    declare daemon_threads: boolean;
+    /** Tasks are not waited for by server_close(), and do not keep the process alive; false. */
+    static daemon_threads = false;
     /** server_close() waits for the running tasks; true. */
-    declare block_on_close: boolean;
-    /** The tasks server_close() waits for. */
+    static block_on_close = true;
+
+    /** The tasks server_close() waits for. @internal */
     declare _threads: RequestTasks;
+
+    /** Whether tasks are daemons (the class's static `daemon_threads` unless assigned on this server). */
+    get daemon_threads(): boolean {
+      return classAttribute(this, 'daemon_threads');
+    }
+    set daemon_threads(value: boolean) {
+      setClassAttribute(this, 'daemon_threads', value);
+    }
+
+    /** Whether server_close() waits for the tasks (the class's static `block_on_close` unless assigned on this server). */
+    get block_on_close(): boolean {
+      return classAttribute(this, 'block_on_close');
+    }
+    set block_on_close(value: boolean) {
+      setClassAttribute(this, 'block_on_close', value);
+    }
 
     /** One request's task: finish_request(), handle_error() for what it throws, then shutdown_request(). */
     async process_request_thread(request: Request, client_address: Address): Promise<void> {
@@ -100,8 +118,6 @@ export function ThreadingMixIn<B extends ServerClass>(Base: B) {
       await this._threads.join();
     }
   }
-  Threading.prototype.daemon_threads = false;
-  Threading.prototype.block_on_close = true;
   Threading.prototype._threads = NO_TASKS;
   (Threading.prototype as unknown as Record<symbol, boolean>)[THREADING] = true;
   return Threading;
