@@ -22,8 +22,9 @@ export type { BufferedReader, SocketWriter, BytesWriter } from './socketserver/s
 export type { Reader, Writer } from './socketserver/streams';
 export { ThreadingMixIn } from './socketserver/threading';
 export type { RequestTasks } from './socketserver/threading';
-export type { ServerClass } from './socketserver/threading';
+export type { MixedServerClass, ServerClass, ThreadingServer, ThreadingServerClass } from './socketserver/threading';
 export { ForkingMixIn } from './socketserver/forking';
+export type { ForkingServer, ForkingServerClass } from './socketserver/forking';
 
 /** A UDPServer that serves each datagram in a child process. */
 export class ForkingUDPServer extends ForkingMixIn(UDPServer) {}

@@ -3,9 +3,8 @@
 // instance reads the nearest class's value, an assignment on the instance
 // overrides it, and the field spelling, which would come after the
 // constructor has bound the socket, is refused: by tsc, and in plain
-// JavaScript at the first serve_forever() or handle_request().
-import * as path from 'node:path';
-import ts from 'typescript';
+// JavaScript at the first serve_forever() or handle_request() (tsc's
+// side: socketserver-types.test.ts).
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   DatagramRequestHandler,
@@ -23,9 +22,8 @@ import {
   TCP_NODELAY,
   socket,
 } from '../src/socket';
-import type { Address } from '../src/socket';
 import { expectNoFdLeaks, sleep } from './support';
-import { AF_INET, HOST, connect, receiveAll, root } from './socketserver-support';
+import { AF_INET, HOST, connect, receiveAll } from './socketserver-support';
 
 expectNoFdLeaks();
 
@@ -219,68 +217,3 @@ describe('the field spelling in plain JavaScript', () => {
     await sleep(50);
   });
 });
-
-/** Each snippet's diagnostics ("TS2610 ..."), type-checked together as files of test/ against the sources. */
-function typeCheck(snippets: Record<string, string>): Record<string, string[]> {
-  const parsed = ts.getParsedCommandLineOfConfigFile(path.join(root, 'tsconfig.json'), {}, {
-    ...ts.sys,
-    onUnRecoverableConfigFileDiagnostic: (d) => {
-      throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
-    },
-  })!;
-  const files = new Map(
-    Object.entries(snippets).map(([name, text]) => [path.join(root, 'test', `snippet-${name}.ts`), text]),
-  );
-  const host = ts.createCompilerHost(parsed.options);
-  const { getSourceFile, fileExists, readFile } = host;
-  host.fileExists = (file) => files.has(file) || fileExists.call(host, file);
-  host.readFile = (file) => files.get(file) ?? readFile.call(host, file);
-  host.getSourceFile = (file, language, ...rest) => {
-    const text = files.get(file);
-    if (text !== undefined) return ts.createSourceFile(file, text, language);
-    return getSourceFile.call(host, file, language, ...rest);
-  };
-  const program = ts.createProgram([...files.keys()], { ...parsed.options, noEmit: true }, host);
-  const result: Record<string, string[]> = {};
-  for (const [file] of files) {
-    const name = path.basename(file, '.ts').slice('snippet-'.length);
-    result[name] = ts
-      .getPreEmitDiagnostics(program, program.getSourceFile(file))
-      .map((d) => `TS${d.code} ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`);
-  }
-  return result;
-}
-
-const IMPORTS = `import { StreamRequestHandler, TCPServer, ThreadingTCPServer, ForkingTCPServer, UDPServer } from '../src/socketserver';\n`;
-
-describe('tsc', () => {
-  it('rejects a subclass field for a class attribute (TS2610) and accepts the static', () => {
-    const result = typeCheck({
-      field: `${IMPORTS}export class S extends TCPServer { override allow_reuse_address = true; }\n`,
-      family: `${IMPORTS}export class S extends TCPServer { override address_family = 10; }\n`,
-      threading: `${IMPORTS}export class S extends ThreadingTCPServer { override daemon_threads = true; }\n`,
-      forking: `${IMPORTS}export class S extends ForkingTCPServer { override max_children = 2; }\n`,
-      udp: `${IMPORTS}export class S extends UDPServer { override max_packet_size = 2; }\n`,
-      handler: `${IMPORTS}export class H extends StreamRequestHandler { override timeout = 5; }\n`,
-      statics:
-        IMPORTS +
-        `export class S extends ThreadingTCPServer {
-  static override allow_reuse_address = true;
-  static override address_family = 10;
-  static override request_queue_size = 50;
-  static override daemon_threads = true;
-}
-export class F extends ForkingTCPServer { static override max_children = 2; static override timeout = 1; }
-export class H extends StreamRequestHandler { static override timeout: number | null = 5; static override rbufsize = 0; }
-export function assign(s: S): void { s.timeout = 2; s.allow_reuse_address = false; }
-`,
-    });
-    for (const name of ['field', 'family', 'threading', 'forking', 'udp', 'handler']) {
-      expect(result[name], name).toHaveLength(1);
-      expect(result[name]![0], name).toMatch(/^TS2610 .* is defined as an accessor in class/);
-    }
-    expect(result.statics).toEqual([]);
-  }, 60_000);
-});
-
-export type { Address };

@@ -14,23 +14,21 @@ import { BufferedReader, BytesWriter, SocketWriter } from './streams';
  * The base of request handlers: one is made per request, holding the
  * request, the client's address and the server. Subclasses define handle()
  * (and maybe setup() and finish()), sync or async.
+ *
+ * S is the server's class, so that a handler reads its server's own fields
+ * (`class H extends StreamRequestHandler<MyServer>`); R is the request: a
+ * socket for stream servers, [data, socket] for datagram servers.
  */
-export class BaseRequestHandler {
-  /**
-   * The request: a connected socket, or [data, socket] for a datagram
-   * server. Typed loosely, as Python's is, so that a handler can call
-   * `this.request.getpeername()` without a cast.
-   */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  request: any;
+export class BaseRequestHandler<S extends BaseServer = BaseServer, R extends Request = Request> {
+  /** The request: the connected socket, or [data, the server's socket] for a datagram server. */
+  request: R;
   /** The client's address. */
   client_address: Address;
-  /** The server that took the request (loosely typed: handlers read their own server's fields). */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  server: any;
+  /** The server that took the request. */
+  server: S;
 
   /** Keeps the request, the address and the server; the server then runs setup(), handle() and finish(). */
-  constructor(request: Request, client_address: Address, server: BaseServer) {
+  constructor(request: R, client_address: Address, server: S) {
     this.request = request;
     this.client_address = client_address;
     this.server = server;
@@ -52,7 +50,7 @@ export class BaseRequestHandler {
  * attributes, as statics (`static timeout = 5`), read by setup(); an
  * assignment on the handler before setup() overrides them for it.
  */
-export class StreamRequestHandler extends BaseRequestHandler {
+export class StreamRequestHandler<S extends BaseServer = BaseServer> extends BaseRequestHandler<S, socket> {
   /** rfile's buffering: -1 (the default) buffered, 0 unbuffered, n > 0 reads n bytes at a time. */
   static rbufsize = -1;
   /** wfile's buffering: 0 (the default) sends each write at once, n > 0 gathers n bytes first. */
@@ -103,7 +101,7 @@ export class StreamRequestHandler extends BaseRequestHandler {
 
   /** Applies timeout and disable_nagle_algorithm, and makes rfile and wfile. */
   override setup(): void {
-    this.connection = this.request as socket;
+    this.connection = this.request;
     const timeout = this.timeout;
     if (timeout !== null) this.connection.settimeout(timeout);
     if (this.disable_nagle_algorithm) this.connection.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
@@ -129,7 +127,10 @@ export class StreamRequestHandler extends BaseRequestHandler {
  * A handler for datagram servers: rfile reads the datagram, and what is
  * written to wfile is sent back to the client as one datagram by finish().
  */
-export class DatagramRequestHandler extends BaseRequestHandler {
+export class DatagramRequestHandler<S extends BaseServer = BaseServer> extends BaseRequestHandler<
+  S,
+  [Buffer, socket]
+> {
   /** The datagram. */
   declare packet: Buffer;
   /** The server's socket, which the reply is sent from. */
@@ -141,7 +142,7 @@ export class DatagramRequestHandler extends BaseRequestHandler {
 
   /** Unpacks the request into packet and socket, and makes rfile and wfile. */
   override setup(): void {
-    [this.packet, this.socket] = this.request as [Buffer, socket];
+    [this.packet, this.socket] = this.request;
     this.rfile = new BufferedReader(null, -1, null, this.packet);
     this.wfile = new BytesWriter();
   }

@@ -26,9 +26,16 @@ export interface RequestHandler {
   finish(): void | Promise<void>;
 }
 
-/** A request handler class: made once per request by finish_request(). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- handlers take the request and server as Python's do, duck typed
-export type HandlerClass = new (request: any, client_address: Address, server: any) => RequestHandler;
+/**
+ * A request handler class: made once per request by finish_request(), with
+ * (request, client_address, server). The handler class states the request
+ * and server it takes (a socket or [data, socket], and its server's class),
+ * so they are left open here.
+ */
+export type HandlerClass = new (request: never, client_address: Address, server: never) => RequestHandler;
+
+/** What finish_request() calls a handler class with. */
+type HandlerConstructor = new (request: Request, client_address: Address, server: BaseServer) => RequestHandler;
 
 /**
  * Whether err ends a request without being reported by handle_error():
@@ -263,7 +270,7 @@ export class BaseServer {
    * BaseRequestHandler.__init__ runs them; a constructor cannot await).
    */
   async finish_request(request: Request, client_address: Address): Promise<void> {
-    const handler = new this.RequestHandlerClass(request, client_address, this);
+    const handler = new (this.RequestHandlerClass as HandlerConstructor)(request, client_address, this);
     await settle(handler.setup());
     try {
       await settle(handler.handle());

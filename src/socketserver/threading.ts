@@ -2,14 +2,39 @@
 // request is a task of its own (an async function not awaited by the serve
 // loop), concurrent with the others and with accepting, as Python's threads
 // are under the GIL. A task's failure goes to handle_error() and no further.
+import { describe } from '../errors';
 import type { Address } from '../socket';
 import { classAttribute, setClassAttribute } from './attributes';
-import { formatAddress, isExit, settle } from './servers';
-import type { BaseServer, Request } from './servers';
+import { BaseServer, formatAddress, isExit, settle } from './servers';
+import type { Request } from './servers';
 
-/** A server class the mix-ins can extend. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the constructor shape TypeScript requires of a mix-in's base
-export type ServerClass = new (...args: any[]) => BaseServer;
+/** A server class: BaseServer or a subclass, whatever its constructor takes. */
+export type ServerClass = new (...args: never[]) => BaseServer;
+
+/** The constructor shape TypeScript requires of a mix-in's base class. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- TypeScript's rule for mix-ins (TS2545)
+type MixinBase = new (...args: any[]) => BaseServer;
+
+/**
+ * The class a mix-in returns: Base's statics and constructor, and instances
+ * that are Base's with the mix-in's members (M) added; the mix-in's statics
+ * (MS) beside Base's.
+ */
+export type MixedServerClass<B extends ServerClass, M, MS> = Omit<B, 'prototype'> &
+  MS & {
+    new (...args: ConstructorParameters<B>): InstanceType<B> & M;
+    prototype: InstanceType<B> & M;
+  };
+
+/**
+ * Checks a mix-in's argument: a server class (BaseServer or a subclass).
+ * @internal
+ */
+export function checkServerClass(mixin: string, Base: unknown): void {
+  if (typeof Base !== 'function' || !(Base === BaseServer || Base.prototype instanceof BaseServer)) {
+    throw new TypeError(`${mixin}(): Base must be a server class (BaseServer or a subclass), not ${describe(Base)}`);
+  }
+}
 
 const THREADING = Symbol('socketserver.ThreadingMixIn');
 
@@ -57,13 +82,42 @@ function reportTaskError(client_address: Address, err: unknown): void {
 }
 
 /**
+ * What ThreadingMixIn adds to a server: its class attributes (statics, read
+ * through the accessors) and the request task.
+ */
+export declare abstract class ThreadingServer {
+  /** Tasks are not waited for by server_close(), and do not keep the process alive; false. */
+  static daemon_threads: boolean;
+  /** server_close() waits for the running tasks; true. */
+  static block_on_close: boolean;
+  /** Whether tasks are daemons (the class's static `daemon_threads` unless assigned on this server). */
+  get daemon_threads(): boolean;
+  set daemon_threads(value: boolean);
+  /** Whether server_close() waits for the tasks (the class's static `block_on_close` unless assigned on this server). */
+  get block_on_close(): boolean;
+  set block_on_close(value: boolean);
+  /** One request's task: finish_request(), handle_error() for what it throws, then shutdown_request(). */
+  process_request_thread(request: Request, client_address: Address): Promise<void>;
+}
+
+/** The class ThreadingMixIn(Base) returns. */
+export type ThreadingServerClass<B extends ServerClass> = MixedServerClass<
+  B,
+  ThreadingServer,
+  Omit<typeof ThreadingServer, 'prototype'>
+>;
+
+/**
  * Makes a server class that serves each request as a task of its own.
  * `daemon_threads` (false) leaves tasks out of what server_close() waits
- * for; `block_on_close` (true) makes server_close() wait for the others.
- * `server instanceof ThreadingMixIn` tells whether a server has it.
+ * for, and lets the process exit while they run; `block_on_close` (true)
+ * makes server_close() wait for the others. Both are statics
+ * (`static daemon_threads = true`). `server instanceof ThreadingMixIn`
+ * tells whether a server has it.
  */
-export function ThreadingMixIn<B extends ServerClass>(Base: B) {
-  class Threading extends Base {
+export function ThreadingMixIn<B extends ServerClass>(Base: B): ThreadingServerClass<B> {
+  checkServerClass('ThreadingMixIn', Base);
+  class Threading extends (Base as unknown as MixinBase) implements ThreadingServer {
     /** Tasks are not waited for by server_close(), and do not keep the process alive; false. */
     static daemon_threads = false;
     /** server_close() waits for the running tasks; true. */
@@ -120,7 +174,7 @@ export function ThreadingMixIn<B extends ServerClass>(Base: B) {
   }
   Threading.prototype._threads = NO_TASKS;
   (Threading.prototype as unknown as Record<symbol, boolean>)[THREADING] = true;
-  return Threading;
+  return Threading as unknown as ThreadingServerClass<B>;
 }
 
 Object.defineProperty(ThreadingMixIn, Symbol.hasInstance, {
