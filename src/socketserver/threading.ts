@@ -5,6 +5,7 @@
 import { describe } from '../errors';
 import type { Address } from '../socket';
 import { classAttribute, setClassAttribute } from './attributes';
+import { io } from './io';
 import { BaseServer, formatAddress, isExit, settle } from './servers';
 import type { Request } from './servers';
 
@@ -156,10 +157,13 @@ export function ThreadingMixIn<B extends ServerClass>(Base: B): ThreadingServerC
 
     /** Starts the request's task and returns without waiting for it. */
     override process_request(request: Request, client_address: Address): Promise<void> {
+      const daemon = this.daemon_threads;
+      // A daemon's waits do not keep the process alive, as Python's daemon threads do not.
+      if (daemon && !Array.isArray(request)) io.daemon(request);
       const task = this.process_request_thread(request, client_address).catch((err: unknown) =>
         reportTaskError(client_address, err),
       );
-      if (this.block_on_close && !this.daemon_threads) {
+      if (this.block_on_close && !daemon) {
         if (!Object.prototype.hasOwnProperty.call(this, '_threads')) this._threads = new RequestTasks();
         this._threads.append(task);
       }
