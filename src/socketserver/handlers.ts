@@ -2,13 +2,18 @@
 // BaseRequestHandler.__init__ runs setup(), handle() and finish(); here
 // the server's finish_request() does, awaiting each, since a constructor
 // cannot await.
-import type { Buffer } from 'node:buffer';
-import { OSError } from '../errors';
-import { IPPROTO_TCP, TCP_NODELAY } from '../socket';
-import type { Address, socket } from '../socket';
+import { Buffer } from 'node:buffer';
+import { describe, OSError } from '../errors';
+import { IPPROTO_TCP, socket, TCP_NODELAY } from '../socket';
+import type { Address } from '../socket';
 import { classAttribute, setClassAttribute } from './attributes';
 import type { BaseServer, Request } from './servers';
 import { BufferedReader, BytesWriter, SocketWriter } from './streams';
+
+/** finish() called on a handler whose setup() has not run. */
+function notSetUp(handler: object, missing: string): TypeError {
+  return new TypeError(`${handler.constructor.name}.finish(): setup() has not run (there is no ${missing})`);
+}
 
 /**
  * The base of request handlers: one is made per request, holding the
@@ -101,6 +106,9 @@ export class StreamRequestHandler<S extends BaseServer = BaseServer> extends Bas
 
   /** Applies timeout and disable_nagle_algorithm, and makes rfile and wfile. */
   override setup(): void {
+    if (!(this.request instanceof socket)) {
+      throw new TypeError(`${this.constructor.name}.setup(): request must be a socket, not ${describe(this.request)}`);
+    }
     this.connection = this.request;
     const timeout = this.timeout;
     if (timeout !== null) this.connection.settimeout(timeout);
@@ -111,6 +119,7 @@ export class StreamRequestHandler<S extends BaseServer = BaseServer> extends Bas
 
   /** Flushes wfile (an OSError, such as a peer gone, is ignored as in Python), then closes both files. */
   override async finish(): Promise<void> {
+    if (this.wfile === undefined) throw notSetUp(this, 'wfile');
     if (!this.wfile.closed) {
       try {
         await this.wfile.flush();
@@ -142,13 +151,26 @@ export class DatagramRequestHandler<S extends BaseServer = BaseServer> extends B
 
   /** Unpacks the request into packet and socket, and makes rfile and wfile. */
   override setup(): void {
-    [this.packet, this.socket] = this.request;
+    const request: unknown = this.request;
+    if (
+      !Array.isArray(request) ||
+      request.length !== 2 ||
+      !(request[0] instanceof Uint8Array) ||
+      !(request[1] instanceof socket)
+    ) {
+      throw new TypeError(
+        `${this.constructor.name}.setup(): request must be [data, socket] (a datagram server's), not ${describe(request)}`,
+      );
+    }
+    this.packet = Buffer.isBuffer(request[0]) ? request[0] : Buffer.from(request[0]);
+    this.socket = request[1];
     this.rfile = new BufferedReader(null, -1, null, this.packet);
     this.wfile = new BytesWriter();
   }
 
   /** Sends what was written to wfile to the client. */
   override finish(): void {
+    if (this.wfile === undefined) throw notSetUp(this, 'wfile');
     this.socket.sendto(this.wfile.getvalue(), this.client_address);
   }
 }

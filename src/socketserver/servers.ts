@@ -3,6 +3,7 @@
 // socket on the epoll pump (io.ts), so the Node event loop runs meanwhile.
 import type { Buffer } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
+import { inspect } from 'node:util';
 import { ExitNow } from '../asyncore';
 import { describe, OSError } from '../errors';
 import { AF_INET, AF_UNIX, SHUT_WR, SO_REUSEADDR, SO_REUSEPORT, SOCK_DGRAM, SOCK_STREAM, SOL_SOCKET, socket } from '../socket';
@@ -46,13 +47,54 @@ export function isExit(err: unknown): boolean {
   return err instanceof ExitNow;
 }
 
-/** Python's str() of an address, for messages. */
+/** String(value) for a report, which must not throw: a value whose toString() throws is described instead. */
+function printable(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    try {
+      return describe(value);
+    } catch {
+      return `<${typeof value} that cannot be printed>`;
+    }
+  }
+}
+
+/** Python's str() of an address, for messages; never throws. */
 export function formatAddress(address: unknown): string {
   if (Array.isArray(address)) {
-    return `(${address.map((part) => (typeof part === 'string' ? `'${part}'` : String(part))).join(', ')})`;
+    return `(${address.map((part) => (typeof part === 'string' ? `'${part}'` : printable(part))).join(', ')})`;
   }
   if (address === null || address === undefined) return 'None';
-  return String(address);
+  return printable(address);
+}
+
+/** What a report shows of a thrown value: an Error's stack, else the value; never throws. */
+export function formatError(err: unknown): string {
+  try {
+    if (err instanceof Error) return err.stack ?? `${err.name}: ${err.message}`;
+  } catch {
+    // A stack or message getter that throws: the value is printed as any other.
+  }
+  return printable(err);
+}
+
+/** describe(), with a function shown by its name ([class X]), not its source. */
+export function describeValue(value: unknown): string {
+  return typeof value === 'function' ? inspect(value) : describe(value);
+}
+
+/** A TypeError or RangeError a constructor's step threw (socket(), bind()), named after the class made. */
+function namedFor(className: string, err: unknown): unknown {
+  if (err instanceof TypeError) return new TypeError(`${className}(): ${err.message}`, { cause: err });
+  if (err instanceof RangeError) return new RangeError(`${className}(): ${err.message}`, { cause: err });
+  return err;
+}
+
+/** The request as a socket, for a stream server's method. */
+function streamRequest(server: object, method: string, request: unknown): socket {
+  if (request instanceof socket) return request;
+  throw new TypeError(`${server.constructor.name}.${method}(): request must be a socket, not ${describe(request)}`);
 }
 
 function isPromise(value: unknown): value is Promise<unknown> {
@@ -105,7 +147,7 @@ export class BaseServer {
   constructor(server_address: Address, RequestHandlerClass: HandlerClass) {
     if (typeof RequestHandlerClass !== 'function') {
       throw new TypeError(
-        `${new.target.name}(): RequestHandlerClass must be a class, not ${describe(RequestHandlerClass)}`,
+        `${new.target.name}(): RequestHandlerClass must be a class, not ${describeValue(RequestHandlerClass)}`,
       );
     }
     this.server_address = server_address;
@@ -271,6 +313,14 @@ export class BaseServer {
    */
   async finish_request(request: Request, client_address: Address): Promise<void> {
     const handler = new (this.RequestHandlerClass as HandlerConstructor)(request, client_address, this);
+    for (const hook of ['setup', 'handle', 'finish'] as const) {
+      if (typeof (handler as Partial<RequestHandler> | null)?.[hook] !== 'function') {
+        throw new TypeError(
+          `${this.constructor.name}.finish_request(): RequestHandlerClass ${describeValue(this.RequestHandlerClass)} ` +
+            `made ${describeValue(handler)}, which has no ${hook}() method`,
+        );
+      }
+    }
     await settle(handler.setup());
     try {
       await settle(handler.handle());
@@ -295,10 +345,9 @@ export class BaseServer {
    */
   handle_error(request: Request, client_address: Address, err: unknown): void | Promise<void> {
     void request;
-    const stack = err instanceof Error ? (err.stack ?? `${err.name}: ${err.message}`) : String(err);
     process.stderr.write(
       `${'-'.repeat(40)}\nException occurred during processing of request from ${formatAddress(client_address)}\n` +
-        `${stack}\n${'-'.repeat(40)}\n`,
+        `${formatError(err)}\n${'-'.repeat(40)}\n`,
     );
   }
 
@@ -344,14 +393,18 @@ export class TCPServer extends BaseServer {
     if (typeof bind_and_activate !== 'boolean') {
       throw new TypeError(`${new.target.name}(): bind_and_activate must be a boolean, not ${describe(bind_and_activate)}`);
     }
-    this.socket = new socket(useClassAttribute(this, 'address_family'), useClassAttribute(this, 'socket_type'));
+    try {
+      this.socket = new socket(useClassAttribute(this, 'address_family'), useClassAttribute(this, 'socket_type'));
+    } catch (err) {
+      throw namedFor(new.target.name, err);
+    }
     if (bind_and_activate && this._binds_on_construction()) {
       try {
         this.server_bind();
         this.server_activate();
       } catch (err) {
         this.server_close().catch(() => {});
-        throw err;
+        throw namedFor(new.target.name, err);
       }
     }
   }
@@ -438,8 +491,9 @@ export class TCPServer extends BaseServer {
 
   /** shutdown(SHUT_WR) (errors ignored, as some peers are gone already), then close_request(). */
   override shutdown_request(request: Request): void {
+    const sock = streamRequest(this, 'shutdown_request', request);
     try {
-      (request as socket).shutdown(SHUT_WR);
+      sock.shutdown(SHUT_WR);
     } catch (err) {
       if (!(err instanceof OSError)) throw err;
     }
@@ -448,7 +502,7 @@ export class TCPServer extends BaseServer {
 
   /** Closes the connection. */
   override close_request(request: Request): void {
-    const sock = request as socket;
+    const sock = streamRequest(this, 'close_request', request);
     const fd = sock.fileno();
     if (fd >= 0) io.forget(fd);
     sock.close();

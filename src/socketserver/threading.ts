@@ -2,11 +2,10 @@
 // request is a task of its own (an async function not awaited by the serve
 // loop), concurrent with the others and with accepting, as Python's threads
 // are under the GIL. A task's failure goes to handle_error() and no further.
-import { describe } from '../errors';
 import type { Address } from '../socket';
 import { classAttribute, setClassAttribute } from './attributes';
 import { io } from './io';
-import { BaseServer, formatAddress, isExit, settle } from './servers';
+import { BaseServer, describeValue, formatAddress, formatError, isExit, settle } from './servers';
 import type { Request } from './servers';
 
 /** A server class: BaseServer or a subclass, whatever its constructor takes. */
@@ -33,7 +32,7 @@ export type MixedServerClass<B extends ServerClass, M, MS> = Omit<B, 'prototype'
  */
 export function checkServerClass(mixin: string, Base: unknown): void {
   if (typeof Base !== 'function' || !(Base === BaseServer || Base.prototype instanceof BaseServer)) {
-    throw new TypeError(`${mixin}(): Base must be a server class (BaseServer or a subclass), not ${describe(Base)}`);
+    throw new TypeError(`${mixin}(): Base must be a server class (BaseServer or a subclass), not ${describeValue(Base)}`);
   }
 }
 
@@ -78,8 +77,7 @@ const NO_TASKS: RequestTasks = Object.freeze({
  */
 function reportTaskError(client_address: Address, err: unknown): void {
   if (isExit(err)) return;
-  const stack = err instanceof Error ? (err.stack ?? String(err)) : String(err);
-  process.stderr.write(`Exception in the task serving ${formatAddress(client_address)}:\n${stack}\n`);
+  process.stderr.write(`Exception in the task serving ${formatAddress(client_address)}:\n${formatError(err)}\n`);
 }
 
 /**
