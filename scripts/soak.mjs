@@ -9,10 +9,12 @@
 //   (test/fixtures/worker-storm.cjs); no abort, no fd or thread left.
 // - map finalization: 1,000 maps per backend used once and dropped
 //   (test/fixtures/map-finalization.cjs); nearly all are collected.
+// - threading-churn: 10,000 connections through a ThreadingTCPServer whose
+//   handler throws for one in three (test/fixtures/soak-threading-churn.mjs).
 //
 // Runs the built package (dist/), as users get it.
 //
-//   node scripts/soak.mjs [churn|storm|maps ...]
+//   node scripts/soak.mjs [churn|storm|maps|threading-churn ...]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -34,6 +36,9 @@ const LIMITS = {
   // Nearly every map: the last ones may still be reachable from the stack.
   mapsNotFinalized: 5,
   mapsHeapGrowthMiB: 8,
+  // ThreadingTCPServer churn, one handler in three throwing: fds and
+  // threads come back exactly, the heap within this much.
+  threadingChurn: { connections: 10_000, heapGrowthMiB: 4 },
 };
 
 function processFigures() {
@@ -201,7 +206,26 @@ function maps() {
   }
 }
 
-const parts = { churn, storm, maps };
+function threadingChurn() {
+  const { connections, heapGrowthMiB } = LIMITS.threadingChurn;
+  const run = runFixture(['--expose-gc', path.join(fixtures, 'soak-threading-churn.mjs'), String(connections)]);
+  limit('threading-churn: the child ran', run.status === 0, (run.stderr || '').split('\n')[0]);
+  const f = run.figures;
+  if (f === null) return;
+  const growth = f.after.heapMiB - f.before.heapMiB;
+  console.log(
+    `threading-churn: ${f.connections} connections in ${round(f.ms / 1000)} s (${f.result.echoed} echoed, ` +
+      `${f.result.reported} handler errors reported); fds ${f.before.fds} -> ${f.after.fds}, threads ` +
+      `${f.before.threads} -> ${f.after.threads}, heap ${round(f.before.heapMiB)} -> ${round(f.after.heapMiB)} MiB`,
+  );
+  const same = JSON.stringify(f.result) === JSON.stringify(f.expected);
+  limit('threading-churn: every request answered or reported', same, same ? '' : JSON.stringify(f.result));
+  limit('threading-churn: no fd left', f.after.fds <= f.before.fds, `${f.after.fds - f.before.fds} more`);
+  limit('threading-churn: no thread left', f.after.threads <= f.before.threads, `${f.after.threads - f.before.threads} more`);
+  limit(`threading-churn: heap grew at most ${heapGrowthMiB} MiB`, growth <= heapGrowthMiB, `${round(growth)} MiB`);
+}
+
+const parts = { churn, storm, maps, 'threading-churn': threadingChurn };
 const chosen = process.argv.slice(2);
 const begin = performance.now();
 for (const name of chosen.length > 0 ? chosen : Object.keys(parts)) {
