@@ -54,6 +54,17 @@ export class BaseRequestHandler<S extends BaseServer = BaseServer, R extends Req
  * wfile writes to it, in order. Its settings are Python's class
  * attributes, as statics (`static timeout = 5`), read by setup(); an
  * assignment on the handler before setup() overrides them for it.
+ *
+ * @example
+ * ```ts
+ * class Echo extends StreamRequestHandler<MyServer> {
+ *   static timeout = 30; // each read or write may wait 30 s
+ *   override async handle(): Promise<void> {
+ *     for await (const line of this.rfile) await this.wfile.write(line);
+ *     this.server.served += 1; // MyServer's own field
+ *   }
+ * }
+ * ```
  */
 export class StreamRequestHandler<S extends BaseServer = BaseServer> extends BaseRequestHandler<S, socket> {
   /** rfile's buffering: -1 (the default) buffered, 0 unbuffered, n > 0 reads n bytes at a time. */

@@ -371,6 +371,16 @@ export class BaseServer {
  * A stream server on a socket of address_family (AF_INET here), bound and
  * listening once the constructor returns, unless bind_and_activate is
  * false (then call server_bind() and server_activate() yourself).
+ *
+ * @example
+ * ```ts
+ * class Server extends TCPServer {
+ *   static allow_reuse_address = true; // Python's `allow_reuse_address = True`
+ *   static address_family = AF_INET6;
+ * }
+ * const server = new Server(['::1', 8000], Handler);
+ * server.timeout = 2; // this server only, as in Python
+ * ```
  */
 export class TCPServer extends BaseServer {
   /** The socket's family; AF_INET. */
