@@ -3,8 +3,9 @@
 // (test/fixtures/socketserver-daemon.py) and here
 // (test/fixtures/socketserver-daemon.ts), takes a connection whose client
 // never sends, shuts the server down, closes it, and ends. For each of the
-// four daemon_threads x block_on_close cases both must exit within the same
-// bound, or both still run at its end, and print the same lines.
+// four daemon_threads x block_on_close cases (and a daemon whose read has a
+// timeout) both must exit within the same bound, or both still run at its
+// end, and print the same lines.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as net from 'node:net';
@@ -71,19 +72,21 @@ describe('daemon_threads and the end of the process, against CPython', () => {
   it.skipIf(!pythonRuns)(
     'each daemon_threads x block_on_close case exits (or keeps running) as CPython does',
     async () => {
-      const cases = [
+      // The last: a daemon whose read may wait 30 s (the handler's timeout).
+      const cases: Array<[boolean, boolean, string?]> = [
         [true, true],
         [true, false],
         [false, true],
         [false, false],
+        [true, true, '30'],
       ];
-      const runs = cases.map(async ([daemon, block]) => {
-        const flags = [daemon ? '1' : '0', block ? '1' : '0'];
+      const runs = cases.map(async ([daemon, block, timeout]) => {
+        const flags = [daemon ? '1' : '0', block ? '1' : '0', ...(timeout === undefined ? [] : [timeout])];
         const [python, ours] = await Promise.all([
           run(PYTHON, [path.join(root, 'test', 'fixtures', 'socketserver-daemon.py'), ...flags]),
           run(process.execPath, [...TSX, path.join(root, 'test', 'fixtures', 'socketserver-daemon.ts'), ...flags]),
         ]);
-        return { daemon_threads: daemon, block_on_close: block, python, ours };
+        return { daemon_threads: daemon, block_on_close: block, timeout, python, ours };
       });
       const results = await Promise.all(runs);
       for (const { python, ours, ...which } of results) {
