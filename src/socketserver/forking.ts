@@ -144,17 +144,17 @@ export declare abstract class ForkingServer {
   static child_exec_argv: string[] | null;
   /** True in a child process of a forking server (as Node's cluster.isWorker). */
   static readonly is_child: boolean;
-  /** handle_request()'s wait, in seconds; 300. */
-  static timeout: number | null;
   /** Most children at once; 40. */
   static max_children: number;
   /** server_close() waits for the children to exit; true. */
   static block_on_close: boolean;
   /** Most children at once (the class's static `max_children` unless assigned on this server). */
   get max_children(): number;
+  /** Gives this server its own max_children, as an assignment does in Python. */
   set max_children(value: number);
   /** Whether server_close() waits for the children (the class's static `block_on_close` unless assigned on this server). */
   get block_on_close(): boolean;
+  /** Gives this server its own block_on_close, as an assignment does in Python. */
   set block_on_close(value: boolean);
   /** The pids of the running children; null until the first starts. */
   active_children: Set<number> | null;
@@ -215,6 +215,7 @@ export function ForkingMixIn<B extends ServerClass>(Base: B): ForkingServerClass
     get max_children(): number {
       return classAttribute(this, 'max_children');
     }
+    /** Gives this server its own max_children, as an assignment does in Python. */
     set max_children(value: number) {
       setClassAttribute(this, 'max_children', value);
     }
@@ -223,6 +224,7 @@ export function ForkingMixIn<B extends ServerClass>(Base: B): ForkingServerClass
     get block_on_close(): boolean {
       return classAttribute(this, 'block_on_close');
     }
+    /** Gives this server its own block_on_close, as an assignment does in Python. */
     set block_on_close(value: boolean) {
       setClassAttribute(this, 'block_on_close', value);
     }

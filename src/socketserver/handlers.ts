@@ -87,6 +87,7 @@ export class StreamRequestHandler<S extends BaseServer = BaseServer> extends Bas
   get rbufsize(): number {
     return classAttribute(this, 'rbufsize');
   }
+  /** Gives this handler its own rbufsize, as an assignment does in Python. */
   set rbufsize(value: number) {
     setClassAttribute(this, 'rbufsize', value);
   }
@@ -95,6 +96,7 @@ export class StreamRequestHandler<S extends BaseServer = BaseServer> extends Bas
   get wbufsize(): number {
     return classAttribute(this, 'wbufsize');
   }
+  /** Gives this handler its own wbufsize, as an assignment does in Python. */
   set wbufsize(value: number) {
     setClassAttribute(this, 'wbufsize', value);
   }
@@ -103,6 +105,7 @@ export class StreamRequestHandler<S extends BaseServer = BaseServer> extends Bas
   get timeout(): number | null {
     return classAttribute(this, 'timeout');
   }
+  /** Gives this handler its own timeout, as an assignment does in Python. */
   set timeout(value: number | null) {
     setClassAttribute(this, 'timeout', value);
   }
@@ -111,6 +114,7 @@ export class StreamRequestHandler<S extends BaseServer = BaseServer> extends Bas
   get disable_nagle_algorithm(): boolean {
     return classAttribute(this, 'disable_nagle_algorithm');
   }
+  /** Gives this handler its own disable_nagle_algorithm, as an assignment does in Python. */
   set disable_nagle_algorithm(value: boolean) {
     setClassAttribute(this, 'disable_nagle_algorithm', value);
   }

@@ -158,6 +158,7 @@ export class BaseServer {
   get timeout(): number | null {
     return classAttribute(this, 'timeout');
   }
+  /** Gives this server its own timeout, as an assignment does in Python. */
   set timeout(value: number | null) {
     setClassAttribute(this, 'timeout', value);
   }
@@ -423,6 +424,7 @@ export class TCPServer extends BaseServer {
   get address_family(): number {
     return classAttribute(this, 'address_family');
   }
+  /** Gives this server its own address_family, as an assignment does in Python. */
   set address_family(value: number) {
     setClassAttribute(this, 'address_family', value);
   }
@@ -431,6 +433,7 @@ export class TCPServer extends BaseServer {
   get socket_type(): number {
     return classAttribute(this, 'socket_type');
   }
+  /** Gives this server its own socket_type, as an assignment does in Python. */
   set socket_type(value: number) {
     setClassAttribute(this, 'socket_type', value);
   }
@@ -439,6 +442,7 @@ export class TCPServer extends BaseServer {
   get request_queue_size(): number {
     return classAttribute(this, 'request_queue_size');
   }
+  /** Gives this server its own request_queue_size, as an assignment does in Python. */
   set request_queue_size(value: number) {
     setClassAttribute(this, 'request_queue_size', value);
   }
@@ -447,6 +451,7 @@ export class TCPServer extends BaseServer {
   get allow_reuse_address(): boolean {
     return classAttribute(this, 'allow_reuse_address');
   }
+  /** Gives this server its own allow_reuse_address, as an assignment does in Python. */
   set allow_reuse_address(value: boolean) {
     setClassAttribute(this, 'allow_reuse_address', value);
   }
@@ -455,6 +460,7 @@ export class TCPServer extends BaseServer {
   get allow_reuse_port(): boolean {
     return classAttribute(this, 'allow_reuse_port');
   }
+  /** Gives this server its own allow_reuse_port, as an assignment does in Python. */
   set allow_reuse_port(value: boolean) {
     setClassAttribute(this, 'allow_reuse_port', value);
   }
@@ -530,6 +536,7 @@ export class UDPServer extends TCPServer {
   get max_packet_size(): number {
     return classAttribute(this, 'max_packet_size');
   }
+  /** Gives this server its own max_packet_size, as an assignment does in Python. */
   set max_packet_size(value: number) {
     setClassAttribute(this, 'max_packet_size', value);
   }

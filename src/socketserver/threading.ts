@@ -23,6 +23,7 @@ type MixinBase = new (...args: any[]) => BaseServer;
 export type MixedServerClass<B extends ServerClass, M, MS> = Omit<B, 'prototype'> &
   MS & {
     new (...args: ConstructorParameters<B>): InstanceType<B> & M;
+    /** The instances' prototype. */
     prototype: InstanceType<B> & M;
   };
 
@@ -91,9 +92,11 @@ export declare abstract class ThreadingServer {
   static block_on_close: boolean;
   /** Whether tasks are daemons (the class's static `daemon_threads` unless assigned on this server). */
   get daemon_threads(): boolean;
+  /** Gives this server its own daemon_threads, as an assignment does in Python. */
   set daemon_threads(value: boolean);
   /** Whether server_close() waits for the tasks (the class's static `block_on_close` unless assigned on this server). */
   get block_on_close(): boolean;
+  /** Gives this server its own block_on_close, as an assignment does in Python. */
   set block_on_close(value: boolean);
   /** One request's task: finish_request(), handle_error() for what it throws, then shutdown_request(). */
   process_request_thread(request: Request, client_address: Address): Promise<void>;
@@ -129,6 +132,7 @@ export function ThreadingMixIn<B extends ServerClass>(Base: B): ThreadingServerC
     get daemon_threads(): boolean {
       return classAttribute(this, 'daemon_threads');
     }
+    /** Gives this server its own daemon_threads, as an assignment does in Python. */
     set daemon_threads(value: boolean) {
       setClassAttribute(this, 'daemon_threads', value);
     }
@@ -137,6 +141,7 @@ export function ThreadingMixIn<B extends ServerClass>(Base: B): ThreadingServerC
     get block_on_close(): boolean {
       return classAttribute(this, 'block_on_close');
     }
+    /** Gives this server its own block_on_close, as an assignment does in Python. */
     set block_on_close(value: boolean) {
       setClassAttribute(this, 'block_on_close', value);
     }
