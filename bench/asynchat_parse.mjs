@@ -30,12 +30,13 @@ import {
   runIfMain,
   tail,
 } from './lib/common.mjs';
+import { QUICK } from './lib/plan.mjs';
 
 const LINE = '123456789\n';
 const TOTAL_LINES = Math.floor((1 << 20) / LINE.length); // 104,857
 const LINES_PER_READ = [1, 100, 10_000, TOTAL_LINES];
 // Untimed runs first in every process (V8 compiles the hot path meanwhile).
-const WARMUP = 2;
+export const WARMUP = 2;
 
 const PYTHON_CHILD = `
 import asynchat, json, sys, time
@@ -155,17 +156,18 @@ function measure(impl, perRead, iterations, context) {
 
 export async function main(argv) {
   const opts = parseArgs(argv);
-  const reps = opts.reps ?? (opts.quick ? 1 : 3);
-  const iterations = opts.quick ? 3 : 5;
+  const reps = opts.reps ?? (opts.quick ? QUICK.asynchat_parse.reps : 3);
+  const iterations = opts.quick ? QUICK.asynchat_parse.iterations : 5;
+  const linesPerRead = opts.quick ? QUICK.asynchat_parse.linesPerRead : LINES_PER_READ;
   const log = (m) => process.stderr.write(`${m}\n`);
   const py = pythonAsyncore();
   const notes = py.ok ? [] : [py.note];
   const context = { modulePath: ourModulePath(), python: py.python };
   const impls = py.ok ? ['ours', 'python'] : ['ours'];
 
-  const samples = Object.fromEntries(impls.map((impl) => [impl, Object.fromEntries(LINES_PER_READ.map((n) => [n, []]))]));
+  const samples = Object.fromEntries(impls.map((impl) => [impl, Object.fromEntries(linesPerRead.map((n) => [n, []]))]));
   for (let rep = 0; rep < reps; rep++) {
-    for (const perRead of LINES_PER_READ) {
+    for (const perRead of linesPerRead) {
       for (const impl of impls) {
         log(`asynchat_parse: round ${rep + 1}/${reps}, ${impl}, ${perRead} lines per read`);
         samples[impl][perRead].push(...measure(impl, perRead, iterations, context));
@@ -174,9 +176,9 @@ export async function main(argv) {
   }
 
   const results = Object.fromEntries(impls.map((impl) => [impl,
-    Object.fromEntries(LINES_PER_READ.map((n) => [n, { median: median(samples[impl][n]), samples: samples[impl][n] }]))]));
+    Object.fromEntries(linesPerRead.map((n) => [n, { median: median(samples[impl][n]), samples: samples[impl][n] }]))]));
   const label = (n) => (n === TOTAL_LINES ? `${n.toLocaleString('en')} (all 1 MiB)` : n.toLocaleString('en'));
-  const rows = LINES_PER_READ.map((n) => [
+  const rows = linesPerRead.map((n) => [
     label(n),
     fmtRate(results.ours[n].median),
     py.ok ? fmtRate(results.python[n].median) : 'n/a',
@@ -194,7 +196,7 @@ export async function main(argv) {
   const result = {
     scenario: 'asynchat_parse',
     title: 'asynchat line splitting (lines/s)',
-    params: { reps, iterations, totalLines: TOTAL_LINES, linesPerRead: LINES_PER_READ },
+    params: { reps, iterations, totalLines: TOTAL_LINES, linesPerRead },
     notes,
     results,
     markdown,

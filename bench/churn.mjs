@@ -7,16 +7,17 @@
 import { finishScenario, parseArgs, pinning, runIfMain } from './lib/common.mjs';
 import { runMatrix } from './lib/matrix.mjs';
 import { matrixReport } from './lib/report.mjs';
+import { QUICK } from './lib/plan.mjs';
 import { availableServers } from './lib/servers.mjs';
 
 export async function main(argv) {
   const opts = parseArgs(argv);
   const quick = opts.quick;
   const cells = [{ id: 'churn-10', label: '10 clients', transport: 'tcp', conns: 10, depth: 1, mode: 'churn' }];
-  const reps = opts.reps ?? (quick ? 1 : 3);
-  const warmup = quick ? 0.3 : 1;
-  const duration = quick ? 0.6 : 2;
-  const { list: servers, notes } = availableServers(opts.servers);
+  const reps = opts.reps ?? (quick ? QUICK.churn.reps : 3);
+  const warmup = quick ? QUICK.churn.warmup : 1;
+  const duration = quick ? QUICK.churn.duration : 2;
+  const { list: servers, notes } = availableServers(opts.servers ?? (quick ? QUICK.churn.servers : null));
   const log = (m) => process.stderr.write(`${m}\n`);
   log(`churn: ${servers.length} servers x ${reps} reps, ${warmup}s warm-up + ${duration}s measured each`);
   const results = await runMatrix({ servers, cells, reps, warmup, duration, noPin: opts.noPin, metric: 'conn_per_s', log });

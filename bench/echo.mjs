@@ -7,9 +7,10 @@
 import { finishScenario, mdTable, parseArgs, pinning, runIfMain, usColumn } from './lib/common.mjs';
 import { runMatrix } from './lib/matrix.mjs';
 import { matrixReport, ratioTargets } from './lib/report.mjs';
+import { QUICK } from './lib/plan.mjs';
 import { availableServers } from './lib/servers.mjs';
 
-const allCells = [
+export const allCells = [
   { id: 'tcp-1', label: 'tcp 1', transport: 'tcp', conns: 1, depth: 1 },
   { id: 'tcp-10', label: 'tcp 10', transport: 'tcp', conns: 10, depth: 1 },
   { id: 'tcp-100', label: 'tcp 100', transport: 'tcp', conns: 100, depth: 1 },
@@ -18,7 +19,6 @@ const allCells = [
   { id: 'unix-100', label: 'unix 100', transport: 'unix', conns: 100, depth: 1 },
   { id: 'pipe16-10', label: 'tcp 10 x16', transport: 'tcp', conns: 10, depth: 16 },
 ];
-const quickCells = ['tcp-1', 'tcp-10', 'tcp-100', 'unix-100', 'pipe16-10'];
 
 // How long the largest cell took from the first connect() until every
 // connection had one echo back: how a server copes with a burst of accepts.
@@ -37,11 +37,11 @@ function setupTable(servers, cells, results) {
 export async function main(argv) {
   const opts = parseArgs(argv);
   const quick = opts.quick;
-  const cells = quick ? allCells.filter((c) => quickCells.includes(c.id)) : allCells;
-  const reps = opts.reps ?? (quick ? 1 : 3);
-  const warmup = quick ? 0.3 : 1;
-  const duration = quick ? 0.6 : 2;
-  const { list: servers, notes } = availableServers(opts.servers);
+  const cells = quick ? allCells.filter((c) => QUICK.echo.cells.includes(c.id)) : allCells;
+  const reps = opts.reps ?? (quick ? QUICK.echo.reps : 3);
+  const warmup = quick ? QUICK.echo.warmup : 1;
+  const duration = quick ? QUICK.echo.duration : 2;
+  const { list: servers, notes } = availableServers(opts.servers ?? (quick ? QUICK.echo.servers : null));
   const log = (m) => process.stderr.write(`${m}\n`);
   log(`echo: ${servers.length} servers x ${cells.length} cells x ${reps} reps, ${warmup}s warm-up + ${duration}s measured each`);
   const results = await runMatrix({ servers, cells, reps, warmup, duration, noPin: opts.noPin, metric: 'rt_per_s', log });

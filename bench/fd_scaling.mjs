@@ -23,6 +23,7 @@ import {
   runProgram,
   tail,
 } from './lib/common.mjs';
+import { QUICK } from './lib/plan.mjs';
 
 // select(2) cannot hold an fd >= FD_SETSIZE (1024): ours throws a RangeError
 // and Python a ValueError, both "filedescriptor out of range in select()".
@@ -33,9 +34,9 @@ function isFdSetsizeError(message) {
 export async function main(argv) {
   const opts = parseArgs(argv);
   const quick = opts.quick;
-  const sizes = [10, 100, 1000, 10000];
-  const reps = opts.reps ?? (quick ? 1 : 3);
-  const seconds = quick ? 0.3 : 1;
+  const sizes = quick ? QUICK.fd_scaling.sizes : [10, 100, 1000, 10000];
+  const reps = opts.reps ?? (quick ? QUICK.fd_scaling.reps : 3);
+  const seconds = quick ? QUICK.fd_scaling.seconds : 1;
   const pin = pinning(opts.noPin);
   const tools = buildTools();
   const py = pythonAsyncore();

@@ -20,6 +20,7 @@ import {
   readJson,
 } from './lib/common.mjs';
 import { renderSvg } from './lib/chart.mjs';
+import { QUICK_LIMIT_S, quickBudget, SCENARIO_FILES } from './lib/plan.mjs';
 import { markdownOf as churnMarkdown } from './churn.mjs';
 import { markdownOf as echoMarkdown, SPIN_NOTE } from './echo.mjs';
 import { markdownOf as fdScalingMarkdown } from './fd_scaling.mjs';
@@ -48,19 +49,12 @@ function measuredText(t) {
   return `${t.value.toFixed(3)}x`;
 }
 
-const scenarioFiles = {
-  echo: 'echo.mjs',
-  churn: 'churn.mjs',
-  fd_scaling: 'fd_scaling.mjs',
-  wakeup: 'wakeup.mjs',
-  asynchat_parse: 'asynchat_parse.mjs',
-  twisted: 'twisted.mjs',
-  socketserver: 'socketserver.mjs',
-};
+const scenarioFiles = SCENARIO_FILES;
 
 const help = `usage: npm run bench -- [options]
 
-  --quick              short runs, fewer cells, one repetition (under 2 minutes)
+  --quick              short runs, fewer cells and servers, one repetition: every
+                       scenario in under 2 minutes (the plan: bench/lib/plan.mjs)
   --scenario NAME      only these scenarios (comma-separated or repeated):
                        ${Object.keys(scenarioFiles).join(', ')}
   --json PATH          where to write the JSON results (the .md table and the
@@ -262,6 +256,9 @@ async function main() {
   meta.pinning = pin.note;
   meta.package = pkg.ok ? 'loaded' : pkg.note;
   process.stdout.write(`${markdownHeader(meta)}\n`);
+  if (opts.quick && !opts.scenario.length) {
+    process.stdout.write(`Quick plan: about ${Math.round(quickBudget())} s (at most ${QUICK_LIMIT_S} s).\n\n`);
+  }
 
   const scenarios = [];
   const failed = [];

@@ -12,6 +12,7 @@
 import path from 'node:path';
 import { benchDir, finishScenario, ourPackage, parseArgs, pinning, pythonAsyncore, runIfMain } from './lib/common.mjs';
 import { runMatrix } from './lib/matrix.mjs';
+import { QUICK } from './lib/plan.mjs';
 import { echoChurnResult, ratioTargets } from './lib/report.mjs';
 
 const node = process.execPath;
@@ -25,7 +26,7 @@ const python = (mixin) => (_t, w) => [
   ...tcp(w),
 ];
 
-const allServers = [
+export const allServers = [
   {
     id: 'ss-threading',
     label: 'asyncore/socketserver ThreadingTCPServer',
@@ -69,21 +70,25 @@ const allServers = [
   },
 ];
 
-const echoCells = [
+export const echoCells = [
   { id: 'tcp-1', label: 'tcp 1', transport: 'tcp', conns: 1, depth: 1 },
   { id: 'tcp-10', label: 'tcp 10', transport: 'tcp', conns: 10, depth: 1 },
   { id: 'tcp-100', label: 'tcp 100', transport: 'tcp', conns: 100, depth: 1 },
 ];
-const churnCells = [{ id: 'churn-10', label: 'churn, 10 clients', transport: 'tcp', conns: 10, depth: 1, mode: 'churn' }];
+export const churnCells = [{ id: 'churn-10', label: 'churn, 10 clients', transport: 'tcp', conns: 10, depth: 1, mode: 'churn' }];
 
 export async function main(argv) {
   const opts = parseArgs(argv);
   const quick = opts.quick;
-  const reps = opts.reps ?? (quick ? 1 : 3);
+  const plan = QUICK.socketserver;
+  const reps = opts.reps ?? (quick ? plan.reps : 3);
   // Longer than other scenarios' warm-up: this package's forking server
   // starts its children (Node processes, reused afterwards) in it.
-  const warmup = quick ? 2 : 3;
-  const duration = quick ? 0.6 : 2;
+  const warmup = quick ? plan.warmup : 3;
+  const duration = quick ? plan.duration : 2;
+  const serverIds = opts.servers ?? (quick ? plan.servers : null);
+  const inPlan = (cell) => !quick || plan.cells.includes(cell.id);
+  const [echoRun, churnRun] = [echoCells.filter(inPlan), churnCells.filter(inPlan)];
   const notes = [];
   const py = pythonAsyncore();
   if (!py.ok) notes.push(py.note);
@@ -91,21 +96,21 @@ export async function main(argv) {
   const pkg = ourPackage();
   if (!pkg.ok) notes.push(pkg.note);
   const servers = allServers.filter((s) => {
-    if (opts.servers && !opts.servers.includes(s.id)) return false;
+    if (serverIds && !serverIds.includes(s.id)) return false;
     if (s.needs === 'python' && !py.ok) return false;
     if (s.needs === 'package' && !pkg.ok) return false;
     return true;
   });
   const log = (m) => process.stderr.write(`${m}\n`);
-  log(`socketserver: ${servers.length} servers x ${echoCells.length + churnCells.length} cells x ${reps} reps, ${warmup}s warm-up + ${duration}s measured each`);
-  const echo = await runMatrix({ servers, cells: echoCells, reps, warmup, duration, noPin: opts.noPin, metric: 'rt_per_s', log });
-  const churn = await runMatrix({ servers, cells: churnCells, reps, warmup, duration, noPin: opts.noPin, metric: 'conn_per_s', log });
+  log(`socketserver: ${servers.length} servers x ${echoRun.length + churnRun.length} cells x ${reps} reps, ${warmup}s warm-up + ${duration}s measured each`);
+  const echo = await runMatrix({ servers, cells: echoRun, reps, warmup, duration, noPin: opts.noPin, metric: 'rt_per_s', log });
+  const churn = await runMatrix({ servers, cells: churnRun, reps, warmup, duration, noPin: opts.noPin, metric: 'conn_per_s', log });
 
   const only = (ids) => (c) => ids.includes(c.id);
   const targets = [
     ...ratioTargets({
       servers,
-      cells: echoCells,
+      cells: echoRun,
       results: echo,
       metric: 'rt_per_s',
       rules: [
@@ -115,7 +120,7 @@ export async function main(argv) {
     }),
     ...ratioTargets({
       servers,
-      cells: churnCells,
+      cells: churnRun,
       results: churn,
       metric: 'conn_per_s',
       rules: [
@@ -136,8 +141,8 @@ export async function main(argv) {
     params: { quick, reps, warmup, duration, pinning: pinning(opts.noPin).note },
     notes,
     servers,
-    echoCells,
-    churnCells,
+    echoCells: echoRun,
+    churnCells: churnRun,
     echo,
     churn,
     targets,

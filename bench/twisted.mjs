@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { benchDir, finishScenario, ourPackage, parseArgs, pinning, runIfMain } from './lib/common.mjs';
 import { runMatrix } from './lib/matrix.mjs';
+import { QUICK } from './lib/plan.mjs';
 import { echoChurnResult, ratioTargets } from './lib/report.mjs';
 import { servers as echoServers } from './lib/servers.mjs';
 
@@ -25,7 +26,7 @@ function twistedVersion() {
 const tcp = (where) => ['--tcp', String(where)];
 const nodeNet = echoServers.find((s) => s.id === 'node-net');
 
-const allServers = [
+export const allServers = [
   {
     id: 'tw-line',
     label: 'asyncore/twisted LineReceiver',
@@ -59,19 +60,23 @@ const allServers = [
   nodeNet,
 ];
 
-const echoCells = [
+export const echoCells = [
   { id: 'tcp-1', label: 'tcp 1', transport: 'tcp', conns: 1, depth: 1 },
   { id: 'tcp-10', label: 'tcp 10', transport: 'tcp', conns: 10, depth: 1 },
   { id: 'tcp-100', label: 'tcp 100', transport: 'tcp', conns: 100, depth: 1 },
 ];
-const churnCells = [{ id: 'churn-10', label: 'churn, 10 clients', transport: 'tcp', conns: 10, depth: 1, mode: 'churn' }];
+export const churnCells = [{ id: 'churn-10', label: 'churn, 10 clients', transport: 'tcp', conns: 10, depth: 1, mode: 'churn' }];
 
 export async function main(argv) {
   const opts = parseArgs(argv);
   const quick = opts.quick;
-  const reps = opts.reps ?? (quick ? 1 : 3);
-  const warmup = quick ? 0.3 : 1;
-  const duration = quick ? 0.6 : 2;
+  const plan = QUICK.twisted;
+  const reps = opts.reps ?? (quick ? plan.reps : 3);
+  const warmup = quick ? plan.warmup : 1;
+  const duration = quick ? plan.duration : 2;
+  const serverIds = opts.servers ?? (quick ? plan.servers : null);
+  const inPlan = (cell) => !quick || plan.cells.includes(cell.id);
+  const [echoRun, churnRun] = [echoCells.filter(inPlan), churnCells.filter(inPlan)];
   const notes = [];
   const version = twistedVersion();
   if (version === null) notes.push(`${TWISTED_PYTHON} cannot import twisted (apt-get install python3-twisted): Twisted rows skipped`);
@@ -79,21 +84,21 @@ export async function main(argv) {
   const pkg = ourPackage();
   if (!pkg.ok) notes.push(pkg.note);
   const servers = allServers.filter((s) => {
-    if (opts.servers && !opts.servers.includes(s.id)) return false;
+    if (serverIds && !serverIds.includes(s.id)) return false;
     if (s.needs === 'twisted' && version === null) return false;
     if (s.needs === 'package' && !pkg.ok) return false;
     return true;
   });
   const log = (m) => process.stderr.write(`${m}\n`);
-  log(`twisted: ${servers.length} servers x ${echoCells.length + churnCells.length} cells x ${reps} reps, ${warmup}s warm-up + ${duration}s measured each`);
-  const echo = await runMatrix({ servers, cells: echoCells, reps, warmup, duration, noPin: opts.noPin, metric: 'rt_per_s', log });
-  const churn = await runMatrix({ servers, cells: churnCells, reps, warmup, duration, noPin: opts.noPin, metric: 'conn_per_s', log });
+  log(`twisted: ${servers.length} servers x ${echoRun.length + churnRun.length} cells x ${reps} reps, ${warmup}s warm-up + ${duration}s measured each`);
+  const echo = await runMatrix({ servers, cells: echoRun, reps, warmup, duration, noPin: opts.noPin, metric: 'rt_per_s', log });
+  const churn = await runMatrix({ servers, cells: churnRun, reps, warmup, duration, noPin: opts.noPin, metric: 'conn_per_s', log });
 
   const from10 = (c) => c.conns >= 10;
   const targets = [
     ...ratioTargets({
       servers,
-      cells: echoCells,
+      cells: echoRun,
       results: echo,
       metric: 'rt_per_s',
       rules: [
@@ -103,7 +108,7 @@ export async function main(argv) {
     }),
     ...ratioTargets({
       servers,
-      cells: churnCells,
+      cells: churnRun,
       results: churn,
       metric: 'conn_per_s',
       rules: [{ scenario: 'twisted churn', peer: 'twisted', min: 1.2, cells: () => true }],
@@ -120,8 +125,8 @@ export async function main(argv) {
     params: { quick, reps, warmup, duration, pinning: pinning(opts.noPin).note },
     notes,
     servers,
-    echoCells,
-    churnCells,
+    echoCells: echoRun,
+    churnCells: churnRun,
     echo,
     churn,
     targets,

@@ -24,16 +24,16 @@ import {
   runProgram,
   tail,
 } from './lib/common.mjs';
+import { QUICK } from './lib/plan.mjs';
 
 const q = (s) => `'${String(s).replace(/'/g, `'\\''`)}'`;
 
 export async function main(argv) {
   const opts = parseArgs(argv);
   const quick = opts.quick;
-  const reps = opts.reps ?? (quick ? 1 : 3);
-  const count = quick ? 300 : 2000;
-  const intervalUs = 1000;
-  const leadMs = 400;
+  const reps = opts.reps ?? (quick ? QUICK.wakeup.reps : 3);
+  const count = quick ? QUICK.wakeup.count : 2000;
+  const { intervalUs, leadMs } = QUICK.wakeup;
   const discard = 10; // first samples: JIT and page faults, not wake-ups
   const pin = pinning(opts.noPin);
   const tools = buildTools();

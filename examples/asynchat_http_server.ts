@@ -44,15 +44,15 @@ export class HttpChannel extends async_chat {
   override found_terminator(): void {
     if (this.answered) return;
     const head = this._get_data().toString('latin1');
-    const [method, target, version] = head.split('\r\n', 1)[0].split(' ');
-    if (version === undefined || !version.startsWith('HTTP/') || !target.startsWith('/')) {
+    const [method, target, version] = (head.split('\r\n', 1)[0] ?? '').split(' ');
+    if (target === undefined || version === undefined || !version.startsWith('HTTP/') || !target.startsWith('/')) {
       this.respond(400, 'Bad request\n');
     } else if (method !== 'GET') {
       this.respond(405, `${method} is not supported\n`, { Allow: 'GET' });
     } else {
       let name: string;
       try {
-        name = decodeURIComponent(target.slice(1).split('?', 1)[0]);
+        name = decodeURIComponent(target.slice(1).split('?', 1)[0] ?? '');
       } catch {
         this.respond(400, 'Bad percent-encoding in the path\n');
         return;

@@ -60,6 +60,17 @@ function compareVersions(a, b) {
   return 0;
 }
 
+// What `npm run build:prebuilds` can make here (scripts/prebuild.mjs): this
+// machine's target, and linux-arm64 on x64 when the cross compiler is there.
+function buildableTargets() {
+  const buildable = [`${hostPlatform()}-${hostArch()}-${hostLibc()}`];
+  if (hostPlatform() === 'linux' && hostArch() === 'x64') {
+    const cross = spawnSync('aarch64-linux-gnu-g++', ['--version'], { stdio: 'ignore' });
+    if (!cross.error && cross.status === 0) buildable.push('linux-arm64-glibc');
+  }
+  return buildable;
+}
+
 // node-gyp-build tags a binary with the libc it runs on; this is its test.
 function hostLibc() {
   return existsSync('/etc/alpine-release') ? 'musl' : 'glibc';
@@ -80,6 +91,7 @@ function runnerFor(arch) {
 const errors = [];
 const notes = [];
 const expectedFiles = new Set();
+let missing = false;
 
 for (const target of targets) {
   const [platform, arch, libc = 'glibc'] = target.split('-');
@@ -88,6 +100,7 @@ for (const target of targets) {
   expectedFiles.add(rel);
   if (!existsSync(file)) {
     errors.push(`${target}: ${rel} is missing (npm run build:prebuilds)`);
+    missing = true;
     continue;
   }
 
@@ -154,6 +167,15 @@ for (const note of notes) console.log(`check-prebuilds: ${note}`);
 for (const error of errors) console.error(`check-prebuilds: ERROR ${error}`);
 if (errors.length > 0) {
   console.error('check-prebuilds: refusing to pack an incomplete or broken set of prebuilds');
+  if (missing) {
+    // A contributor's machine seldom builds every target: say how to pack what it does build.
+    const buildable = buildableTargets();
+    const builds = buildable.map((t) => t.split('-').slice(0, 2).join('-')).join(' ');
+    console.error(
+      `check-prebuilds: to pack what this machine builds: npm run build:prebuilds -- ${builds} && ` +
+        `ASYNCORE_PREBUILD_TARGETS=${buildable.join(',')} npm pack`,
+    );
+  }
   process.exit(1);
 }
 console.log(`check-prebuilds: ${targets.length} prebuilds present and verified`);

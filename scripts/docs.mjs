@@ -11,10 +11,14 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
 
 const entryPoints = [];
+// Each entry point's overview page (docs/NAME.md; the root one is asyncore's).
+const overviews = [];
 for (const target of Object.values(pkg.exports)) {
   const types = typeof target === 'object' ? target.require?.types : undefined;
   if (typeof types !== 'string' || !types.startsWith('./dist/') || !types.endsWith('.d.ts')) continue;
-  entryPoints.push(path.join('src', `${types.slice('./dist/'.length, -'.d.ts'.length)}.ts`));
+  const name = types.slice('./dist/'.length, -'.d.ts'.length);
+  entryPoints.push(path.join('src', `${name}.ts`));
+  overviews.push(path.join('docs', `${name === 'index' ? 'asyncore' : name}.md`));
 }
 
 const typedoc = path.join(root, 'node_modules', 'typedoc', 'bin', 'typedoc');
@@ -24,6 +28,7 @@ const args = [
   '--out', 'docs/api',
   '--name', `${pkg.name} ${pkg.version}`,
   '--readme', 'docs/README.md',
+  ...overviews.flatMap((file) => ['--projectDocuments', file]),
   '--excludeInternal',
   '--excludePrivate',
   '--sort', 'source-order',

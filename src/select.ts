@@ -544,6 +544,7 @@ export function epoll(sizehint = -1, flags = 0): Epoll {
 /**
  * Closes the pollers select() and poll objects keep for reuse. Not needed
  * for the process to exit; for fd-leak checks, or to drop the threads now.
+ * @internal
  */
 export function _closeIdlePollers(): void {
   defaultModule.closeIdlePollers();

@@ -569,6 +569,7 @@ export class socket {
    * accept(), or null where it would raise BlockingIOError (EAGAIN): a
    * server that accepts until the backlog is empty ends every batch there,
    * and an exception (with its stack) costs more than the accept itself.
+   * @internal
    */
   _tryAccept(): [socket, Address] | null {
     const fd = this._openFd();

@@ -4,10 +4,13 @@
 // for each, every exported name, and every public member of an exported
 // class or interface (own or inherited doc, as an editor shows it), must
 // carry TSDoc text. Overloads need their own.
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import ts from 'typescript';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = path.resolve(__dirname, '..');
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
@@ -182,5 +185,83 @@ describe('documentation', () => {
       .filter((s) => !ts.displayPartsToString(s.getDocumentationComment(fixtureChecker)).trim())
       .map((s) => s.getName());
     expect(names.sort()).toEqual(['bare', 'missing']);
+  });
+});
+
+/**
+ * Names with a leading underscore that are Python's own and that a port
+ * reaches for (CPython's tests and subclasses use them); any other `_name`
+ * in the reference is this package's internals, to tag @internal.
+ */
+const PYTHON_UNDERSCORE_NAMES = new Set([
+  '_exception', // asyncore._exception(), as test_asyncore calls it
+  '_strerror', // asyncore._strerror()
+  '_map', // dispatcher._map
+  '_fileno', // dispatcher._fileno
+  '__module__', // the class attribute repr() reads
+  '_collect_incoming_data', // async_chat's, for subclasses
+  '_get_data', // async_chat's, for subclasses
+  '_handle_request_noblock', // BaseServer's, which servers override
+  '__all__', // socketserver.__all__
+]);
+
+interface Reflection {
+  name: string;
+  children?: Reflection[];
+}
+
+/** "module.Class.member" of every reflection whose own name is a package-internal `_name`. */
+function internalNames(reflection: Reflection, prefix = ''): string[] {
+  const label = prefix ? `${prefix}.${reflection.name}` : reflection.name;
+  const own = prefix && reflection.name.startsWith('_') && !PYTHON_UNDERSCORE_NAMES.has(reflection.name) ? [label] : [];
+  return [...own, ...(reflection.children ?? []).flatMap((child) => internalNames(child, prefix ? label : ' '))].map(
+    (name) => name.trim().replace(/^\./, ''),
+  );
+}
+
+describe('the reference (npm run docs)', { timeout: 180_000 }, () => {
+  const out = mkdtempSync(path.join(tmpdir(), 'asyncore-docs-'));
+  let log = '';
+  let project: Reflection = { name: '' };
+
+  beforeAll(() => {
+    const json = path.join(out, 'project.json');
+    // What `npm run docs` runs, into a scratch directory, with the JSON model of the reference.
+    const run = spawnSync(
+      process.execPath,
+      [path.join(root, 'scripts', 'docs.mjs'), '--out', path.join(out, 'html'), '--json', json],
+      { cwd: root, encoding: 'utf8' },
+    );
+    // TypeDoc writes its warnings to stderr.
+    log = `${run.stdout}${run.stderr}${run.error ? String(run.error) : ''}`;
+    log = stripVTControlCharacters(log);
+    if (existsSync(json)) project = JSON.parse(readFileSync(json, 'utf8')) as Reflection;
+  }, 180_000);
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  it('is made with no warning and no error', () => {
+    expect(log.split('\n').filter((line) => /\[(warning|error)\]/.test(line))).toEqual([]);
+    expect(project.children?.length).toBe(entries.length);
+  });
+
+  it('holds no internals (a `_name` that is not Python\'s)', () => {
+    expect(project.children?.length).toBeGreaterThan(0);
+    expect([...new Set(internalNames(project))]).toEqual([]);
+  });
+});
+
+describe('overview pages', () => {
+  const readme = readFileSync(path.join(root, 'docs', 'README.md'), 'utf8');
+  /** docs/NAME.md for an entry point: the root one is asyncore's. */
+  const pages = entries.map(([specifier]) => [specifier, specifier === pkg.name ? 'asyncore' : specifier.split('/')[1]!]);
+
+  it.each(pages)('%s has docs/%s.md, linked from docs/README.md, saying where it differs', (specifier, name) => {
+    const file = path.join(root, 'docs', `${name}.md`);
+    expect(existsSync(file)).toBe(true);
+    const text = readFileSync(file, 'utf8');
+    expect(text).toMatch(/^## Where it differs from (Python|Twisted)$/m);
+    // Something under the heading, not just the heading.
+    expect(text.split(/^## Where it differs from .*$/m)[1]?.trim().length).toBeGreaterThan(100);
+    expect(readme).toContain(`](${name}.md)`);
   });
 });

@@ -359,6 +359,7 @@ export function ForkingMixIn<B extends ServerClass>(Base: B): ForkingServerClass
      * costs far more than Python's fork(), and a burst of connections would
      * otherwise start as many processes at once; while some start, the
      * children that free up serve the waiting requests.
+     * @internal
      */
     async _free_child(): Promise<Child> {
       for (;;) {
@@ -428,7 +429,7 @@ export function ForkingMixIn<B extends ServerClass>(Base: B): ForkingServerClass
       return child;
     }
 
-    /** Waits for the child's word that the request is done (and, from a new child, that it is up). */
+    /** Waits for the child's word that the request is done (and, from a new child, that it is up). @internal */
     async _await_done(child: Child): Promise<void> {
       while (child.busy !== null && child.fd >= 0) {
         if (this._read_words(child) === null) return;
@@ -437,7 +438,7 @@ export function ForkingMixIn<B extends ServerClass>(Base: B): ForkingServerClass
       }
     }
 
-    /** Takes what the child has said so far: null once its end is closed. */
+    /** Takes what the child has said so far: null once its end is closed. @internal */
     _read_words(child: Child): null | undefined {
       for (;;) {
         const message = tryReceive(child.fd, 0);
@@ -474,7 +475,7 @@ export function ForkingMixIn<B extends ServerClass>(Base: B): ForkingServerClass
       }
     }
 
-    /** The child's side: takes one request from the parent and serves it as Python's child does. */
+    /** The child's side: takes one request from the parent and serves it as Python's child does. @internal */
     async _serve_handed_request(): Promise<void> {
       const fd = childSpec!.fd;
       let message = await receive(fd);
@@ -515,7 +516,7 @@ export function ForkingMixIn<B extends ServerClass>(Base: B): ForkingServerClass
       }
     }
 
-    /** The child takes the parent's server socket and address (a forked child would have inherited them). */
+    /** The child takes the parent's server socket and address (a forked child would have inherited them). @internal */
     _take_hello(data: Buffer, fds: number[]): void {
       const hello = decode(data)[0] as { family: number; type: number; proto: number; address: Address };
       const server = this as unknown as { socket: socket; server_address: Address; _fork_hello: boolean };

@@ -1,0 +1,147 @@
+// What `npm run bench -- --quick` runs, and what that costs. Each scenario
+// reads its quick settings from QUICK (the cells, servers, sizes and seconds
+// it runs), so the budget computed here is that of the runs the scenarios
+// make; test/bench-plan.test.ts holds it under QUICK_LIMIT_S. A scenario
+// that gains a measurement in quick mode adds it here, with its cost.
+
+/** Every scenario: its name (for --scenario) and its file in bench/. */
+export const SCENARIO_FILES = {
+  echo: 'echo.mjs',
+  churn: 'churn.mjs',
+  fd_scaling: 'fd_scaling.mjs',
+  wakeup: 'wakeup.mjs',
+  asynchat_parse: 'asynchat_parse.mjs',
+  twisted: 'twisted.mjs',
+  socketserver: 'socketserver.mjs',
+};
+
+/** What --quick promises (run.mjs --help): every scenario in under two minutes. */
+export const QUICK_LIMIT_S = 120;
+
+/**
+ * Allowances, in seconds, for what a plan does not set itself, measured on
+ * the 2-CPU machine the results come from (`time node bench/<scenario>.mjs
+ * --quick`), with room to spare:
+ */
+export const COST = {
+  // run.mjs itself: its start, the load generator's build check, the report.
+  harness: 2,
+  // One scenario's own process: Node's start, its imports, the Python and
+  // package probes, writing its JSON.
+  scenario: 1.5,
+  // One matrix run beyond its warm-up and measurement: starting and stopping
+  // the server process, the load generator's start and connects (churn: 2
+  // runs of 0.9 s took 2.55 s with the scenario's start).
+  matrixRun: 0.5,
+  // The same for a forking server, whose children start in the warm-up but
+  // are stopped after it (ss-forking, 4 runs: 1.1 s each beyond 2.6 s).
+  forkingRun: 1.5,
+  // One fd_scaling run beyond its measured seconds: the process and its N
+  // channels (40 runs of 0.3 s took 30.8 s).
+  fdScalingRun: 0.5,
+  // One wakeup reader beyond its stamps: the writer's lead and both processes.
+  wakeupRun: 0.5,
+  // One asynchat_parse child: Node or Python's start, building 1 MiB of reads.
+  parseChild: 0.5,
+  // One parse of 1 MiB, at its slowest in the quick sizes (Python at 10,000
+  // lines per read: 5 passes in 4.5 s). Python with the whole MiB in one
+  // read takes over 4 s a pass (its buffer is sliced line by line), so quick
+  // runs leave that size out.
+  parsePass: 1.0,
+};
+
+/**
+ * Each scenario's quick settings. Matrix scenarios name their cells and
+ * servers (ids from the scenario's lists); a server left out here still
+ * runs in a full run.
+ */
+export const QUICK = {
+  echo: {
+    cells: ['tcp-10'],
+    servers: [
+      'asyncore-select',
+      'asyncore-poll',
+      'asyncore-epoll',
+      'asyncore-epoll-on-change',
+      'asynchat-poll',
+      'node-net',
+      'py-asyncore-poll',
+      'py-asynchat-poll',
+      'c-epoll',
+    ],
+    reps: 1,
+    warmup: 0.3,
+    duration: 0.6,
+  },
+  churn: {
+    cells: ['churn-10'],
+    servers: ['asyncore-epoll', 'asynchat-poll', 'node-net', 'py-asyncore-poll', 'c-epoll'],
+    reps: 1,
+    warmup: 0.3,
+    duration: 0.6,
+  },
+  fd_scaling: { sizes: [100, 10000], reps: 1, seconds: 0.3 },
+  wakeup: { reps: 1, count: 300, intervalUs: 1000, leadMs: 400 },
+  asynchat_parse: { reps: 1, iterations: 1, linesPerRead: [1, 100, 10_000] },
+  twisted: {
+    cells: ['tcp-10', 'churn-10'],
+    servers: ['tw-line', 'tw-raw', 'node-net', 'py-tw-line', 'py-tw-raw'],
+    reps: 1,
+    warmup: 0.3,
+    duration: 0.6,
+  },
+  socketserver: {
+    // Not tcp-100: a forking server serves max_children (40) connections at
+    // once, so the other 60 wait out the load generator's setup timeout.
+    cells: ['tcp-10', 'churn-10'],
+    servers: ['ss-threading', 'ss-forking', 'py-ss-threading', 'py-ss-forking'],
+    forking: ['ss-forking', 'py-ss-forking'],
+    reps: 1,
+    // Longer than elsewhere: a forking server starts its children in it.
+    warmup: 1,
+    duration: 0.6,
+  },
+};
+
+/** How many processes each of these scenarios starts per size or reader, at most. */
+const FD_SCALING_IMPLEMENTATIONS = 10; // 5 asyncore variants, the addon floor, 2 Python, 2 C
+const WAKEUP_READERS = 6; // 3 asyncore backends, the addon floor, 2 Python
+const PARSE_IMPLEMENTATIONS = 2; // ours and Python
+/** The untimed passes each asynchat_parse child makes first (its WARMUP). */
+export const PARSE_UNTIMED_PASSES = 2;
+
+function matrixSeconds(plan, runCost = () => COST.matrixRun) {
+  let seconds = 0;
+  for (const server of plan.servers) {
+    seconds += plan.reps * plan.cells.length * (runCost(server) + plan.warmup + plan.duration);
+  }
+  return seconds;
+}
+
+/** Seconds each scenario's quick run costs, by the allowances above. */
+export function quickCosts(plan = QUICK) {
+  const forking = (server) => (plan.socketserver.forking.includes(server) ? COST.forkingRun : COST.matrixRun);
+  const work = {
+    echo: matrixSeconds(plan.echo),
+    churn: matrixSeconds(plan.churn),
+    fd_scaling:
+      plan.fd_scaling.reps * plan.fd_scaling.sizes.length * FD_SCALING_IMPLEMENTATIONS * (plan.fd_scaling.seconds + COST.fdScalingRun),
+    wakeup:
+      plan.wakeup.reps *
+      WAKEUP_READERS *
+      ((plan.wakeup.count * plan.wakeup.intervalUs) / 1e6 + plan.wakeup.leadMs / 1000 + COST.wakeupRun),
+    asynchat_parse:
+      plan.asynchat_parse.reps *
+      plan.asynchat_parse.linesPerRead.length *
+      PARSE_IMPLEMENTATIONS *
+      (COST.parseChild + (PARSE_UNTIMED_PASSES + plan.asynchat_parse.iterations) * COST.parsePass),
+    twisted: matrixSeconds(plan.twisted),
+    socketserver: matrixSeconds(plan.socketserver, forking),
+  };
+  return Object.fromEntries(Object.entries(work).map(([name, seconds]) => [name, COST.scenario + seconds]));
+}
+
+/** The whole quick run's budget in seconds. */
+export function quickBudget(plan = QUICK) {
+  return COST.harness + Object.values(quickCosts(plan)).reduce((sum, seconds) => sum + seconds, 0);
+}
