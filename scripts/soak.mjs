@@ -9,12 +9,14 @@
 //   (test/fixtures/worker-storm.cjs); no abort, no fd or thread left.
 // - map finalization: 1,000 maps per backend used once and dropped
 //   (test/fixtures/map-finalization.cjs); nearly all are collected.
+// - deferreds: 10,000 Deferreds whose callback throws, dropped unhandled
+//   (test/fixtures/soak-deferreds.mjs); each is logged, the heap comes back.
 // - threading-churn: 10,000 connections through a ThreadingTCPServer whose
 //   handler throws for one in three (test/fixtures/soak-threading-churn.mjs).
 //
 // Runs the built package (dist/), as users get it.
 //
-//   node scripts/soak.mjs [churn|storm|maps|threading-churn ...]
+//   node scripts/soak.mjs [churn|storm|maps|deferreds|threading-churn ...]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -36,6 +38,10 @@ const LIMITS = {
   // Nearly every map: the last ones may still be reachable from the stack.
   mapsNotFinalized: 5,
   mapsHeapGrowthMiB: 8,
+  deferreds: 10_000,
+  // Nothing of the dropped Deferreds may stay: 10,000 of them held with
+  // their failures take about 12 MiB.
+  deferredsHeapGrowthMiB: 1,
   // ThreadingTCPServer churn, one handler in three throwing: fds and
   // threads come back exactly, the heap within this much.
   threadingChurn: { connections: 10_000, heapGrowthMiB: 4 },
@@ -206,6 +212,27 @@ function maps() {
   }
 }
 
+function deferreds() {
+  // Its stderr carries a traceback per failure: more than spawnSync's default buffer.
+  const args = ['--expose-gc', path.join(fixtures, 'soak-deferreds.mjs'), String(LIMITS.deferreds)];
+  const run = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 60_000, maxBuffer: 256 * 2 ** 20 });
+  limit('deferreds: the child ran', run.status === 0, run.error?.message ?? run.signal ?? '');
+  if (run.status !== 0) return;
+  const f = JSON.parse(run.stdout.trim().split('\n').pop());
+  const logged = (run.stderr.match(/^Unhandled error in Deferred:$/gm) ?? []).length;
+  const growth = f.after.heapMiB - f.before.heapMiB;
+  console.log(
+    `deferreds: ${f.count} unhandled failures in ${round(f.ms / 1000)} s, ${logged} logged (${f.loggedAtCollection} at collection); heap ${round(f.before.heapMiB)} -> ` +
+      `${round(f.filledHeapMiB)} -> ${round(f.after.heapMiB)} MiB; fds ${f.before.fds} -> ${f.after.fds}, threads ${f.before.threads} -> ${f.after.threads}`,
+  );
+  limit(`deferreds: all ${LIMITS.deferreds} logged`, logged === f.count + f.warmUp, `${logged} of ${f.count + f.warmUp}`);
+  limit(`deferreds: all ${LIMITS.deferreds} logged once collected`, f.loggedAtCollection === f.count, `${f.loggedAtCollection}`);
+  const allowed = LIMITS.deferredsHeapGrowthMiB;
+  limit(`deferreds: heap grew at most ${allowed} MiB`, growth <= allowed, `${Math.round(growth * 1000) / 1000} MiB`);
+  limit('deferreds: no fd left', f.after.fds <= f.before.fds, `${f.after.fds - f.before.fds} more`);
+  limit('deferreds: no thread left', f.after.threads <= f.before.threads, `${f.after.threads - f.before.threads} more`);
+}
+
 function threadingChurn() {
   const { connections, heapGrowthMiB } = LIMITS.threadingChurn;
   const run = runFixture(['--expose-gc', path.join(fixtures, 'soak-threading-churn.mjs'), String(connections)]);
@@ -225,7 +252,7 @@ function threadingChurn() {
   limit(`threading-churn: heap grew at most ${heapGrowthMiB} MiB`, growth <= heapGrowthMiB, `${round(growth)} MiB`);
 }
 
-const parts = { churn, storm, maps, 'threading-churn': threadingChurn };
+const parts = { churn, storm, maps, deferreds, 'threading-churn': threadingChurn };
 const chosen = process.argv.slice(2);
 const begin = performance.now();
 for (const name of chosen.length > 0 ? chosen : Object.keys(parts)) {

@@ -43,7 +43,25 @@ export {
   AlreadyCalledError,
   CancelledError,
   FirstError,
+  inlineCallbacks,
+  returnValue,
+  logError,
+  setDebugging,
+  getDebugging,
+  DeferredLock,
+  DeferredSemaphore,
+  DeferredQueue,
+  QueueOverflow,
+  QueueUnderflow,
 } from './twisted/defer';
+/**
+ * twisted.internet.defer as a namespace: besides the flat names, `timeout()`
+ * and `defer.TimeoutError` (a Deferred timed out; the flat TimeoutError is
+ * twisted.internet.error's, a connection timed out).
+ */
+export * as defer from './twisted/defer';
+/** twisted.internet.task as a namespace: LoopingCall, Clock, deferLater, react, cooperate, Cooperator... */
+export * as task from './twisted/task';
 export type { Callback, DeferredListEntry } from './twisted/defer';
 export { LoopingCall, Clock, deferLater } from './twisted/task';
 export type { IReactorTime } from './twisted/task';

@@ -12,6 +12,7 @@ export const SCENARIO_FILES = {
   wakeup: 'wakeup.mjs',
   asynchat_parse: 'asynchat_parse.mjs',
   twisted: 'twisted.mjs',
+  twisted_defer: 'twisted_defer.mjs',
   socketserver: 'socketserver.mjs',
 };
 
@@ -48,6 +49,9 @@ export const COST = {
   // read takes over 4 s a pass (its buffer is sliced line by line), so quick
   // runs leave that size out.
   parsePass: 1.0,
+  // One twisted_defer child: Node's start, the package, its untimed and
+  // timed rounds of 50,000 waits.
+  deferChild: 0.8,
 };
 
 /**
@@ -90,6 +94,7 @@ export const QUICK = {
     warmup: 0.3,
     duration: 0.6,
   },
+  twisted_defer: { reps: 1, count: 50_000 },
   socketserver: {
     // Not tcp-100: a forking server serves max_children (40) connections at
     // once, so the other 60 wait out the load generator's setup timeout.
@@ -136,6 +141,8 @@ export function quickCosts(plan = QUICK) {
       PARSE_IMPLEMENTATIONS *
       (COST.parseChild + (PARSE_UNTIMED_PASSES + plan.asynchat_parse.iterations) * COST.parsePass),
     twisted: matrixSeconds(plan.twisted),
+    // Each rep runs both ways of waiting on both kinds of Deferred.
+    twisted_defer: plan.twisted_defer.reps * 4 * COST.deferChild,
     socketserver: matrixSeconds(plan.socketserver, forking),
   };
   return Object.fromEntries(Object.entries(work).map(([name, seconds]) => [name, COST.scenario + seconds]));

@@ -5,6 +5,8 @@
 import * as util from 'node:util';
 import { Failure } from './failure';
 import * as log from './log';
+import type { IReactorTime } from './task';
+import { describe, pythonRepr } from './describe';
 
 /** A callback or errback: gets the result and the extra arguments given with it. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -46,6 +48,37 @@ export class FirstError extends Error {
   }
 }
 
+/**
+ * A Deferred timed out: what addTimeout() and timeout() fail it with. Its
+ * message is its arguments, as Python shows an exception's: one argument
+ * as it is ("Connection timeout"), several as a tuple ("(5, 'Deferred')").
+ * Not the connection kind, twisted.internet.error's TimeoutError. See
+ * https://docs.twisted.org/en/twisted-22.4.0/api/twisted.internet.defer.TimeoutError.html
+ */
+export class TimeoutError extends Error {
+  /** The arguments it was made with. */
+  readonly args: unknown[];
+
+  /** Makes the error; its message is `args` as Python's str() shows them. */
+  constructor(...args: unknown[]) {
+    super(exceptionText(args));
+    this.args = args;
+  }
+
+  /** The class name. */
+  override get name(): string {
+    return 'TimeoutError';
+  }
+}
+
+/** str() of a Python exception made with `args`. */
+function exceptionText(args: unknown[]): string {
+  if (args.length === 0) return '';
+  if (args.length === 1) return typeof args[0] === 'string' ? args[0] : pythonRepr(args[0]);
+  return pythonRepr(args);
+}
+
+
 const NO_RESULT: unique symbol = Symbol('no result');
 const CONTINUE: unique symbol = Symbol('continue');
 
@@ -55,12 +88,70 @@ type Pair = [callback: Step, errback: Step];
 const passthru: Callback = (x) => x;
 
 /**
- * Logs failures left at the end of a chain when their Deferred is
- * collected, as Twisted does with "Unhandled error in Deferred".
+ * A failure left at the end of a Deferred's chain, held apart from the
+ * Deferred (a registry's held value must not reach its target, or the
+ * target is never collected).
  */
-const unhandled = new FinalizationRegistry<{ failure: Failure | null }>((held) => {
-  if (held.failure !== null) log.err(held.failure, 'Unhandled error in Deferred:');
+interface PendingFailure {
+  failure: Failure | null;
+  /** The debug-mode creation and invocation stacks, or ''. */
+  debugInfo: string;
+}
+
+/** The pending failures of live Deferreds, logged at exit if still pending. */
+const pendingFailures = new Set<PendingFailure>();
+
+/** Logs "Unhandled error in Deferred:" when a Deferred with a failure is collected. */
+const unhandled = new FinalizationRegistry<PendingFailure>(reportUnhandled);
+
+function reportUnhandled(pending: PendingFailure): void {
+  pendingFailures.delete(pending);
+  const failure = pending.failure;
+  if (failure === null) return;
+  pending.failure = null;
+  const why = pending.debugInfo === '' ? 'Unhandled error in Deferred:' : `Unhandled error in Deferred:\n(debug: ${pending.debugInfo})`;
+  log.err(failure, why);
+}
+
+// A process may exit before the collector runs: what is still pending then
+// is logged, so that no failure is lost.
+process.on('exit', () => {
+  for (const pending of [...pendingFailures]) reportUnhandled(pending);
 });
+
+/** Twisted's id() in a repr: a number per object, stable while it lives. */
+const objectIds = new WeakMap<object, number>();
+let nextObjectId = 0x7f0000001000;
+
+function objectId(obj: object): string {
+  let id = objectIds.get(obj);
+  if (id === undefined) {
+    id = nextObjectId;
+    nextObjectId += 0x40;
+    objectIds.set(obj, id);
+  }
+  return `0x${id.toString(16)}`;
+}
+
+/** The current stack as text, without this function and the `skip` frames under it. */
+function formatStack(skip: number): string {
+  const lines = (new Error().stack ?? '').split('\n').slice(2 + skip);
+  return lines.map((line) => `${line.trim()}\n`).join('');
+}
+
+/** Where a Deferred was made and first fired, recorded in debug mode. */
+class DebugInfo {
+  creator: string | null = null;
+  invoker: string | null = null;
+
+  /** " C: Deferred was created: ... I: First Invoker was: ...", as Twisted prints it. */
+  tracebacks(): string {
+    let info = '';
+    if (this.creator !== null) info += ` C: Deferred was created:\n C:${this.creator.trimEnd().replace(/\n/g, '\n C:')}\n`;
+    if (this.invoker !== null) info += ` I: First Invoker was:\n I:${this.invoker.trimEnd().replace(/\n/g, '\n I:')}\n`;
+    return info;
+  }
+}
 
 /**
  * A result to come. Callbacks added with addCallback() run, in order, once
@@ -69,6 +160,14 @@ const unhandled = new FinalizationRegistry<{ failure: Failure | null }>((held) =
  * holds the chain until that one has its result.
  */
 export class Deferred<T = unknown> implements PromiseLike<T> {
+  /**
+   * Debug mode: each new Deferred records where it was made and first
+   * fired, shown in AlreadyCalledError and unhandled-error reports. Set by
+   * {@link setDebugging}. See
+   * https://docs.twisted.org/en/twisted-22.4.0/api/twisted.internet.defer.Deferred.html#debug
+   */
+  static debug = false;
+
   /** Whether callback() or errback() has been called. */
   called = false;
   /** How many times pause() was called without unpause(). */
@@ -80,15 +179,31 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
   private runningCallbacks = false;
   private suppressAlreadyCalled = false;
   private chainedTo: Deferred<unknown> | null = null;
-  private readonly canceller: ((d: Deferred<T>) => void) | null;
-  private pendingFailure: { failure: Failure | null } | null = null;
+  // Typed loosely so that a Deferred<T> stays assignable to Deferred<unknown>.
+  private readonly canceller: ((d: Deferred<unknown>) => void) | null;
+  private pendingFailure: PendingFailure | null = null;
+  private debugInfo: DebugInfo | null = null;
+  private ownDebug: boolean | null = null;
 
   /** Makes a Deferred; `canceller` is called by cancel() before it fails the Deferred. */
   constructor(canceller: ((d: Deferred<T>) => void) | null = null) {
     if (canceller !== null && typeof canceller !== 'function') {
-      throw new TypeError(`Deferred(): canceller must be a function or null, not ${util.inspect(canceller)}`);
+      throw new TypeError(`Deferred(): canceller must be a function or null, not ${describe(canceller)}`);
     }
-    this.canceller = canceller;
+    this.canceller = canceller as ((d: Deferred<unknown>) => void) | null;
+    if (Deferred.debug) {
+      this.debugInfo = new DebugInfo();
+      this.debugInfo.creator = formatStack(1);
+    }
+  }
+
+  /** Debug mode for this Deferred: its own setting once set, else the class's {@link Deferred.debug}. */
+  get debug(): boolean {
+    return this.ownDebug ?? Deferred.debug;
+  }
+
+  set debug(on: boolean) {
+    this.ownDebug = Boolean(on);
   }
 
   /** Adds a callback and an errback as one step; either may be omitted (passes the result on). */
@@ -100,6 +215,8 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
   ): this {
     checkCallable('addCallbacks', callback ?? passthru);
     checkCallable('addCallbacks', errback ?? passthru);
+    if (!Array.isArray(callbackArgs)) throw new TypeError(`addCallbacks(): callbackArgs must be an array, not ${describe(callbackArgs)}`);
+    if (!Array.isArray(errbackArgs)) throw new TypeError(`addCallbacks(): errbackArgs must be an array, not ${describe(errbackArgs)}`);
     this.callbacks.push([
       [callback ?? passthru, callbackArgs],
       [errback ?? passthru, errbackArgs],
@@ -126,8 +243,48 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
     return this.addCallbacks(callback, callback, args, args);
   }
 
-  /** Makes `d` get this Deferred's result at this point of the chain; the result here becomes undefined. */
-  chainDeferred(d: Deferred<unknown>): this {
+  /**
+   * Cancels this Deferred if it has no result `timeout` seconds from now
+   * on `clock`; it then fails with a TimeoutError (or with what
+   * `onTimeoutCancel(result, timeout)` returns). The timeout covers the
+   * callbacks added before it, not those added after. See
+   * https://docs.twisted.org/en/twisted-22.4.0/api/twisted.internet.defer.Deferred.html#addTimeout
+   */
+  addTimeout(timeout: number, clock: IReactorTime, onTimeoutCancel: ((result: unknown, timeout: number) => unknown) | null = null): this {
+    if (typeof timeout !== 'number' || Number.isNaN(timeout)) {
+      throw new TypeError(`addTimeout(): timeout must be a number of seconds, not ${describe(timeout)}`);
+    }
+    if (clock === null || typeof clock !== 'object' || typeof clock.callLater !== 'function') {
+      throw new TypeError(`addTimeout(): clock must have callLater(), not ${describe(clock)}`);
+    }
+    if (onTimeoutCancel !== null && typeof onTimeoutCancel !== 'function') {
+      throw new TypeError(`addTimeout(): onTimeoutCancel must be a function or null, not ${describe(onTimeoutCancel)}`);
+    }
+    let timedOut = false;
+    const delayedCall = clock.callLater(timeout, () => {
+      timedOut = true;
+      this.cancel();
+    });
+    this.addBoth((value: unknown) => {
+      if (!timedOut) return value;
+      return (onTimeoutCancel ?? cancelledToTimedOutError)(value, timeout);
+    });
+    this.addBoth((result: unknown) => {
+      if (delayedCall.active()) delayedCall.cancel();
+      return result;
+    });
+    return this;
+  }
+
+  /**
+   * Makes `d` get this Deferred's result at this point of the chain; the
+   * result here becomes undefined. Until then `d`'s repr says it is
+   * "waiting on Deferred at 0x...", this one. See
+   * https://docs.twisted.org/en/twisted-22.4.0/api/twisted.internet.defer.Deferred.html#chainDeferred
+   */
+  chainDeferred(d: Deferred<T> | Deferred<unknown>): this {
+    if (!(d instanceof Deferred)) throw new TypeError(`chainDeferred(): needs a Deferred, not ${describe(d)}`);
+    d.chainedTo = this as Deferred<unknown>;
     return this.addCallbacks(
       (r) => d.callback(r),
       (f) => d.errback(f),
@@ -167,7 +324,7 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
    */
   cancel(): void {
     if (!this.called) {
-      if (this.canceller !== null) this.canceller(this);
+      if (this.canceller !== null) this.canceller(this as Deferred<unknown>);
       else this.suppressAlreadyCalled = true;
       if (!this.called) this.errback(new Failure(new CancelledError()));
     } else if (this.result instanceof Deferred) {
@@ -202,6 +359,7 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
 
   /** A Deferred that fires with a Promise's result (or its rejection, as a Failure). */
   static fromPromise<R>(promise: PromiseLike<R>): Deferred<R> {
+    if (!isThenable(promise)) throw new TypeError(`fromPromise(): needs a Promise, not ${describe(promise)}`);
     const d = new Deferred<R>();
     promise.then(
       (v) => d.callback(v),
@@ -212,9 +370,16 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
 
   /** "<Deferred at 0x.. current result: ..>", as Twisted shows one. */
   toString(): string {
-    if (this.result === NO_RESULT) return '<Deferred>';
-    if (this.chainedTo !== null) return '<Deferred waiting on Deferred>';
-    return `<Deferred current result: ${util.inspect(this.result)}>`;
+    const name = this.constructor.name || 'Deferred';
+    let state = '';
+    if (this.chainedTo !== null) state = ` waiting on Deferred at ${objectId(this.chainedTo)}`;
+    else if (this.result !== NO_RESULT) state = ` current result: ${describe(this.result)}`;
+    return `<${name} at ${objectId(this)}${state}>`;
+  }
+
+  /** The same text as toString(), for console.log() and util.inspect(). */
+  [util.inspect.custom](): string {
+    return this.toString();
   }
 
   private startRunCallbacks(result: unknown): void {
@@ -223,7 +388,15 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
         this.suppressAlreadyCalled = false;
         return;
       }
+      if (this.debug) {
+        this.debugInfo ??= new DebugInfo();
+        throw new AlreadyCalledError(`\n${this.debugInfo.tracebacks()}`);
+      }
       throw new AlreadyCalledError('This Deferred has already been called');
+    }
+    if (this.debug) {
+      this.debugInfo ??= new DebugInfo();
+      this.debugInfo.invoker = formatStack(2);
     }
     this.called = true;
     this.result = result;
@@ -236,19 +409,26 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
   }
 
   private trackFailure(): void {
-    if (this.result instanceof Failure) {
-      if (this.pendingFailure === null) {
-        this.pendingFailure = { failure: null };
-        unhandled.register(this, this.pendingFailure, this);
-      }
-      this.pendingFailure.failure = this.result;
-    } else if (this.pendingFailure !== null) {
-      this.pendingFailure.failure = null;
+    if (!(this.result instanceof Failure)) {
+      this.clearFailure();
+      return;
     }
+    if (this.pendingFailure === null) {
+      this.pendingFailure = { failure: null, debugInfo: '' };
+      unhandled.register(this, this.pendingFailure);
+    }
+    // The error's frames may hold this Deferred: drop them, or it would
+    // never be collected (and the failure never logged).
+    this.result.cleanFailure();
+    this.pendingFailure.failure = this.result;
+    this.pendingFailure.debugInfo = this.debugInfo?.tracebacks() ?? '';
+    pendingFailures.add(this.pendingFailure);
   }
 
   private clearFailure(): void {
-    if (this.pendingFailure !== null) this.pendingFailure.failure = null;
+    if (this.pendingFailure === null) return;
+    this.pendingFailure.failure = null;
+    pendingFailures.delete(this.pendingFailure);
   }
 
   private runCallbacks(): void {
@@ -306,8 +486,54 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
   }
 }
 
+/** A CancelledError failure becomes a TimeoutError(timeout, 'Deferred'); other failures pass on. */
+function cancelledToTimedOutError(value: unknown, timeout: number): unknown {
+  if (value instanceof Failure) {
+    value.trap(CancelledError);
+    throw new TimeoutError(timeout, 'Deferred');
+  }
+  return value;
+}
+
+/**
+ * Fails `deferred` with TimeoutError("Callback timed out"). See
+ * https://docs.twisted.org/en/twisted-22.4.0/api/twisted.internet.defer.html#timeout
+ */
+export function timeout(deferred: Deferred<unknown>): void {
+  if (!(deferred instanceof Deferred)) throw new TypeError(`timeout(): needs a Deferred, not ${describe(deferred)}`);
+  deferred.errback(new Failure(new TimeoutError('Callback timed out')));
+}
+
+/**
+ * Turns debug mode on or off: Deferreds made from now on record where they
+ * were made and first fired. See
+ * https://docs.twisted.org/en/twisted-22.4.0/api/twisted.internet.defer.html#setDebugging
+ */
+export function setDebugging(on: boolean): void {
+  Deferred.debug = Boolean(on);
+}
+
+/**
+ * Whether debug mode is on. See
+ * https://docs.twisted.org/en/twisted-22.4.0/api/twisted.internet.defer.html#getDebugging
+ */
+export function getDebugging(): boolean {
+  return Deferred.debug;
+}
+
+/**
+ * Logs `err` and returns it: an errback that passes the failure on
+ * unchanged. See
+ * https://docs.twisted.org/en/twisted-22.4.0/api/twisted.internet.defer.html#logError
+ */
+export function logError(err: Failure): Failure {
+  if (!(err instanceof Failure)) throw new TypeError(`logError(): needs a Failure, not ${describe(err)}`);
+  log.err(err);
+  return err;
+}
+
 function checkCallable(where: string, fn: unknown): void {
-  if (typeof fn !== 'function') throw new TypeError(`${where}(): needs a function, not ${util.inspect(fn)}`);
+  if (typeof fn !== 'function') throw new TypeError(`${where}(): needs a function, not ${describe(fn)}`);
 }
 
 /** A Deferred that already has `result`. */
@@ -319,6 +545,7 @@ export function succeed<R>(result?: R): Deferred<R> {
 
 /** A Deferred that has already failed with `result` (an error or a Failure). */
 export function fail<R = never>(result: unknown): Deferred<R> {
+  if (result === undefined) throw new TypeError('fail(): needs the error or Failure to fail with');
   const d = new Deferred<R>();
   d.errback(result);
   return d;
@@ -329,6 +556,7 @@ export function fail<R = never>(result: unknown): Deferred<R> {
  * Deferred is returned as it is, a Promise becomes a Deferred of its result.
  */
 export function maybeDeferred<R>(f: (...args: unknown[]) => R | Deferred<R> | PromiseLike<R>, ...args: unknown[]): Deferred<R> {
+  if (typeof f !== 'function') throw new TypeError(`maybeDeferred(): needs a function, not ${describe(f)}`);
   let result: unknown;
   try {
     result = f(...args);
@@ -356,7 +584,7 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 export function ensureDeferred<R>(coro: PromiseLike<R> | Deferred<R>): Deferred<R> {
   if (coro instanceof Deferred) return coro;
   if (isThenable(coro)) return Deferred.fromPromise(coro);
-  throw new TypeError(`ensureDeferred(): needs a Promise or a Deferred, not ${util.inspect(coro)}`);
+  throw new TypeError(`ensureDeferred(): needs a Promise or a Deferred, not ${describe(coro)}`);
 }
 
 /** One entry of a DeferredList's result: [true, result] or [false, failure]. */
@@ -391,10 +619,10 @@ export class DeferredList extends Deferred<unknown> {
   ) {
     super((self) => (self as DeferredList).cancelAll());
     if (!Array.isArray(deferredList)) {
-      throw new TypeError(`DeferredList(): needs an array of Deferreds, not ${util.inspect(deferredList)}`);
+      throw new TypeError(`DeferredList(): needs an array of Deferreds, not ${describe(deferredList)}`);
     }
     for (const d of deferredList) {
-      if (!(d instanceof Deferred)) throw new TypeError(`DeferredList(): needs Deferreds, got ${util.inspect(d)}`);
+      if (!(d instanceof Deferred)) throw new TypeError(`DeferredList(): needs Deferreds, got ${describe(d)}`);
     }
     this.deferreds = [...deferredList];
     this.resultList = new Array<DeferredListEntry | undefined>(deferredList.length).fill(undefined);
@@ -427,7 +655,7 @@ export class DeferredList extends Deferred<unknown> {
       try {
         d.cancel();
       } catch (err) {
-        log.err(err, 'Exception raised from user supplied canceller');
+        log.err(new Failure(err), 'Exception raised from user supplied canceller');
       }
     }
   }
@@ -438,7 +666,17 @@ export class DeferredList extends Deferred<unknown> {
  * fails with a FirstError at the first failure.
  */
 export function gatherResults(deferredList: Array<Deferred<unknown>>, consumeErrors = false): Deferred<unknown[]> {
+  if (!Array.isArray(deferredList)) {
+    throw new TypeError(`gatherResults(): needs an array of Deferreds, not ${describe(deferredList)}`);
+  }
   const d = new DeferredList(deferredList, false, true, consumeErrors);
   d.addCallback((entries: DeferredListEntry[]) => entries.map((e) => e[1]));
   return d as unknown as Deferred<unknown[]>;
 }
+
+// The rest of twisted.internet.defer, so that this module is Twisted's
+// whole `defer` (its namespace in asyncore/twisted). They import Deferred
+// from here, and use it only once called.
+export { inlineCallbacks, returnValue } from './inline_callbacks';
+export { DeferredLock, DeferredSemaphore, DeferredQueue, QueueOverflow, QueueUnderflow } from './defer_primitives';
+export { DeferredFilesystemLock, AlreadyTryingToLockError } from './defer_filesystem_lock';

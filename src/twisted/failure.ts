@@ -2,6 +2,7 @@
 // errbacks and to connectionLost(). JavaScript has no "current exception",
 // so a Failure is always made from the error itself.
 import * as util from 'node:util';
+import { describe } from './describe';
 
 /** A class an error may be checked against (an Error subclass). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -15,11 +16,14 @@ export class NoCurrentExceptionError extends Error {
   }
 }
 
-/** Turns anything thrown into an Error, keeping Errors as they are. */
+/**
+ * Turns anything thrown into an Error, keeping Errors as they are: a
+ * string is the message, anything else (undefined, a number, an object)
+ * is described.
+ */
 function asError(value: unknown): Error {
   if (value instanceof Error) return value;
-  const err = new Error(typeof value === 'string' ? value : util.inspect(value));
-  return err;
+  return new Error(typeof value === 'string' ? value : describe(value));
 }
 
 /**
@@ -34,10 +38,11 @@ export class Failure {
 
   /**
    * Wraps `excValue`. A Failure given a Failure copies it; a value that is
-   * not an Error is wrapped in one.
+   * not an Error is wrapped in one, `undefined` included (JavaScript can
+   * throw it). Given nothing at all, there is no current exception to wrap.
    */
   constructor(excValue?: unknown) {
-    if (arguments.length === 0 || excValue === undefined) {
+    if (arguments.length === 0) {
       throw new NoCurrentExceptionError('Failure() needs the error to wrap (JavaScript has no current exception)');
     }
     if (excValue instanceof Failure) {
@@ -59,14 +64,7 @@ export class Failure {
    * class name as a string), or null when it is none of them.
    */
   check(...errorTypes: Array<ErrorClass | string>): ErrorClass | string | null {
-    for (const t of errorTypes) {
-      if (typeof t === 'string') {
-        if (this.classNames().includes(t)) return t;
-      } else if (this.value instanceof t) {
-        return t;
-      }
-    }
-    return null;
+    return this.findType('check', errorTypes);
   }
 
   /**
@@ -74,7 +72,7 @@ export class Failure {
    * errback idiom for letting other failures pass down the chain.
    */
   trap(...errorTypes: Array<ErrorClass | string>): ErrorClass | string {
-    const found = this.check(...errorTypes);
+    const found = this.findType('trap', errorTypes);
     if (found === null) this.raiseException();
     return found as ErrorClass | string;
   }
@@ -84,6 +82,14 @@ export class Failure {
     throw this.value;
   }
 
+  /**
+   * Throws the error into `gen` where it is suspended, and returns what it
+   * yields next (inlineCallbacks' way of failing a `yield`).
+   */
+  throwExceptionIntoGenerator<T, R, N>(gen: Generator<T, R, N>): IteratorResult<T, R> {
+    return gen.throw(this.value);
+  }
+
   /** The error's stack (its message and frames), as text. */
   getTraceback(): string {
     return this.value.stack ?? `${this.value.name}: ${this.value.message}`;
@@ -91,11 +97,25 @@ export class Failure {
 
   /** Writes getTraceback() to `stream` (default: stderr). */
   printTraceback(stream: { write(text: string): unknown } = process.stderr): void {
+    if (stream === null || typeof stream !== 'object' || typeof stream.write !== 'function') {
+      throw new TypeError(`printTraceback(): stream must have write(), not ${describe(stream)}`);
+    }
     stream.write(`${this.getTraceback()}\n`);
   }
 
-  /** Kept for ports: there are no frames to drop here. */
-  cleanFailure(): void {}
+  /**
+   * Drops the frames the error holds: V8 keeps the receivers and functions
+   * of an error's frames until its stack is first read, and those may be
+   * the very objects (a Deferred) that hold this Failure. Reading the stack
+   * turns it into text.
+   */
+  cleanFailure(): void {
+    try {
+      void this.value.stack;
+    } catch {
+      // A stack getter that throws leaves nothing to format.
+    }
+  }
 
   /** "[Failure instance: ...]" with the class and the message, as Twisted prints one. */
   toString(): string {
@@ -105,6 +125,20 @@ export class Failure {
   /** The same text as toString(), for console.log() and util.inspect(). */
   [util.inspect.custom](): string {
     return `<Failure ${this.value.name}: ${this.getErrorMessage()}>`;
+  }
+
+  private findType(where: string, errorTypes: Array<ErrorClass | string>): ErrorClass | string | null {
+    for (const t of errorTypes) {
+      if (typeof t === 'string') {
+        if (this.classNames().includes(t)) return t;
+        continue;
+      }
+      if (typeof t !== 'function' || t.prototype === null || typeof t.prototype !== 'object') {
+        throw new TypeError(`${where}(): needs error classes or class names, not ${describe(t)}`);
+      }
+      if (this.value instanceof t) return t;
+    }
+    return null;
   }
 
   private classNames(): string[] {

@@ -2,7 +2,7 @@
 // (errors in protocol code, unhandled errors in Deferreds). Observers see
 // every event; with none added, errors go to stderr and messages nowhere,
 // so that a program without logging set up still shows what went wrong.
-import * as util from 'node:util';
+import { describe, pythonRepr } from './describe';
 import { Failure } from './failure';
 
 /** One logged event: a message, or an error with its Failure. */
@@ -24,7 +24,7 @@ const observers: LogObserver[] = [];
 
 /** Adds an observer: from now on it sees every event. */
 export function addObserver(observer: LogObserver): void {
-  if (typeof observer !== 'function') throw new TypeError(`addObserver(): needs a function, not ${util.inspect(observer)}`);
+  if (typeof observer !== 'function') throw new TypeError(`addObserver(): needs a function, not ${describe(observer)}`);
   observers.push(observer);
 }
 
@@ -44,14 +44,14 @@ function publish(event: LogEvent): void {
       observer(event);
     } catch (err) {
       // An observer that fails must not silence the others.
-      process.stderr.write(`log observer failed: ${util.inspect(err)}\n`);
+      process.stderr.write(`log observer failed: ${describe(err)}\n`);
     }
   }
 }
 
 /** The text of an event as stderr shows it. */
 export function formatEvent(event: LogEvent): string {
-  if (!event.isError) return `${event.message}\n`;
+  if (!event.isError || event.failure === null) return `${event.message}\n`;
   const why = event.why ?? 'Unhandled Error';
   return `${why}\n${event.failure?.getTraceback() ?? ''}\n`;
 }
@@ -59,15 +59,28 @@ export function formatEvent(event: LogEvent): string {
 /** Logs a message (its parts joined by spaces). */
 export function msg(...message: unknown[]): void {
   publish({
-    message: message.map((m) => (typeof m === 'string' ? m : util.inspect(m))).join(' '),
+    message: message.map((m) => (typeof m === 'string' ? m : describe(m))).join(' '),
     isError: false,
     failure: null,
     why: null,
   });
 }
 
-/** Logs an error (an Error, a Failure, or anything thrown), with why it happened. */
-export function err(error: unknown, why: string | null = null): void {
-  const failure = error instanceof Failure ? error : new Failure(error);
-  publish({ message: '', isError: true, failure, why });
+/**
+ * Logs an error, with why it happened. A Failure or an Error is logged
+ * with its traceback; anything else (a string: `log.err('some text')`) is
+ * logged as its repr, with no failure, as Twisted does. Nothing (or
+ * undefined) stands for Twisted's "the current exception": it is logged as
+ * a thrown undefined. A string caught from a `throw` is an exception: wrap
+ * it in a Failure first. See
+ * https://docs.twisted.org/en/twisted-22.4.0/api/twisted.python.log.html#err
+ */
+export function err(error?: unknown, why: string | null = null): void {
+  if (why !== null && typeof why !== 'string') throw new TypeError(`err(): why must be a string or null, not ${describe(why)}`);
+  if (error instanceof Failure || error instanceof Error || error === undefined) {
+    const failure = error instanceof Failure ? error : new Failure(error);
+    publish({ message: '', isError: true, failure, why });
+  } else {
+    publish({ message: pythonRepr(error), isError: true, failure: null, why });
+  }
 }
