@@ -21,6 +21,10 @@ for (const target of Object.values(pkg.exports)) {
   overviews.push(path.join('docs', `${name === 'index' ? 'asyncore' : name}.md`));
 }
 
+// Source links come from package.json's repository, not from a git remote: a
+// clone (CI's among them) may have none, or one that is a local path.
+const repository = pkg.repository.url.replace(/^git\+/, '').replace(/\.git$/, '');
+
 const typedoc = path.join(root, 'node_modules', 'typedoc', 'bin', 'typedoc');
 const args = [
   typedoc,
@@ -28,6 +32,7 @@ const args = [
   '--out', 'docs/api',
   '--name', `${pkg.name} ${pkg.version}`,
   '--readme', 'docs/README.md',
+  '--sourceLinkTemplate', `${repository}/blob/{gitRevision}/{path}#L{line}`,
   ...overviews.flatMap((file) => ['--projectDocuments', file]),
   '--excludeInternal',
   '--excludePrivate',

@@ -51,7 +51,7 @@
 import { Buffer } from 'node:buffer';
 import { constants as osConstants } from 'node:os';
 import * as util from 'node:util';
-import { describe, describeErrno, errorFromErrno, OSError } from './errors';
+import { describe, describeErrno, errorFromErrno, OSError, textOf } from './errors';
 import type { Address as AddressType } from './address';
 import { asBuffer, EMPTY_BUFFER } from './bytes';
 import { repr } from './repr';
@@ -92,6 +92,7 @@ export const socket_map: SocketMap = new Map();
 
 /** The system's text for errno `err` (Python's os.strerror), or "Unknown error N". */
 export function _strerror(err: number): string {
+  if (typeof err !== 'number') throw new TypeError(`_strerror(): err must be an errno (a number), not ${describe(err)}`);
   return describeErrno(err);
 }
 
@@ -310,7 +311,9 @@ export function close_all(map?: SocketMap | null, ignore_all = false): void {
   const target = checkMap('close_all(): map', map);
   for (const x of [...target.values()]) {
     try {
-      (x as unknown as { close(): void }).close();
+      const close = (x as { close?: unknown } | null)?.close;
+      if (typeof close !== 'function') throw new TypeError(`close_all(): a channel without close() in the map: ${describe(x)}`);
+      close.call(x);
     } catch (err) {
       if (err instanceof OSError && err.errno === E.EBADF) continue;
       if (err instanceof ExitNow) throw err;
@@ -334,7 +337,7 @@ let lastObjectNumber = 0;
 /** Python's `'%s:%d' % addr`, which only fits a (host, port) pair. */
 function formatAddress(addr: unknown): string {
   if (Array.isArray(addr) && addr.length === 2 && typeof addr[1] === 'number') {
-    return `${String(addr[0])}:${Math.trunc(addr[1])}`;
+    return `${textOf(addr[0])}:${Math.trunc(addr[1])}`;
   }
   return repr(addr);
 }
@@ -504,6 +507,9 @@ export class dispatcher<S extends DispatcherSocket = socket> implements Channel 
 
   /** Makes `sock` the dispatcher's socket and registers it in `map` (default its own). */
   set_socket(sock: S, map?: SocketMap | null): void {
+    if (typeof (sock as { fileno?: unknown } | null)?.fileno !== 'function') {
+      throw new TypeError(`set_socket(): sock must be a socket, not ${describe(sock)}`);
+    }
     this.socket = sock;
     this._fileno = sock.fileno();
     this.add_channel(map);
@@ -511,12 +517,28 @@ export class dispatcher<S extends DispatcherSocket = socket> implements Channel 
 
   /** Tries to re-use a server port if possible. */
   set_reuse_addr(): void {
-    const sock = this.socket as socket;
+    const sock = this._socketFor('set_reuse_addr', 'setsockopt') as socket;
     try {
       sock.setsockopt(SOL_SOCKET, SO_REUSEADDR, (sock.getsockopt(SOL_SOCKET, SO_REUSEADDR) as number) | 1);
     } catch (err) {
       if (!(err instanceof OSError)) throw err;
     }
+  }
+
+  /**
+   * The socket a method is about to call `method` on. Where Python fails
+   * with an AttributeError (no socket yet: None has no recv), this names
+   * the method and what is missing.
+   */
+  private _socketFor(caller: string, method: string = caller): S {
+    const sock = this.socket;
+    if (sock === null || sock === undefined) {
+      throw new TypeError(`${caller}(): the dispatcher has no socket yet (create_socket() or set_socket() first)`);
+    }
+    if (typeof (sock as unknown as Record<string, unknown>)[method] !== 'function') {
+      throw new TypeError(`${caller}(): the dispatcher's socket has no ${method}(): ${describe(sock)}`);
+    }
+    return sock;
   }
 
   // Predicates for the interest set of a pass.
@@ -547,15 +569,17 @@ export class dispatcher<S extends DispatcherSocket = socket> implements Channel 
   listen(num: number): void {
     // Each method that changes the channel's state tells the map's passes
     // (interest on change asks the channel again; a waiting pass wakes).
+    const sock = this._socketFor('listen') as socket;
     channelChanged(this._map, this);
     this.accepting = true;
-    (this.socket as socket).listen(num);
+    sock.listen(num);
   }
 
   /** Binds the socket to `addr` (['127.0.0.1', 8080], or a path for AF_UNIX) and keeps it in `addr`. */
   bind(addr: Address): void {
+    const sock = this._socketFor('bind') as socket;
     this.addr = addr;
-    (this.socket as socket).bind(addr);
+    sock.bind(addr);
   }
 
   /**
@@ -565,10 +589,11 @@ export class dispatcher<S extends DispatcherSocket = socket> implements Channel 
    * when the kernel says so at once. Errors in the address name connect().
    */
   connect(address: Address): void {
+    const sock = this._socketFor('connect', '_connect_ex') as socket;
     channelChanged(this._map, this);
     this.connected = false;
     this.connecting = true;
-    const err = (this.socket as socket)._connect_ex(address, 'connect');
+    const err = sock._connect_ex(address, 'connect');
     if (err === E.EINPROGRESS || err === E.EALREADY || err === E.EWOULDBLOCK) {
       this.addr = address;
       return;
@@ -583,8 +608,8 @@ export class dispatcher<S extends DispatcherSocket = socket> implements Channel 
 
   /** [socket, address] of a new connection, or null when there was none after all. */
   accept(): [socket, Address] | null {
+    const sock = this._socketFor('accept') as socket;
     channelChanged(this._map, this);
-    const sock = this.socket as socket;
     try {
       // The package's own socket says "would block" without an exception;
       // a subclass that overrides accept() is called as Python calls it.
@@ -602,9 +627,10 @@ export class dispatcher<S extends DispatcherSocket = socket> implements Channel 
 
   /** Bytes sent; 0 when the socket would block or the peer is gone (then handle_close() ran). */
   send(data: Uint8Array): number {
+    const sock = this._socketFor('send');
     channelChanged(this._map, this);
     try {
-      return (this.socket as DispatcherSocket).send(data);
+      return sock.send(data);
     } catch (err) {
       if (err instanceof OSError && (err.errno === E.EWOULDBLOCK || err.errno === E.EAGAIN)) return 0;
       if (isDisconnected(err)) {
@@ -617,8 +643,9 @@ export class dispatcher<S extends DispatcherSocket = socket> implements Channel 
 
   /** Up to buffer_size bytes; an empty Buffer when the peer closed (then handle_close() ran). */
   recv(buffer_size: number): Buffer {
+    const sock = this._socketFor('recv');
     try {
-      const data = (this.socket as DispatcherSocket).recv(buffer_size);
+      const data = sock.recv(buffer_size);
       if (data.length === 0) {
         // A closed connection shows as a read event with nothing to read.
         this.handle_close();
@@ -641,8 +668,9 @@ export class dispatcher<S extends DispatcherSocket = socket> implements Channel 
     this.connecting = false;
     this.del_channel();
     if (this.socket !== null) {
+      const sock = this._socketFor('close');
       try {
-        this.socket.close();
+        sock.close();
       } catch (err) {
         if (!(err instanceof OSError && (err.errno === E.ENOTCONN || err.errno === E.EBADF))) throw err;
       }
@@ -654,7 +682,7 @@ export class dispatcher<S extends DispatcherSocket = socket> implements Channel 
 
   /** Writes "log: message" to stderr; for hit logging. Override to send it elsewhere. */
   log(message: unknown): void {
-    process.stderr.write(`log: ${String(message)}\n`);
+    process.stderr.write(`log: ${textOf(message)}\n`);
   }
 
   /**
@@ -664,7 +692,7 @@ export class dispatcher<S extends DispatcherSocket = socket> implements Channel 
    * to route them to your logger.
    */
   log_info(message: unknown, type = 'info'): void {
-    if (!setsIgnore(this.ignore_log_types, type)) process.stdout.write(`${type}: ${String(message)}\n`);
+    if (!setsIgnore(this.ignore_log_types, type)) process.stdout.write(`${textOf(type)}: ${textOf(message)}\n`);
   }
 
   /**
@@ -686,7 +714,7 @@ export class dispatcher<S extends DispatcherSocket = socket> implements Channel 
 
   /** Completes a connect: raises its error if it failed (SO_ERROR), else calls handle_connect() and sets `connected`. */
   handle_connect_event(): void {
-    const err = (this.socket as DispatcherSocket).getsockopt(SOL_SOCKET, SO_ERROR) as number;
+    const err = this._socketFor('handle_connect_event', 'getsockopt').getsockopt(SOL_SOCKET, SO_ERROR) as number;
     if (err !== 0) throw errorFromErrno(err, _strerror(err));
     this.handle_connect();
     this.connected = true;
@@ -704,7 +732,7 @@ export class dispatcher<S extends DispatcherSocket = socket> implements Channel 
   /** Called by the loop on an exceptional condition: handle_close() for a socket error, else handle_expt(). */
   handle_expt_event(): void {
     // An exceptional condition is an error on the socket, or OOB data.
-    const err = (this.socket as DispatcherSocket).getsockopt(SOL_SOCKET, SO_ERROR) as number;
+    const err = this._socketFor('handle_expt_event', 'getsockopt').getsockopt(SOL_SOCKET, SO_ERROR) as number;
     if (err !== 0) {
       // Close, as a handle_read() that received no data would.
       this.handle_close();
@@ -789,6 +817,9 @@ export class dispatcher<S extends DispatcherSocket = socket> implements Channel 
    * ```
    */
   handle_accepted(sock: socket, _addr: Address): void {
+    if (typeof (sock as { close?: unknown } | null)?.close !== 'function') {
+      throw new TypeError(`handle_accepted(): sock must be a socket, not ${describe(sock)}`);
+    }
     sock.close();
     this.log_info('unhandled accepted event', 'warning');
   }
@@ -876,6 +907,11 @@ export class dispatcher_with_send extends dispatcher {
 
 /** Python's NotImplementedError. */
 export class NotImplementedError extends Error {
+  /** An error with `message` (any value, as Python's str() of it). */
+  constructor(message?: unknown) {
+    super(message === undefined ? undefined : textOf(message));
+  }
+
   /** 'NotImplementedError'. */
   override get name(): string {
     return 'NotImplementedError';

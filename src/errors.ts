@@ -14,6 +14,21 @@ function errnoName(errno: number): string | undefined {
   return systemErrors.get(-errno)?.[0];
 }
 
+/**
+ * Python's str() of a value given as an error's text: a string as it is,
+ * anything else as String() makes it, or described when that fails (a
+ * Symbol, an object whose toString() throws), so that making an error never
+ * throws.
+ */
+export function textOf(value: unknown): string {
+  if (typeof value === 'string') return value;
+  try {
+    return String(value);
+  } catch {
+    return describe(value);
+  }
+}
+
 /** "broken pipe" -> "Broken pipe", the way C's strerror() spells it. */
 export function describeErrno(errno: number): string {
   const message = systemErrors.get(-errno)?.[1];
@@ -57,7 +72,7 @@ export class OSError extends Error {
    */
   constructor(errno?: number | null, strerror?: string | null) {
     const hasErrno = typeof errno === 'number';
-    const text = strerror ?? (hasErrno ? describeErrno(errno) : null);
+    const text = strerror === null || strerror === undefined ? (hasErrno ? describeErrno(errno) : null) : textOf(strerror);
     super(hasErrno ? `[Errno ${errno}] ${text}` : (text ?? ''));
     this.errno = hasErrno ? errno : null;
     this.strerror = text;

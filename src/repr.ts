@@ -2,6 +2,7 @@
 // would (addresses in toString() of sockets and dispatchers): strings,
 // numbers, booleans, null (None) and arrays (tuples). Error messages use
 // errors.ts describe() instead, which writes JavaScript's notation.
+import { textOf } from './errors';
 
 const NAMED_ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
@@ -28,7 +29,7 @@ export function repr(value: unknown): string {
     const items = value.map(repr);
     return `(${items.join(', ')}${items.length === 1 ? ',' : ''})`;
   }
-  return String(value);
+  return textOf(value);
 }
 
 /** Python's str(): a string as it is, anything else as repr() shows it. */

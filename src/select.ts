@@ -20,7 +20,7 @@ import { performance } from 'node:perf_hooks';
 import { binding as defaultBinding, PollerKind } from './binding';
 import type { NativeBinding } from './binding';
 import { constant } from './constants';
-import { check, describe, errorFromErrno } from './errors';
+import { check, describe, errorFromErrno, textOf } from './errors';
 import { fdSetSizeError, MAX_WAIT_MS, Poller } from './poller';
 import { checkInteger, checkTimeout, toFd } from './validate';
 
@@ -102,6 +102,11 @@ const MAX_IDLE_POLLERS = 4;
  * the allowed ones) whose name says what Python would have raised.
  */
 export class KeyError extends RangeError {
+  /** A KeyError for `key` (any value, as Python's str() of it). */
+  constructor(key?: unknown) {
+    super(key === undefined ? undefined : textOf(key));
+  }
+
   /** 'KeyError', as Python prints it. */
   override get name(): string {
     return 'KeyError';
@@ -190,7 +195,7 @@ function readList<T>(value: T[], fdSetSize: number): Array<{ item: T; fd: number
 /** select()'s timeout in seconds: null for none, else milliseconds. */
 function selectTimeoutMs(timeout: unknown): number | null {
   const seconds = checkTimeout('select(): timeout', timeout);
-  return seconds === null || seconds === Infinity ? null : seconds * 1000;
+  return seconds === null ? null : seconds * 1000;
 }
 
 /**
@@ -450,6 +455,9 @@ export class SelectModule {
 
   /** A module over `nativeBinding` (default: the addon). */
   constructor(private readonly nativeBinding: NativeBinding = defaultBinding) {
+    if (typeof (nativeBinding as { Poller?: unknown } | null)?.Poller !== 'function') {
+      throw new TypeError(`SelectModule(): nativeBinding must be the addon's binding, not ${describe(nativeBinding)}`);
+    }
     this.selectPool = new PollerPool(PollerKind.select, nativeBinding);
     this.pollPool = new PollerPool(PollerKind.poll, nativeBinding);
   }

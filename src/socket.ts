@@ -26,6 +26,7 @@ import { constant } from './constants';
 import { str } from './repr';
 import { check, describe, errorFromErrno, gaierror, OSError, TimeoutError } from './errors';
 import { readResult, readTarget } from './bytes';
+import { checkPyTime } from './timer';
 import { checkBytes, checkFd, checkFlag, checkInteger } from './validate';
 
 export {
@@ -212,7 +213,6 @@ export const has_ipv6: boolean = native.hasIpv6();
 
 /** sizeof(sockaddr_un.sun_path) on Linux. */
 const SUN_PATH_SIZE = 108;
-const INT32_MAX = 2 ** 31 - 1;
 /** Python's listen() default: min(SOMAXCONN, 128). */
 const DEFAULT_BACKLOG = Math.min(SOMAXCONN, 128);
 
@@ -230,8 +230,7 @@ function parseTimeout(caller: string, value: unknown): number | null {
   }
   if (Number.isNaN(value)) throw new RangeError(`${caller}(): Invalid value NaN (not a number) for timeout`);
   if (value < 0) throw new RangeError(`${caller}(): Timeout value out of range: ${value}`);
-  if (!Number.isFinite(value)) throw new RangeError(`${caller}(): timeout must be finite, not ${value}`);
-  return value;
+  return checkPyTime(`${caller}(): timeout`, value);
 }
 
 /** The timeout new sockets get, in seconds; null (the default) makes them blocking. */
@@ -244,9 +243,12 @@ export function setdefaulttimeout(timeout: number | null): void {
   defaultTimeout = parseTimeout('setdefaulttimeout', timeout);
 }
 
-/** Milliseconds for the addon from a timeout in seconds (CPython rounds up). */
+/**
+ * Milliseconds for the addon from a timeout in seconds (CPython rounds up);
+ * the addon waits out one longer than poll() takes in several calls.
+ */
 function toMs(seconds: number): number {
-  return Math.min(Math.max(1, Math.ceil(seconds * 1000)), INT32_MAX);
+  return Math.max(1, Math.ceil(seconds * 1000));
 }
 
 function timedOut(): TimeoutError {
@@ -332,7 +334,8 @@ function resolved(result: SockaddrBuffer | number): SockaddrBuffer {
  * modules use it to turn a Python-style address into what the addon takes.
  * @internal
  */
-export function sockaddrFor(family: number, type: number, address: unknown, caller = 'sockaddrFor'): SockaddrBuffer {
+export function sockaddrFor(family: number, type: number, address: unknown, callerName: unknown = 'sockaddrFor'): SockaddrBuffer {
+  const caller = typeof callerName === 'string' ? callerName : 'sockaddrFor';
   if (family === AF_UNIX) {
     return resolved(native.resolve(AF_UNIX, type, unixPath(caller, address), 0, 0, 0));
   }
@@ -662,7 +665,7 @@ export class socket {
       if (timeout) {
         const remaining = deadline - performance.now();
         if (remaining <= 0) throw timedOut();
-        timeoutMs = Math.min(Math.ceil(remaining), INT32_MAX);
+        timeoutMs = Math.ceil(remaining);
       }
       const chunk = offset === 0 ? bytes : bytes.subarray(offset);
       const result = native.send(fd, chunk, flagBits, timeoutMs);
@@ -915,5 +918,7 @@ export function recv_fds(sock: socket, bufsize: number, maxfds: number, flags = 
   if (typeof result === 'number') throw socketError(result, timeoutMs);
   const received = Array.from(out.subarray(2, 2 + out[0]));
   const address = result[1] === null || result[1] === '' ? null : result[1];
-  return [readResult(buffer, result[0]), received, out[1], address];
+  // The kernel echoes the MSG_CMSG_CLOEXEC this call always asks for;
+  // CPython's msg_flags never show it.
+  return [readResult(buffer, result[0]), received, out[1] & ~MSG_CMSG_CLOEXEC, address];
 }

@@ -4,6 +4,7 @@
 // name as 'function(): argument', so that every message starts with the
 // function the user called.
 import { describe } from './errors';
+import { checkPyTime } from './timer';
 
 export function checkInteger(name: string, value: unknown, min = -(2 ** 31), max = 2 ** 31 - 1): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
@@ -67,7 +68,7 @@ export function checkTimeout(name: string, value: unknown): number | null {
     throw new TypeError(`${name} must be a number of seconds or null, not ${describe(value)}`);
   }
   if (value < 0) throw new RangeError(`${name} must be non-negative, got ${describe(value)}`);
-  return value;
+  return checkPyTime(name, value);
 }
 
 /**

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   AF_UNIX,
   BlockingIOError,
+  MSG_CMSG_CLOEXEC,
   MSG_CTRUNC,
   OSError,
   SOCK_DGRAM,
@@ -46,6 +47,19 @@ describe('send_fds / recv_fds', () => {
     posix.write(fds[1], Buffer.from('two'));
     expect(posix.read(r1, 10)).toEqual(Buffer.from('one'));
     expect(posix.read(r2, 10)).toEqual(Buffer.from('two'));
+  });
+
+  it('reports msg_flags as CPython does, without the MSG_CMSG_CLOEXEC it asks the kernel for', () => {
+    const [a, b] = pair();
+    const [r, w] = posix.pipe().map(track.fd);
+    send_fds(a, [Buffer.from('x')], [r]);
+    const [, fds, flags] = recv_fds(b, 10, 1);
+    fds.forEach(track.fd);
+    expect(flags).toBe(0);
+    send_fds(a, [Buffer.from('y')], [w]);
+    const [, more, flagsAsked] = recv_fds(b, 10, 1, MSG_CMSG_CLOEXEC);
+    more.forEach(track.fd);
+    expect(flagsAsked).toBe(0);
   });
 
   it('sends bytes without fds, and receives with maxfds 0', () => {

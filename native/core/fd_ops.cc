@@ -76,6 +76,9 @@ int WaitFd(int fd, short events, double timeout_ms) {
   for (;;) {
     int n = poll(&pfd, 1, deadline.RemainingWholeMs());
     if (n > 0) return (pfd.revents & POLLNVAL) ? -EBADF : 1;
+    // poll() takes at most INT_MAX ms (about 24.8 days): a longer timeout
+    // is waited out in as many calls as it takes.
+    if (n == 0 && deadline.RemainingMs() > 0) continue;
     if (n == 0) return -ETIMEDOUT;
     if (errno != EINTR) return -errno;
   }

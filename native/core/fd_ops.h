@@ -19,7 +19,7 @@ int SetInheritable(int fd, bool inheritable);
 int GetInheritable(int fd);
 
 // Waits until fd has one of events (POLLIN, POLLOUT...) or timeout_ms
-// passes: 1 when ready, -ETIMEDOUT when not, -errno on failure.
+// passes, however long: 1 when ready, -ETIMEDOUT when not, -errno on failure.
 int WaitFd(int fd, short events, double timeout_ms);
 
 }  // namespace asyncore

@@ -2,7 +2,7 @@
 // _exception() and readwrite() (Lib/asyncore.py), with its rule that
 // ExitNow propagates and every other error goes to handle_error().
 import { constants as osConstants } from 'node:os';
-import { describe, ESHUTDOWN, OSError } from '../errors';
+import { describe, ESHUTDOWN, OSError, textOf } from '../errors';
 import { checkInteger } from '../validate';
 import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI } from '../constants';
 
@@ -55,6 +55,11 @@ export type SocketMap = Map<number, Channel>;
  * ```
  */
 export class ExitNow extends Error {
+  /** ExitNow with `message` (any value, as Python's str() of it). */
+  constructor(message?: unknown) {
+    super(message === undefined ? undefined : textOf(message));
+  }
+
   /** 'ExitNow'. */
   override get name(): string {
     return 'ExitNow';
@@ -80,6 +85,7 @@ export function isDisconnected(err: unknown): boolean {
 
 /** Calls obj.handle_read_event(); an error other than ExitNow goes to obj.handle_error(). */
 export function read(obj: Channel): void {
+  checkChannel('read', obj, ['handle_read_event', 'handle_error']);
   try {
     obj.handle_read_event();
   } catch (err) {
@@ -90,6 +96,7 @@ export function read(obj: Channel): void {
 
 /** Calls obj.handle_write_event(); an error other than ExitNow goes to obj.handle_error(). */
 export function write(obj: Channel): void {
+  checkChannel('write', obj, ['handle_write_event', 'handle_error']);
   try {
     obj.handle_write_event();
   } catch (err) {
@@ -100,6 +107,7 @@ export function write(obj: Channel): void {
 
 /** Calls obj.handle_expt_event(); an error other than ExitNow goes to obj.handle_error(). */
 export function _exception(obj: Channel): void {
+  checkChannel('_exception', obj, ['handle_expt_event', 'handle_error']);
   try {
     obj.handle_expt_event();
   } catch (err) {
@@ -110,6 +118,23 @@ export function _exception(obj: Channel): void {
 
 const CLOSE_FLAGS = POLLHUP | POLLERR | POLLNVAL;
 
+const CHANNEL_HANDLERS = ['handle_read_event', 'handle_write_event', 'handle_expt_event', 'handle_close', 'handle_error'];
+
+/**
+ * obj has the handlers a call is about to use: Python would fail with an
+ * AttributeError, this names the function, the handler and the value.
+ */
+function checkChannel(caller: string, obj: unknown, handlers: readonly string[]): void {
+  if (typeof obj !== 'object' || obj === null) {
+    throw new TypeError(`${caller}(): obj must be a channel (a dispatcher), not ${describe(obj)}`);
+  }
+  for (const handler of handlers) {
+    if (typeof (obj as Record<string, unknown>)[handler] !== 'function') {
+      throw new TypeError(`${caller}(): obj must be a channel with ${handler}(), not ${describe(obj)}`);
+    }
+  }
+}
+
 /**
  * Calls obj's handlers for poll() revents `flags` (POLL* or EPOLL* bits, as
  * a pass got them): read, write, expt, then handle_close() for
@@ -117,9 +142,7 @@ const CLOSE_FLAGS = POLLHUP | POLLERR | POLLNVAL;
  * ExitNow propagates, any other error to handle_error().
  */
 export function readwrite(obj: Channel, flags: number): void {
-  if (typeof obj !== 'object' || obj === null) {
-    throw new TypeError(`readwrite(): obj must be a channel (a dispatcher), not ${describe(obj)}`);
-  }
+  checkChannel('readwrite', obj, CHANNEL_HANDLERS);
   // EPOLLET is bit 31: either sign of a 32-bit mask.
   checkInteger('readwrite(): flags', flags, -(2 ** 31), 2 ** 32 - 1);
   try {

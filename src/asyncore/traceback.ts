@@ -1,6 +1,7 @@
 // compact_traceback(): Python's one-line summary of where an error was
 // raised, read from a V8 err.stack instead of sys.exc_info().
 import { fileURLToPath } from 'node:url';
+import { textOf } from '../errors';
 
 /** One stack frame: [file, function, line], as Python's traceback entries. */
 export type Frame = [file: string, fn: string, line: string];
@@ -143,6 +144,6 @@ export function compact_traceback(err: unknown): CompactTraceback {
   const frames = frameList(err);
   const innermost: Frame = frames.length > 0 ? frames[frames.length - 1]! : ['', '', ''];
   const info = frames.map(([file, fn, line]) => `[${file}|${fn}|${line}]`).join(' ');
-  const value = err instanceof Error ? err.message : String(err);
+  const value = err instanceof Error ? textOf(err.message) : textOf(err);
   return [innermost, typeName(err), value, info];
 }

@@ -22,6 +22,7 @@ import { constant } from '../constants';
 import { errorFromErrno } from '../errors';
 import { Poller } from '../poller';
 import { EPOLLERR, EPOLLET, EPOLLHUP, EPOLLIN, EPOLLOUT } from '../select';
+import { LongTimeout } from '../timer';
 
 const E = osConstants.errno;
 const EPOLL_CTL_ADD = constant('EPOLL_CTL_ADD');
@@ -55,7 +56,7 @@ export type WaitDone = (error: Error | null, ready: boolean) => void;
 
 interface Waiter {
   done: WaitDone;
-  timer: NodeJS.Timeout | null;
+  timer: LongTimeout | null;
   /** A wait of a daemon request, which does not keep the process alive. */
   daemon: boolean;
 }
@@ -224,8 +225,9 @@ class IoPump {
     // The event loop has its turn before this wait ends.
     this.runStarted = -1;
     const waiter: Waiter = { done, timer: null, daemon: this.isDaemon(fd) };
-    if (timeoutMs !== null) {
-      waiter.timer = setTimeout(() => this.expire(fd, waiter, reading), Math.max(0, timeoutMs));
+    // An infinite timeout arms no timer: it is null's "never".
+    if (timeoutMs !== null && timeoutMs !== Infinity) {
+      waiter.timer = new LongTimeout(() => this.expire(fd, waiter, reading), timeoutMs);
       if (waiter.daemon) waiter.timer.unref();
     }
     (reading ? waits.readers : waits.writers).push(waiter);
@@ -265,7 +267,7 @@ class IoPump {
   }
 
   private finish(waiter: Waiter, error: Error | null, ready: boolean): void {
-    if (waiter.timer !== null) clearTimeout(waiter.timer);
+    waiter.timer?.clear();
     waiter.timer = null;
     this.waiting -= 1;
     if (!waiter.daemon) {

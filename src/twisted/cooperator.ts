@@ -32,7 +32,10 @@ export class TaskFailed extends TaskFinished {}
 export class NotPaused extends SchedulerError {}
 
 /** What a Cooperator schedules its next turn with; returns something with cancel(). */
-export type Scheduler = (callable: () => void) => { cancel(): void };
+export type Scheduler = (callable: () => void) => {
+  /** Drops the call before it runs. */
+  cancel(): void;
+};
 
 /** A slice ends after 10 ms of work: Twisted's _Timer. */
 const MAX_SLICE_MS = 10;

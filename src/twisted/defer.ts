@@ -202,6 +202,7 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
     return this.ownDebug ?? Deferred.debug;
   }
 
+  /** Sets this Deferred's own debug mode, whatever the class's. */
   set debug(on: boolean) {
     this.ownDebug = Boolean(on);
   }

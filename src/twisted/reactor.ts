@@ -31,6 +31,7 @@ import { setDefaultClock, type ClientFactory, type DatagramProtocol, type Factor
 import { Connector, TCPPort } from './tcp';
 import { UNIXConnector, UNIXPort } from './unix';
 import { UDPPort } from './udp';
+import { LongTimeout } from '../timer';
 
 /** A function to call later, with its arguments. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -453,8 +454,7 @@ export class Reactor implements SelectableReactor {
   private readonly events = new Map<string, ThreePhaseEvent>();
   private readonly foreign = new Map<object, ForeignDescriptor>();
   private readonly delayed: DelayedCallQueue;
-  private timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
-  private timerIsImmediate = false;
+  private timer: LongTimeout | NodeJS.Immediate | null = null;
   private timerTime = Infinity;
 
   /** Not meant to be made: use the `reactor` this module exports. */
@@ -496,20 +496,17 @@ export class Reactor implements SelectableReactor {
     if (this.timer !== null && next >= this.timerTime) return;
     this.clearTimer();
     const ms = (next - this.seconds()) * 1000;
+    // A call at Infinity (callLater(Infinity)) never runs: no timer at all.
+    if (ms === Infinity) return;
     this.timerTime = next;
-    if (ms <= 0) {
-      this.timerIsImmediate = true;
-      this.timer = setImmediate(() => this.onTimer());
-    } else {
-      this.timerIsImmediate = false;
-      this.timer = setTimeout(() => this.onTimer(), Math.ceil(ms));
-    }
+    if (ms <= 0) this.timer = setImmediate(() => this.onTimer());
+    else this.timer = new LongTimeout(() => this.onTimer(), ms);
   }
 
   private clearTimer(): void {
     if (this.timer === null) return;
-    if (this.timerIsImmediate) clearImmediate(this.timer as NodeJS.Immediate);
-    else clearTimeout(this.timer as NodeJS.Timeout);
+    if (this.timer instanceof LongTimeout) this.timer.clear();
+    else clearImmediate(this.timer);
     this.timer = null;
     this.timerTime = Infinity;
   }
