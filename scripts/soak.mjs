@@ -13,10 +13,14 @@
 //   (test/fixtures/soak-deferreds.mjs); each is logged, the heap comes back.
 // - threading-churn: 10,000 connections through a ThreadingTCPServer whose
 //   handler throws for one in three (test/fixtures/soak-threading-churn.mjs).
+// - twisted-churn: 5,000 connections through a Twisted server whose
+//   buildProtocol() and dataReceived() throw (test/fixtures/
+//   soak-twisted-churn.mjs); each ends, each throw is logged, fds, threads
+//   and heap come back.
 //
 // Runs the built package (dist/), as users get it.
 //
-//   node scripts/soak.mjs [churn|storm|maps|deferreds|threading-churn ...]
+//   node scripts/soak.mjs [PART ...]   (the parts' names are in `parts` below)
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -42,6 +46,10 @@ const LIMITS = {
   // Nothing of the dropped Deferreds may stay: 10,000 of them held with
   // their failures take about 12 MiB.
   deferredsHeapGrowthMiB: 1,
+  // Connections through a Twisted server whose buildProtocol() and
+  // dataReceived() throw; the heap after may exceed the heap before (both
+  // after a GC) by this much.
+  twistedChurn: { connections: 5000, heapGrowthMiB: 4 },
   // ThreadingTCPServer churn, one handler in three throwing: fds and
   // threads come back exactly, the heap within this much.
   threadingChurn: { connections: 10_000, heapGrowthMiB: 4 },
@@ -233,6 +241,30 @@ function deferreds() {
   limit('deferreds: no thread left', f.after.threads <= f.before.threads, `${f.after.threads - f.before.threads} more`);
 }
 
+/** Twisted churn with throwing protocol code (test/fixtures/soak-twisted-churn.mjs): each connection ends, each throw is logged, fds/threads/heap come back. */
+function twistedChurn() {
+  const { connections, heapGrowthMiB } = LIMITS.twistedChurn;
+  const fixture = path.join(fixtures, 'soak-twisted-churn.mjs');
+  const run = spawnSync(process.execPath, ['--expose-gc', fixture, String(connections)], { encoding: 'utf8', timeout: 25_000 });
+  limit('twisted-churn: the child ran', run.status === 0, run.signal ?? (run.stderr || '').split('\n')[0]);
+  if (run.status !== 0) return;
+  const f = JSON.parse(run.stdout.trim().split('\n').pop());
+  const ended = f.echoed + f.refused;
+  limit(`twisted-churn: all ${connections} connections ended`, !f.timedOut && ended === connections, `${ended} ended`);
+  if (f.timedOut) return;
+  const growth = f.after.heapMiB - f.before.heapMiB;
+  console.log(
+    `twisted-churn: ${connections} connections in ${round(f.ms / 1000)} s (${f.echoed} echoed, ${f.refused} closed by a throw); ` +
+      `${f.thrown} throws, ${f.logged} logged; fds ${f.before.fds} -> ${f.after.fds}, threads ${f.before.threads} -> ${f.after.threads}, ` +
+      `heap ${round(f.before.heapMiB)} -> ${round(f.after.heapMiB)} MiB`,
+  );
+  limit('twisted-churn: every throw logged once', f.logged === f.thrown, `${f.logged} of ${f.thrown}`);
+  limit('twisted-churn: no fd left', f.after.fds <= f.before.fds, `${f.after.fds - f.before.fds} more`);
+  limit('twisted-churn: no thread left', f.after.threads <= f.before.threads, `${f.after.threads - f.before.threads} more`);
+  limit(`twisted-churn: heap grew at most ${heapGrowthMiB} MiB`, growth <= heapGrowthMiB, `${round(growth)} MiB`);
+}
+
+
 function threadingChurn() {
   const { connections, heapGrowthMiB } = LIMITS.threadingChurn;
   const run = runFixture(['--expose-gc', path.join(fixtures, 'soak-threading-churn.mjs'), String(connections)]);
@@ -252,7 +284,7 @@ function threadingChurn() {
   limit(`threading-churn: heap grew at most ${heapGrowthMiB} MiB`, growth <= heapGrowthMiB, `${round(growth)} MiB`);
 }
 
-const parts = { churn, storm, maps, deferreds, 'threading-churn': threadingChurn };
+const parts = { churn, storm, maps, deferreds, 'twisted-churn': twistedChurn, 'threading-churn': threadingChurn };
 const chosen = process.argv.slice(2);
 const begin = performance.now();
 for (const name of chosen.length > 0 ? chosen : Object.keys(parts)) {

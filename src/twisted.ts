@@ -14,6 +14,7 @@ export {
   DatagramProtocol,
 } from './twisted/protocol';
 export type { ITransport, IProducer, IConnector, ProtocolClass } from './twisted/protocol';
+export type { IConsumer, IPushProducer, IStreamTransport, ITCPTransport, IUNIXTransport, IUDPTransport } from './twisted/interfaces';
 export { IPv4Address, IPv6Address, UNIXAddress } from './twisted/address';
 export type { IAddress } from './twisted/address';
 export { Connection, Server, Client, TCPPort, BaseConnector, Connector } from './twisted/tcp';
@@ -31,7 +32,13 @@ export {
   NetstringParseError,
   IncompleteNetstring,
   NotImplementedError,
+  FileSender,
 } from './twisted/basic';
+export type { IReadableFile } from './twisted/basic';
+/** twisted.internet.protocol: Protocol, the factories, and DatagramProtocol. */
+export * as protocol from './twisted/protocol';
+/** twisted.protocols.basic: the line and length-prefixed string protocols, and FileSender. */
+export * as basic from './twisted/basic';
 export {
   Deferred,
   DeferredList,

@@ -7,6 +7,7 @@ import { Buffer } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
 import {
   ByteQueue,
+  FileSender,
   Int16StringReceiver,
   Int32StringReceiver,
   Int8StringReceiver,
@@ -18,6 +19,7 @@ import {
   NotImplementedError,
   StringTooLongError,
 } from '../src/twisted/basic';
+import type { ITransport } from '../src/twisted/interfaces';
 import { Clock } from '../src/twisted/task';
 import { StringTransport, b, chunks } from './twisted-support';
 
@@ -606,7 +608,8 @@ describe('pausing (ProducerTests.test_pauseResume)', () => {
   it('delivers nothing while paused and the waiting line on resume', () => {
     const p = new ConsumingProtocol();
     const t = new OnlyProducerTransport();
-    p.makeConnection(t);
+    // Only what pausing needs, as Twisted's test transport: not an ITransport.
+    p.makeConnection(t as unknown as ITransport);
     p.dataReceived(b('hello, '));
     expect([t.data, t.paused, p.paused]).toEqual([[], false, false]);
     p.dataReceived(b('world\r\n'));
@@ -696,5 +699,192 @@ describe('parsing is linear in the input, whatever the chunking', () => {
     expect(first.toString()).toBe('ab');
     expect(q.takeAll().toString()).toBe('cdefghijklmnop');
     expect(q.length).toBe(0);
+  });
+});
+
+describe.each([
+  ['Int32', Int32StringReceiver, 4],
+  ['Int16', Int16StringReceiver as typeof Int32StringReceiver, 2],
+  ['Int8', Int8StringReceiver as typeof Int32StringReceiver, 1],
+] as const)('%sTests (RecvdAttributeMixin): recvd, what is received and not yet delivered', (_name, Base, prefix) => {
+  const makeMessage = (data: Buffer): Buffer => {
+    const h = Buffer.alloc(prefix);
+    h.writeUIntBE(data.length, 0, prefix);
+    return Buffer.concat([h, data]);
+  };
+  const make = () => {
+    const r = connected(
+      new (class extends Base {
+        onString: (s: Buffer) => void = () => {};
+        override stringReceived(s: Buffer): void {
+          this.onString(Buffer.from(s));
+        }
+      })(),
+    );
+    return r;
+  };
+
+  it('test_recvdContainsRemainingData', () => {
+    const r = make();
+    const result: Buffer[] = [];
+    r.onString = () => result.push(r.recvd);
+    const completeMessage = makeMessage(b('a'.repeat(5)));
+    const incompleteMessage = Buffer.concat([makeMessage(b('b'.repeat(5))).subarray(0, prefix), b('b'.repeat(4))]);
+    r.dataReceived(Buffer.concat([completeMessage, incompleteMessage]));
+    expect(result).toEqual([incompleteMessage]);
+  });
+
+  it('test_recvdChanged', () => {
+    const r = make();
+    const result: Buffer[] = [];
+    const payloadC = b('c'.repeat(5));
+    const messageC = makeMessage(payloadC);
+    r.onString = (s) => {
+      if (result.length === 0) r.recvd = messageC;
+      result.push(s);
+    };
+    const payloadA = b('a'.repeat(5));
+    const payloadB = b('b'.repeat(5));
+    r.dataReceived(Buffer.concat([makeMessage(payloadA), makeMessage(payloadB)]));
+    expect(result).toEqual([payloadA, payloadC]);
+  });
+
+  it('test_switching', () => {
+    const proto = make();
+    const strings = [b('a'), b('b'.repeat(16))];
+    const SWITCH = b('\x00\x00\x00\x00');
+    const mix: Buffer[] = [];
+    for (const s of strings) mix.push(makeMessage(s), SWITCH);
+    const result: Buffer[] = [];
+    proto.onString = (s) => {
+      result.push(s);
+      proto.recvd = proto.recvd.subarray(SWITCH.length);
+    };
+    proto.dataReceived(Buffer.concat(mix));
+    // Just another byte, to trigger processing of anything left in the buffer (nothing).
+    proto.dataReceived(b('\x01'));
+    expect(result).toEqual(strings);
+    expect(proto.recvd).toEqual(b('\x01'));
+  });
+
+  it('test_recvdInLengthLimitExceeded', () => {
+    const proto = make();
+    const DATA = b('too long');
+    proto.MAX_LENGTH = DATA.length - 1;
+    const message = makeMessage(DATA);
+    const result: unknown[] = [];
+    proto.lengthLimitExceeded = (length: number) => {
+      result.push(length, proto.recvd);
+    };
+    proto.dataReceived(message);
+    expect(result[0]).toBe(DATA.length);
+    expect(result[1]).toEqual(message);
+  });
+
+  it('recvd takes bytes only, naming itself and the value', () => {
+    const proto = make();
+    expect(() => {
+      proto.recvd = 'text' as never;
+    }).toThrow(/^IntNStringReceiver\.recvd must be bytes \(a Buffer or Uint8Array\), not 'text'$/);
+  });
+});
+
+/** A file of bytes read in chunks, as Python's BytesIO. */
+class BytesIO {
+  private offset = 0;
+  constructor(private readonly data: Buffer) {}
+  read(size: number): Buffer {
+    const chunk = this.data.subarray(this.offset, this.offset + size);
+    this.offset += chunk.length;
+    return chunk;
+  }
+}
+
+describe('FileSenderTests', () => {
+  it('test_interface: a pull producer (resumeProducing, stopProducing, pauseProducing)', () => {
+    const sender = new FileSender();
+    expect(typeof sender.resumeProducing).toBe('function');
+    expect(typeof sender.stopProducing).toBe('function');
+    expect(typeof sender.pauseProducing).toBe('function');
+  });
+
+  it('test_producerRegistered', () => {
+    const source = new BytesIO(b('Test content'));
+    const consumer = new StringTransport();
+    const sender = new FileSender();
+    void sender.beginFileTransfer(source, consumer);
+    expect(consumer.producer).toBe(sender);
+    expect(consumer.streaming).toBe(false);
+  });
+
+  it('test_transfer', async () => {
+    const source = new BytesIO(b('Test content'));
+    const consumer = new StringTransport();
+    const sender = new FileSender();
+    const d = sender.beginFileTransfer(source, consumer);
+    sender.resumeProducing();
+    // resumeProducing only finishes after trying to read at eof
+    sender.resumeProducing();
+    expect(consumer.producer).toBeNull();
+    expect(await d).toEqual(b('t'));
+    expect(consumer.value()).toEqual(b('Test content'));
+  });
+
+  it('test_transferMultipleChunks', async () => {
+    const source = new BytesIO(b('Test content'));
+    const consumer = new StringTransport();
+    const sender = new FileSender();
+    sender.CHUNK_SIZE = 4;
+    const d = sender.beginFileTransfer(source, consumer);
+    sender.resumeProducing();
+    expect(consumer.value()).toEqual(b('Test'));
+    sender.resumeProducing();
+    expect(consumer.value()).toEqual(b('Test con'));
+    sender.resumeProducing();
+    expect(consumer.value()).toEqual(b('Test content'));
+    // resumeProducing only finishes after trying to read at eof
+    sender.resumeProducing();
+    expect(await d).toEqual(b('t'));
+    expect(consumer.value()).toEqual(b('Test content'));
+  });
+
+  it('test_transferWithTransform', async () => {
+    const swapcase = (chunk: Buffer): Buffer =>
+      Buffer.from(chunk.toString('latin1').replace(/[a-zA-Z]/g, (c) => (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase())), 'latin1');
+    const source = new BytesIO(b('Test content'));
+    const consumer = new StringTransport();
+    const sender = new FileSender();
+    const d = sender.beginFileTransfer(source, consumer, swapcase);
+    sender.resumeProducing();
+    // resumeProducing only finishes after trying to read at eof
+    sender.resumeProducing();
+    expect(await d).toEqual(b('T'));
+    expect(consumer.value()).toEqual(b('tEST CONTENT'));
+  });
+
+  it('test_abortedTransfer', async () => {
+    const source = new BytesIO(b('Test content'));
+    const consumer = new StringTransport();
+    const sender = new FileSender();
+    const d = sender.beginFileTransfer(source, consumer);
+    // Abort the transfer right away
+    sender.stopProducing();
+    const failure = await d.then(
+      () => null,
+      (err: unknown) => err as Error,
+    );
+    expect(failure).toBeInstanceOf(Error);
+    expect(failure!.message).toBe('Consumer asked us to stop producing');
+  });
+
+  it('beginFileTransfer() names itself and the bad argument', () => {
+    const sender = new FileSender();
+    expect(() => sender.beginFileTransfer(null as never, new StringTransport())).toThrow(
+      /^beginFileTransfer\(\): file must have a read\(size\) method, not null$/,
+    );
+    expect(() => sender.beginFileTransfer(new BytesIO(b('x')), {} as never)).toThrow(/^beginFileTransfer\(\): consumer must be an IConsumer/);
+    expect(() => sender.beginFileTransfer(new BytesIO(b('x')), new StringTransport(), 'up' as never)).toThrow(
+      /^beginFileTransfer\(\): transform must be a function, not 'up'$/,
+    );
   });
 });

@@ -1,12 +1,14 @@
 // Bad input to asyncore/twisted: each is a TypeError or RangeError (or
 // Twisted's own error) that names the function and the value.
 import { Buffer } from 'node:buffer';
+import * as util from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { LineOnlyReceiver, LineReceiver, NetstringReceiver, Int16StringReceiver } from '../src/twisted/basic';
 import * as log from '../src/twisted/log';
 import { ClientFactory, DatagramProtocol, Factory, Protocol, ReconnectingClientFactory } from '../src/twisted/protocol';
 import { reactor } from '../src/twisted/reactor';
-import { Connection } from '../src/twisted/tcp';
+import { Client, Connection, Connector, Server, TCPPort } from '../src/twisted/tcp';
+import { UDPPort } from '../src/twisted/udp';
 import { Clock, LoopingCall } from '../src/twisted/task';
 import { StringTransport } from './twisted-support';
 import { expectNoFdLeaks } from './support';
@@ -126,5 +128,93 @@ describe('asyncore/twisted rejects bad input, naming it', () => {
     const writeSequence = Connection.prototype.writeSequence;
     expect(() => writeSequence.call({} as never, 'ab' as never)).toThrow(/writeSequence\(\): takes an array of bytes, not 'ab'/);
     expect(() => writeSequence.call({} as never, [Buffer.from('a'), 'b'] as never)).toThrow(/writeSequence\(\): takes bytes/);
+  });
+
+  it('the basic protocols: dataReceived() takes bytes; a call that needs the transport before makeConnection() says so', () => {
+    for (const P of [LineReceiver, LineOnlyReceiver, NetstringReceiver, Int16StringReceiver]) {
+      const p = new P();
+      p.makeConnection(new StringTransport());
+      expect(() => p.dataReceived(undefined as never)).toThrow(/^dataReceived\(\): takes bytes \(a Buffer or Uint8Array\), not undefined$/);
+      expect(() => p.dataReceived({} as never)).toThrow(/^dataReceived\(\): takes bytes \(a Buffer or Uint8Array\), not \{\}$/);
+    }
+    const lr = new LineReceiver();
+    expect(() => lr.pauseProducing()).toThrow(/^pauseProducing\(\): LineReceiver has no transport \(makeConnection\(\) has not run\)$/);
+    expect(() => lr.lineLengthExceeded(Buffer.from('x'))).toThrow(/^lineLengthExceeded\(\): LineReceiver has no transport/);
+    expect(() => new Int16StringReceiver().lengthLimitExceeded(5)).toThrow(/^lengthLimitExceeded\(\): Int16StringReceiver has no transport/);
+    expect(() => new NetstringReceiver().sendString(Buffer.from('x'))).toThrow(/^sendString\(\): NetstringReceiver has no transport/);
+  });
+
+  it('factories: buildProtocol() with a protocol that is not a class; ReconnectingClientFactory with a non-connector', () => {
+    const f = new Factory();
+    f.protocol = 5 as never;
+    expect(() => f.buildProtocol(null as never)).toThrow(/^buildProtocol\(\): Factory\.protocol must be a Protocol class, not 5$/);
+    const r = new ReconnectingClientFactory();
+    expect(() => r.clientConnectionFailed(undefined as never, null as never)).toThrow(
+      /^clientConnectionFailed\(\): needs an IConnector \(an object with connect\(\)\), not undefined$/,
+    );
+    expect(() => r.clientConnectionLost('c' as never, null as never)).toThrow(/^clientConnectionLost\(\): needs an IConnector .*, not 'c'$/);
+    expect(() => r.retry({} as never)).toThrow(/^retry\(\): needs an IConnector .*, not \{\}$/);
+  });
+
+  it('transports, ports and connectors made directly name themselves and the bad argument', () => {
+    expect(() => new Connection(undefined as never, null as never, null as never, null as never)).toThrow(/^Connection\(\): needs the reactor, not undefined$/);
+    expect(() => new Connection(reactor, 'sock' as never, null as never, null as never)).toThrow(/^Connection\(\): needs a connected socket, not 'sock'$/);
+    expect(() => new TCPPort(7 as never, 0, Factory.forProtocol(Protocol), 50, '')).toThrow(/^TCPPort\(\): needs the reactor, not 7$/);
+    expect(() => new UDPPort(null as never, 0, new DatagramProtocol(), '', 8192)).toThrow(/^UDPPort\(\): needs the reactor, not null$/);
+    expect(() => new Connector(null as never, '127.0.0.1', 1, new ClientFactory(), 30, null)).toThrow(/^connectTCP\(\): needs the reactor, not null$/);
+    expect(() => new Client(reactor, null as never, null as never, null as never)).toThrow(/^Client\(\): needs a connector, not null$/);
+    expect(() => new Server(reactor, null as never, null as never, ['h', 1], 'port' as never, 0)).toThrow(
+      /^Server\(\): needs the TCPPort that accepted the connection, not 'port'$/,
+    );
+  });
+
+  it('UDP writeSequence() takes an array of bytes', () => {
+    const p = reactor.listenUDP(0, new DatagramProtocol(), '127.0.0.1');
+    try {
+      expect(() => p.writeSequence('ab' as never, ['127.0.0.1', 9])).toThrow(/^writeSequence\(\): takes an array of bytes, not 'ab'$/);
+      expect(() => p.writeSequence([Buffer.from('a'), 5] as never, ['127.0.0.1', 9])).toThrow(/^writeSequence\(\): takes an array of bytes/);
+    } finally {
+      p.connectionLost(null as never);
+    }
+  });
+
+  it('no error report throws itself: a value whose toString() throws is described, not stringified', async () => {
+    const evil = {
+      toString(): string {
+        throw new Error('evil toString');
+      },
+      [util.inspect.custom](): string {
+        throw new Error('evil inspect');
+      },
+    };
+    expect(() => reactor.listenTCP(0, evil as never)).toThrow(/^listenTCP\(\): needs a Factory, not <unprintable object>$/);
+    expect(() => new LineReceiver().dataReceived(evil as never)).toThrow(/^dataReceived\(\): takes bytes \(a Buffer or Uint8Array\), not <unprintable object>$/);
+    const messages: string[] = [];
+    const observer = (e: log.LogEvent): void => void messages.push(e.message);
+    log.addObserver(observer);
+    try {
+      const r = new ReconnectingClientFactory();
+      r.clock = new Clock();
+      r.retry({ connect() {}, toString: evil.toString } as never);
+      expect(messages.some((m) => /will retry in/.test(m))).toBe(true);
+    } finally {
+      log.removeObserver(observer);
+    }
+  });
+
+  it('a port of the wrong type is a TypeError, out of range a RangeError; setLineMode() and makeConnection() check their argument', () => {
+    const f = Factory.forProtocol(Protocol);
+    expect(() => reactor.listenTCP('x' as never, f)).toThrow(TypeError);
+    expect(() => reactor.listenTCP('x' as never, f)).toThrow(/^listenTCP\(\): port must be an integer from 0 to 65535, not 'x'$/);
+    expect(() => reactor.listenTCP(1.5, f)).toThrow(TypeError);
+    expect(() => reactor.listenTCP(70000, f)).toThrow(RangeError);
+    expect(() => reactor.connectTCP('127.0.0.1', null as never, new ClientFactory())).toThrow(TypeError);
+    expect(() => reactor.listenUDP('53' as never, new DatagramProtocol())).toThrow(TypeError);
+    const lr = new LineReceiver();
+    lr.makeConnection(new StringTransport());
+    expect(() => lr.setLineMode(123 as never)).toThrow(/^setLineMode\(\): takes bytes \(a Buffer or Uint8Array\), not 123$/);
+    expect(() => lr.setLineMode(null as never)).toThrow(/^setLineMode\(\): takes bytes/);
+    expect(() => new Protocol().makeConnection(5 as never)).toThrow(/^makeConnection\(\): needs a transport, not 5$/);
+    expect(() => new DatagramProtocol().makeConnection(undefined as never)).toThrow(/^makeConnection\(\): needs a transport, not undefined$/);
   });
 });

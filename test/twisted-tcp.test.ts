@@ -29,7 +29,7 @@ import {
 import { Failure } from '../src/twisted/failure';
 import * as log from '../src/twisted/log';
 import { ClientFactory, DatagramProtocol, Factory, Protocol, ReconnectingClientFactory, ServerFactory } from '../src/twisted/protocol';
-import type { IConnector, IProducer } from '../src/twisted/protocol';
+import type { IConnector, IProducer, ITransport } from '../src/twisted/protocol';
 import { reactor } from '../src/twisted/reactor';
 import type { Connection, Server, TCPPort } from '../src/twisted/tcp';
 import { expectNoFdLeaks, ipv6Available, waitFor } from './support';
@@ -132,7 +132,7 @@ describe('connections: the order of calls (test_tcp.py, test_core.py)', () => {
   it('server: makeConnection, connectionMade, dataReceived, connectionLost(ConnectionDone); client factory likewise', async () => {
     const serverEvents: string[] = [];
     class Server extends Protocol {
-      override makeConnection(t: unknown): void {
+      override makeConnection(t: ITransport): void {
         serverEvents.push(`makeConnection connected=${this.connected}`);
         super.makeConnection(t);
       }
@@ -178,7 +178,7 @@ describe('connections: the order of calls (test_tcp.py, test_core.py)', () => {
     let server: Server | null = null;
     class Keep extends Protocol {
       override connectionMade(): void {
-        server = this.transport;
+        server = this.transport as unknown as Server;
       }
     }
     const { port, number } = listen(Keep);
@@ -477,7 +477,7 @@ describe('closing', () => {
     const { port, number } = listen(
       class extends Protocol {
         override connectionMade(): void {
-          this.transport.socket.setsockopt(SOL_SOCKET, SO_SNDBUF, 4096);
+          this.transport.getHandle().setsockopt(SOL_SOCKET, SO_SNDBUF, 4096);
           this.transport.write(Buffer.alloc(4 << 20));
           this.transport.loseConnection();
           reactor.callLater(0.05, () => this.transport.abortConnection());
@@ -594,31 +594,25 @@ describe('faults', () => {
     });
   });
 
-  it('a connectionMade() that throws is logged; as in Twisted the connection stays up', async () => {
+  it('a connectionMade() that throws is logged, and the connection is dropped after what it wrote', async () => {
     await capturingLog(async (events) => {
+      const serverReason = signal<Failure>();
       class Greeter extends Protocol {
         override connectionMade(): void {
           this.transport.write(Buffer.from('hello'));
           throw new Error('greeting failed');
         }
-        override dataReceived(): void {
-          this.transport.loseConnection();
+        override connectionLost(reason: Failure): void {
+          serverReason.resolve(reason);
         }
       }
       const { port, number } = listen(Greeter);
-      const cf = new RecordingClientFactory(
-        () =>
-          new (class extends Collector {
-            override dataReceived(d: Buffer): void {
-              super.dataReceived(d);
-              this.transport.write(Buffer.from('x'));
-            }
-          })(),
-      );
+      const cf = new RecordingClientFactory();
       reactor.connectTCP('127.0.0.1', number, cf);
       await cf.finished;
       expect(cf.built!.text()).toBe('hello');
       expect(cf.lost!.check(ConnectionDone)).toBe(ConnectionDone);
+      expect((await serverReason.promise).getErrorMessage()).toBe('greeting failed');
       expect(events.filter((e) => e.isError).map((e) => e.failure!.getErrorMessage())).toEqual(['greeting failed']);
       await port.stopListening();
     });
@@ -726,7 +720,7 @@ describe('producers and consumers', () => {
       paused = false;
       override connectionMade(): void {
         // Small kernel buffers, so that the transport's own buffer fills.
-        this.transport.socket.setsockopt(SOL_SOCKET, SO_SNDBUF, 16384);
+        this.transport.getHandle().setsockopt(SOL_SOCKET, SO_SNDBUF, 16384);
         this.transport.registerProducer(this, true);
         this.produce();
       }
@@ -759,7 +753,7 @@ describe('producers and consumers', () => {
         new (class extends Collector {
           override connectionMade(): void {
             // Read nothing for a while, so that the server's buffer fills.
-            this.transport.socket.setsockopt(SOL_SOCKET, SO_RCVBUF, 16384);
+            this.transport.getHandle().setsockopt(SOL_SOCKET, SO_RCVBUF, 16384);
             this.transport.pauseProducing();
             reactor.callLater(0.2, () => this.transport.resumeProducing());
           }
@@ -805,7 +799,7 @@ describe('producers and consumers', () => {
     const { port, number } = listen(
       class extends Protocol {
         override connectionMade(): void {
-          transport = this.transport;
+          transport = this.transport as unknown as Connection;
           this.transport.registerProducer({ resumeProducing() {}, pauseProducing() {}, stopProducing: () => stops.push('first') }, true);
         }
       },
@@ -832,7 +826,7 @@ describe('producers and consumers', () => {
           this.transport.setTcpKeepAlive(true);
           checks.push(this.transport.getTcpKeepAlive());
           try {
-            this.transport.write('text');
+            this.transport.write('text' as never);
           } catch (err) {
             checks.push((err as Error).message);
           }

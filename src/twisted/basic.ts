@@ -7,8 +7,11 @@
 // search each byte for a delimiter once, and hand frames out as views, so
 // the work is linear in the input whatever the chunking.
 import { Buffer } from 'node:buffer';
-import * as util from 'node:util';
+import { Deferred } from './defer';
+import { describe } from './describe';
+import type { IConsumer, IProducer, ITCPTransport, ITransport } from './interfaces';
 import { Protocol } from './protocol';
+import type { Factory } from './protocol';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -106,14 +109,23 @@ export class ByteQueue {
 function toBytes(value: Uint8Array | string, what: string): Buffer {
   if (typeof value === 'string') return Buffer.from(value, 'utf8');
   if (value instanceof Uint8Array) return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.length);
-  throw new TypeError(`${what} must be bytes (or a string), not ${util.inspect(value)}`);
+  throw new TypeError(`${what} must be bytes (or a string), not ${describe(value)}`);
 }
 
 function checkBytes(where: string, data: unknown): Buffer {
   if (!(data instanceof Uint8Array)) {
-    throw new TypeError(`${where}(): takes bytes (a Buffer or Uint8Array), not ${util.inspect(data)}`);
+    throw new TypeError(`${where}(): takes bytes (a Buffer or Uint8Array), not ${describe(data)}`);
   }
   return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.length);
+}
+
+/** The protocol's transport, or a TypeError naming `where` when makeConnection() has not run. */
+function transportOf<T extends ITransport>(protocol: Protocol<Factory, T>, where: string): T {
+  const transport = protocol.transport;
+  if (transport === null || transport === undefined) {
+    throw new TypeError(`${where}(): ${protocol.constructor.name} has no transport (makeConnection() has not run)`);
+  }
+  return transport;
 }
 
 /** Python's NotImplementedError, thrown by the methods a subclass must supply. */
@@ -128,27 +140,27 @@ export class NotImplementedError extends Error {
  * A protocol that can pause the parsing of what it receives, as a
  * producer: pauseProducing() also pauses the transport's reading.
  */
-class PauseableProtocol extends Protocol {
+class PauseableProtocol<F extends Factory = Factory, T extends ITransport = ITCPTransport> extends Protocol<F, T> {
   /** Whether parsing is paused. */
   paused = false;
 
   /** Stops parsing (and reading) until resumeProducing(). */
   pauseProducing(): void {
     this.paused = true;
-    this.transport.pauseProducing();
+    transportOf(this, 'pauseProducing').pauseProducing?.();
   }
 
   /** Parses what is buffered and reads again. */
   resumeProducing(): void {
     this.paused = false;
-    this.transport.resumeProducing();
+    transportOf(this, 'resumeProducing').resumeProducing?.();
     this.dataReceived(EMPTY);
   }
 
   /** Stops for good: the connection is closed. */
   stopProducing(): void {
     this.paused = true;
-    this.transport.stopProducing();
+    transportOf(this, 'stopProducing').stopProducing?.();
   }
 }
 
@@ -157,7 +169,7 @@ class PauseableProtocol extends Protocol {
  * and, after setRawMode(), raw data. A line longer than MAX_LENGTH goes to
  * lineLengthExceeded(), which closes the connection unless overridden.
  */
-export class LineReceiver extends PauseableProtocol {
+export class LineReceiver<F extends Factory = Factory, T extends ITransport = ITCPTransport> extends PauseableProtocol<F, T> {
   /** 1 in line mode, 0 in raw mode. */
   line_mode: 0 | 1 = 1;
   /** What ends a line. */
@@ -191,6 +203,7 @@ export class LineReceiver extends PauseableProtocol {
 
   /** Splits what arrives into lines (or raw data, in raw mode). */
   override dataReceived(data: Buffer): unknown {
+    checkBytes('dataReceived', data);
     const received = this.#received;
     if (this.#busyReceiving) {
       received.append(data);
@@ -234,8 +247,9 @@ export class LineReceiver extends PauseableProtocol {
 
   /** Back to line mode; `extra` is parsed as if just received. */
   setLineMode(extra: Uint8Array = EMPTY): unknown {
+    const bytes = checkBytes('setLineMode', extra);
     this.line_mode = 1;
-    if (extra.length > 0) return this.dataReceived(checkBytes('setLineMode', extra));
+    if (bytes.length > 0) return this.dataReceived(bytes);
     return undefined;
   }
 
@@ -257,12 +271,12 @@ export class LineReceiver extends PauseableProtocol {
   /** Writes `line` followed by the delimiter. */
   sendLine(line: Uint8Array | string): void {
     const bytes = typeof line === 'string' ? Buffer.from(line, 'utf8') : checkBytes('sendLine', line);
-    this.transport.write(Buffer.concat([bytes, this.#currentDelimiter()]));
+    transportOf(this, 'sendLine').write(Buffer.concat([bytes, this.#currentDelimiter()]));
   }
 
   /** A line was longer than MAX_LENGTH: by default the connection is closed. */
   lineLengthExceeded(_line: Buffer): unknown {
-    return this.transport.loseConnection();
+    return transportOf(this, 'lineLengthExceeded').loseConnection();
   }
 }
 
@@ -270,7 +284,7 @@ export class LineReceiver extends PauseableProtocol {
  * A line protocol without raw mode or pausing: every line goes to
  * lineReceived(), as long as the connection is not closing.
  */
-export class LineOnlyReceiver extends Protocol {
+export class LineOnlyReceiver<F extends Factory = Factory, T extends ITransport = ITCPTransport> extends Protocol<F, T> {
   /** What ends a line. */
   delimiter: Buffer | string = Buffer.from('\r\n');
   /** The longest line accepted. */
@@ -280,6 +294,7 @@ export class LineOnlyReceiver extends Protocol {
 
   /** Splits what arrives into lines. */
   override dataReceived(data: Buffer): unknown {
+    checkBytes('dataReceived', data);
     const delimiter = toBytes(this.delimiter, 'delimiter');
     if (delimiter.length === 0) throw new RangeError('LineOnlyReceiver.delimiter cannot be empty');
     const received = this.#received;
@@ -293,7 +308,7 @@ export class LineOnlyReceiver extends Protocol {
       this.#searched = 0;
       const line = received.take(index);
       received.skip(delimiter.length);
-      if (this.transport.disconnecting) return undefined;
+      if (this.transport?.disconnecting) return undefined;
       if (line.length > this.MAX_LENGTH) return this.lineLengthExceeded(line);
       this.lineReceived(line);
     }
@@ -309,12 +324,12 @@ export class LineOnlyReceiver extends Protocol {
   /** Writes `line` followed by the delimiter. */
   sendLine(line: Uint8Array | string): void {
     const bytes = typeof line === 'string' ? Buffer.from(line, 'utf8') : checkBytes('sendLine', line);
-    this.transport.writeSequence([bytes, toBytes(this.delimiter, 'delimiter')]);
+    transportOf(this, 'sendLine').writeSequence([bytes, toBytes(this.delimiter, 'delimiter')]);
   }
 
   /** A line was too long: by default the connection is closed. */
   lineLengthExceeded(_line: Buffer): unknown {
-    return this.transport.loseConnection();
+    return transportOf(this, 'lineLengthExceeded').loseConnection();
   }
 }
 
@@ -350,7 +365,7 @@ const ZERO = 0x30;
  * Netstrings (`<length>:<bytes>,`): stringReceived() gets each one. A
  * malformed netstring closes the connection and sets brokenPeer.
  */
-export class NetstringReceiver extends Protocol {
+export class NetstringReceiver<F extends Factory = Factory, T extends ITransport = ITCPTransport> extends Protocol<F, T> {
   /** The longest string accepted. */
   MAX_LENGTH = 99999;
   /** Set once the peer sent something that is not a netstring. */
@@ -369,11 +384,12 @@ export class NetstringReceiver extends Protocol {
   /** Writes `string` as a netstring. */
   sendString(string: Uint8Array): void {
     const bytes = checkBytes('sendString', string);
-    this.transport.writeSequence([Buffer.from(`${bytes.length}:`), bytes, Buffer.from(',')]);
+    transportOf(this, 'sendString').writeSequence([Buffer.from(`${bytes.length}:`), bytes, Buffer.from(',')]);
   }
 
   /** Parses netstrings out of what arrives. */
   override dataReceived(data: Buffer): unknown {
+    checkBytes('dataReceived', data);
     this.#received.append(data);
     try {
       while (this.#received.length > 0) {
@@ -429,7 +445,7 @@ export class NetstringReceiver extends Protocol {
   }
 
   #handleParseError(): void {
-    this.transport.loseConnection();
+    transportOf(this, 'dataReceived').loseConnection();
     this.brokenPeer = 1;
   }
 
@@ -444,15 +460,36 @@ export class NetstringReceiver extends Protocol {
  * `prefixLength` bytes (4, 2 or 1 in the subclasses). A length over
  * MAX_LENGTH goes to lengthLimitExceeded(), which closes the connection.
  */
-export class IntNStringReceiver extends PauseableProtocol {
+export class IntNStringReceiver<F extends Factory = Factory, T extends ITransport = ITCPTransport> extends PauseableProtocol<F, T> {
   /** The size of the length prefix, in bytes. */
   prefixLength = 4;
   /** The longest string accepted. */
   MAX_LENGTH = 99999;
   readonly #received = new ByteQueue();
 
+  /**
+   * What has been received and not yet delivered: inside stringReceived(),
+   * the bytes after the current string; inside lengthLimitExceeded(), the
+   * string whose prefix is too long and what follows. Setting it replaces
+   * that buffer, and parsing goes on from the new value, as in Twisted.
+   * @see https://docs.twisted.org/en/twisted-22.4.0/api/twisted.protocols.basic.IntNStringReceiver.html
+   */
+  get recvd(): Buffer {
+    return Buffer.from(this.#received.peek(0, this.#received.length));
+  }
+
+  /** Replaces what is received and not yet delivered; parsing goes on from `value`. */
+  set recvd(value: Uint8Array) {
+    if (!(value instanceof Uint8Array)) {
+      throw new TypeError(`IntNStringReceiver.recvd must be bytes (a Buffer or Uint8Array), not ${describe(value)}`);
+    }
+    this.#received.clear();
+    this.#received.append(value);
+  }
+
   /** Parses length-prefixed strings out of what arrives. */
   override dataReceived(data: Buffer): unknown {
+    checkBytes('dataReceived', data);
     const received = this.#received;
     received.append(data);
     const prefix = this.prefixLength;
@@ -478,7 +515,7 @@ export class IntNStringReceiver extends PauseableProtocol {
     }
     const header = Buffer.allocUnsafe(prefix);
     header.writeUIntBE(bytes.length, 0, prefix);
-    this.transport.write(Buffer.concat([header, bytes]));
+    transportOf(this, 'sendString').write(Buffer.concat([header, bytes]));
   }
 
   /** A string arrived; override to handle it. */
@@ -488,24 +525,109 @@ export class IntNStringReceiver extends PauseableProtocol {
 
   /** A length prefix said more than MAX_LENGTH: by default the connection is closed. */
   lengthLimitExceeded(_length: number): void {
-    this.transport.loseConnection();
+    transportOf(this, 'lengthLimitExceeded').loseConnection();
   }
 }
 
 /** Strings with a 4-byte big-endian length prefix. */
-export class Int32StringReceiver extends IntNStringReceiver {
+export class Int32StringReceiver<F extends Factory = Factory, T extends ITransport = ITCPTransport> extends IntNStringReceiver<F, T> {
   /** 4 bytes. */
   override prefixLength = 4;
 }
 
 /** Strings with a 2-byte big-endian length prefix. */
-export class Int16StringReceiver extends IntNStringReceiver {
+export class Int16StringReceiver<F extends Factory = Factory, T extends ITransport = ITCPTransport> extends IntNStringReceiver<F, T> {
   /** 2 bytes. */
   override prefixLength = 2;
 }
 
 /** Strings with a 1-byte length prefix. */
-export class Int8StringReceiver extends IntNStringReceiver {
+export class Int8StringReceiver<F extends Factory = Factory, T extends ITransport = ITCPTransport> extends IntNStringReceiver<F, T> {
   /** 1 byte. */
   override prefixLength = 1;
+}
+
+/** A file FileSender reads: read(size) gives at most `size` bytes, and empty bytes at the end. */
+export interface IReadableFile {
+  /** At most `size` bytes; an empty Uint8Array (or null/undefined) at the end of the file. */
+  read(size: number): Uint8Array | null | undefined;
+}
+
+/**
+ * A pull producer that sends a file to a consumer (a transport), one
+ * chunk of CHUNK_SIZE bytes each time the consumer asks, optionally
+ * transformed on the way.
+ * @see https://docs.twisted.org/en/twisted-22.4.0/api/twisted.protocols.basic.FileSender.html
+ */
+export class FileSender implements IProducer {
+  /** The most bytes read per resumeProducing(). */
+  CHUNK_SIZE = 2 ** 14;
+  /** The last byte sent (empty before the first chunk). */
+  lastSent: Buffer = EMPTY;
+  /** Fires with lastSent once the file is sent; null before and after. */
+  deferred: Deferred<Buffer> | null = null;
+  /** The file being sent; null once it is all read. */
+  file: IReadableFile | null = null;
+  /** Where the file is written. */
+  consumer: IConsumer | null = null;
+  /** What each chunk goes through before it is written, if anything. */
+  transform: ((chunk: Buffer) => Uint8Array) | null = null;
+
+  /**
+   * Starts sending `file` to `consumer`: registers as its pull producer.
+   * The Deferred fires with the last byte written once the whole file is,
+   * and fails if the consumer stops the transfer first.
+   */
+  beginFileTransfer(file: IReadableFile, consumer: IConsumer, transform: ((chunk: Buffer) => Uint8Array) | null = null): Deferred<Buffer> {
+    if (file === null || typeof file !== 'object' || typeof file.read !== 'function') {
+      throw new TypeError(`beginFileTransfer(): file must have a read(size) method, not ${describe(file)}`);
+    }
+    if (
+      consumer === null ||
+      typeof consumer !== 'object' ||
+      typeof consumer.registerProducer !== 'function' ||
+      typeof consumer.unregisterProducer !== 'function' ||
+      typeof consumer.write !== 'function'
+    ) {
+      throw new TypeError(`beginFileTransfer(): consumer must be an IConsumer (registerProducer, unregisterProducer, write), not ${describe(consumer)}`);
+    }
+    if (transform !== null && transform !== undefined && typeof transform !== 'function') {
+      throw new TypeError(`beginFileTransfer(): transform must be a function, not ${describe(transform)}`);
+    }
+    this.file = file;
+    this.consumer = consumer;
+    this.transform = transform ?? null;
+    const deferred = new Deferred<Buffer>();
+    this.deferred = deferred;
+    consumer.registerProducer(this, false);
+    return deferred;
+  }
+
+  /** Writes the next chunk; at the end of the file, unregisters and fires the Deferred. */
+  resumeProducing(): void {
+    let chunk: Uint8Array | null | undefined = null;
+    if (this.file !== null) chunk = this.file.read(this.CHUNK_SIZE);
+    if (chunk === null || chunk === undefined || chunk.length === 0) {
+      this.file = null;
+      this.consumer?.unregisterProducer();
+      const deferred = this.deferred;
+      this.deferred = null;
+      deferred?.callback(this.lastSent);
+      return;
+    }
+    let bytes = checkBytes('FileSender: file.read', chunk);
+    if (this.transform !== null) bytes = checkBytes('FileSender: transform', this.transform(bytes));
+    this.consumer!.write(bytes);
+    this.lastSent = Buffer.from(bytes.subarray(bytes.length - 1));
+  }
+
+  /** A pull producer is never paused. */
+  pauseProducing(): void {}
+
+  /** The consumer stops the transfer: the Deferred fails. */
+  stopProducing(): void {
+    const deferred = this.deferred;
+    this.deferred = null;
+    deferred?.errback(new Error('Consumer asked us to stop producing'));
+  }
 }

@@ -214,9 +214,14 @@ export class Cooperator {
     }
   }
 
-  private tick(): void {
+  // A true private: it runs only from the scheduler, never on a caller's
+  // whim (a stray call with a predicate that never ends would not return).
+  #tick(): void {
     this.delayedCall = null;
     const terminator = this.terminationPredicateFactory();
+    if (typeof terminator !== 'function') {
+      throw new TypeError(`Cooperator: terminationPredicateFactory() must return a function, not ${describe(terminator)}`);
+    }
     outer: while (this.tasks.length > 0) {
       for (let task = this.metarator.next(); task !== undefined; task = this.metarator.next()) {
         task.oneWorkUnit();
@@ -232,7 +237,7 @@ export class Cooperator {
       this.mustScheduleOnStart = true;
       return;
     }
-    if (this.delayedCall === null && this.tasks.length > 0) this.delayedCall = this.scheduler(() => this.tick());
+    if (this.delayedCall === null && this.tasks.length > 0) this.delayedCall = this.scheduler(() => this.#tick());
   }
 
   /** Starts running tasks (for a Cooperator made with started = false, or stopped). */

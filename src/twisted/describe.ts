@@ -1,11 +1,13 @@
-// The value an error message names, for the twisted modules' checks. A
-// message about a bad value must never itself throw: a value whose
-// inspection throws (a Proxy, a throwing custom inspector) is described by
-// its type alone.
+// How the twisted modules show a value in an error message or a log line.
+// An error report must never throw itself, so a value that cannot be
+// inspected (a Proxy whose traps throw, a custom inspector that throws) is
+// shown by its type alone.
 import * as util from 'node:util';
 import { repr } from '../repr';
 
-/** A short description of `value` for an error message; never throws. */
+export { textOf } from '../errors';
+
+/** A short description of `value` for messages; never throws. */
 export function describe(value: unknown): string {
   try {
     return util.inspect(value, { depth: 1, breakLength: Infinity });

@@ -1,64 +1,37 @@
 // twisted.internet.protocol: the Protocol a connection talks through, and
 // the factories that make one per connection (servers) or per connection
 // attempt (clients), with ReconnectingClientFactory's back-off.
-import * as util from 'node:util';
 import type { IAddress } from './address';
+import { describe, textOf } from './describe';
 import type { Failure } from './failure';
+import type { IDelayedCall, ITCPTransport, ITransport, IUDPTransport } from './interfaces';
 import * as log from './log';
 
-/** What a connected protocol writes to and controls its connection through. */
-export interface ITransport {
-  /** Sends bytes, in order, after anything written before. */
-  write(data: Uint8Array): void;
-  /** write() of each chunk in turn. */
-  writeSequence(data: Uint8Array[]): void;
-  /** Closes once everything written has been sent. */
-  loseConnection(): void;
-  /** Closes now, dropping what is not sent yet. */
-  abortConnection?(): void;
-  /** The other end's address. */
-  getPeer(): IAddress;
-  /** This end's address. */
-  getHost(): IAddress;
-  /** True once loseConnection() was called. */
-  disconnecting?: boolean;
-  /** Stops reading (flow control; the transport as a producer). */
-  pauseProducing?(): void;
-  /** Starts reading again. */
-  resumeProducing?(): void;
-  /** Closes the connection. */
-  stopProducing?(): void;
-  /** Registers a producer of the data written to this transport. */
-  registerProducer?(producer: IProducer, streaming: boolean): void;
-  /** Unregisters it. */
-  unregisterProducer?(): void;
-}
-
-/** A source of data that a consumer (a transport) can pause and resume. */
-export interface IProducer {
-  /** Stops producing for good. */
-  stopProducing(): void;
-  /** Produces (more) data: for a pull producer, one chunk per call. */
-  resumeProducing(): void;
-  /** Stops producing until resumeProducing() (streaming producers). */
-  pauseProducing?(): void;
-}
+export type { IConsumer, IDelayedCall, IProducer, IPushProducer, IStreamTransport, ITCPTransport, ITransport, IUDPTransport, IUNIXTransport } from './interfaces';
 
 /** A protocol class: what a factory instantiates for each connection. */
-export type ProtocolClass<P = Protocol> = new () => P;
+export type ProtocolClass<P extends BaseProtocol<ITransport> = Protocol<Factory, ITransport>> = new () => P;
 
-/** The part of a protocol that is common to streams and datagrams. */
-export class BaseProtocol {
+/**
+ * The part of a protocol that is common to streams and datagrams.
+ * @see https://docs.twisted.org/en/twisted-22.4.0/api/twisted.internet.protocol.BaseProtocol.html
+ */
+export class BaseProtocol<T extends ITransport = ITCPTransport> {
   /** 1 while connected, 0 before and after. */
   connected: 0 | 1 = 0;
-  /** The transport, once makeConnection() has run. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  transport: any = null;
+  /**
+   * The transport, once makeConnection() has run (null before): typed as
+   * the transport a connected protocol reads and writes through.
+   */
+  transport: T = null as unknown as T;
 
   /** Attaches the transport, then calls connectionMade(). */
-  makeConnection(transport: unknown): void {
+  makeConnection(transport: ITransport): void {
+    if (transport === null || typeof transport !== 'object') {
+      throw new TypeError(`makeConnection(): needs a transport, not ${describe(transport)}`);
+    }
     this.connected = 1;
-    this.transport = transport;
+    this.transport = transport as T;
     this.connectionMade();
   }
 
@@ -71,13 +44,16 @@ export class BaseProtocol {
  * dataReceived() for each chunk that arrives (chunk boundaries mean
  * nothing), then connectionLost() once, with a Failure of ConnectionDone
  * for a clean close and ConnectionLost (or the error) otherwise.
+ *
+ * `F` is the factory class that builds it, so that `this.factory` reads
+ * that factory's fields (`class Chat extends Protocol<ChatFactory>`); `T`
+ * the transport's interface (ITCPTransport unless named: IUNIXTransport,
+ * or ITransport for any).
+ * @see https://docs.twisted.org/en/twisted-22.4.0/api/twisted.internet.protocol.Protocol.html
  */
-export class Protocol extends BaseProtocol {
-  /** The factory that made this protocol, if any. */
-  factory: Factory | null = null;
-  /** The transport this protocol writes to. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  declare transport: any;
+export class Protocol<F extends Factory = Factory, T extends ITransport = ITCPTransport> extends BaseProtocol<T> {
+  /** The factory that made this protocol (null until a factory has set it). */
+  factory: F = null as unknown as F;
 
   /** The prefix of log lines about this protocol: its class name. */
   logPrefix(): string {
@@ -100,14 +76,14 @@ export class Protocol extends BaseProtocol {
  */
 export class Factory {
   /** The protocol class buildProtocol() instantiates. */
-  protocol: ProtocolClass<Protocol> | null = null;
+  protocol: ProtocolClass | null = null;
   /** How many ports (or connectors) use this factory now. */
   numPorts = 0;
   /** Whether starting and stopping are logged. */
   noisy = true;
 
   /** A factory of this class with `protocol` set: `Factory.forProtocol(Echo)`. */
-  static forProtocol<F extends Factory>(this: new (...args: never[]) => F, protocol: ProtocolClass<Protocol>, ...args: unknown[]): F {
+  static forProtocol<F extends Factory>(this: new (...args: never[]) => F, protocol: ProtocolClass, ...args: unknown[]): F {
     const factory = new (this as unknown as new (...a: unknown[]) => F)(...args);
     factory.protocol = protocol;
     return factory;
@@ -121,7 +97,7 @@ export class Factory {
   /** A port starts using this factory; the first one calls startFactory(). */
   doStart(): void {
     if (this.numPorts === 0) {
-      if (this.noisy) log.msg(`Starting factory ${util.inspect(this)}`);
+      if (this.noisy) log.msg(`Starting factory ${describe(this)}`);
       this.startFactory();
     }
     this.numPorts += 1;
@@ -132,7 +108,7 @@ export class Factory {
     if (this.numPorts === 0) return;
     this.numPorts -= 1;
     if (this.numPorts === 0) {
-      if (this.noisy) log.msg(`Stopping factory ${util.inspect(this)}`);
+      if (this.noisy) log.msg(`Stopping factory ${describe(this)}`);
       this.stopFactory();
     }
   }
@@ -147,8 +123,13 @@ export class Factory {
    * A protocol for a new connection from `addr`, with its `factory` set;
    * null refuses the connection.
    */
-  buildProtocol(_addr: IAddress): Protocol | null {
-    if (this.protocol === null) throw new TypeError(`${this.constructor.name}.protocol is not set (assign a Protocol class)`);
+  buildProtocol(_addr: IAddress): Protocol<Factory, ITransport> | null {
+    if (this.protocol === null || this.protocol === undefined) {
+      throw new TypeError(`buildProtocol(): ${this.constructor.name}.protocol is not set (assign a Protocol class)`);
+    }
+    if (typeof this.protocol !== 'function') {
+      throw new TypeError(`buildProtocol(): ${this.constructor.name}.protocol must be a Protocol class, not ${describe(this.protocol)}`);
+    }
     const p = new this.protocol();
     p.factory = this;
     return p;
@@ -182,6 +163,13 @@ export class ClientFactory extends Factory {
   clientConnectionLost(_connector: IConnector, _reason: Failure): void {}
 }
 
+/** Checks that `connector` can be connected again: what ReconnectingClientFactory calls on it. */
+function checkConnector(where: string, connector: unknown): void {
+  if (connector === null || typeof connector !== 'object' || typeof (connector as IConnector).connect !== 'function') {
+    throw new TypeError(`${where}(): needs an IConnector (an object with connect()), not ${describe(connector)}`);
+  }
+}
+
 /** A normally distributed random number (Box-Muller), as random.normalvariate(). */
 function normalVariate(mu: number, sigma: number): number {
   const u = 1 - Math.random();
@@ -192,7 +180,7 @@ function normalVariate(mu: number, sigma: number): number {
 /** What ReconnectingClientFactory schedules retries on (a reactor or a task.Clock). */
 export interface IReactorTime {
   /** Schedules a call. */
-  callLater(delay: number, fn: (...args: never[]) => unknown, ...args: unknown[]): { cancel(): void; active(): boolean };
+  callLater(delay: number, fn: (...args: never[]) => unknown, ...args: unknown[]): IDelayedCall;
   /** The current time in seconds. */
   seconds(): number;
 }
@@ -223,10 +211,11 @@ export class ReconnectingClientFactory extends ClientFactory {
   connector: IConnector | null = null;
   /** The clock retries are scheduled on; the reactor unless set. */
   clock: IReactorTime | null = null;
-  #callID: { cancel(): void; active(): boolean } | null = null;
+  #callID: IDelayedCall | null = null;
 
   /** Retries, unless stopTrying() was called. */
   override clientConnectionFailed(connector: IConnector, _reason: Failure): void {
+    checkConnector('clientConnectionFailed', connector);
     if (this.continueTrying) {
       this.connector = connector;
       this.retry();
@@ -235,6 +224,7 @@ export class ReconnectingClientFactory extends ClientFactory {
 
   /** Retries, unless stopTrying() was called. */
   override clientConnectionLost(connector: IConnector, _reason: Failure): void {
+    checkConnector('clientConnectionLost', connector);
     if (this.continueTrying) {
       this.connector = connector;
       this.retry();
@@ -244,19 +234,20 @@ export class ReconnectingClientFactory extends ClientFactory {
   /** Schedules the next attempt, after a longer wait than the last. */
   retry(connector: IConnector | null = null): void {
     if (!this.continueTrying) {
-      if (this.noisy) log.msg(`Abandoning ${String(connector)} on explicit request`);
+      if (this.noisy) log.msg(`Abandoning ${textOf(connector)} on explicit request`);
       return;
     }
     const target = connector ?? this.connector;
     if (target === null) throw new RangeError('retry(): no connector to retry');
+    checkConnector('retry', target);
     this.retries += 1;
     if (this.maxRetries !== null && this.retries > this.maxRetries) {
-      if (this.noisy) log.msg(`Abandoning ${String(target)} after ${this.retries} retries.`);
+      if (this.noisy) log.msg(`Abandoning ${textOf(target)} after ${this.retries} retries.`);
       return;
     }
     this.delay = Math.min(this.delay * this.factor, this.maxDelay);
     if (this.jitter) this.delay = normalVariate(this.delay, this.delay * this.jitter);
-    if (this.noisy) log.msg(`${String(target)} will retry in ${Math.trunc(this.delay)} seconds`);
+    if (this.noisy) log.msg(`${textOf(target)} will retry in ${Math.trunc(this.delay)} seconds`);
     if (this.clock === null) this.clock = defaultClock();
     this.#callID = this.clock.callLater(Math.max(0, this.delay), () => {
       this.#callID = null;
@@ -307,9 +298,8 @@ function defaultClock(): IReactorTime {
  * stopProtocol() when it stops.
  */
 export class DatagramProtocol {
-  /** The UDP port, while listening. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  transport: any = null;
+  /** The UDP port, while listening (null before and after). */
+  transport: IUDPTransport = null as unknown as IUDPTransport;
   /** How many ports use this protocol. */
   numPorts = 0;
   /** Whether starting and stopping are logged. */
@@ -330,7 +320,7 @@ export class DatagramProtocol {
   doStop(): void {
     if (this.numPorts === 0) return;
     this.numPorts -= 1;
-    this.transport = null;
+    this.transport = null as unknown as IUDPTransport;
     if (this.numPorts === 0) this.stopProtocol();
   }
 
@@ -341,7 +331,10 @@ export class DatagramProtocol {
   stopProtocol(): void {}
 
   /** Attaches the port and starts the protocol. */
-  makeConnection(transport: unknown): void {
+  makeConnection(transport: IUDPTransport): void {
+    if (transport === null || typeof transport !== 'object') {
+      throw new TypeError(`makeConnection(): needs a transport, not ${describe(transport)}`);
+    }
     this.transport = transport;
     this.doStart();
   }

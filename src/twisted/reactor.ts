@@ -14,6 +14,7 @@ import { BlockingIOError } from '../errors';
 import * as posix from '../posix';
 import { checkFd } from '../validate';
 import { Deferred, DeferredList } from './defer';
+import { describe } from './describe';
 import {
   CONNECTION_LOST,
   AlreadyCalled,
@@ -26,7 +27,7 @@ import {
 } from './error';
 import { Failure } from './failure';
 import * as log from './log';
-import { Selectable, asFailure, type SelectableReactor } from './selectable';
+import { Selectable, asFailure, logThrown, type SelectableReactor } from './selectable';
 import { setDefaultClock, type ClientFactory, type DatagramProtocol, type Factory } from './protocol';
 import { Connector, TCPPort } from './tcp';
 import { UNIXConnector, UNIXPort } from './unix';
@@ -264,7 +265,7 @@ export class DelayedCallQueue implements DelayedCallOwner {
       try {
         fn(...args);
       } catch (err) {
-        log.err(err, 'Unhandled error in a delayed call:');
+        logThrown(err, 'Unhandled error in a delayed call:');
       }
     }
   }
@@ -301,7 +302,7 @@ class ThreePhaseEvent {
         const result = fn(...args);
         if (result instanceof Deferred) results.push(result);
       } catch (err) {
-        log.err(err);
+        logThrown(err);
       }
     }
     new DeferredList(results).addCallback(() => this.continueFiring());
@@ -314,7 +315,7 @@ class ThreePhaseEvent {
         try {
           fn(...args);
         } catch (err) {
-          log.err(err);
+          logThrown(err);
         }
       }
     }
@@ -529,12 +530,12 @@ export class Reactor implements SelectableReactor {
    */
   addSystemEventTrigger(phase: Phase, eventType: string, fn: Callable, ...args: unknown[]): unknown {
     if (phase !== 'before' && phase !== 'during' && phase !== 'after') {
-      throw new RangeError(`addSystemEventTrigger(): phase must be 'before', 'during' or 'after', not ${util.inspect(phase)}`);
+      throw new RangeError(`addSystemEventTrigger(): phase must be 'before', 'during' or 'after', not ${describe(phase)}`);
     }
     if (typeof eventType !== 'string') {
-      throw new TypeError(`addSystemEventTrigger(): eventType must be a string, not ${util.inspect(eventType)}`);
+      throw new TypeError(`addSystemEventTrigger(): eventType must be a string, not ${describe(eventType)}`);
     }
-    if (typeof fn !== 'function') throw new TypeError(`addSystemEventTrigger(): needs a function, not ${util.inspect(fn)}`);
+    if (typeof fn !== 'function') throw new TypeError(`addSystemEventTrigger(): needs a function, not ${describe(fn)}`);
     let event = this.events.get(eventType);
     if (event === undefined) {
       event = new ThreePhaseEvent();
@@ -546,7 +547,7 @@ export class Reactor implements SelectableReactor {
   /** Removes a trigger added by addSystemEventTrigger(), given the id it returned. */
   removeSystemEventTrigger(triggerID: unknown): void {
     if (!Array.isArray(triggerID) || triggerID.length !== 3) {
-      throw new TypeError(`removeSystemEventTrigger(): not a trigger id: ${util.inspect(triggerID)}`);
+      throw new TypeError(`removeSystemEventTrigger(): not a trigger id: ${describe(triggerID)}`);
     }
     const [eventType, phase, entry] = triggerID as [string, Phase, [Callable, unknown[]]];
     const event = this.events.get(eventType);
@@ -565,7 +566,7 @@ export class Reactor implements SelectableReactor {
       try {
         fn(...args);
       } catch (err) {
-        log.err(err);
+        logThrown(err);
       }
       return undefined;
     }
@@ -659,8 +660,9 @@ export class Reactor implements SelectableReactor {
     try {
       why = isRead ? selectable.doRead() : selectable.doWrite();
     } catch (err) {
-      why = err;
-      log.err(err);
+      // Anything thrown, an Error or not, is this descriptor's failure.
+      why = asFailure(err);
+      log.err(why);
     }
     if (why instanceof Error || why instanceof Failure) this.disconnectSelectable(selectable, why, isRead);
   }
@@ -674,7 +676,7 @@ export class Reactor implements SelectableReactor {
     try {
       selectable.connectionLost(reason);
     } catch (err) {
-      log.err(err);
+      logThrown(err);
     }
   }
 
@@ -753,7 +755,7 @@ export class Reactor implements SelectableReactor {
 
   private descriptorFor(obj: Descriptor, where: string): ForeignDescriptor {
     if (obj === null || typeof obj !== 'object' || typeof obj.fileno !== 'function') {
-      throw new TypeError(`${where}(): needs an object with fileno(), not ${util.inspect(obj)}`);
+      throw new TypeError(`${where}(): needs an object with fileno(), not ${describe(obj)}`);
     }
     let d = this.foreign.get(obj);
     if (d === undefined) {

@@ -6,6 +6,7 @@
 import { dispatcher } from '../asyncore';
 import type { SocketMap } from '../asyncore';
 import { channelChanged } from '../notify';
+import { describe } from './describe';
 import { Failure } from './failure';
 import * as log from './log';
 
@@ -25,6 +26,15 @@ export interface SelectableReactor {
   callLater(delay: number, fn: (...args: never[]) => unknown, ...args: unknown[]): { cancel(): void; active(): boolean };
 }
 
+/** `reactor` as a SelectableReactor, or a TypeError naming `where` and the value. */
+export function checkReactor(where: string, reactor: unknown): SelectableReactor {
+  const r = reactor as SelectableReactor | null;
+  if (r === null || typeof r !== 'object' || !(r.map instanceof Map) || typeof r.callLater !== 'function' || typeof r.doReadOrWrite !== 'function') {
+    throw new TypeError(`${where}(): needs the reactor, not ${describe(reactor)}`);
+  }
+  return r;
+}
+
 /**
  * A file descriptor watched by the reactor: Twisted's FileDescriptor
  * skeleton. Subclasses give doRead(), doWrite() and connectionLost().
@@ -41,7 +51,7 @@ export abstract class Selectable extends dispatcher {
 
   /** Makes the descriptor; it joins the reactor's map once it has a socket. */
   constructor(reactor: SelectableReactor) {
-    super(null, reactor.map);
+    super(null, checkReactor(new.target.name, reactor).map);
     this.reactor = reactor;
   }
 
@@ -133,7 +143,7 @@ export abstract class Selectable extends dispatcher {
 
   /** An error the event handlers let through: logged, and the descriptor dropped. */
   override handle_error(err: unknown): void {
-    log.err(err);
+    logThrown(err);
     if (!this.disconnected) this.reactor.disconnectSelectable(this, err, false);
   }
 
@@ -150,7 +160,18 @@ export abstract class Selectable extends dispatcher {
   }
 }
 
-/** Makes a Failure of `why` unless it is one already. */
+/**
+ * Makes a Failure of `why` unless it is one already. Anything may be
+ * thrown: a value that is not an Error (a string, `undefined`) is wrapped
+ * in an Error whose message shows it, as Twisted shows any exception.
+ */
 export function asFailure(why: unknown): Failure {
-  return why instanceof Failure ? why : new Failure(why);
+  if (why instanceof Failure) return why;
+  if (why instanceof Error) return new Failure(why);
+  return new Failure(new Error(typeof why === 'string' ? why : describe(why)));
+}
+
+/** Logs anything thrown by protocol or factory code, as log.err() logs an exception. */
+export function logThrown(thrown: unknown, why: string | null = null): void {
+  log.err(asFailure(thrown), why);
 }

@@ -8,7 +8,6 @@ import { Buffer } from 'node:buffer';
 import { lookup } from 'node:dns';
 import { isIP } from 'node:net';
 import { constants as osConstants } from 'node:os';
-import * as util from 'node:util';
 import { BlockingIOError, OSError, describeErrno } from '../errors';
 import {
   AF_INET,
@@ -29,6 +28,7 @@ import {
 import type { Address } from '../socket';
 import { IPv4Address, IPv6Address, type IAddress } from './address';
 import { Deferred } from './defer';
+import { describe } from './describe';
 import {
   CONNECTION_DONE,
   CONNECTION_LOST,
@@ -45,10 +45,15 @@ import {
 } from './error';
 import { Failure } from './failure';
 import * as log from './log';
-import type { ClientFactory, Factory, IProducer, Protocol } from './protocol';
-import { Selectable, type SelectableReactor } from './selectable';
+import type { IProducer, ITransport } from './interfaces';
+import { Protocol as ProtocolBase } from './protocol';
+import type { ClientFactory, Factory, Protocol as TypedProtocol } from './protocol';
+import { Selectable, asFailure, checkReactor, logThrown, type SelectableReactor } from './selectable';
 
 const E = osConstants.errno;
+
+/** A protocol of any factory and transport type: what a transport feeds. */
+type Protocol = TypedProtocol<Factory, ITransport>;
 
 /** Twisted's read size: at most this much is read per read event. */
 const BUFFER_SIZE = 65536;
@@ -89,7 +94,7 @@ function isWouldBlock(err: unknown): boolean {
 
 function checkBytes(where: string, data: unknown): Uint8Array {
   if (!(data instanceof Uint8Array)) {
-    throw new TypeError(`${where}(): takes bytes (a Buffer or Uint8Array), not ${util.inspect(data)}`);
+    throw new TypeError(`${where}(): takes bytes (a Buffer or Uint8Array), not ${describe(data)}`);
   }
   return data;
 }
@@ -127,6 +132,15 @@ export class Connection extends Selectable {
   /** Wraps a connected socket for `protocol`; it joins the reactor's map. */
   constructor(reactor: SelectableReactor, sock: socket, protocol: Protocol, family: StreamFamily) {
     super(reactor);
+    const where = new.target.name;
+    if (!(sock instanceof socket)) throw new TypeError(`${where}(): needs a connected socket, not ${describe(sock)}`);
+    // A Client has no protocol until it is connected.
+    if (protocol !== null && (typeof protocol !== 'object' || typeof protocol.dataReceived !== 'function')) {
+      throw new TypeError(`${where}(): needs a Protocol, not ${describe(protocol)}`);
+    }
+    if (family === null || typeof family !== 'object' || typeof family.address !== 'function' || typeof family.client !== 'function') {
+      throw new TypeError(`${where}(): needs an address family (tcpFamily or unixFamily), not ${describe(family)}`);
+    }
     this.protocol = protocol;
     this.family = family;
     this.set_socket(sock);
@@ -169,7 +183,7 @@ export class Connection extends Selectable {
 
   /** write() of each chunk, in order. */
   writeSequence(iovec: Uint8Array[]): void {
-    if (!Array.isArray(iovec)) throw new TypeError(`writeSequence(): takes an array of bytes, not ${util.inspect(iovec)}`);
+    if (!Array.isArray(iovec)) throw new TypeError(`writeSequence(): takes an array of bytes, not ${describe(iovec)}`);
     for (const chunk of iovec) checkBytes('writeSequence', chunk);
     if (iovec.length === 1) this.write(iovec[0]!);
     else if (iovec.length > 1) this.write(Buffer.concat(iovec));
@@ -265,8 +279,8 @@ export class Connection extends Selectable {
         try {
           why = this.doRead();
         } catch (err) {
-          log.err(err);
-          why = err;
+          why = asFailure(err);
+          log.err(why);
         }
         if (why !== undefined) {
           this.reactor.disconnectSelectable(this, why, true);
@@ -326,7 +340,7 @@ export class Connection extends Selectable {
       try {
         producer.stopProducing();
       } catch (err) {
-        log.err(err);
+        logThrown(err);
       }
     }
     this.protocol.connectionLost(reason);
@@ -357,10 +371,10 @@ export class Connection extends Selectable {
    */
   registerProducer(producer: IProducer, streaming: boolean): void {
     if (producer === null || typeof producer !== 'object' || typeof producer.resumeProducing !== 'function') {
-      throw new TypeError(`registerProducer(): needs a producer with resumeProducing(), not ${util.inspect(producer)}`);
+      throw new TypeError(`registerProducer(): needs a producer with resumeProducing(), not ${describe(producer)}`);
     }
     if (this.producer !== null) {
-      throw new Error(`Cannot register producer ${util.inspect(producer)}, because producer ${util.inspect(this.producer)} was never unregistered.`);
+      throw new Error(`Cannot register producer ${describe(producer)}, because producer ${describe(this.producer)} was never unregistered.`);
     }
     if (this.disconnected) {
       producer.stopProducing();
@@ -419,14 +433,19 @@ export class Connection extends Selectable {
     return this.family.address(this.socket.getsockname());
   }
 
+  /** The socket underneath (Twisted's ISystemHandle.getHandle()). */
+  getHandle(): socket {
+    return this.socket;
+  }
+
   /** The other end's address. */
   getPeer(): IAddress {
     return this.family.address(this.socket.getpeername());
   }
 
-  /** The protocol's log prefix. */
+  /** The protocol's log prefix (the class name while a client is not connected yet). */
   override logPrefix(): string {
-    return this.protocol.logPrefix();
+    return this.protocol === null ? this.constructor.name : this.protocol.logPrefix();
   }
 }
 
@@ -453,9 +472,12 @@ export class Server extends Connection {
     addr: Address,
     server: TCPPort<IAddress>,
     sessionno: number,
-    peer: IAddress = server.family.address(addr),
+    peer?: IAddress,
   ) {
+    if (!(server instanceof TCPPort)) throw new TypeError(`Server(): needs the TCPPort that accepted the connection, not ${describe(server)}`);
+    if (addr === null || addr === undefined) throw new TypeError(`Server(): needs the peer's address as accept() gave it, not ${describe(addr)}`);
     super(reactor, sock, protocol, server.family);
+    if (peer === undefined) peer = server.family.address(addr);
     this.client = server.family.client(addr);
     this.server = server;
     this.sessionno = sessionno;
@@ -518,8 +540,8 @@ export class TCPPort<A extends IAddress = IPv4Address> extends Selectable {
     super(reactor);
     const caller = (new.target as unknown as { methodName: string }).methodName;
     checkFactory(caller, factory);
-    if (!Number.isInteger(backlog)) throw new TypeError(`${caller}(): listen backlog must be an integer, not ${util.inspect(backlog)}`);
-    if (typeof iface !== 'string') throw new TypeError(`${caller}(): listen interface must be a string, not ${util.inspect(iface)}`);
+    if (!Number.isInteger(backlog)) throw new TypeError(`${caller}(): listen backlog must be an integer, not ${describe(backlog)}`);
+    if (typeof iface !== 'string') throw new TypeError(`${caller}(): listen interface must be a string, not ${describe(iface)}`);
     this.factory = factory;
     this.backlog = backlog;
     this.interface = iface;
@@ -530,7 +552,7 @@ export class TCPPort<A extends IAddress = IPv4Address> extends Selectable {
   protected listenSpec(): ListenSpec {
     const port = this.port as number;
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new RangeError(`listenTCP(): port must be an integer from 0 to 65535, not ${util.inspect(port)}`);
+      throw new (Number.isInteger(port) ? RangeError : TypeError)(`listenTCP(): port must be an integer from 0 to 65535, not ${describe(port)}`);
     }
     return { family: isIP(this.interface) === 6 ? AF_INET6 : AF_INET, bindAddress: [this.interface, port] };
   }
@@ -591,21 +613,34 @@ export class TCPPort<A extends IAddress = IPv4Address> extends Selectable {
       }
       if (pair === null) break;
       const [sock, addr] = pair;
+      let protocol: Protocol | null;
+      let peer: IAddress;
       try {
         sock.setblocking(false);
         // Addresses are immutable: the factory and getPeer() share one.
-        const peer = this.family.address(addr);
-        const protocol = this.factory.buildProtocol(peer);
-        if (protocol === null || protocol === undefined) {
-          sock.close();
-          continue;
-        }
-        const s = this.sessionno;
-        this.sessionno = s + 1;
-        const transport = new Server(this.reactor, sock, protocol, addr, this, s, peer);
+        peer = this.family.address(addr);
+        protocol = this.factory.buildProtocol(peer);
+      } catch (err) {
+        // As Twisted: the error is logged, the accepted socket closed, and
+        // what else waits is accepted on the next read event.
+        sock.close();
+        logThrown(err);
+        return undefined;
+      }
+      if (protocol === null || protocol === undefined) {
+        sock.close();
+        continue;
+      }
+      const s = this.sessionno;
+      this.sessionno = s + 1;
+      const transport = new Server(this.reactor, sock, protocol, addr, this, s, peer);
+      try {
         protocol.makeConnection(transport);
       } catch (err) {
-        log.err(err);
+        // A protocol that could not start is dropped, not left half made.
+        const reason = asFailure(err);
+        log.err(reason);
+        this.reactor.disconnectSelectable(transport, reason, false);
       }
     }
     if (accepted === this.numberAccepts) this.numberAccepts += 20;
@@ -635,7 +670,7 @@ export class TCPPort<A extends IAddress = IPv4Address> extends Selectable {
         this.connectionLost(connDone);
         d.callback(undefined);
       } catch (err) {
-        d.errback(err);
+        d.errback(asFailure(err));
       }
     });
     return d;
@@ -681,7 +716,7 @@ export class TCPPort<A extends IAddress = IPv4Address> extends Selectable {
 
 function checkFactory(where: string, factory: unknown): void {
   if (factory === null || typeof factory !== 'object' || typeof (factory as Factory).buildProtocol !== 'function') {
-    throw new TypeError(`${where}(): needs a Factory, not ${util.inspect(factory)}`);
+    throw new TypeError(`${where}(): needs a Factory, not ${describe(factory)}`);
   }
 }
 
@@ -719,6 +754,13 @@ export class Client extends Connection {
 
   /** Starts connecting to `target` on the next turn of the reactor. */
   constructor(reactor: SelectableReactor, connector: ConnectorLike, target: ClientTarget, family: StreamFamily) {
+    checkReactor(new.target.name, reactor);
+    if (connector === null || typeof connector !== 'object' || typeof connector.buildProtocol !== 'function' || typeof connector.connectionFailed !== 'function') {
+      throw new TypeError(`${new.target.name}(): needs a connector, not ${describe(connector)}`);
+    }
+    if (target === null || typeof target !== 'object' || typeof target.family !== 'number' || target.address === null || target.address === undefined) {
+      throw new TypeError(`${new.target.name}(): needs a target { family, address, bindAddress }, not ${describe(target)}`);
+    }
     const sock = new socket(target.family, SOCK_STREAM | SOCK_NONBLOCK);
     super(reactor, sock, null as unknown as Protocol, family);
     this.connector = connector;
@@ -782,18 +824,30 @@ export class Client extends Connection {
     return undefined;
   }
 
+  /**
+   * Connected: the connector builds the protocol. What buildProtocol() or
+   * connectionMade() throws is logged and ends the connection (before the
+   * protocol exists, as a failed attempt), whichever turn connected it.
+   */
   private connectDone(): void {
-    this.peerAddress = this.family.address(this.socket.getpeername());
-    const protocol = this.connector!.buildProtocol(this.peerAddress);
-    this.connected = true;
-    if (protocol === null || protocol === undefined) {
-      this.protocol = new EmptyProtocol();
-      this.loseConnection();
-      return;
+    try {
+      this.peerAddress = this.family.address(this.socket.getpeername());
+      const protocol = this.connector!.buildProtocol(this.peerAddress);
+      this.connected = true;
+      if (protocol === null || protocol === undefined) {
+        // As Twisted: a plain Protocol, that only closes.
+        this.protocol = new ProtocolBase();
+        this.loseConnection();
+        return;
+      }
+      this.protocol = protocol;
+      this.startReading();
+      protocol.makeConnection(this);
+    } catch (err) {
+      const reason = asFailure(err);
+      log.err(reason);
+      this.reactor.disconnectSelectable(this, reason, false);
     }
-    this.protocol = protocol;
-    this.startReading();
-    protocol.makeConnection(this);
   }
 
   /** Ends a connection attempt that has not succeeded: the connector hears `err`. */
@@ -835,23 +889,7 @@ export class Client extends Connection {
 
   /** "<Protocol to HOST at PORT>". */
   override toString(): string {
-    return `<${this.protocol?.constructor.name ?? 'Client'} to ${util.inspect(this.target.address)}>`;
-  }
-}
-
-/** The protocol of a client whose factory built none: it only closes. */
-class EmptyProtocol {
-  connected: 0 | 1 = 0;
-  transport: unknown = null;
-  factory = null;
-  makeConnection(): void {}
-  connectionMade(): void {}
-  dataReceived(): undefined {
-    return undefined;
-  }
-  connectionLost(): void {}
-  logPrefix(): string {
-    return 'Protocol';
+    return `<${this.protocol?.constructor.name ?? 'Client'} to ${describe(this.target.address)}>`;
   }
 }
 
@@ -883,9 +921,10 @@ export abstract class BaseConnector implements ConnectorLike {
   /** A connector for `factory`; connect() starts the first attempt. */
   constructor(reactor: SelectableReactor, factory: ClientFactory, timeout: number | null) {
     const caller = (new.target as unknown as { methodName: string }).methodName;
+    checkReactor(caller, reactor);
     checkFactory(caller, factory);
     if (timeout !== null && (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0)) {
-      throw new TypeError(`${caller}(): connect timeout must be a number of seconds >= 0 or null, not ${util.inspect(timeout)}`);
+      throw new TypeError(`${caller}(): connect timeout must be a number of seconds >= 0 or null, not ${describe(timeout)}`);
     }
     this.reactor = reactor;
     this.factory = factory;
@@ -989,9 +1028,9 @@ export class Connector extends BaseConnector {
     timeout: number | null,
     bindAddress: [string, number] | null,
   ) {
-    if (typeof host !== 'string') throw new TypeError(`connectTCP(): host must be a string, not ${util.inspect(host)}`);
+    if (typeof host !== 'string') throw new TypeError(`connectTCP(): host must be a string, not ${describe(host)}`);
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new RangeError(`connectTCP(): port must be an integer from 0 to 65535, not ${util.inspect(port)}`);
+      throw new (Number.isInteger(port) ? RangeError : TypeError)(`connectTCP(): port must be an integer from 0 to 65535, not ${describe(port)}`);
     }
     super(reactor, factory, timeout);
     this.host = host;

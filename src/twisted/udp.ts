@@ -3,17 +3,16 @@
 // datagram to an address, or to the peer of a connected port.
 import { isIP } from 'node:net';
 import { constants as osConstants } from 'node:os';
-import * as util from 'node:util';
 import { BlockingIOError, OSError } from '../errors';
 import { AF_INET, AF_INET6, SOCK_DGRAM, SOCK_NONBLOCK, socket } from '../socket';
 import type { Address } from '../socket';
 import { IPv4Address, IPv6Address } from './address';
 import { Deferred } from './defer';
+import { describe } from './describe';
 import { CannotListenError, ConnectionDone, MessageLengthError } from './error';
 import { Failure } from './failure';
-import * as log from './log';
 import type { DatagramProtocol } from './protocol';
-import { Selectable, type SelectableReactor } from './selectable';
+import { Selectable, logThrown, type SelectableReactor } from './selectable';
 
 const E = osConstants.errno;
 
@@ -41,13 +40,13 @@ export class UDPPort extends Selectable {
   constructor(reactor: SelectableReactor, port: number, protocol: DatagramProtocol, iface: string, maxPacketSize: number) {
     super(reactor);
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new RangeError(`listenUDP(): port must be an integer from 0 to 65535, not ${util.inspect(port)}`);
+      throw new (Number.isInteger(port) ? RangeError : TypeError)(`listenUDP(): port must be an integer from 0 to 65535, not ${describe(port)}`);
     }
     if (protocol === null || typeof protocol !== 'object' || typeof protocol.datagramReceived !== 'function') {
-      throw new TypeError(`listenUDP(): needs a DatagramProtocol, not ${util.inspect(protocol)}`);
+      throw new TypeError(`listenUDP(): needs a DatagramProtocol, not ${describe(protocol)}`);
     }
     if (!Number.isInteger(maxPacketSize) || maxPacketSize <= 0) {
-      throw new RangeError(`listenUDP(): maxPacketSize must be a positive integer, not ${util.inspect(maxPacketSize)}`);
+      throw new RangeError(`listenUDP(): maxPacketSize must be a positive integer, not ${describe(maxPacketSize)}`);
     }
     this.protocol = protocol;
     this.port = port;
@@ -93,7 +92,8 @@ export class UDPPort extends Selectable {
       try {
         this.protocol.datagramReceived(data, [host, port]);
       } catch (err) {
-        log.err(err);
+        // As Twisted: logged, and the port goes on reading.
+        logThrown(err);
       }
     }
     return undefined;
@@ -120,7 +120,7 @@ export class UDPPort extends Selectable {
    * when the port is connected (then `addr` must be left out).
    */
   write(datagram: Uint8Array, addr: [string, number] | null = null): number | undefined {
-    if (!(datagram instanceof Uint8Array)) throw new TypeError(`write(): takes bytes, not ${util.inspect(datagram)}`);
+    if (!(datagram instanceof Uint8Array)) throw new TypeError(`write(): takes bytes, not ${describe(datagram)}`);
     if (this.connectedAddr !== null) {
       if (addr !== null) throw new RangeError('write(): this port is connected; give no address');
       try {
@@ -135,7 +135,7 @@ export class UDPPort extends Selectable {
       }
     }
     if (!Array.isArray(addr) || typeof addr[0] !== 'string' || !Number.isInteger(addr[1])) {
-      throw new TypeError(`write(): needs the address as [host, port], not ${util.inspect(addr)}`);
+      throw new TypeError(`write(): needs the address as [host, port], not ${describe(addr)}`);
     }
     try {
       return this.socket.sendto(datagram, [addr[0], addr[1]]);
@@ -148,16 +148,19 @@ export class UDPPort extends Selectable {
 
   /** write() of the chunks joined into one datagram. */
   writeSequence(seq: Uint8Array[], addr: [string, number] | null = null): void {
+    if (!Array.isArray(seq) || !seq.every((chunk) => chunk instanceof Uint8Array)) {
+      throw new TypeError(`writeSequence(): takes an array of bytes, not ${describe(seq)}`);
+    }
     this.write(Buffer.concat(seq), addr);
   }
 
   /** Connects the port to one peer (an IP address, not a name): only its datagrams arrive, write() needs no address. */
   override connect(host: string | Address, port?: number): void {
     if (typeof host !== 'string' || isIP(host) === 0) {
-      throw new TypeError(`connect(): needs an IP address (not a host name), not ${util.inspect(host)}`);
+      throw new TypeError(`connect(): needs an IP address (not a host name), not ${describe(host)}`);
     }
     if (this.connectedAddr !== null) throw new Error('already connected, reconnecting is not currently supported');
-    if (!Number.isInteger(port)) throw new TypeError(`connect(): port must be an integer, not ${util.inspect(port)}`);
+    if (!Number.isInteger(port)) throw new TypeError(`connect(): port must be an integer, not ${describe(port)}`);
     this.connectedAddr = [host, port as number];
     this.socket.connect([host, port as number]);
   }

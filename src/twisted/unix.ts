@@ -2,10 +2,10 @@
 // with UNIX addresses. As in Twisted, a port removes its socket file when
 // it stops listening (abstract names, "\0...", have none).
 import { chmodSync, unlinkSync } from 'node:fs';
-import * as util from 'node:util';
 import { AF_UNIX, socket } from '../socket';
 import type { Address } from '../socket';
 import { UNIXAddress, type IAddress } from './address';
+import { describe } from './describe';
 import type { ClientFactory, Factory } from './protocol';
 import type { SelectableReactor } from './selectable';
 import { BaseConnector, Client, TCPPort, type ClientAddress, type ListenSpec, type StreamFamily } from './tcp';
@@ -23,7 +23,7 @@ export const unixFamily: StreamFamily = {
 
 function checkPath(where: string, path: unknown): string {
   if (typeof path !== 'string' || path === '') {
-    throw new TypeError(`${where}(): needs a socket path (a non-empty string), not ${util.inspect(path)}`);
+    throw new TypeError(`${where}(): needs a socket path (a non-empty string), not ${describe(path)}`);
   }
   return path;
 }
@@ -39,7 +39,7 @@ export class UNIXPort extends TCPPort<UNIXAddress> {
   /** A port on `path`; startListening() opens it. */
   constructor(reactor: SelectableReactor, path: string, factory: Factory, backlog: number, mode: number) {
     super(reactor, checkPath('listenUNIX', path), factory, backlog, '');
-    if (!Number.isInteger(mode)) throw new TypeError(`listenUNIX(): mode must be an integer, not ${util.inspect(mode)}`);
+    if (!Number.isInteger(mode)) throw new TypeError(`listenUNIX(): mode must be an integer, not ${describe(mode)}`);
     this.mode = mode;
   }
 
