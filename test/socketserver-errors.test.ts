@@ -84,6 +84,15 @@ describe('clear errors from the constructors and mix-ins', () => {
       expect(() => new DatagramRequestHandler(null as never, address, server).finish()).toThrow(
         /^DatagramRequestHandler\.finish\(\): setup\(\) has not run/,
       );
+      expect(() => new TCPServer([HOST, 0], (() => {}) as never, false)).toThrow(
+        /^TCPServer\(\): RequestHandlerClass must be a class, not \[Function \(anonymous\)\]$/,
+      );
+      const reassigned = new TCPServer([HOST, 0], StreamRequestHandler, false);
+      reassigned.RequestHandlerClass = (() => {}) as never;
+      await expect(reassigned.finish_request(null as never, address)).rejects.toThrow(
+        /^TCPServer\.finish_request\(\): RequestHandlerClass must be a class, not \[Function \(anonymous\)\]$/,
+      );
+      await reassigned.server_close();
       const notAHandler = new TCPServer([HOST, 0], class Plain {} as never, false);
       try {
         await expect(notAHandler.finish_request(null as never, address)).rejects.toThrow(

@@ -79,6 +79,18 @@ export function formatError(err: unknown): string {
   return printable(err);
 }
 
+/** Whether value can be called with `new` (a class; not an arrow function or a method), without calling it. */
+function isConstructor(value: unknown): boolean {
+  if (typeof value !== 'function') return false;
+  try {
+    // Checks value as a new.target, and constructs a String, not value.
+    Reflect.construct(String, [], value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** describe(), with a function shown by its name ([class X]), not its source. */
 export function describeValue(value: unknown): string {
   return typeof value === 'function' ? inspect(value) : describe(value);
@@ -145,7 +157,7 @@ export class BaseServer {
 
   /** Takes the address and handler class; binds nothing (subclasses do). */
   constructor(server_address: Address, RequestHandlerClass: HandlerClass) {
-    if (typeof RequestHandlerClass !== 'function') {
+    if (!isConstructor(RequestHandlerClass)) {
       throw new TypeError(
         `${new.target.name}(): RequestHandlerClass must be a class, not ${describeValue(RequestHandlerClass)}`,
       );
@@ -313,6 +325,11 @@ export class BaseServer {
    * BaseRequestHandler.__init__ runs them; a constructor cannot await).
    */
   async finish_request(request: Request, client_address: Address): Promise<void> {
+    if (!isConstructor(this.RequestHandlerClass)) {
+      throw new TypeError(
+        `${this.constructor.name}.finish_request(): RequestHandlerClass must be a class, not ${describeValue(this.RequestHandlerClass)}`,
+      );
+    }
     const handler = new (this.RequestHandlerClass as HandlerConstructor)(request, client_address, this);
     for (const hook of ['setup', 'handle', 'finish'] as const) {
       if (typeof (handler as Partial<RequestHandler> | null)?.[hook] !== 'function') {
