@@ -84,11 +84,7 @@ describe('clear errors from the constructors and mix-ins', () => {
       expect(() => new DatagramRequestHandler(null as never, address, server).finish()).toThrow(
         /^DatagramRequestHandler\.finish\(\): setup\(\) has not run/,
       );
-      expect(() => new TCPServer([HOST, 0], (() => {}) as never, false)).toThrow(
-        /^TCPServer\(\): RequestHandlerClass must be a class, not \[Function \(anonymous\)\]$/,
-      );
-      const reassigned = new TCPServer([HOST, 0], StreamRequestHandler, false);
-      reassigned.RequestHandlerClass = (() => {}) as never;
+      const reassigned = new TCPServer([HOST, 0], (() => {}) as never, false);
       await expect(reassigned.finish_request(null as never, address)).rejects.toThrow(
         /^TCPServer\.finish_request\(\): RequestHandlerClass must be a class, not \[Function \(anonymous\)\]$/,
       );
