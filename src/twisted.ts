@@ -95,3 +95,31 @@ export {
   AlreadyCalled,
   AlreadyCancelled,
 } from './twisted/error';
+/** twisted.internet.endpoints: servers and clients as endpoint objects or description strings ("tcp:8080"). */
+export * as endpoints from './twisted/endpoints';
+export {
+  TCP4ServerEndpoint,
+  TCP6ServerEndpoint,
+  UNIXServerEndpoint,
+  TCP4ClientEndpoint,
+  TCP6ClientEndpoint,
+  UNIXClientEndpoint,
+  serverFromString,
+  clientFromString,
+  connectProtocol,
+  quoteStringArgument,
+} from './twisted/endpoints';
+export type { IStreamServerEndpoint, IStreamClientEndpoint, IListeningPort, IReactorTCP, IReactorUNIX } from './twisted/endpoints';
+/** twisted.protocols.policies: timeouts, connection limits and throttling around protocols and factories. */
+export * as policies from './twisted/policies';
+export {
+  TimeoutMixin,
+  ProtocolWrapper,
+  WrappingFactory,
+  ThrottlingProtocol,
+  ThrottlingFactory,
+  LimitTotalConnectionsFactory,
+  TimeoutProtocol,
+  TimeoutFactory,
+} from './twisted/policies';
+export { ConnectingCancelledError, NoProtocol } from './twisted/error';

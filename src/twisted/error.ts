@@ -306,3 +306,31 @@ export const CONNECTION_DONE: ConnectionDone = new ConnectionDone();
 
 /** The shared "lost in a non-clean fashion" reason (Twisted's main.CONNECTION_LOST). */
 export const CONNECTION_LOST: ConnectionLost = new ConnectionLost();
+
+/**
+ * A client endpoint's connect() was cancelled before it connected; `address` is where it was going.
+ *
+ * @see {@link https://docs.twisted.org/en/twisted-22.4.0/api/twisted.internet.error.ConnectingCancelledError.html | Twisted's ConnectingCancelledError}
+ */
+export class ConnectingCancelledError extends TwistedError {
+  /** The destination of the cancelled attempt. */
+  readonly address: unknown;
+
+  /** Makes the error for the attempt to `address`; the message is the address, as Twisted's str(). */
+  constructor(address: unknown) {
+    super(String(address), [address]);
+    this.address = address;
+  }
+}
+
+/**
+ * The factory given to a client endpoint built no protocol (buildProtocol() returned null).
+ *
+ * @see {@link https://docs.twisted.org/en/twisted-22.4.0/api/twisted.internet.error.NoProtocol.html | Twisted's NoProtocol}
+ */
+export class NoProtocol extends TwistedError {
+  /** Makes the error; any arguments are its message, as Python's Exception shows them. */
+  constructor(...args: unknown[]) {
+    super(args.map(String).join(' '), args);
+  }
+}

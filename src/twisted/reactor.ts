@@ -809,16 +809,16 @@ export class Reactor implements SelectableReactor {
     return c;
   }
 
-  /** Listens on the UNIX socket `address` (a path; "\0name" is abstract). */
-  listenUNIX(address: string, factory: Factory, backlog = 50, mode = 0o666): UNIXPort {
-    const p = new UNIXPort(this, address, factory, backlog, mode);
+  /** Listens on the UNIX socket `address` (a path; "\0name" is abstract); wantPID: hold the lock file ADDRESS.lock. */
+  listenUNIX(address: string, factory: Factory, backlog = 50, mode = 0o666, wantPID = false): UNIXPort {
+    const p = new UNIXPort(this, address, factory, backlog, mode, wantPID);
     p.startListening();
     return p;
   }
 
-  /** Connects to the UNIX socket `address`. */
-  connectUNIX(address: string, factory: ClientFactory, timeout: number | null = 30): UNIXConnector {
-    const c = new UNIXConnector(this, address, factory, timeout);
+  /** Connects to the UNIX socket `address`; checkPID: only while its server holds ADDRESS.lock. */
+  connectUNIX(address: string, factory: ClientFactory, timeout: number | null = 30, checkPID = false): UNIXConnector {
+    const c = new UNIXConnector(this, address, factory, timeout, checkPID);
     c.connect();
     return c;
   }

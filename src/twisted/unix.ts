@@ -1,11 +1,13 @@
 // UNIX stream sockets: listenUNIX() and connectUNIX(), the TCP classes
 // with UNIX addresses. As in Twisted, a port removes its socket file when
 // it stops listening (abstract names, "\0...", have none).
-import { chmodSync, unlinkSync } from 'node:fs';
+import { chmodSync, statSync, unlinkSync } from 'node:fs';
 import { AF_UNIX, socket } from '../socket';
 import type { Address } from '../socket';
 import { UNIXAddress, type IAddress } from './address';
 import { describe } from './describe';
+import { BadFileError, CannotListenError } from './error';
+import { FilesystemLock, isLocked } from './lockfile';
 import type { ClientFactory, Factory } from './protocol';
 import type { SelectableReactor } from './selectable';
 import { BaseConnector, Client, TCPPort, type ClientAddress, type ListenSpec, type StreamFamily } from './tcp';
@@ -35,12 +37,17 @@ export class UNIXPort extends TCPPort<UNIXAddress> {
   override readonly family: StreamFamily = unixFamily;
   /** The permissions given to the socket file. */
   readonly mode: number;
+  /** Whether a lock file (PATH.lock, with this process's pid) is held while listening. */
+  readonly wantPID: boolean;
+  /** That lock, while held. */
+  lockFile: FilesystemLock | null = null;
 
   /** A port on `path`; startListening() opens it. */
-  constructor(reactor: SelectableReactor, path: string, factory: Factory, backlog: number, mode: number) {
+  constructor(reactor: SelectableReactor, path: string, factory: Factory, backlog: number, mode: number, wantPID = false) {
     super(reactor, checkPath('listenUNIX', path), factory, backlog, '');
     if (!Number.isInteger(mode)) throw new TypeError(`listenUNIX(): mode must be an integer, not ${describe(mode)}`);
     this.mode = mode;
+    this.wantPID = Boolean(wantPID);
   }
 
   protected override listenSpec(): ListenSpec {
@@ -49,9 +56,23 @@ export class UNIXPort extends TCPPort<UNIXAddress> {
 
   protected override prepareSocket(_sock: socket): void {}
 
-  /** Binds, then gives the file its mode. */
+  /**
+   * Takes the lock if asked to (a stale one means a dead server: its socket
+   * file is removed), binds, then gives the file its mode.
+   */
   override startListening(): void {
-    super.startListening();
+    if (this.wantPID) {
+      const lock = new FilesystemLock(`${this.port as string}.lock`);
+      if (!lock.lock()) throw new CannotListenError('', this.port, 'Cannot acquire lock');
+      this.lockFile = lock;
+      if (!lock.clean) removeStaleSocket(this.port as string);
+    }
+    try {
+      super.startListening();
+    } catch (err) {
+      this.releaseLock();
+      throw err;
+    }
     if (this.inFilesystem()) chmodSync(this.port as string, this.mode);
   }
 
@@ -60,12 +81,19 @@ export class UNIXPort extends TCPPort<UNIXAddress> {
   }
 
   protected override afterClose(): void {
-    if (!this.inFilesystem()) return;
-    try {
-      unlinkSync(this.port as string);
-    } catch {
-      // Already gone.
+    if (this.inFilesystem()) {
+      try {
+        unlinkSync(this.port as string);
+      } catch {
+        // Already gone.
+      }
     }
+    this.releaseLock();
+  }
+
+  private releaseLock(): void {
+    this.lockFile?.unlock();
+    this.lockFile = null;
   }
 
   private inFilesystem(): boolean {
@@ -78,19 +106,38 @@ export class UNIXConnector extends BaseConnector {
   static override readonly methodName: string = 'connectUNIX';
   /** The path connected to. */
   readonly address: string;
+  /** Whether to connect only while the server holds its lock file (PATH.lock). */
+  readonly checkPID: boolean;
 
   /** A connector to the socket at `address`. */
-  constructor(reactor: SelectableReactor, address: string, factory: ClientFactory, timeout: number | null) {
+  constructor(reactor: SelectableReactor, address: string, factory: ClientFactory, timeout: number | null, checkPID = false) {
     super(reactor, factory, timeout);
     this.address = checkPath('connectUNIX', address);
+    this.checkPID = Boolean(checkPID);
   }
 
   protected makeTransport(): Client {
-    return new Client(this.reactor, this, { family: AF_UNIX, address: this.address, bindAddress: null }, unixFamily);
+    let client: Client | null = null;
+    // Scheduled before the client's own first connect step, so that the
+    // attempt fails (BadFileError) without connecting, as in Twisted.
+    if (this.checkPID && !isLocked(`${this.address}.lock`)) {
+      this.reactor.callLater(0, () => client?.failIfNotConnected(new BadFileError(this.address)));
+    }
+    client = new Client(this.reactor, this, { family: AF_UNIX, address: this.address, bindAddress: null }, unixFamily);
+    return client;
   }
 
   /** The path, as a UNIXAddress. */
   getDestination(): IAddress {
     return new UNIXAddress(this.address);
+  }
+}
+
+/** Removes what a dead server left at `path`, if it is a socket. */
+function removeStaleSocket(path: string): void {
+  try {
+    if (statSync(path).isSocket()) unlinkSync(path);
+  } catch {
+    // Nothing there, or not ours to remove: bind() will say.
   }
 }
