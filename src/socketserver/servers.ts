@@ -123,7 +123,18 @@ function checkPollInterval(value: unknown): number {
     throw new TypeError(`serve_forever(): poll_interval must be a number of seconds, not ${describe(value)}`);
   }
   if (value < 0) throw new RangeError(`serve_forever(): poll_interval must be >= 0, got ${value}`);
-  return value;
+  return checkSelectorTimeout('serve_forever', value);
+}
+
+/**
+ * CPython's servers wait in a PollSelector, which hands poll() whole
+ * milliseconds in a C int: a longer wait is its OverflowError "timeout is
+ * too large", an infinite one "cannot convert float infinity to integer".
+ */
+function checkSelectorTimeout(where: string, seconds: number): number {
+  if (seconds === Infinity) throw new RangeError(`${where}(): cannot convert float infinity to integer`);
+  if (Math.ceil(seconds * 1000) > 2 ** 31 - 1) throw new RangeError(`${where}(): timeout is too large, got ${seconds} s`);
+  return seconds;
 }
 
 /**
@@ -252,6 +263,7 @@ export class BaseServer {
     let timeout: number | null = sockTimeout;
     if (timeout === null) timeout = this.timeout;
     else if (this.timeout !== null) timeout = Math.min(timeout, this.timeout);
+    if (timeout !== null) checkSelectorTimeout('handle_request', timeout);
     const deadline = timeout === null ? 0 : performance.now() / 1000 + timeout;
     const fd = this.fileno();
     for (;;) {
