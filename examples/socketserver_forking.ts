@@ -18,7 +18,11 @@
 import { pathToFileURL } from 'node:url';
 import { ForkingMixIn, StreamRequestHandler, TCPServer } from 'asyncore/socketserver';
 
-export class Server extends ForkingMixIn(TCPServer) {}
+export class Server extends ForkingMixIn(TCPServer) {
+  // Python's class attribute `allow_reuse_address = True`: a restart binds
+  // the port again at once, even with connections left in TIME_WAIT.
+  static override allow_reuse_address = true;
+}
 
 export class Handler extends StreamRequestHandler {
   override handle(): void {

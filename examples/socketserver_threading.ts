@@ -7,7 +7,11 @@
 import { pathToFileURL } from 'node:url';
 import { StreamRequestHandler, TCPServer, ThreadingMixIn } from 'asyncore/socketserver';
 
-export class Server extends ThreadingMixIn(TCPServer) {}
+export class Server extends ThreadingMixIn(TCPServer) {
+  // Python's class attribute `allow_reuse_address = True`: a restart binds
+  // the port again at once, even with connections left in TIME_WAIT.
+  static override allow_reuse_address = true;
+}
 
 export class Handler extends StreamRequestHandler {
   override handle(): void {

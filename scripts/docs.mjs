@@ -43,10 +43,6 @@ const args = [
   '--validation.notDocumented',
   '--validation.notExported', 'false',
   '--treatValidationWarningsAsErrors',
-  // The `prototype` TypeScript gives the constructor type a mix-in function
-  // returns: no source declaration to document.
-  '--intentionallyNotDocumented', 'socketserver.ThreadingMixIn.__type.prototype',
-  '--intentionallyNotDocumented', 'socketserver.ForkingMixIn.__type.prototype',
   ...entryPoints,
   ...process.argv.slice(2),
 ];

@@ -11,6 +11,8 @@
 //   (test/fixtures/map-finalization.cjs); nearly all are collected.
 // - deferreds: 10,000 Deferreds whose callback throws, dropped unhandled
 //   (test/fixtures/soak-deferreds.mjs); each is logged, the heap comes back.
+// - threading-churn: 10,000 connections through a ThreadingTCPServer whose
+//   handler throws for one in three (test/fixtures/soak-threading-churn.mjs).
 // - twisted-churn: 5,000 connections through a Twisted server whose
 //   buildProtocol() and dataReceived() throw (test/fixtures/
 //   soak-twisted-churn.mjs); each ends, each throw is logged, fds, threads
@@ -55,6 +57,9 @@ const LIMITS = {
   // random; the heap after may exceed the heap before by this much.
   forkingSeconds: 8,
   forkingHeapGrowthMiB: 4,
+  // ThreadingTCPServer churn, one handler in three throwing: fds and
+  // threads come back exactly, the heap within this much.
+  threadingChurn: { connections: 10_000, heapGrowthMiB: 4 },
 };
 
 function processFigures() {
@@ -289,7 +294,35 @@ function forkingChurn() {
   limit(`forking-churn: heap grew at most ${LIMITS.forkingHeapGrowthMiB} MiB`, growth <= LIMITS.forkingHeapGrowthMiB, `${round(growth)} MiB`);
 }
 
-const parts = { churn, storm, maps, deferreds, 'twisted-churn': twistedChurn, 'forking-churn': forkingChurn };
+
+function threadingChurn() {
+  const { connections, heapGrowthMiB } = LIMITS.threadingChurn;
+  const run = runFixture(['--expose-gc', path.join(fixtures, 'soak-threading-churn.mjs'), String(connections)]);
+  limit('threading-churn: the child ran', run.status === 0, (run.stderr || '').split('\n')[0]);
+  const f = run.figures;
+  if (f === null) return;
+  const growth = f.after.heapMiB - f.before.heapMiB;
+  console.log(
+    `threading-churn: ${f.connections} connections in ${round(f.ms / 1000)} s (${f.result.echoed} echoed, ` +
+      `${f.result.reported} handler errors reported); fds ${f.before.fds} -> ${f.after.fds}, threads ` +
+      `${f.before.threads} -> ${f.after.threads}, heap ${round(f.before.heapMiB)} -> ${round(f.after.heapMiB)} MiB`,
+  );
+  const same = JSON.stringify(f.result) === JSON.stringify(f.expected);
+  limit('threading-churn: every request answered or reported', same, same ? '' : JSON.stringify(f.result));
+  limit('threading-churn: no fd left', f.after.fds <= f.before.fds, `${f.after.fds - f.before.fds} more`);
+  limit('threading-churn: no thread left', f.after.threads <= f.before.threads, `${f.after.threads - f.before.threads} more`);
+  limit(`threading-churn: heap grew at most ${heapGrowthMiB} MiB`, growth <= heapGrowthMiB, `${round(growth)} MiB`);
+}
+
+const parts = {
+  churn,
+  storm,
+  maps,
+  deferreds,
+  'twisted-churn': twistedChurn,
+  'threading-churn': threadingChurn,
+  'forking-churn': forkingChurn,
+};
 const chosen = process.argv.slice(2);
 const begin = performance.now();
 for (const name of chosen.length > 0 ? chosen : Object.keys(parts)) {

@@ -67,11 +67,16 @@ export interface NativePoller {
    * Starts a wait of timeoutMs (-1: forever): 0, or -errno (EBUSY when a
    * wait is already running). When it ends, on Node's loop, the pairs are
    * in `out` and the poller's callback gets (count or -errno, woken). While
-   * a wait runs the process is kept alive.
+   * a wait runs the process is kept alive, unless setReferenced(false).
    */
   wait(timeoutMs: number, out: Int32Array): number;
   /** Interrupts a running wait (its callback gets woken = true); safe at any time. */
   wake(): void;
+  /**
+   * Whether a wait keeps the process alive (true, the default): applies to
+   * the wait running now and to those after it.
+   */
+  setReferenced(referenced: boolean): void;
   /**
    * Stops and joins the worker, closes the backend's fds. Idempotent. A
    * wait still running gets its callback, (0, woken = true), before close()

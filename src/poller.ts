@@ -161,6 +161,11 @@ export class Poller {
     if (!this.closed) this.native.wake();
   }
 
+  /** Whether a wait keeps the process alive (true, the default), for the wait running now and later ones. */
+  setReferenced(referenced: boolean): void {
+    if (!this.closed) this.native.setReferenced(referenced);
+  }
+
   /** epoll: the epoll fd; -1 for the other kinds. */
   fileno(): number {
     return this.native.fileno();

@@ -4,13 +4,13 @@
 // Where Python blocks, a method returns a Promise; request handlers may be
 // sync or async, and setup(), handle() and finish() are awaited in turn.
 //
-// Settings Python keeps as class attributes (allow_reuse_address,
-// request_queue_size, max_children, ...) are prototype properties here:
-// the constructor binds at once, before a subclass's field initializers
-// run, so a subclass sets them on its prototype (or as getters):
+// Python's class attributes (allow_reuse_address, request_queue_size,
+// max_children, rbufsize, ...) are statics, and an assignment on an
+// instance overrides them for it, as in Python:
 //
-//   class MyServer extends ThreadingTCPServer {}
-//   MyServer.prototype.allow_reuse_address = true;
+//   class MyServer extends ThreadingTCPServer {
+//     static allow_reuse_address = true;
+//   }
 import { ForkingMixIn } from './socketserver/forking';
 import { TCPServer, UDPServer, UnixDatagramServer, UnixStreamServer } from './socketserver/servers';
 import { ThreadingMixIn } from './socketserver/threading';
@@ -22,8 +22,9 @@ export type { BufferedReader, SocketWriter, BytesWriter } from './socketserver/s
 export type { Reader, Writer } from './socketserver/streams';
 export { ThreadingMixIn } from './socketserver/threading';
 export type { RequestTasks } from './socketserver/threading';
-export type { ServerClass } from './socketserver/threading';
+export type { MixedServerClass, ServerClass, ThreadingServer, ThreadingServerClass } from './socketserver/threading';
 export { ForkingMixIn } from './socketserver/forking';
+export type { ForkingServer, ForkingServerClass } from './socketserver/forking';
 
 /** A UDPServer that serves each datagram in a child process. */
 export class ForkingUDPServer extends ForkingMixIn(UDPServer) {}

@@ -14,6 +14,8 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
  */
 export class LongTimeout {
   private handle: NodeJS.Timeout | null = null;
+  /** False once unref(): the timers it arms do not keep the process alive. */
+  private referenced = true;
   private readonly deadline: number;
 
   constructor(
@@ -29,6 +31,13 @@ export class LongTimeout {
     return this.handle !== null;
   }
 
+  /** Lets the process exit while this waits (Node's timeout.unref()), for every timer it chains. */
+  unref(): this {
+    this.referenced = false;
+    this.handle?.unref();
+    return this;
+  }
+
   /** Stops the callback from running; harmless once it has run. */
   clear(): void {
     if (this.handle === null) return;
@@ -38,6 +47,7 @@ export class LongTimeout {
 
   private arm(ms: number): void {
     this.handle = setTimeout(this.fire, Math.min(Math.max(0, Math.ceil(ms)), MAX_TIMER_MS));
+    if (!this.referenced) this.handle.unref();
   }
 
   // Node's timers count from a clock cached at the start of the loop's

@@ -60,6 +60,7 @@ function fakeBinding(script: Script) {
     }
 
     wake(): void {}
+    setReferenced(): void {}
     forget(): number {
       return 0;
     }

@@ -160,7 +160,9 @@ describe('socketserver: timeouts past the timer limit', () => {
     }
   });
 
-  it('serve_forever(2**31) waits between turns instead of spinning', async () => {
+  // CPython's servers wait in a PollSelector (whole milliseconds in a C
+  // int), so these are its OverflowError, not a wait: refused, never a spin.
+  it('serve_forever(2**31) is refused as CPython refuses it, and the longest wait CPython takes is waited without a turn', async () => {
     let turns = 0;
     class Server extends TCPServer {
       override service_actions(): void {
@@ -169,7 +171,9 @@ describe('socketserver: timeouts past the timer limit', () => {
     }
     const server = new Server([HOST, 0], StreamRequestHandler);
     try {
-      const serving = server.serve_forever(2 ** 31);
+      await expect(server.serve_forever(2 ** 31)).rejects.toThrow(new RangeError('serve_forever(): timeout is too large, got 2147483648 s'));
+      await expect(server.serve_forever(Infinity)).rejects.toThrow(/^serve_forever\(\): cannot convert float infinity to integer$/);
+      const serving = server.serve_forever(2147483.647);
       await sleep(200);
       expect(turns).toBe(0);
       await server.shutdown();
@@ -180,7 +184,7 @@ describe('socketserver: timeouts past the timer limit', () => {
     }
   });
 
-  it('handle_request() with timeout = Infinity waits for a request without a timer', async () => {
+  it('handle_request() with timeout = Infinity or past a C int of milliseconds is refused as CPython refuses it; null waits without a timer', async () => {
     let timeouts = 0;
     class Server extends TCPServer {
       override handle_timeout(): void {
@@ -189,6 +193,10 @@ describe('socketserver: timeouts past the timer limit', () => {
     }
     const server = new Server([HOST, 0], StreamRequestHandler);
     server.timeout = Infinity;
+    await expect(server.handle_request()).rejects.toThrow(/^handle_request\(\): cannot convert float infinity to integer$/);
+    server.timeout = 2 ** 31;
+    await expect(server.handle_request()).rejects.toThrow(/^handle_request\(\): timeout is too large/);
+    server.timeout = null;
     const client = new socket(AF_INET, SOCK_STREAM);
     const armed = vi.spyOn(globalThis, 'setTimeout');
     try {
@@ -207,9 +215,7 @@ describe('socketserver: timeouts past the timer limit', () => {
       await server.server_close();
     }
   });
-});
 
-describe('bounds CPython puts on a timeout', () => {
   it('select() refuses what CPython\'s clock cannot hold (OverflowError), and takes 2**31 s', async () => {
     const [a, b] = socketpair();
     try {

@@ -73,6 +73,7 @@ class FakePoller implements NativePoller {
   }
 
   wake(): void {}
+  setReferenced(): void {}
 
   forget(): number {
     return 0;

@@ -12,7 +12,7 @@ import { _closeIdlePollers, select } from '../src/select';
 import { SOL_SOCKET, SO_RCVBUF, TimeoutError, socket } from '../src/socket';
 import type { Address } from '../src/socket';
 import { ForkingTCPServer, StreamRequestHandler, TCPServer, ThreadingTCPServer } from '../src/socketserver';
-import type { Request, ServerClass } from '../src/socketserver';
+import type { BaseServer, Request } from '../src/socketserver';
 import { openFds, sleep, TIMEOUT_MULTIPLIER, waitFor } from './support';
 import {
   AF_INET,
@@ -55,8 +55,11 @@ class Echo extends StreamRequestHandler {
   }
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- TypeScript's rule for mix-ins (TS2545)
+type MixinBase = new (...args: any[]) => BaseServer;
+
 /** Records handle_error() instead of printing. */
-function recording<T extends ServerClass>(Base: T) {
+function recording<T extends MixinBase>(Base: T) {
   return class extends Base {
     errors: unknown[] = [];
     override handle_error(_request: Request, _address: Address, err: unknown): void {
@@ -271,7 +274,7 @@ describe('a handler that throws', { timeout: 90_000 }, () => {
 
 describe('clients and handlers that do not keep up', () => {
   it('a handler that never reads: the client is answered and closed, other clients are served', async () => {
-    class Ignore extends StreamRequestHandler {
+    class Ignore extends StreamRequestHandler<ThreadingTCPServer & { ignorePort: number }> {
       override async handle(): Promise<void> {
         if (this.client_address[1] === this.server.ignorePort) {
           await this.wfile.write(Buffer.from('not reading\n'));

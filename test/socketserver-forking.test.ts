@@ -41,7 +41,7 @@ function pidServer(settings: { max_children?: number; spare_children?: number } 
     }
   }
   useChildFixture(Server as unknown as Statics, 'pid');
-  Object.assign(Server.prototype, settings);
+  Object.assign(Server, settings);
   return Server;
 }
 

@@ -34,8 +34,8 @@ afterEach(() => removeUnixFiles());
 type Recorder = TCPServer & { seen: unknown[]; errors: unknown[] };
 
 /** A TCPServer whose handler runs `body`; errors are recorded, not printed. */
-function serverWith(body: (h: StreamRequestHandler) => Promise<void> | void, Base = TCPServer): Recorder {
-  class Handler extends StreamRequestHandler {
+function serverWith(body: (h: StreamRequestHandler<Recorder>) => Promise<void> | void, Base = TCPServer): Recorder {
+  class Handler extends StreamRequestHandler<Recorder> {
     override async handle(): Promise<void> {
       await body(this);
     }

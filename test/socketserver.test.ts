@@ -208,7 +208,7 @@ describe('ErrorHandlerTest', { timeout: 90_000 }, () => {
   class BadHandler extends BaseRequestHandler {
     override handle(): void {
       appendFileSync(TESTFN, 'Handler called\n');
-      throw new (this.server as { exception: new (message: string) => Error }).exception('Test error');
+      throw new (this.server as unknown as { exception: new (message: string) => Error }).exception('Test error');
     }
   }
 
@@ -300,7 +300,7 @@ describe('ErrorHandlerTest', { timeout: 90_000 }, () => {
 
 describe('SocketWriterTest', () => {
   it('test_basics', async () => {
-    class Handler extends StreamRequestHandler {
+    class Handler extends StreamRequestHandler<TCPServer & Record<string, unknown>> {
       override handle(): void {
         this.server.wfile = this.wfile;
         this.server.wfile_fileno = this.wfile.fileno();
@@ -325,7 +325,7 @@ describe('SocketWriterTest', () => {
 
   it('test_write: writes go out at once, whole, even when signals arrive meanwhile', async () => {
     const SOCK_MAX_SIZE = 16 * 1024 * 1024;
-    class Handler extends StreamRequestHandler {
+    class Handler extends StreamRequestHandler<TCPServer & Record<string, unknown>> {
       override async handle(): Promise<void> {
         this.server.sent1 = await this.wfile.write(Buffer.from('write data\n'));
         // Sent at once, without flush().
@@ -416,7 +416,7 @@ describe('MiscTestCase', () => {
       await server.handle_request();
       s.close();
     }
-    expect(server._threads.length).toBeLessThan(10);
+    expect((server as unknown as { _threads: { length: number } })._threads.length).toBeLessThan(10);
     await server.server_close();
   });
 });

@@ -20,6 +20,7 @@ Napi::Function PollerWrap::Define(Napi::Env env) {
           InstanceMethod<&PollerWrap::FindClosed>("findClosed"),
           InstanceMethod<&PollerWrap::Wait>("wait"),
           InstanceMethod<&PollerWrap::Wake>("wake"),
+          InstanceMethod<&PollerWrap::SetReferenced>("setReferenced"),
           InstanceMethod<&PollerWrap::Close>("close"),
           InstanceMethod<&PollerWrap::Fileno>("fileno"),
           InstanceAccessor<&PollerWrap::Waiting>("waiting"),
@@ -238,6 +239,13 @@ void PollerWrap::Deliver(Napi::Env env, int count, bool woken, bool from_loop) {
 
 Napi::Value PollerWrap::Wake(const Napi::CallbackInfo& info) {
   if (!reactor_->closed()) reactor_->Wake();
+  return info.Env().Undefined();
+}
+
+Napi::Value PollerWrap::SetReferenced(const Napi::CallbackInfo& info) {
+  bool referenced = true;
+  if (!ArgBool(info, 0, &referenced)) return info.Env().Undefined();
+  if (waiter_ != nullptr) waiter_->SetReferenced(referenced);
   return info.Env().Undefined();
 }
 

@@ -40,6 +40,7 @@ class PollerWrap : public Napi::ObjectWrap<PollerWrap> {
   Napi::Value FindClosed(const Napi::CallbackInfo& info);
   Napi::Value Wait(const Napi::CallbackInfo& info);
   Napi::Value Wake(const Napi::CallbackInfo& info);
+  Napi::Value SetReferenced(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value Fileno(const Napi::CallbackInfo& info);
   Napi::Value Waiting(const Napi::CallbackInfo& info);

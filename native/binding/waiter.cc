@@ -58,9 +58,30 @@ void Waiter::OnTeardown(napi_async_cleanup_hook_handle, void* self) {
 }
 
 void Waiter::StartWorkerWait() {
-  uv_ref(reinterpret_cast<uv_handle_t*>(&async_));
   worker_wait_ = true;
   active_ = true;
+  ApplyReferenced();
+}
+
+void Waiter::SetReferenced(bool referenced) {
+  referenced_ = referenced;
+  if (active_) ApplyReferenced();
+}
+
+void Waiter::ApplyReferenced() {
+  auto set = [this](uv_handle_t* handle) {
+    if (referenced_) {
+      uv_ref(handle);
+    } else {
+      uv_unref(handle);
+    }
+  };
+  if (worker_wait_) {
+    set(reinterpret_cast<uv_handle_t*>(&async_));
+    return;
+  }
+  set(reinterpret_cast<uv_handle_t*>(&poll_));
+  set(reinterpret_cast<uv_handle_t*>(&timer_));
 }
 
 int Waiter::StartFdWait(double timeout_ms) {
@@ -80,8 +101,6 @@ int Waiter::StartFdWait(double timeout_ms) {
     if (result != 0) return result;
     poll_started_ = true;
   }
-  // Stop() left it unreferenced.
-  uv_ref(reinterpret_cast<uv_handle_t*>(&poll_));
   if (timeout_ms >= 0) {
     // libuv counts timers from the time it cached at the start of this
     // loop turn, which may be long past when JavaScript ran a while.
@@ -95,6 +114,8 @@ int Waiter::StartFdWait(double timeout_ms) {
         ms, 0);
   }
   active_ = true;
+  // Stop() left the poll handle unreferenced.
+  ApplyReferenced();
   return 0;
 }
 

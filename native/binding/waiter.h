@@ -43,6 +43,9 @@ class Waiter {
   int StartFdWait(double timeout_ms);
 
   bool active() const { return active_; }
+  // Whether a wait keeps the loop alive (true by default): applies to the
+  // wait running now and to those after it.
+  void SetReferenced(bool referenced);
   // Ends the wait without calling on_ready.
   void Stop();
   // Stops watching the pollable fd, which Stop() leaves watched (unreferenced)
@@ -56,6 +59,8 @@ class Waiter {
  private:
   explicit Waiter(ReadyCallback on_ready) : on_ready_(std::move(on_ready)) {}
   void Finish();
+  // Refs or unrefs the running wait's handles as referenced_ says.
+  void ApplyReferenced();
   void Closed();
   static void OnTeardown(napi_async_cleanup_hook_handle handle, void* self);
 
@@ -70,6 +75,7 @@ class Waiter {
   bool destroyed_ = false;
   bool active_ = false;
   bool worker_wait_ = false;
+  bool referenced_ = true;
   int handles_open_ = 0;
 };
 

@@ -20,10 +20,12 @@ import { describe } from '../errors';
 import { AF_UNIX, SOCK_SEQPACKET, SOCK_STREAM, socket, socketpair } from '../socket';
 import type { Address } from '../socket';
 import { decode, encode, receive, sendMessage, tryReceive } from './channel';
+import { classAttribute, setClassAttribute } from './attributes';
 import { io } from './io';
 import { formatAddress, isExit, settle } from './servers';
-import type { Request } from './servers';
-import type { ServerClass } from './threading';
+import type { BaseServer, Request } from './servers';
+import { checkServerClass } from './threading';
+import type { MixedServerClass, ServerClass } from './threading';
 
 const FORKING = Symbol('socketserver.ForkingMixIn');
 /** How many children may be starting at once: one per core. */
@@ -159,6 +161,54 @@ function checkStringArray(name: string, value: unknown): string[] {
   return value;
 }
 
+/** The constructor shape TypeScript requires of a mix-in's base class. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- TypeScript's rule for mix-ins (TS2545)
+type MixinBase = new (...args: any[]) => BaseServer;
+
+/**
+ * What ForkingMixIn adds to a server: its class attributes (statics, read
+ * through the accessors), the children's pids and collect_children().
+ */
+export declare abstract class ForkingServer {
+  /** The module children run; null: the program's entry module. */
+  static child_module: string | null;
+  /** The children's arguments; null: this process's for the entry module, none otherwise. */
+  static child_args: string[] | null;
+  /** The children's Node options; null: this process's (process.execArgv). */
+  static child_exec_argv: string[] | null;
+  /** True in a child process of a forking server (as Node's cluster.isWorker). */
+  static readonly is_child: boolean;
+  /** Most children at once; 40. */
+  static max_children: number;
+  /** Idle children kept started ahead of demand, within max_children; 1. */
+  static spare_children: number;
+  /** server_close() waits for the children to exit; true. */
+  static block_on_close: boolean;
+  /** Most children at once (the class's static `max_children` unless assigned on this server). */
+  get max_children(): number;
+  /** Gives this server its own max_children, as an assignment does in Python. */
+  set max_children(value: number);
+  /** Idle children kept started (the class's static `spare_children` unless assigned on this server). */
+  get spare_children(): number;
+  /** Gives this server its own spare_children, as an assignment does in Python. */
+  set spare_children(value: number);
+  /** Whether server_close() waits for the children (the class's static `block_on_close` unless assigned on this server). */
+  get block_on_close(): boolean;
+  /** Gives this server its own block_on_close, as an assignment does in Python. */
+  set block_on_close(value: boolean);
+  /** The pids of the running children; null until the first starts. */
+  active_children: Set<number> | null;
+  /** Forgets children that have ended; with blocking, first waits for every child to be idle, or gone once closed. */
+  collect_children(options?: { blocking?: boolean }): Promise<void>;
+}
+
+/** The class ForkingMixIn(Base) returns. */
+export type ForkingServerClass<B extends ServerClass> = MixedServerClass<
+  B,
+  ForkingServer,
+  Omit<typeof ForkingServer, 'prototype'>
+>;
+
 /**
  * Makes a server class that serves each request in a child process.
  *
@@ -184,8 +234,9 @@ function checkStringArray(name: string, value: unknown): string[] {
  * before it took it goes to another child. `server instanceof ForkingMixIn` tells
  * whether a server has this mix-in.
  */
-export function ForkingMixIn<B extends ServerClass>(Base: B) {
-  class Forking extends Base {
+export function ForkingMixIn<B extends ServerClass>(Base: B): ForkingServerClass<B> {
+  checkServerClass('ForkingMixIn', Base);
+  class Forking extends (Base as unknown as MixinBase) implements ForkingServer {
     /** The module children run; null: the program's entry module. */
     static child_module: string | null = null;
     /** The children's arguments; null: this process's (process.argv.slice(2)) for the entry module, none otherwise. */
@@ -198,14 +249,42 @@ export function ForkingMixIn<B extends ServerClass>(Base: B) {
      * as printing where it listens, it does when this is false.
      */
     static readonly is_child: boolean = childSpec !== null;
-
-    declare timeout: number | null;
+    /** handle_request()'s wait, in seconds; 300. */
+    static timeout: number | null = 300;
     /** Most children at once; 40. */
-    declare max_children: number;
-    /** Idle children kept started ahead of demand; 1. */
-    declare spare_children: number;
+    static max_children = 40;
+    /** Idle children kept started ahead of demand, within max_children; 1 (0: children start on demand only, as in Python). */
+    static spare_children = 1;
     /** server_close() waits for the children to exit; true. */
-    declare block_on_close: boolean;
+    static block_on_close = true;
+
+    /** Most children at once (the class's static `max_children` unless assigned on this server). */
+    get max_children(): number {
+      return classAttribute(this, 'max_children');
+    }
+    /** Gives this server its own max_children, as an assignment does in Python. */
+    set max_children(value: number) {
+      setClassAttribute(this, 'max_children', value);
+    }
+
+    /** Idle children kept started (the class's static `spare_children` unless assigned on this server). */
+    get spare_children(): number {
+      return classAttribute(this, 'spare_children');
+    }
+    /** Gives this server its own spare_children, as an assignment does in Python. */
+    set spare_children(value: number) {
+      setClassAttribute(this, 'spare_children', value);
+    }
+
+    /** Whether server_close() waits for the children (the class's static `block_on_close` unless assigned on this server). */
+    get block_on_close(): boolean {
+      return classAttribute(this, 'block_on_close');
+    }
+    /** Gives this server its own block_on_close, as an assignment does in Python. */
+    set block_on_close(value: boolean) {
+      setClassAttribute(this, 'block_on_close', value);
+    }
+
     /** The pids of the running children; null until the first starts. */
     declare active_children: Set<number> | null;
     /** This server's number among the forking servers the process made (a child finds its own by it). @internal */
@@ -665,13 +744,9 @@ export function ForkingMixIn<B extends ServerClass>(Base: B) {
       sendMessage(childSpec!.fd, Buffer.from([WORD_READY]), []);
     }
   }
-  Forking.prototype.timeout = 300;
-  Forking.prototype.max_children = 40;
-  Forking.prototype.spare_children = 1;
-  Forking.prototype.block_on_close = true;
   Forking.prototype.active_children = null;
   (Forking.prototype as unknown as Record<symbol, boolean>)[FORKING] = true;
-  return Forking;
+  return Forking as unknown as ForkingServerClass<B>;
 }
 
 Object.defineProperty(ForkingMixIn, Symbol.hasInstance, {

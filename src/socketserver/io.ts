@@ -57,6 +57,13 @@ export type WaitDone = (error: Error | null, ready: boolean) => void;
 interface Waiter {
   done: WaitDone;
   timer: LongTimeout | null;
+  /** A wait of a daemon request, which does not keep the process alive. */
+  daemon: boolean;
+}
+
+/** What the pump needs of a socket it is told of: its fd, -1 once closed. */
+interface Fileno {
+  fileno(): number;
 }
 
 /** What one fd is waited for, and what epoll said of it while nobody waited. */
@@ -81,6 +88,12 @@ class IoPump {
   private alone: object | null = null;
   /** performance.now() when the current run of waits on this thread began; -1: none since the event loop's last turn. */
   private runStarted = -1;
+  /** The sockets of daemon requests, by fd: their waits do not keep the process alive. */
+  private readonly daemons = new Map<number, Fileno>();
+  /** How many waits keep the process alive: those not of a daemon request. */
+  private held = 0;
+  /** Whether the poller's wait keeps the process alive now. */
+  private referenced = true;
 
   /**
    * Resolves true when fd is readable (or has an error or hang-up, which the
@@ -117,12 +130,22 @@ class IoPump {
   }
 
   /**
+   * Marks sock as a daemon request's, as Python's daemon threads are: its
+   * waits, from now until it is closed, do not keep the process alive.
+   */
+  daemon(sock: Fileno): void {
+    const fd = sock.fileno();
+    if (fd >= 0) this.daemons.set(fd, sock);
+  }
+
+  /**
    * Ends every wait on fd with `false` and takes fd out of epoll: called
    * before the fd is closed, so that a new socket given the same number
    * starts clean.
    */
   forget(fd: number): void {
     const waits = this.fds.get(fd);
+    this.daemons.delete(fd);
     if (waits === undefined) return;
     this.fds.delete(fd);
     if (waits.watched) this.poller?.ctl(EPOLL_CTL_DEL, fd, 0);
@@ -201,14 +224,34 @@ class IoPump {
   private add(fd: number, waits: FdWaits, reading: boolean, timeoutMs: number | null, done: WaitDone): void {
     // The event loop has its turn before this wait ends.
     this.runStarted = -1;
-    const waiter: Waiter = { done, timer: null };
+    const waiter: Waiter = { done, timer: null, daemon: this.isDaemon(fd) };
     // An infinite timeout arms no timer: it is null's "never".
     if (timeoutMs !== null && timeoutMs !== Infinity) {
       waiter.timer = new LongTimeout(() => this.expire(fd, waiter, reading), timeoutMs);
+      if (waiter.daemon) waiter.timer.unref();
     }
     (reading ? waits.readers : waits.writers).push(waiter);
     this.waiting += 1;
+    if (!waiter.daemon) this.held += 1;
     this.start();
+    this.holdWhileNeeded();
+  }
+
+  /** Whether fd is a daemon request's socket (still the one marked: a closed fd's number may come back). */
+  private isDaemon(fd: number): boolean {
+    const sock = this.daemons.get(fd);
+    if (sock === undefined) return false;
+    if (sock.fileno() === fd) return true;
+    this.daemons.delete(fd);
+    return false;
+  }
+
+  /** The poller's wait keeps the process alive while a wait not of a daemon request runs. */
+  private holdWhileNeeded(): void {
+    const hold = this.held > 0;
+    if (hold === this.referenced || this.poller === null) return;
+    this.referenced = hold;
+    this.poller.setReferenced(hold);
   }
 
   private expire(fd: number, waiter: Waiter, reading: boolean): void {
@@ -227,6 +270,10 @@ class IoPump {
     waiter.timer?.clear();
     waiter.timer = null;
     this.waiting -= 1;
+    if (!waiter.daemon) {
+      this.held -= 1;
+      this.holdWhileNeeded();
+    }
     waiter.done(error, ready);
   }
 
@@ -248,7 +295,9 @@ class IoPump {
   }
 
   private open(): void {
-    if (this.poller === null) this.poller = new Poller(PollerKind.epoll);
+    if (this.poller !== null) return;
+    this.poller = new Poller(PollerKind.epoll);
+    this.referenced = true;
   }
 
   private start(): void {

@@ -3,12 +3,39 @@
 // loop), concurrent with the others and with accepting, as Python's threads
 // are under the GIL. A task's failure goes to handle_error() and no further.
 import type { Address } from '../socket';
-import { formatAddress, isExit, settle } from './servers';
-import type { BaseServer, Request } from './servers';
+import { classAttribute, setClassAttribute } from './attributes';
+import { io } from './io';
+import { BaseServer, describeValue, formatAddress, formatError, isExit, settle } from './servers';
+import type { Request } from './servers';
 
-/** A server class the mix-ins can extend. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the constructor shape TypeScript requires of a mix-in's base
-export type ServerClass = new (...args: any[]) => BaseServer;
+/** A server class: BaseServer or a subclass, whatever its constructor takes. */
+export type ServerClass = new (...args: never[]) => BaseServer;
+
+/** The constructor shape TypeScript requires of a mix-in's base class. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- TypeScript's rule for mix-ins (TS2545)
+type MixinBase = new (...args: any[]) => BaseServer;
+
+/**
+ * The class a mix-in returns: Base's statics and constructor, and instances
+ * that are Base's with the mix-in's members (M) added; the mix-in's statics
+ * (MS) beside Base's.
+ */
+export type MixedServerClass<B extends ServerClass, M, MS> = Omit<B, 'prototype'> &
+  MS & {
+    new (...args: ConstructorParameters<B>): InstanceType<B> & M;
+    /** The instances' prototype. */
+    prototype: InstanceType<B> & M;
+  };
+
+/**
+ * Checks a mix-in's argument: a server class (BaseServer or a subclass).
+ * @internal
+ */
+export function checkServerClass(mixin: string, Base: unknown): void {
+  if (typeof Base !== 'function' || !(Base === BaseServer || Base.prototype instanceof BaseServer)) {
+    throw new TypeError(`${mixin}(): Base must be a server class (BaseServer or a subclass), not ${describeValue(Base)}`);
+  }
+}
 
 const THREADING = Symbol('socketserver.ThreadingMixIn');
 
@@ -51,24 +78,73 @@ const NO_TASKS: RequestTasks = Object.freeze({
  */
 function reportTaskError(client_address: Address, err: unknown): void {
   if (isExit(err)) return;
-  const stack = err instanceof Error ? (err.stack ?? String(err)) : String(err);
-  process.stderr.write(`Exception in the task serving ${formatAddress(client_address)}:\n${stack}\n`);
+  process.stderr.write(`Exception in the task serving ${formatAddress(client_address)}:\n${formatError(err)}\n`);
 }
+
+/**
+ * What ThreadingMixIn adds to a server: its class attributes (statics, read
+ * through the accessors) and the request task.
+ */
+export declare abstract class ThreadingServer {
+  /** Tasks are not waited for by server_close(), and do not keep the process alive; false. */
+  static daemon_threads: boolean;
+  /** server_close() waits for the running tasks; true. */
+  static block_on_close: boolean;
+  /** Whether tasks are daemons (the class's static `daemon_threads` unless assigned on this server). */
+  get daemon_threads(): boolean;
+  /** Gives this server its own daemon_threads, as an assignment does in Python. */
+  set daemon_threads(value: boolean);
+  /** Whether server_close() waits for the tasks (the class's static `block_on_close` unless assigned on this server). */
+  get block_on_close(): boolean;
+  /** Gives this server its own block_on_close, as an assignment does in Python. */
+  set block_on_close(value: boolean);
+  /** One request's task: finish_request(), handle_error() for what it throws, then shutdown_request(). */
+  process_request_thread(request: Request, client_address: Address): Promise<void>;
+}
+
+/** The class ThreadingMixIn(Base) returns. */
+export type ThreadingServerClass<B extends ServerClass> = MixedServerClass<
+  B,
+  ThreadingServer,
+  Omit<typeof ThreadingServer, 'prototype'>
+>;
 
 /**
  * Makes a server class that serves each request as a task of its own.
  * `daemon_threads` (false) leaves tasks out of what server_close() waits
- * for; `block_on_close` (true) makes server_close() wait for the others.
- * `server instanceof ThreadingMixIn` tells whether a server has it.
+ * for, and lets the process exit while they run; `block_on_close` (true)
+ * makes server_close() wait for the others. Both are statics
+ * (`static daemon_threads = true`). `server instanceof ThreadingMixIn`
+ * tells whether a server has it.
  */
-export function ThreadingMixIn<B extends ServerClass>(Base: B) {
-  class Threading extends Base {
-    /** Tasks are not waited for by server_close(); false. */
-    declare daemon_threads: boolean;
+export function ThreadingMixIn<B extends ServerClass>(Base: B): ThreadingServerClass<B> {
+  checkServerClass('ThreadingMixIn', Base);
+  class Threading extends (Base as unknown as MixinBase) implements ThreadingServer {
+    /** Tasks are not waited for by server_close(), and do not keep the process alive; false. */
+    static daemon_threads = false;
     /** server_close() waits for the running tasks; true. */
-    declare block_on_close: boolean;
+    static block_on_close = true;
+
     /** The tasks server_close() waits for. @internal */
     declare _threads: RequestTasks;
+
+    /** Whether tasks are daemons (the class's static `daemon_threads` unless assigned on this server). */
+    get daemon_threads(): boolean {
+      return classAttribute(this, 'daemon_threads');
+    }
+    /** Gives this server its own daemon_threads, as an assignment does in Python. */
+    set daemon_threads(value: boolean) {
+      setClassAttribute(this, 'daemon_threads', value);
+    }
+
+    /** Whether server_close() waits for the tasks (the class's static `block_on_close` unless assigned on this server). */
+    get block_on_close(): boolean {
+      return classAttribute(this, 'block_on_close');
+    }
+    /** Gives this server its own block_on_close, as an assignment does in Python. */
+    set block_on_close(value: boolean) {
+      setClassAttribute(this, 'block_on_close', value);
+    }
 
     /** One request's task: finish_request(), handle_error() for what it throws, then shutdown_request(). */
     async process_request_thread(request: Request, client_address: Address): Promise<void> {
@@ -84,10 +160,13 @@ export function ThreadingMixIn<B extends ServerClass>(Base: B) {
 
     /** Starts the request's task and returns without waiting for it. */
     override process_request(request: Request, client_address: Address): Promise<void> {
+      const daemon = this.daemon_threads;
+      // A daemon's waits do not keep the process alive, as Python's daemon threads do not.
+      if (daemon && !Array.isArray(request)) io.daemon(request);
       const task = this.process_request_thread(request, client_address).catch((err: unknown) =>
         reportTaskError(client_address, err),
       );
-      if (this.block_on_close && !this.daemon_threads) {
+      if (this.block_on_close && !daemon) {
         if (!Object.prototype.hasOwnProperty.call(this, '_threads')) this._threads = new RequestTasks();
         this._threads.append(task);
       }
@@ -100,11 +179,9 @@ export function ThreadingMixIn<B extends ServerClass>(Base: B) {
       await this._threads.join();
     }
   }
-  Threading.prototype.daemon_threads = false;
-  Threading.prototype.block_on_close = true;
   Threading.prototype._threads = NO_TASKS;
   (Threading.prototype as unknown as Record<symbol, boolean>)[THREADING] = true;
-  return Threading;
+  return Threading as unknown as ThreadingServerClass<B>;
 }
 
 Object.defineProperty(ThreadingMixIn, Symbol.hasInstance, {
