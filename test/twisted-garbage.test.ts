@@ -142,6 +142,8 @@ describe('what is built with garbage is refused where it comes in', () => {
     const throttling = new ThrottlingFactory(wrapped);
     expect(thrown(() => throttling.registerProtocol({} as never)).message).toBe('registerProtocol(): needs a ThrottlingProtocol, not {}');
     expect(() => throttling.throttleReads()).not.toThrow();
+    expect(thrown(() => throttling.registerRead(Symbol() as never)).message).toBe('registerRead(): length must be a number of bytes, not Symbol()');
+    expect(thrown(() => throttling.registerWritten({} as never)).message).toBe('registerWritten(): length must be a number of bytes, not {}');
   });
 
   it('TimeoutMixin() needs a class of its own, not an arrow function or a built-in', () => {

@@ -422,11 +422,13 @@ export class ThrottlingFactory extends WrappingFactory {
 
   /** A wrapper wrote `length` bytes. */
   registerWritten(length: number): void {
+    if (typeof length !== 'number') throw new TypeError(`registerWritten(): length must be a number of bytes, not ${describe(length)}`);
     this.writtenThisSecond += length;
   }
 
   /** A wrapper read `length` bytes. */
   registerRead(length: number): void {
+    if (typeof length !== 'number') throw new TypeError(`registerRead(): length must be a number of bytes, not ${describe(length)}`);
     this.readThisSecond += length;
   }
 
