@@ -8,12 +8,13 @@ import * as twisted from '../src/twisted';
 import { IPv4Address, UNIXAddress } from '../src/twisted/address';
 import { IncompleteNetstring, LineOnlyReceiver, LineReceiver, NetstringParseError, NotImplementedError, StringTooLongError } from '../src/twisted/basic';
 import { Cooperator, SchedulerStopped, TaskFailed } from '../src/twisted/cooperator';
-import { AlreadyCalledError, CancelledError, Deferred, FirstError } from '../src/twisted/defer';
+import { AlreadyCalledError, CancelledError, Deferred, DeferredList, FirstError } from '../src/twisted/defer';
 import { AlreadyTryingToLockError } from '../src/twisted/defer_filesystem_lock';
 import { DeferredLock, DeferredSemaphore, QueueOverflow } from '../src/twisted/defer_primitives';
 import { _parse, _WrappingFactory, _WrappingProtocol } from '../src/twisted/endpoints';
 import * as error from '../src/twisted/error';
 import { Failure, NoCurrentExceptionError } from '../src/twisted/failure';
+import { FilesystemLock } from '../src/twisted/lockfile';
 import { formatEvent } from '../src/twisted/log';
 import { ThrottlingFactory, TimeoutMixin, WrappingFactory } from '../src/twisted/policies';
 import { Factory, Protocol, ReconnectingClientFactory } from '../src/twisted/protocol';
@@ -146,6 +147,14 @@ describe('what is built with garbage is refused where it comes in', () => {
     expect(thrown(() => throttling.registerWritten({} as never)).message).toBe('registerWritten(): length must be a number of bytes, not {}');
   });
 
+  it('FilesystemLock() refuses a name with a NUL byte (no file can have it)', () => {
+    expect(thrown(() => new FilesystemLock('\0')).message).toBe("FilesystemLock(): name must be a path (without NUL bytes), not '\\x00'");
+  });
+
+  it('makeConnection() refuses bytes as a transport (a Buffer has a write() of its own)', () => {
+    expect(thrown(() => new Protocol().makeConnection(Buffer.from('x') as never)).message).toBe('makeConnection(): needs a transport, not <Buffer 78>');
+  });
+
   it('TimeoutMixin() needs a class of its own, not an arrow function or a built-in', () => {
     expect(thrown(() => TimeoutMixin((() => {}) as never)).message).toMatch(/^TimeoutMixin\(\): needs a class to extend, not /);
     expect(thrown(() => TimeoutMixin(Map as never)).message).toMatch(/^TimeoutMixin\(\): needs a class to extend, not function Map\(\)/);
@@ -187,8 +196,9 @@ describe('methods that call what they are given check it first', () => {
     expect(() => c.stop()).not.toThrow();
   });
 
-  it("Failure's and LoopingCall's helpers are true privates", () => {
+  it("Failure's, DeferredList's and LoopingCall's helpers are true privates", () => {
     expect('findType' in new Failure(new Error('x'))).toBe(false);
+    expect('cbDeferred' in new DeferredList([])).toBe(false);
     const call = new LoopingCall(() => {});
     expect('intervalOf' in call).toBe(false);
     expect('scheduleFrom' in call).toBe(false);

@@ -672,13 +672,13 @@ export class DeferredList extends Deferred<unknown> {
     if (deferredList.length === 0 && !fireOnOneCallback) this.callback(this.resultList as DeferredListEntry[]);
     deferredList.forEach((d, index) => {
       d.addCallbacks(
-        (r) => this.cbDeferred(r, true, index),
-        (f) => this.cbDeferred(f, false, index),
+        (r) => this.#cbDeferred(r, true, index),
+        (f) => this.#cbDeferred(f, false, index),
       );
     });
   }
 
-  private cbDeferred(result: unknown, succeeded: boolean, index: number): unknown {
+  #cbDeferred(result: unknown, succeeded: boolean, index: number): unknown {
     this.resultList[index] = [succeeded, result];
     this.finishedCount += 1;
     if (!this.called) {

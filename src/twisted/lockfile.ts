@@ -23,7 +23,9 @@ export class FilesystemLock {
 
   /** A lock on `name` (not taken yet). */
   constructor(name: string) {
-    if (typeof name !== 'string' || name === '') throw new TypeError(`FilesystemLock(): name must be a path, not ${describe(name)}`);
+    if (typeof name !== 'string' || name === '' || name.includes('\0')) {
+      throw new TypeError(`FilesystemLock(): name must be a path (without NUL bytes), not ${describe(name)}`);
+    }
     this.name = name;
   }
 

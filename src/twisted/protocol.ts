@@ -27,7 +27,8 @@ export class BaseProtocol<T extends ITransport = ITCPTransport> {
 
   /** Attaches the transport, then calls connectionMade(). */
   makeConnection(transport: ITransport): void {
-    if (transport === null || typeof transport !== 'object') {
+    // Bytes have a write() of their own, which is no transport's.
+    if (transport === null || typeof transport !== 'object' || ArrayBuffer.isView(transport)) {
       throw new TypeError(`makeConnection(): needs a transport, not ${describe(transport)}`);
     }
     this.connected = 1;
@@ -333,7 +334,8 @@ export class DatagramProtocol {
 
   /** Attaches the port and starts the protocol. */
   makeConnection(transport: IUDPTransport): void {
-    if (transport === null || typeof transport !== 'object') {
+    // Bytes have a write() of their own, which is no transport's.
+    if (transport === null || typeof transport !== 'object' || ArrayBuffer.isView(transport)) {
       throw new TypeError(`makeConnection(): needs a transport, not ${describe(transport)}`);
     }
     this.transport = transport;
