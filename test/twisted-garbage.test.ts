@@ -19,7 +19,7 @@ import { formatEvent } from '../src/twisted/log';
 import { ThrottlingFactory, TimeoutMixin, WrappingFactory } from '../src/twisted/policies';
 import { Factory, Protocol, ReconnectingClientFactory } from '../src/twisted/protocol';
 import { DelayedCall, reactor } from '../src/twisted/reactor';
-import { LoopingCall } from '../src/twisted/task';
+import { Clock, LoopingCall } from '../src/twisted/task';
 
 /** An object whose conversion to a string throws. */
 const hostile = {
@@ -185,6 +185,8 @@ describe('methods that call what they are given check it first', () => {
     expect(thrown(() => d.addCallbacks(null, Map as never)).message).toMatch(/^addCallbacks\(\): needs a function to call, not the class/);
     expect(thrown(() => d.then(Map as never)).message).toBe('then(): onfulfilled must be a function to call, not the class [Function: Map] (it needs new)');
     expect(() => d.then(String as never)).not.toThrow();
+    expect(thrown(() => new Deferred(Map as never)).message).toBe('Deferred(): canceller must be a function or null, not [Function: Map]');
+    expect(thrown(() => new Clock().callLater(1, LineReceiver as never)).message).toMatch(/^DelayedCall\(\): func must be a function to call, not \[class LineReceiver/);
   });
 
   it('formatEvent(), throwExceptionIntoGenerator() and Cooperator.addTask() check their argument', () => {

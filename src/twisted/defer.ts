@@ -6,6 +6,7 @@ import * as util from 'node:util';
 import { Failure } from './failure';
 import * as log from './log';
 import type { IReactorTime } from './task';
+import { isNewOnly } from './callable';
 import { describe, messageOf, pythonRepr, textOf } from './describe';
 
 /** A callback or errback: gets the result and the extra arguments given with it. */
@@ -78,21 +79,6 @@ export class TimeoutError extends Error {
   /** The class name. */
   override get name(): string {
     return 'TimeoutError';
-  }
-}
-
-/**
- * Constructors that throw when called without `new`, as a callback is
- * called: built-ins like Map, and any `class` (known by its source).
- */
-const NEW_ONLY: ReadonlySet<unknown> = new Set([Map, Set, WeakMap, WeakSet, Promise, WeakRef, ArrayBuffer, DataView, Proxy]);
-
-function isNewOnly(fn: unknown): boolean {
-  if (NEW_ONLY.has(fn)) return true;
-  try {
-    return typeof fn === 'function' && Function.prototype.toString.call(fn).startsWith('class');
-  } catch {
-    return false;
   }
 }
 
@@ -223,7 +209,7 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
 
   /** Makes a Deferred; `canceller` is called by cancel() before it fails the Deferred. */
   constructor(canceller: ((d: Deferred<T>) => void) | null = null) {
-    if (canceller !== null && typeof canceller !== 'function') {
+    if (canceller !== null && (typeof canceller !== 'function' || isNewOnly(canceller))) {
       throw new TypeError(`Deferred(): canceller must be a function or null, not ${describe(canceller)}`);
     }
     this.canceller = canceller as ((d: Deferred<unknown>) => void) | null;

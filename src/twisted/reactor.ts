@@ -13,6 +13,7 @@ import type { SocketMap } from '../asyncore';
 import { BlockingIOError } from '../errors';
 import * as posix from '../posix';
 import { checkFd } from '../validate';
+import { isNewOnly } from './callable';
 import { Deferred, DeferredList } from './defer';
 import { describe } from './describe';
 import {
@@ -71,6 +72,7 @@ export class DelayedCall {
       throw new TypeError(`DelayedCall(): needs the clock that schedules it (seconds(), rescheduled(), cancelled()), not ${describe(owner)}`);
     }
     if (typeof time !== 'number') throw new TypeError(`DelayedCall(): time must be a number of seconds, not ${describe(time)}`);
+    if (typeof func !== 'function' || isNewOnly(func)) throw new TypeError(`DelayedCall(): func must be a function to call, not ${describe(func)}`);
     if (!Array.isArray(args)) throw new TypeError(`DelayedCall(): args must be an array, not ${describe(args)}`);
     this.time = time;
     this.func = func;
