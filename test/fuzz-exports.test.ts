@@ -61,9 +61,6 @@ function listed(offenders: Report['offenders']): string {
   return offenders.map(({ target, messages }) => `${target}: ${messages.join(' | ')}`).join('\n');
 }
 
-/** The entry points other work is making clear, as named in targets and origins; see the it.fails below. */
-const PENDING = /^asyncore\/socketserver: /;
-
 describe('fuzz run over every export', { timeout: KILL_AFTER_MS + 10_000 }, () => {
   const workdir = mkdtempSync(path.join(tmpdir(), 'asyncore-fuzz-'));
   let outcome: Outcome;
@@ -82,24 +79,12 @@ describe('fuzz run over every export', { timeout: KILL_AFTER_MS + 10_000 }, () =
     const report = outcome.report!;
     expect(report.targets).toBeGreaterThan(500);
     expect(report.calls).toBeGreaterThan(CALLS / 4);
-    const unhandled = report.unhandled.filter((line) => !PENDING.test(line));
-    const uncaught = report.uncaught.filter((line) => !PENDING.test(line));
-    expect(unhandled, 'unhandled rejections (entry point: reason (last call))').toEqual([]);
-    expect(uncaught, 'uncaught exceptions (entry point: error (last call))').toEqual([]);
+    expect(report.unhandled, 'unhandled rejections (entry point: reason (last call))').toEqual([]);
+    expect(report.uncaught, 'uncaught exceptions (entry point: error (last call))').toEqual([]);
   });
 
-  it("asyncore, asynchat, select, socket, posix and twisted answer garbage with the package's errors, never V8's", () => {
-    const offenders = outcome.report!.offenders.filter(({ target }) => !PENDING.test(target));
-    expect(offenders, `entry points that threw V8's or Node's own message:\n${listed(offenders)}`).toEqual([]);
-  });
-
-  // Being fixed in the socketserver modules themselves; once
-  // that work is merged this fails, and becomes a plain it().
-  it.fails("socketserver answers garbage with the package's errors, never V8's, and reject nothing unhandled (pending fixes there)", () => {
-    const report = outcome.report!;
-    const offenders = report.offenders.filter(({ target }) => PENDING.test(target));
-    const unhandled = [...report.unhandled, ...report.uncaught].filter((line) => PENDING.test(line));
-    expect(unhandled, 'unhandled rejections and uncaught exceptions (entry point: reason (last call))').toEqual([]);
+  it("every entry point (asyncore, asynchat, select, socket, posix, socketserver, twisted) answers garbage with the package's errors, never V8's", () => {
+    const offenders = outcome.report!.offenders;
     expect(offenders, `entry points that threw V8's or Node's own message:\n${listed(offenders)}`).toEqual([]);
   });
 });

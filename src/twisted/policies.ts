@@ -696,19 +696,6 @@ export type MixinBase = abstract new (...args: any[]) => object;
 export type TimeoutMixinClass = abstract new (...args: any[]) => TimeoutMixin;
 
 /**
- * Twisted's TimeoutMixin as a class mixin: `class P extends
- * TimeoutMixin(LineReceiver)` gives P the {@link TimeoutMixin} members.
- *
- * @example
- * ```ts
- * class Greeter extends TimeoutMixin(LineReceiver) {
- *   override connectionMade(): void { this.setTimeout(10); }
- *   override lineReceived(line: Buffer): void { this.resetTimeout(); this.sendLine(line); }
- * }
- * ```
- * @see {@link https://docs.twisted.org/en/twisted-22.4.0/api/twisted.protocols.policies.TimeoutMixin.html | Twisted's TimeoutMixin}
- */
-/**
  * Whether `Base` can be the base of the mixed-in class: a class or function
  * with a prototype (an arrow function or a bound one has none), not a
  * built-in like Map, whose constructor takes other arguments than a protocol's.
@@ -722,6 +709,19 @@ function isMixinBase(Base: unknown): boolean {
   }
 }
 
+/**
+ * Twisted's TimeoutMixin as a class mixin: `class P extends
+ * TimeoutMixin(LineReceiver)` gives P the {@link TimeoutMixin} members.
+ *
+ * @example
+ * ```ts
+ * class Greeter extends TimeoutMixin(LineReceiver) {
+ *   override connectionMade(): void { this.setTimeout(10); }
+ *   override lineReceived(line: Buffer): void { this.resetTimeout(); this.sendLine(line); }
+ * }
+ * ```
+ * @see {@link https://docs.twisted.org/en/twisted-22.4.0/api/twisted.protocols.policies.TimeoutMixin.html | Twisted's TimeoutMixin}
+ */
 export function TimeoutMixin<B extends MixinBase>(Base: B): B & TimeoutMixinClass {
   if (!isMixinBase(Base)) throw new TypeError(`TimeoutMixin(): needs a class to extend, not ${describe(Base)}`);
   abstract class Timeout extends Base implements TimeoutMixin {
