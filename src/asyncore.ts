@@ -41,8 +41,8 @@
  */
 // Python's asyncore (Lib/asyncore.py, CPython 3.11), name for name: the
 // dispatcher classes, the socket map and the loop. The passes themselves
-// (interest set, snapshot, dispatch order) live in asyncore/reactor.ts, their
-// sequence (waits, spin, yields) in asyncore/passes.ts.
+// (interest set, snapshot, dispatch order) live in asyncore/map_watch.ts,
+// their sequence (waits, spin, yields) in asyncore/passes.ts.
 //
 // Where JavaScript forces a difference (README.md, "Porting from Python"):
 // loop(), poll() and poll2() return Promises and wait off the JavaScript
@@ -477,10 +477,12 @@ export class dispatcher<S extends DispatcherSocket = socket> implements Channel 
   /** Registers the dispatcher in `map` (default its own) under its fd; a waiting pass sees it at once. */
   add_channel(map?: SocketMap | null): void {
     const target = channelMap('add_channel', map, this._map);
-    target.set(this._fileno as number, this);
-    // A pass waiting over the map must see the new channel (a loop with
-    // interest on change learns of it from the map itself).
-    channelJoined(target);
+    const fd = this._fileno as number;
+    const before = target.get(fd);
+    target.set(fd, this);
+    // The map's passes learn of the new channel from here: a waiting pass
+    // sees it at once, and one with interest on change asks it.
+    channelJoined(target, fd, this, before);
   }
 
   /** Removes the dispatcher from `map` (default its own); close() calls it. */
@@ -488,8 +490,9 @@ export class dispatcher<S extends DispatcherSocket = socket> implements Channel 
     const fd = this._fileno;
     const target = channelMap('del_channel', map, this._map);
     if (fd !== null && target.has(fd)) {
+      const before = target.get(fd)!;
       target.delete(fd);
-      channelRemoved(target, fd);
+      channelRemoved(target, fd, before);
     }
     this._fileno = null;
   }

@@ -9,10 +9,10 @@ export interface MapListener {
   wake(): void;
   /** A method changed channel's state (or wake(map, channel) named it). */
   channelChanged(channel: Channel): void;
-  /** A channel joined the map. */
-  joined(): void;
-  /** The channel under fd was deleted from the map. */
-  channelRemoved(fd: number): void;
+  /** channel was put in the map under fd, in place of `before` (undefined: fd was free). */
+  joined(fd: number, channel: Channel, before: Channel | undefined): void;
+  /** channel, under fd, was deleted from the map. */
+  channelRemoved(fd: number, channel: Channel): void;
 }
 
 const listeners = new WeakMap<SocketMap, MapListener>();
@@ -31,12 +31,12 @@ export function channelChanged(map: SocketMap, channel: Channel): void {
   listeners.get(map)?.channelChanged(channel);
 }
 
-/** A channel joined map (add_channel()). */
-export function channelJoined(map: SocketMap): void {
-  listeners.get(map)?.joined();
+/** channel was put in map under fd, in place of `before` (add_channel()). */
+export function channelJoined(map: SocketMap, fd: number, channel: Channel, before: Channel | undefined): void {
+  listeners.get(map)?.joined(fd, channel, before);
 }
 
-/** A channel was deleted from map under fd (del_channel()). */
-export function channelRemoved(map: SocketMap, fd: number): void {
-  listeners.get(map)?.channelRemoved(fd);
+/** channel, under fd, was deleted from map (del_channel()). */
+export function channelRemoved(map: SocketMap, fd: number, channel: Channel): void {
+  listeners.get(map)?.channelRemoved(fd, channel);
 }

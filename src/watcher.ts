@@ -12,6 +12,7 @@
 // saw the fds ready.
 import { constants as osConstants } from 'node:os';
 import { PollerKind } from './binding';
+import type { NativeBinding } from './binding';
 import { constant } from './constants';
 import { errorFromErrno } from './errors';
 import { grownInt32 } from './int32';
@@ -54,10 +55,10 @@ export class Watcher {
   private out = new Int32Array(64);
   private waitRunning = false;
 
-  /** kind: a PollerKind (select, poll or epoll). */
-  constructor(kind: number) {
+  /** kind: a PollerKind (select, poll or epoll); nativeBinding: the addon, or a fake of it in tests. */
+  constructor(kind: number, nativeBinding?: NativeBinding) {
     this.kind = kind;
-    this.poller = new Poller(kind);
+    this.poller = new Poller(kind, nativeBinding);
   }
 
   /** select(): the first fd number it cannot hold. */

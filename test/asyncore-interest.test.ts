@@ -445,16 +445,16 @@ describe.each(BACKENDS)('interest on change (%s)', (backend) => {
       d.wantRead = true;
       const [c] = pair();
       const interested: number[] = [];
-      const reactor = () => stateOf(map).poller(kindOf[backend]);
+      const watch = () => stateOf(map).watch(kindOf[backend]);
       probe.clock = new Clock(c, map, new Map([
         [1, () => {
-          interested.push(reactor().interested);
+          interested.push(watch().interested);
           // Ready now, for a channel that is about to leave the map.
           peer.send(Buffer.from('x'));
           if (leave === 'map.delete') map.delete(a.fileno());
           else d[leave]();
         }],
-        [3, () => interested.push(reactor().interested)],
+        [3, () => interested.push(watch().interested)],
       ]));
       await asyncore.loop({ map, count: 5, timeout: 10, backend, interest: 'on_change' });
       // The clock and d, then the clock alone.

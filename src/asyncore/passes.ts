@@ -1,5 +1,5 @@
 // The passes of asyncore.poll(), poll2() and loop() over one map, one after
-// another: which map poller runs them, who may run them (one loop or pass per
+// another: which of the map's watches runs them, who may run them (one loop or pass per
 // map at a time), and how a pass goes. A pass first polls with a zero
 // timeout on the JavaScript thread: when something is ready, as on a busy
 // server, it never waits. A pass that must sleep waits (on the worker thread
@@ -10,9 +10,9 @@ import { performance } from 'node:perf_hooks';
 import { binding as defaultBinding, PollerKind } from '../binding';
 import type { NativeBinding, PollerKindName } from '../binding';
 import { listen, type MapListener } from '../notify';
-import { ChangeLog } from './change_log';
 import type { Channel, SocketMap } from './handlers';
-import { MapPoller, selectRangeError } from './reactor';
+import { MapChanges } from './map_changes';
+import { MapWatch, selectRangeError } from './map_watch';
 import { SpinPolicy } from './spin';
 
 export type Backend = PollerKindName;
@@ -21,7 +21,7 @@ export const kindOf: Readonly<Record<Backend, number>> = PollerKind;
 
 /**
  * epoll passes that find nothing look for registered fds closed behind the
- * package's back (MapPoller.findClosed()): every wait that timed out does,
+ * package's back (MapWatch.reportClosed()): every wait that timed out does,
  * and zero-timeout passes at most this often, as each look costs a system
  * call per registered fd.
  */
@@ -38,21 +38,21 @@ const Step = {
 } as const;
 type Step = (typeof Step)[keyof typeof Step];
 
-/** What each map needs between passes: its pollers and who is running. */
+/** What each map needs between passes: its watches and who is running. */
 export class MapState implements MapListener {
   readonly map: SocketMap;
   private readonly nativeBinding: NativeBinding;
-  private readonly pollers: Array<MapPoller | undefined> = [];
+  private readonly watches: Array<MapWatch | undefined> = [];
   /** What is running a pass over this map now, for the error message. */
   busy: 'loop' | 'pass' | null = null;
-  /** The poller whose wait is pending, so that wake() can reach it. */
-  waiting: MapPoller | null = null;
-  /** The poller running a pass now (collected, maybe waiting, dispatching). */
-  current: MapPoller | null = null;
+  /** The watch whose wait is pending, so that wake() can reach it. */
+  waiting: MapWatch | null = null;
   private closeScheduled = false;
   private readonly spin = new SpinPolicy();
   /** Interest on change: what changed since the last pass (null: every pass asks all). */
-  changes: ChangeLog | null = null;
+  changes: MapChanges | null = null;
+  /** The watch whose answers `changes` keeps up to date (the last to run a pass on change). */
+  private keeper: MapWatch | null = null;
   private nextClosedCheck = 0;
 
   constructor(map: SocketMap, nativeBinding: NativeBinding) {
@@ -60,10 +60,11 @@ export class MapState implements MapListener {
     this.nativeBinding = nativeBinding;
   }
 
-  poller(kind: number): MapPoller {
-    let poller = this.pollers[kind];
-    if (poller === undefined || poller.isClosed) {
-      // Checked before the poller is made: with every fd below FD_SETSIZE
+  /** The map's watch of this kind, made on first use. */
+  watch(kind: number): MapWatch {
+    let watch = this.watches[kind];
+    if (watch === undefined || watch.isClosed) {
+      // Checked before the watcher is made: with every fd below FD_SETSIZE
       // taken by channels, its wake-up fd could not be watched by select()
       // and making it would fail with a less helpful EMFILE.
       if (kind === PollerKind.select) {
@@ -71,10 +72,10 @@ export class MapState implements MapListener {
           if (fd >= this.nativeBinding.FD_SETSIZE) throw selectRangeError(fd);
         }
       }
-      poller = new MapPoller(kind, this.map, this.nativeBinding);
-      this.pollers[kind] = poller;
+      watch = new MapWatch(kind, this.map, this.nativeBinding);
+      this.watches[kind] = watch;
     }
-    return poller;
+    return watch;
   }
 
   acquire(what: 'loop' | 'pass'): void {
@@ -90,14 +91,13 @@ export class MapState implements MapListener {
   }
 
   /**
-   * Ends a loop() or a single pass. The pollers are closed at the end of
+   * Ends a loop() or a single pass. The watches are closed at the end of
    * this turn of the event loop unless another pass starts first, so that
-   * `while (...) await poll()` reuses one poller while nothing is left open
-   * once the program stops calling.
+   * `while (...) await poll()` reuses one watcher while nothing is left
+   * open once the program stops calling.
    */
   release(): void {
     this.busy = null;
-    this.current = null;
     this.waiting = null;
     if (this.closeScheduled) return;
     this.closeScheduled = true;
@@ -107,11 +107,12 @@ export class MapState implements MapListener {
     });
   }
 
+  /** Closes the map's watches, and with them their native pollers. */
   closePollers(): void {
-    this.changes?.stop();
     this.changes = null;
-    for (const poller of this.pollers) poller?.close();
-    this.pollers.length = 0;
+    this.keeper = null;
+    for (const watch of this.watches) watch?.close();
+    this.watches.length = 0;
   }
 
   /**
@@ -119,12 +120,8 @@ export class MapState implements MapListener {
    * change, or every pass (which forgets what on change kept).
    */
   setInterest(onChange: boolean): void {
-    if (onChange) {
-      this.changes ??= new ChangeLog(this.map, () => this.joined());
-    } else if (this.changes !== null) {
-      this.changes.stop();
-      this.changes = null;
-    }
+    if (onChange) this.changes ??= new MapChanges();
+    else this.changes = null;
   }
 
   /** wake(map): every channel is asked again, and a waiting pass wakes. */
@@ -142,17 +139,23 @@ export class MapState implements MapListener {
     this.waiting?.wake();
   }
 
-  /** A channel joined the map: a waiting pass wakes to see it. */
-  joined(): void {
+  /** channel joined the map under fd (in place of `before`): a waiting pass wakes to see it. */
+  joined(fd: number, channel: Channel, before: Channel | undefined): void {
+    this.changes?.joined(fd, channel, before);
+    if (before !== undefined && before !== channel) this.left(fd);
     this.waiting?.wake();
   }
 
-  /** A channel was deleted from the map under fd (dispatcher.del_channel()). */
-  channelRemoved(fd: number): void {
-    this.current?.channelRemoved(fd);
-    const epoll = this.pollers[PollerKind.epoll];
-    if (epoll !== undefined && epoll !== this.current) epoll.channelRemoved(fd);
+  /** channel, under fd, was deleted from the map (dispatcher.del_channel()). */
+  channelRemoved(fd: number, channel: Channel): void {
+    this.changes?.left(fd, channel);
+    this.left(fd);
     this.waiting?.wake();
+  }
+
+  /** Whatever held fd left it: no watch keeps it. */
+  private left(fd: number): void {
+    for (const watch of this.watches) watch?.channelRemoved(fd);
   }
 
   /**
@@ -161,30 +164,37 @@ export class MapState implements MapListener {
    * otherwise.
    */
   pass(kind: number, timeoutMs: number): Promise<void> | undefined {
-    const poller = this.poller(kind);
-    const step = this.passSync(poller, timeoutMs);
-    if (step === Step.MustWait) return this.passWait(poller, timeoutMs);
+    const watch = this.watch(kind);
+    const step = this.passSync(watch, timeoutMs);
+    if (step === Step.MustWait) return this.passWait(watch, timeoutMs);
     if (step === Step.Idle || this.spin.shouldYield()) return this.yieldToEventLoop();
     return undefined;
   }
 
-  /** Collects the interest set and polls: -1 when the map is empty, else the ready pairs. */
-  private scan(poller: MapPoller): number {
+  /**
+   * Hands the interest set to the watcher and polls, running the handlers
+   * of what is ready: -1 when the map is empty, else the number of ready fds.
+   */
+  private scan(watch: MapWatch): number {
     const changes = this.changes;
-    return changes === null ? poller.scan() : poller.scanChanges(changes);
+    if (changes === null) return watch.scan();
+    if (this.keeper !== watch) {
+      // The answers another kind kept went stale while this one ran.
+      this.keeper?.forgetAnswers();
+      this.keeper = watch;
+    }
+    return watch.scanChanges(changes);
   }
 
-  private passSync(poller: MapPoller, timeoutMs: number): Step {
-    this.current = poller;
+  private passSync(watch: MapWatch, timeoutMs: number): Step {
     let step: Step = Step.Idle;
     try {
-      let ready = this.scan(poller);
+      let ready = this.scan(watch);
       if (ready < 0) return step;
-      if (ready === 0 && poller.interested > 0 && timeoutMs !== 0) ready = this.spin.spin(() => poller.pollNow());
+      if (ready === 0 && watch.interested > 0 && timeoutMs !== 0) ready = this.spin.spin(() => watch.pollNow());
       this.spin.passEnded(ready > 0);
       if (ready > 0) {
         step = Step.Dispatched;
-        poller.dispatch(ready);
       } else if (timeoutMs !== 0) {
         step = Step.MustWait;
       } else {
@@ -192,64 +202,60 @@ export class MapState implements MapListener {
         this.timedOut();
         if (performance.now() >= this.nextClosedCheck) {
           this.nextClosedCheck = performance.now() + CLOSED_CHECK_EVERY_MS;
-          const closed = poller.findClosed();
-          if (closed > 0) {
-            step = Step.Dispatched;
-            poller.dispatch(closed);
-          }
+          if (watch.reportClosed() > 0) step = Step.Dispatched;
         }
       }
       return step;
     } finally {
       // A pass that goes on to wait keeps its snapshot; passWait() ends it.
-      if (step !== Step.MustWait) {
-        poller.endPass();
-        this.current = null;
-      }
+      if (step !== Step.MustWait) watch.endPass();
     }
   }
 
   /**
    * The pass waits; its handlers run from the callback that ends the wait,
-   * in the turn of Node's loop that saw the fds ready.
+   * in the turn of Node's loop that saw the fds ready. A wait that wake()
+   * ended (something changed outside a handler) looks at the map again,
+   * and goes on waiting for what is left of the timeout unless something
+   * is ready now (or the map is empty).
    */
-  private passWait(poller: MapPoller, timeoutMs: number): Promise<void> {
+  private passWait(watch: MapWatch, timeoutMs: number): Promise<void> {
     const deadline = timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;
-    // Woken: something changed outside a handler. Read readable() and
-    // writable() again, and go on waiting for what is left of timeout
-    // unless something is ready now (or the map is empty: -1).
-    const onWoken = (): number => {
-      this.waiting = null;
-      poller.endPass();
-      const ready = this.scan(poller);
-      this.waiting = poller;
-      return ready;
-    };
     return new Promise((resolve, reject) => {
-      this.waiting = poller;
-      poller.waitReady(deadline, onWoken, (error, ready) => {
-        try {
-          if (error !== null) throw error;
+      const waitOnce = (): void => {
+        this.waiting = watch;
+        watch.wait(deadline, (error, count) => {
           this.waiting = null;
-          this.spin.passEnded(ready > 0);
-          if (ready > 0) {
-            poller.dispatch(ready);
-          } else if (ready === 0) {
-            this.timedOut();
-            // epoll: fds closed behind the package's back get POLLNVAL, as poll gives.
-            const closed = poller.findClosed();
-            if (closed > 0) poller.dispatch(closed);
+          let waitsOn = false;
+          try {
+            if (error !== null) throw error;
+            if (count < 0) {
+              watch.endPass();
+              const ready = this.scan(watch);
+              waitsOn = ready === 0;
+              if (!waitsOn) this.spin.passEnded(ready > 0);
+            } else if (count > 0) {
+              this.spin.passEnded(true);
+            } else {
+              this.spin.passEnded(false);
+              this.timedOut();
+              // epoll: fds closed behind the package's back get POLLNVAL, as poll gives.
+              watch.reportClosed();
+            }
+            if (!waitsOn) resolve();
+          } catch (err) {
+            reject(err);
+          } finally {
+            if (waitsOn) {
+              waitOnce();
+            } else {
+              watch.endPass();
+              this.spin.resetYieldBudget();
+            }
           }
-          resolve();
-        } catch (err) {
-          reject(err);
-        } finally {
-          this.waiting = null;
-          poller.endPass();
-          this.current = null;
-          this.spin.resetYieldBudget();
-        }
-      });
+        });
+      };
+      waitOnce();
     });
   }
 
