@@ -630,7 +630,8 @@ export class dispatcher<S extends DispatcherSocket = socket> implements Channel 
 
   /** Bytes sent; 0 when the socket would block or the peer is gone (then handle_close() ran). */
   send(data: Uint8Array): number {
-    const sock = this._socketFor('send');
+    // A named property, not _socketFor()'s lookup by name: this runs per event.
+    const sock = typeof this.socket?.send === 'function' ? this.socket! : this._socketFor('send');
     channelChanged(this._map, this);
     try {
       return sock.send(data);
@@ -646,7 +647,7 @@ export class dispatcher<S extends DispatcherSocket = socket> implements Channel 
 
   /** Up to buffer_size bytes; an empty Buffer when the peer closed (then handle_close() ran). */
   recv(buffer_size: number): Buffer {
-    const sock = this._socketFor('recv');
+    const sock = typeof this.socket?.recv === 'function' ? this.socket! : this._socketFor('recv');
     try {
       const data = sock.recv(buffer_size);
       if (data.length === 0) {

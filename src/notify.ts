@@ -17,26 +17,48 @@ export interface MapListener {
 
 const listeners = new WeakMap<SocketMap, MapListener>();
 
+// The map whose loop started last and still runs, and its listener: the
+// methods a handler calls name that map far more often than any other, and
+// a comparison costs less than a lookup in the WeakMap on every send().
+let runningMap: SocketMap | null = null;
+let runningListener: MapListener | null = null;
+
+function listenerOf(map: SocketMap): MapListener | undefined {
+  return map === runningMap ? runningListener! : listeners.get(map);
+}
+
 export function listen(map: SocketMap, listener: MapListener): void {
   listeners.set(map, listener);
 }
 
+/** A loop or pass over map started (running) or ended. */
+export function mapRunning(map: SocketMap, running: boolean): void {
+  if (running) {
+    runningMap = map;
+    runningListener = listeners.get(map) ?? null;
+    if (runningListener === null) runningMap = null;
+  } else if (runningMap === map) {
+    runningMap = null;
+    runningListener = null;
+  }
+}
+
 /** Makes a pass waiting over map, if there is one, ask every channel again. */
 export function wakeMap(map: SocketMap): void {
-  listeners.get(map)?.wake();
+  listenerOf(map)?.wake();
 }
 
 /** A method of this package changed channel's state: the passes over map ask it again. */
 export function channelChanged(map: SocketMap, channel: Channel): void {
-  listeners.get(map)?.channelChanged(channel);
+  listenerOf(map)?.channelChanged(channel);
 }
 
 /** channel was put in map under fd, in place of `before` (add_channel()). */
 export function channelJoined(map: SocketMap, fd: number, channel: Channel, before: Channel | undefined): void {
-  listeners.get(map)?.joined(fd, channel, before);
+  listenerOf(map)?.joined(fd, channel, before);
 }
 
 /** channel, under fd, was deleted from map (del_channel()). */
 export function channelRemoved(map: SocketMap, fd: number, channel: Channel): void {
-  listeners.get(map)?.channelRemoved(fd, channel);
+  listenerOf(map)?.channelRemoved(fd, channel);
 }

@@ -160,9 +160,9 @@ describe.each(BACKENDS)('the map of a loop with interest on change (%s)', (backe
     const late = new Bare(b);
     bPeer.send(Buffer.from('x'));
     const [c] = pair();
-    const clock = new Clock(c, new Map([
-      [1, () => map.set(b.fileno(), late)],
-      [4, () => map.delete(c.fileno())],
+    const clock = new Clock(c, new Map<number, () => void>([
+      [1, () => void map.set(b.fileno(), late)],
+      [4, () => void map.delete(c.fileno())],
     ]));
     map.set(c.fileno(), clock);
     await asyncore.loop({ map, timeout: 5, backend, interest: 'on_change', count: 6 });

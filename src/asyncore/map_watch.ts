@@ -70,8 +70,6 @@ export class MapWatch implements PassView {
   // between passes), keptEvents its events; keptList lists those fds
   // densely (keptPosition[fd] is the index + 1, 0 when fd has none).
   private changes: MapChanges | null = null;
-  /** The channels of the pass running now, asked again after their handlers (on change). */
-  private dirty: Set<Channel> | null = null;
   private keptEvents = new Int32Array(64);
   private keptPosition = new Int32Array(64);
   private keptList = new Int32Array(64);
@@ -125,7 +123,7 @@ export class MapWatch implements PassView {
     if (obj === undefined) return;
     // Noted before the handlers run: one that throws ExitNow ends the
     // pass, and the channel must still be asked again.
-    this.dirty?.add(obj);
+    this.changes?.markFd(fd);
     readwriteInPass(obj, revents, fd, this);
   };
 
@@ -216,16 +214,15 @@ export class MapWatch implements PassView {
     if (this.changes !== changes) {
       if (this.changes !== null) this.forgetAnswers();
       this.changes = changes;
-      this.dirty = changes.dirty;
       changes.all = true;
     }
     if (this.map.size === 0) {
-      changes.dirty.clear();
+      changes.clearDirty();
       return -1;
     }
     try {
       if (changes.all || changes.sizeChanged(this.map)) this.askAll(changes);
-      else if (changes.dirty.size > 0) this.askDirty(changes);
+      else if (changes.anyDirty) changes.takeDirty(this.askAgain);
     } catch (err) {
       // A readable() or writable() threw: start afresh next pass.
       changes.all = true;
@@ -258,19 +255,13 @@ export class MapWatch implements PassView {
     changes.askedAll(this.map);
   }
 
-  /** Asks the channels named since the last pass. */
-  private askDirty(changes: MapChanges): void {
-    const map = this.map;
-    for (const obj of changes.dirty) {
-      changes.dirty.delete(obj);
-      const fd = changes.fdOf.get(obj);
-      // Not in the map (any more): its answer was dropped when it left.
-      if (fd === undefined || map.get(fd) !== obj) continue;
-      checkKey(fd);
-      this.fitKept(fd);
-      this.keep(fd, obj, this.ask(fd, obj));
-    }
-  }
+  /** Asks the channel under fd again (named since the last pass), if fd still holds one. */
+  private readonly askAgain = (fd: number): void => {
+    const obj = this.map.get(fd);
+    if (obj === undefined) return;
+    this.fitKept(fd);
+    this.keep(fd, obj, this.ask(fd, obj));
+  };
 
   private fitKept(fd: number): void {
     if (fd < this.keptPosition.length) return;
@@ -351,7 +342,6 @@ export class MapWatch implements PassView {
     this.count = 0;
     this.wholeSetStale = true;
     this.changes = null;
-    this.dirty = null;
   }
 
   /** Whether passes keep their answers (interest on change). */
@@ -426,7 +416,7 @@ export class MapWatch implements PassView {
     const ready = this.ready;
     const count = this.readyCount;
     this.readyCount = 0;
-    const dirty = this.dirty;
+    const changes = this.changes;
     // An fd closed under a channel still in the map fails select() in
     // CPython (OSError EBADF out of poll()); one whose channel left the
     // map during the wait is no concern of this pass.
@@ -437,23 +427,26 @@ export class MapWatch implements PassView {
     }
     for (let i = 0; i < count; i++) {
       if (!(ready[2 * i + 1]! & POLLIN)) continue;
-      const obj = this.holder(ready[2 * i]!);
+      const fd = ready[2 * i]!;
+      const obj = this.holder(fd);
       if (obj === undefined) continue;
-      dirty?.add(obj);
+      changes?.markFd(fd);
       read(obj);
     }
     for (let i = 0; i < count; i++) {
       if (!(ready[2 * i + 1]! & POLLOUT)) continue;
-      const obj = this.holder(ready[2 * i]!);
+      const fd = ready[2 * i]!;
+      const obj = this.holder(fd);
       if (obj === undefined) continue;
-      dirty?.add(obj);
+      changes?.markFd(fd);
       write(obj);
     }
     for (let i = 0; i < count; i++) {
       if (!(ready[2 * i + 1]! & POLLPRI)) continue;
-      const obj = this.holder(ready[2 * i]!);
+      const fd = ready[2 * i]!;
+      const obj = this.holder(fd);
       if (obj === undefined) continue;
-      dirty?.add(obj);
+      changes?.markFd(fd);
       _exception(obj);
     }
   }

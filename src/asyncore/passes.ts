@@ -9,7 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import { binding as defaultBinding, PollerKind } from '../binding';
 import type { NativeBinding, PollerKindName } from '../binding';
-import { listen, type MapListener } from '../notify';
+import { listen, mapRunning, type MapListener } from '../notify';
 import type { Channel, SocketMap } from './handlers';
 import { MapChanges } from './map_changes';
 import { MapWatch, selectRangeError } from './map_watch';
@@ -87,6 +87,7 @@ export class MapState implements MapListener {
       );
     }
     this.busy = what;
+    mapRunning(this.map, true);
     this.spin.resetYieldBudget();
   }
 
@@ -98,6 +99,7 @@ export class MapState implements MapListener {
    */
   release(): void {
     this.busy = null;
+    mapRunning(this.map, false);
     this.waiting = null;
     if (this.closeScheduled) return;
     this.closeScheduled = true;
@@ -135,7 +137,7 @@ export class MapState implements MapListener {
    * channel) named it: it is asked again, and a waiting pass wakes.
    */
   channelChanged(channel: Channel): void {
-    this.changes?.dirty.add(channel);
+    this.changes?.markChannel(channel);
     this.waiting?.wake();
   }
 
