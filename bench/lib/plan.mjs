@@ -14,6 +14,7 @@ export const SCENARIO_FILES = {
   twisted: 'twisted.mjs',
   twisted_defer: 'twisted_defer.mjs',
   socketserver: 'socketserver.mjs',
+  memory: 'memory.mjs',
 };
 
 /** What --quick promises (run.mjs --help): every scenario in under two minutes. */
@@ -56,6 +57,11 @@ export const COST = {
   // One twisted_defer child: Node's start, the package, its untimed and
   // timed rounds of 50,000 waits.
   deferChild: 0.8,
+  // One memory run beyond its connections: the server's start, the warm-up
+  // client, two readings (with a collection on Node) and the stops.
+  memoryRun: 1.0,
+  // Each connection of a memory run, at the slowest server's pace.
+  memoryConnection: 0.0005,
 };
 
 /**
@@ -113,6 +119,11 @@ export const QUICK = {
     warmup: 1,
     duration: 0.6,
   },
+  memory: {
+    servers: ['asyncore-epoll-on-change', 'tw-raw', 'py-asyncore-poll-accept-all', 'py-tw-raw', 'node-net', 'c-epoll'],
+    reps: 1,
+    conns: 2000,
+  },
 };
 
 /** How long socketserver's warm forking server serves before its first request, in seconds (full and quick runs). */
@@ -157,6 +168,7 @@ export function quickCosts(plan = QUICK) {
       matrixSeconds(plan.socketserver, forking) +
       // The first request, cold and warm.
       plan.socketserver.reps * plan.socketserver.firstRequest.length * (2 * COST.firstRequestRun + FIRST_REQUEST_WARM_S),
+    memory: plan.memory.reps * plan.memory.servers.length * (COST.memoryRun + plan.memory.conns * COST.memoryConnection),
   };
   return Object.fromEntries(Object.entries(work).map(([name, seconds]) => [name, COST.scenario + seconds]));
 }
