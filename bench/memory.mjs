@@ -13,6 +13,7 @@
 // their garbage before each reading (bench/servers/gc_on_signal.mjs);
 // Python and C free what they stop using at once. Servers are the echo
 // scenarios' own, with the same command lines.
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -73,6 +74,20 @@ const peerNames = { python: 'Python 3.11 asyncore', twisted: 'Twisted 22.4', nod
 const TARGETS = [{ ours: 'tw-raw', peer: 'py-tw-raw', max: 1.0 }];
 
 const isNode = (cmd) => cmd[0] === node;
+
+/**
+ * The open-file hard limit the servers and the client get (they raise their
+ * soft limit to it), or a reason it is too low for `conns` connections: each
+ * is one fd in the server and one in the client, and a process has some
+ * dozens of its own.
+ */
+function fdLimitProblem(conns) {
+  const r = spawnSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' });
+  const hard = r.stdout.trim();
+  const needed = conns + 64;
+  if (hard === 'unlimited' || Number(hard) >= needed) return null;
+  return `the open-file hard limit is ${hard}: ${conns} connections need ${needed} (raise it, e.g. in /etc/security/limits.conf)`;
+}
 
 /** The server's argv: Node servers get the garbage collector exposed and the SIGUSR2 hook. */
 function serverCommand(server) {
@@ -256,6 +271,8 @@ export async function main(argv) {
     if (s.needs === 'package' && !pkg.ok) return false;
     return true;
   });
+  const fdProblem = fdLimitProblem(conns);
+  if (fdProblem) throw new Error(`memory: ${fdProblem}`);
   const log = (m) => process.stderr.write(`${m}\n`);
   log(`memory: ${servers.length} servers x ${reps} reps, ${conns} connections each`);
 
