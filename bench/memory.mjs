@@ -60,7 +60,7 @@ export const allServers = [
   { ...twistedServer('tw-raw'), peers: { twisted: 'py-tw-raw', node: 'node-net' } },
   {
     id: 'py-asyncore-poll-accept-all',
-    label: 'Python 3.11 asyncore, poll, accepting until EAGAIN',
+    label: 'Python 3.11 asyncore, poll, accept loop',
     group: 'peer',
     needs: 'python',
     cmd: () => [pythonAsyncore().python, '-W', 'ignore', path.join(benchDir, 'py', 'asyncore_memory_echo.py'), '--backend', 'poll', '--tcp', '0'],
