@@ -384,6 +384,10 @@ export class MapWatch implements PassView {
    * again).
    */
   wait(deadline: number, done: WaitDone): void {
+    if (!this.select) {
+      this.watcher.wait(deadline, done, endWait);
+      return;
+    }
     this.readyCount = 0;
     this.watcher.wait(
       deadline,

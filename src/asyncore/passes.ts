@@ -193,7 +193,7 @@ export class MapState implements MapListener {
     try {
       let ready = this.scan(watch);
       if (ready < 0) return step;
-      if (ready === 0 && watch.interested > 0 && timeoutMs !== 0) ready = this.spin.spin(() => watch.pollNow());
+      if (ready === 0 && watch.interested > 0 && timeoutMs !== 0) ready = this.spin.spin(watch);
       this.spin.passEnded(ready > 0);
       if (ready > 0) {
         step = Step.Dispatched;

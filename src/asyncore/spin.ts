@@ -63,14 +63,14 @@ export class SpinPolicy {
   }
 
   /**
-   * A pass found nothing ready and would wait: re-polls for up to 50 us
-   * when that pays. The number of ready pairs the re-polls found.
+   * A pass found nothing ready and would wait: re-polls (target.pollNow())
+   * for up to 50 us when that pays. The number of ready pairs the re-polls found.
    */
-  spin(pollNow: () => number): number {
+  spin(target: { pollNow(): number }): number {
     if (!this.lastPassDispatched || !this.spinPays()) return 0;
     const deadline = performance.now() + SPIN_BEFORE_WAIT_MS;
     let ready = 0;
-    while (ready === 0 && performance.now() < deadline) ready = pollNow();
+    while (ready === 0 && performance.now() < deadline) ready = target.pollNow();
     this.spinHitRate += SPIN_HIT_WEIGHT * ((ready > 0 ? 1 : 0) - this.spinHitRate);
     return ready;
   }
