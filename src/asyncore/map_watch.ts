@@ -179,17 +179,20 @@ export class MapWatch implements PassView {
     const map = this.map;
     if (map.size === 0) return -1;
     this.count = 0;
-    map.forEach((obj, fd) => {
-      checkKey(fd);
-      const events = this.ask(fd, obj);
-      if (events === 0) return;
-      while (this.passChannels.length <= fd) this.passChannels.push(undefined);
-      this.passChannels[fd] = obj;
-      this.pushInterest(fd, obj, events);
-    });
+    map.forEach(this.collectOne);
     this.handOver();
     return this.count;
   }
+
+  /** collect() for one channel (a field, so that a pass makes no closure). */
+  private readonly collectOne = (obj: Channel, fd: number): void => {
+    checkKey(fd);
+    const events = this.ask(fd, obj);
+    if (events === 0) return;
+    while (this.passChannels.length <= fd) this.passChannels.push(undefined);
+    this.passChannels[fd] = obj;
+    this.pushInterest(fd, obj, events);
+  };
 
   /**
    * One look at the map, every pass: collect the interest set, hand it
