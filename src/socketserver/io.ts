@@ -278,7 +278,7 @@ class IoPump {
   /**
    * Watches fd afresh: a fd that is ready now is reported at the next
    * wait, edges or not, and what was remembered of it is forgotten. A
-   * running wait takes the change once woken (onWoken()). A fd that is not
+   * running wait takes the change (the watcher wakes it). A fd that is not
    * open fails here: the watcher would report it only once its wait ends.
    */
   private arm(fd: number, waits: FdWaits): void {
@@ -286,7 +286,6 @@ class IoPump {
     if (open < 0) throw errorFromErrno(-open);
     const watcher = this.watcher!;
     watcher.watch(fd, WATCHED, this.onReady, true);
-    if (watcher.waiting) watcher.wake();
     waits.watched = true;
     waits.edges = 0;
   }
