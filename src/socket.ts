@@ -725,7 +725,7 @@ export class socket {
 
   /**
    * sendto(data, flags, address) that returns -1 where sendto() raises
-   * BlockingIOError (EAGAIN), as {@link socket._trySend} does for send().
+   * BlockingIOError (EAGAIN), as _trySend() does for send().
    * @internal
    */
   _trySendto(data: Uint8Array, address: Address, flags = 0): number {
@@ -798,7 +798,7 @@ export class socket {
 
   /**
    * recvfrom() that returns null where recvfrom() raises BlockingIOError
-   * (EAGAIN), as {@link socket._tryRecv} does for recv().
+   * (EAGAIN), as _tryRecv() does for recv().
    * @internal
    */
   _tryRecvfrom(bufsize: number, flags = 0): [Buffer, Address] | null {
