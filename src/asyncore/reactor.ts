@@ -14,7 +14,7 @@ import type { WaitDone } from '../poller';
 import type { ChangeLog } from './change_log';
 import { _exception, read, readwriteInPass, write } from './handlers';
 import type { Channel, PassView, SocketMap } from './handlers';
-import { grownInt32 } from './int32';
+import { grownInt32 } from '../int32';
 
 const E = osConstants.errno;
 
