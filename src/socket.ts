@@ -715,10 +715,15 @@ export class socket {
     if (arguments.length < 2 || arguments.length > 3) {
       throw new TypeError(`sendto(): takes 2 or 3 arguments (${arguments.length} given)`);
     }
-    const sent =
-      arguments.length === 3
-        ? this._trySendto(data, rest[0] as Address, flagsOrAddress as number)
-        : this._trySendto(data, flagsOrAddress as Address);
+    let sent: number;
+    if (arguments.length === 3) {
+      // Checked here, in the order CPython checks them: an explicit
+      // undefined is no flags, not _trySendto()'s default of 0.
+      const bytes = checkBytes('sendto(): data', data);
+      sent = this._trySendto(bytes, rest[0] as Address, checkInteger('sendto(): flags', flagsOrAddress));
+    } else {
+      sent = this._trySendto(data, flagsOrAddress as Address);
+    }
     if (sent === WOULD_BLOCK) throw errorFromErrno(E.EAGAIN);
     return sent;
   }

@@ -213,6 +213,13 @@ describe('_trySendto() and _tryRecvfrom()', () => {
     const s = track.sock(new socket(S.AF_INET, S.SOCK_DGRAM));
     expect(() => s._trySendto('x' as unknown as Uint8Array, ['127.0.0.1', 1])).toThrow(/^sendto\(\): data must be/);
     expect(() => s._trySendto(Buffer.from('x'), ['127.0.0.1', 70000])).toThrow(/^sendto\(\): port must be 0-65535/);
+    // sendto() through _trySendto(): flags given as undefined are still refused, data checked first.
+    expect(() => s.sendto(Buffer.from('x'), undefined as unknown as number, ['127.0.0.1', 1])).toThrow(
+      /^sendto\(\): flags must be an integer, not undefined$/,
+    );
+    expect(() => s.sendto('x' as unknown as Uint8Array, undefined as unknown as number, ['127.0.0.1', 1])).toThrow(
+      /^sendto\(\): data must be/,
+    );
     expect(() => s._tryRecvfrom(-1)).toThrow(/^recvfrom\(\): negative buffersize/);
     s.close();
     expect(thrown(() => s._tryRecvfrom(10)).errno).toBe(E.EBADF);
