@@ -247,9 +247,13 @@ export class async_chat extends dispatcher {
    * rest of the buffer. A terminator split across reads is found.
    */
   override handle_read(): void {
-    let data: Buffer | string;
+    let data: Buffer | string | null;
     try {
-      data = this.recv(this.ac_in_buffer_size);
+      // dispatcher's own recv() is read through its twin that answers
+      // null where recv() raises BlockingIOError; a recv() of a subclass
+      // is called, and its BlockingIOError caught, as in Python.
+      data =
+        this.recv === dispatcher.prototype.recv ? this._tryRecv(this.ac_in_buffer_size) : this.recv(this.ac_in_buffer_size);
     } catch (err) {
       if (err instanceof BlockingIOError) return;
       if (err instanceof OSError) {
@@ -258,6 +262,7 @@ export class async_chat extends dispatcher {
       }
       throw err;
     }
+    if (data === null) return;
     if (typeof data === 'string') {
       if (!this.use_encoding) {
         throw new TypeError(`recv() returned a string where bytes were expected: ${describe(data)}`);

@@ -634,6 +634,13 @@ export class dispatcher<S extends DispatcherSocket = socket> implements Channel 
     const sock = typeof this.socket?.send === 'function' ? this.socket! : this._socketFor('send');
     channelChanged(this._map, this);
     try {
+      // The package's own socket says "would block" with -1, not with an
+      // exception; another send() (a subclass's, a file_wrapper's) is
+      // called as Python calls it.
+      if (sock.send === socket.prototype.send) {
+        const sent = (sock as socket)._trySend(data);
+        return sent < 0 ? 0 : sent;
+      }
       return sock.send(data);
     } catch (err) {
       if (err instanceof OSError && (err.errno === E.EWOULDBLOCK || err.errno === E.EAGAIN)) return 0;
@@ -652,6 +659,33 @@ export class dispatcher<S extends DispatcherSocket = socket> implements Channel 
       const data = sock.recv(buffer_size);
       if (data.length === 0) {
         // A closed connection shows as a read event with nothing to read.
+        this.handle_close();
+        return EMPTY_BUFFER;
+      }
+      return data;
+    } catch (err) {
+      if (isDisconnected(err)) {
+        this.handle_close();
+        return EMPTY_BUFFER;
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * recv() that answers null where recv() raises BlockingIOError (nothing
+   * to read yet), for asynchat's handle_read(), which Python makes catch
+   * that error: an empty socket ends many a read, and an exception costs
+   * more than the read. A socket other than the package's (a subclass's
+   * recv(), a file_wrapper) is read as recv() reads it.
+   * @internal
+   */
+  _tryRecv(buffer_size: number): Buffer | null {
+    const sock = typeof this.socket?.recv === 'function' ? this.socket! : this._socketFor('recv');
+    try {
+      const data = sock.recv === socket.prototype.recv ? (sock as socket)._tryRecv(buffer_size) : sock.recv(buffer_size);
+      if (data === null) return null;
+      if (data.length === 0) {
         this.handle_close();
         return EMPTY_BUFFER;
       }
