@@ -265,6 +265,12 @@ export class Watcher {
           done(err as Error, 0);
           return;
         }
+        // Everything reported had been unwatched meanwhile (a select or
+        // poll wait that saw an fd closed under it): nothing happened yet.
+        if (called === 0 && ready > 0) {
+          this.wait(deadline, done, onWoken);
+          return;
+        }
         done(null, called);
       },
     );
@@ -288,18 +294,21 @@ export class Watcher {
   }
 
   /**
-   * Calls back the fds of `ready` pairs still watched. A callback that
-   * throws ends the dispatch: what it threw goes to the caller.
+   * Calls back the fds of `ready` pairs still watched: their number. A
+   * callback that throws ends the dispatch: what it threw goes to the caller.
    */
   private dispatch(ready: number): number {
     const out = this.out;
     const callbacks = this.callbacks;
+    let called = 0;
     for (let i = 0; i < ready; i++) {
       const fd = out[2 * i]!;
       const onReady = callbacks[fd];
-      if (onReady !== undefined) onReady(fd, out[2 * i + 1]!);
+      if (onReady === undefined) continue;
+      called += 1;
+      onReady(fd, out[2 * i + 1]!);
     }
-    return ready;
+    return called;
   }
 
   /** Wakes the running wait once, to apply the changes queued (not the client's wake()). */
