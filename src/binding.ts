@@ -31,7 +31,7 @@ export const PollerKind = { select: 0, poll: 1, epoll: 2 } as const;
 export type PollerKindName = keyof typeof PollerKind;
 
 /**
- * One reactor: a backend (select, poll or epoll), its interest set, a
+ * The native poller: a backend (select, poll or epoll), its interest set, a
  * wake-up fd, and the way its waits run (a worker thread for select and
  * poll; for epoll, Node's own loop watching the epoll fd).
  *

@@ -13,7 +13,7 @@ export function constant(name: string): number {
   return value;
 }
 
-// The poll(2) bits the reactor and the handlers use.
+// The poll(2) bits the pollers and the handlers use.
 export const POLLIN = constant('POLLIN');
 export const POLLPRI = constant('POLLPRI');
 export const POLLOUT = constant('POLLOUT');
