@@ -8,7 +8,7 @@ import * as asyncore from '../src/asyncore';
 import { ClientFactory, DatagramProtocol, Factory, Protocol } from '../src/twisted/protocol';
 import { reactor } from '../src/twisted/reactor';
 import type { Client, Connection, Server, TCPPort } from '../src/twisted/tcp';
-import type { UDPPort } from '../src/twisted/udp';
+import { UDPPort } from '../src/twisted/udp';
 import { expectNoFdLeaks, waitFor } from './support';
 
 expectNoFdLeaks();
@@ -147,5 +147,14 @@ describe('Twisted transports on the fd watcher', () => {
     expect(asyncore.socket_map.size).toBe(mapBefore);
     // The reactor keeps no asyncore map of its own either.
     expect('map' in reactor).toBe(false);
+  });
+});
+
+describe('a UDP port before startListening()', () => {
+  it('write() and getHost() say the port is not listening, not a TypeError from inside', () => {
+    const port = new UDPPort(reactor, 0, new DatagramProtocol(), '127.0.0.1', 8192);
+    expect(() => port.write(Buffer.from('x'), ['127.0.0.1', 9])).toThrow('write(): the port is not listening yet (startListening())');
+    expect(() => port.getHost()).toThrow('getHost(): the port is not listening yet (startListening())');
+    expect(port.fileno()).toBe(-1);
   });
 });

@@ -30,8 +30,11 @@ export const watchedFd = Symbol('watchedFd');
 export interface SelectableReactor {
   /** Schedules a call, as reactor.callLater() does. */
   callLater(delay: number, fn: (...args: never[]) => unknown, ...args: unknown[]): { cancel(): void; active(): boolean };
+  /** @internal */
   [addSelectable](selectable: FileDescriptor, fd: number): void;
+  /** @internal */
   [watchSelectable](selectable: FileDescriptor): void;
+  /** @internal */
   [removeSelectable](selectable: FileDescriptor): void;
 }
 
@@ -68,8 +71,10 @@ export abstract class FileDescriptor {
   reading = false;
   /** Whether it is in the reactor's writer set. */
   writing = false;
+  /** The fd the reactor holds this descriptor under (-1: none). @internal */
   [watchedFd] = -1;
 
+  /** A descriptor of `reactor`; subclasses register their fd once it is open. */
   constructor(reactor: SelectableReactor) {
     this.reactor = checkReactor(new.target.name, reactor);
   }
@@ -123,6 +128,7 @@ export abstract class FileDescriptor {
    * A hang-up or an error on the descriptor (POLLHUP, POLLERR, POLLNVAL),
    * after what came with it was read: the connection is lost. Subclasses
    * read what is still readable first.
+   * @internal
    */
   [hangUp](): void {
     disconnectSelectable(this, null);

@@ -273,7 +273,7 @@ export class Connection extends FileDescriptor {
     return result instanceof Error || result instanceof Failure ? result : undefined;
   }
 
-  /** A hang-up: what can still be read is read (it ends the connection), else it is lost. */
+  /** A hang-up: what can still be read is read (it ends the connection), else it is lost. @internal */
   override [hangUp](): void {
     if (this.reading) {
       for (let i = 0; i < 64 && !this.disconnected; i++) {
@@ -797,6 +797,7 @@ export class Client extends Connection {
     return super.doWrite();
   }
 
+  /** Connecting: a hang-up ends the attempt. @internal */
   override [hangUp](): void {
     if (this.connectingNow) this.doConnect();
     else super[hangUp]();

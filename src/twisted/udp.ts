@@ -110,6 +110,7 @@ export class UDPPort extends FileDescriptor {
    * ECONNREFUSED, so read: doRead() calls connectionRefused() and the port
    * stays open, as Twisted documents. (Twisted's own epoll reactor drops
    * the port here instead, since it sees POLLERR without POLLIN.)
+   * @internal
    */
   override [hangUp](): void {
     doReadOrWrite(this, true);
