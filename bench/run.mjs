@@ -139,6 +139,8 @@ function chartPanels(scenarios) {
         panels.push({ title: 'fd scaling: one loop(count=1) pass with N idle channels', subtitle: 'lower is better; log-log', kind: 'lines', unit: c.unit, x: c.x, xLabel: 'N=', log: true, series: c.series });
       } else if (s.scenario === 'wakeup') {
         panels.push({ title: 'Wake-up latency: pipe write in another process -> handler', subtitle: 'lower is better; log scale', kind: 'bars', unit: 'us', log: true, groups: c.groups, series: c.series });
+      } else if (s.scenario === 'memory') {
+        panels.push({ title: s.title, subtitle: 'server RSS growth per idle connection, lower is better; log scale', kind: 'bars', unit: c.unit, log: true, groups: c.groups, series: c.series });
       } else {
         panels.push({ title: s.title, subtitle: 'higher is better', kind: c.kind, unit: c.unit, groups: c.groups, x: c.x, log: c.log, series: c.series });
       }

@@ -18,7 +18,7 @@ const node = process.execPath;
 const TWISTED_PYTHON = process.env.TWISTED_PYTHON || '/usr/bin/python3';
 
 /** Twisted's version under TWISTED_PYTHON, or null when it is not installed. */
-function twistedVersion() {
+export function twistedVersion() {
   const r = spawnSync(TWISTED_PYTHON, ['-c', 'import twisted; print(twisted.__version__)'], { encoding: 'utf8' });
   return r.status === 0 ? r.stdout.trim() : null;
 }

@@ -15,6 +15,8 @@ import * as twisted from '../bench/twisted.mjs';
 import * as socketserver from '../bench/socketserver.mjs';
 // @ts-expect-error: as above
 import { WARMUP as PARSE_WARMUP } from '../bench/asynchat_parse.mjs';
+// @ts-expect-error: as above
+import { allServers as memoryServers, WARM_CONNS as MEMORY_WARM_CONNS } from '../bench/memory.mjs';
 
 interface Named {
   id: string;
@@ -57,6 +59,14 @@ describe('bench --quick plan', () => {
     expect(QUICK.socketserver!.servers).toEqual(expect.arrayContaining(QUICK.socketserver!.forking!));
   });
 
+  it('names memory servers the scenario has, with more connections than its warm-up', () => {
+    const memory = plan.QUICK.memory as { servers: string[]; conns: number; reps: number };
+    expect(memory.servers.length).toBeGreaterThan(0);
+    expect(ids(memoryServers)).toEqual(expect.arrayContaining(memory.servers));
+    expect(memory.conns).toBeGreaterThan(MEMORY_WARM_CONNS);
+    expect(memory.reps).toBeGreaterThan(0);
+  });
+
   it("prices asynchat_parse's untimed passes as the scenario makes them", () => {
     expect(plan.PARSE_UNTIMED_PASSES).toBe(PARSE_WARMUP);
   });
@@ -65,5 +75,8 @@ describe('bench --quick plan', () => {
     // The same plan with every echo cell: the budget must see the cost.
     const bigger = { ...plan.QUICK, echo: { ...plan.QUICK.echo, cells: ids(echoCells), reps: 3 } };
     expect(plan.quickBudget(bigger)).toBeGreaterThan(plan.QUICK_LIMIT_S);
+    // And the memory scenario's full size in quick mode.
+    const fullMemory = { ...plan.QUICK, memory: { ...plan.QUICK.memory, conns: 10_000, reps: 3 } };
+    expect(plan.quickCosts(fullMemory).memory).toBeGreaterThan(plan.quickCosts().memory);
   });
 });

@@ -14,6 +14,7 @@ export const SCENARIO_FILES = {
   twisted: 'twisted.mjs',
   twisted_defer: 'twisted_defer.mjs',
   socketserver: 'socketserver.mjs',
+  memory: 'memory.mjs',
 };
 
 /** What --quick promises (run.mjs --help): every scenario in under two minutes. */
@@ -48,14 +49,22 @@ export const COST = {
   wakeupRun: 0.5,
   // One asynchat_parse child: Node or Python's start, building 1 MiB of reads.
   parseChild: 0.5,
-  // One parse of 1 MiB, at its slowest in the quick sizes (Python at 10,000
-  // lines per read: 5 passes in 4.5 s). Python with the whole MiB in one
-  // read takes over 4 s a pass (its buffer is sliced line by line), so quick
-  // runs leave that size out.
-  parsePass: 1.0,
+  // One parse of 1 MiB, at its slowest in the quick sizes (Python at 1 and
+  // at 10,000 lines per read: 3 passes and the child's start in 1.1-1.2 s;
+  // the whole quick scenario took 5.0-5.5 s). Python with the whole MiB in
+  // one read takes over 4 s a pass (its buffer is sliced line by line), so
+  // quick runs leave that size out.
+  parsePass: 0.5,
   // One twisted_defer child: Node's start, the package, its untimed and
   // timed rounds of 50,000 waits.
   deferChild: 0.8,
+  // One memory run beyond its connections: the server's start, the warm-up
+  // client, two readings (with a collection on Node) and the stops.
+  memoryRun: 0.8,
+  // Each connection of a memory run, at the slowest server's pace (10,000
+  // connections took 1.3-4.7 s, Python asyncore 12 s once; 2,000 for four
+  // servers, with everything above: 5.0 s).
+  memoryConnection: 0.0004,
 };
 
 /**
@@ -113,6 +122,12 @@ export const QUICK = {
     warmup: 1,
     duration: 0.6,
   },
+  memory: {
+    // This package's rows and their Python peers; a full run adds Node net and C.
+    servers: ['asyncore-epoll-on-change', 'tw-raw', 'py-asyncore-poll-accept-all', 'py-tw-raw'],
+    reps: 1,
+    conns: 2000,
+  },
 };
 
 /** How long socketserver's warm forking server serves before its first request, in seconds (full and quick runs). */
@@ -157,6 +172,7 @@ export function quickCosts(plan = QUICK) {
       matrixSeconds(plan.socketserver, forking) +
       // The first request, cold and warm.
       plan.socketserver.reps * plan.socketserver.firstRequest.length * (2 * COST.firstRequestRun + FIRST_REQUEST_WARM_S),
+    memory: plan.memory.reps * plan.memory.servers.length * (COST.memoryRun + plan.memory.conns * COST.memoryConnection),
   };
   return Object.fromEntries(Object.entries(work).map(([name, seconds]) => [name, COST.scenario + seconds]));
 }
