@@ -406,18 +406,6 @@ class ForeignDescriptor extends FileDescriptor {
   }
 }
 
-/**
- * After a wait that found fds ready, the loop polls again without waiting
- * (one epoll_wait(0)) while that finds more, at most this many times in a
- * row and for this long, then waits on Node's loop so that its other
- * handles get their turn. Under load the next requests have often
- * arrived while the last ones were handled; a poll then saves the round
- * trip through Node's loop that a wait costs. asyncore's passes bound
- * their run the same way.
- */
-const POLLS_IN_A_ROW = 64;
-const POLLS_FOR_MS = 2;
-
 /** What the hang-up of an fd is: the bits poll(2) sets whether asked for or not. */
 const HANGUP = POLLHUP | POLLERR | POLLNVAL;
 
@@ -457,11 +445,6 @@ export class Reactor implements SelectableReactor {
   #waitDeadline = Infinity;
   /** Set when the wait pending is woken to take the turn again (stop, crash, an earlier timed call). */
   #turnAgain = false;
-  /** How many fds the last wait or poll called back. */
-  #lastReady = 0;
-  /** Polls made in a row since the last wait, and when the first of them began. */
-  #pollsInARow = 0;
-  #pollsSince = 0;
   /** What run() waits for: told once the loop ends (null), or fails. */
   #loopEnded: Array<(error: Error | null) => void> = [];
 
@@ -645,11 +628,6 @@ export class Reactor implements SelectableReactor {
           setImmediate(this.#turn);
           return;
         }
-        if (this.#lastReady > 0 && this.#pollAgain()) {
-          this.#lastReady = watcher.pollNow();
-          if (this.#lastReady > 0) continue;
-        }
-        this.#pollsInARow = 0;
         this.#waitDeadline = deadline;
         this.#endedInTurn = false;
         watcher.wait(deadline, this.#waitEnded, this.#woken);
@@ -663,9 +641,8 @@ export class Reactor implements SelectableReactor {
   };
 
   /** A wait ended: the ready descriptors were called back (count), or the wait failed. */
-  readonly #waitEnded = (error: Error | null, count: number): void => {
+  readonly #waitEnded = (error: Error | null, _count: number): void => {
     this.#waitDeadline = Infinity;
-    this.#lastReady = count;
     this.#turnAgain = false;
     if (error !== null) {
       this.#endLoop(error);
@@ -674,15 +651,6 @@ export class Reactor implements SelectableReactor {
     if (this.#inTurn) this.#endedInTurn = true;
     else this.#turn();
   };
-
-  /** Whether the turn may poll once more instead of waiting (POLLS_IN_A_ROW, POLLS_FOR_MS). */
-  #pollAgain(): boolean {
-    const polls = this.#pollsInARow;
-    if (polls === 0) this.#pollsSince = performance.now();
-    else if (polls >= POLLS_IN_A_ROW || performance.now() - this.#pollsSince > POLLS_FOR_MS) return false;
-    this.#pollsInARow = polls + 1;
-    return true;
-  }
 
   /**
    * wake() ended the wait: the turn is taken again when asked (what was
