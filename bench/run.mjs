@@ -25,9 +25,16 @@ import { markdownOf as churnMarkdown } from './churn.mjs';
 import { markdownOf as echoMarkdown, SPIN_NOTE } from './echo.mjs';
 import { markdownOf as fdScalingMarkdown } from './fd_scaling.mjs';
 import { markdownOf as wakeupMarkdown } from './wakeup.mjs';
+import { markdownOf as socketpairMarkdown } from './socketpair.mjs';
 
 /** Each scenario's Markdown from its result, for --render (others keep what they wrote). */
-const markdownOf = { echo: echoMarkdown, churn: churnMarkdown, fd_scaling: fdScalingMarkdown, wakeup: wakeupMarkdown };
+const markdownOf = {
+  echo: echoMarkdown,
+  churn: churnMarkdown,
+  fd_scaling: fdScalingMarkdown,
+  wakeup: wakeupMarkdown,
+  socketpair: socketpairMarkdown,
+};
 
 /** Above this 1-minute load average at the start, the results say they are noisy. */
 const BUSY_LOAD = 0.5;

@@ -37,9 +37,10 @@ export function readTarget(bufsize: number): Buffer {
  */
 export function readResult(target: Buffer, count: number): Buffer {
   if (target !== scratchView && count === target.length) return target;
-  // allocUnsafe() + copy() rather than Buffer.from(subarray): Buffer.from()
-  // probes its argument (valueOf, length, buffer) on every call.
+  // allocUnsafe() + set() rather than Buffer.from(subarray), which probes
+  // its argument (valueOf, length, buffer), or copy(), which checks its
+  // arguments and then makes the same plain view for a part.
   const bytes = Buffer.allocUnsafe(count);
-  target.copy(bytes, 0, 0, count);
+  bytes.set(count === target.length ? target : new Uint8Array(target.buffer, target.byteOffset, count));
   return bytes;
 }

@@ -251,17 +251,35 @@ function toMs(seconds: number): number {
   return Math.max(1, Math.ceil(seconds * 1000));
 }
 
+/** The addon's timeoutMs for a socket's timeout in seconds. */
+function timeoutMsOf(timeout: number | null): number {
+  if (timeout === null) return BLOCK_FOREVER;
+  if (timeout === 0) return NON_BLOCKING;
+  return toMs(timeout);
+}
+
 function timedOut(): TimeoutError {
   return new TimeoutError(null, 'timed out');
 }
 
 /**
+ * What the socket constructor takes, after fileno, from acceptedSocket()
+ * only: the fd is one this module has just accepted, so its family, type
+ * and proto are known and the kernel is not asked. Not exported, so that a
+ * user's fd is always checked.
+ */
+const ACCEPTED: unique symbol = Symbol('accepted');
+
+/**
+ * What the internal _try*() methods return where the public ones raise
+ * BlockingIOError: EAGAIN (Linux's EWOULDBLOCK is the same number).
+ */
+const WOULD_BLOCK = -1;
+
+/**
  * The error for a native result < 0. A wait that ran out of its timeout
  * comes back as -ETIMEDOUT and is Python's TimeoutError('timed out').
  */
-/** The fd accept() is wrapping right now, which needs no check that it is a socket; -1 otherwise. */
-let acceptedFd = -1;
-
 function socketError(result: number, timeoutMs: number): OSError {
   if (result === -E.ETIMEDOUT && timeoutMs > 0) return timedOut();
   return errorFromErrno(-result);
@@ -422,15 +440,25 @@ export class socket {
   private _proto: number;
   /** Seconds; null blocks, 0 never waits (CPython's sock_timeout). */
   private _timeout: number | null;
+  /** _timeout as the addon's timeoutMs, kept with it: every call passes it. */
+  private _timeoutMs: number;
   /** Set by close() and detach(), for toString() as in Lib/socket.py. */
   private _closed = false;
 
+  /**
+   * acceptedSocket()'s: `fileno` was just accepted on a socket of this
+   * family, type and proto, so the kernel is not asked.
+   * @internal
+   */
+  constructor(family: number, type: number, proto: number, fileno: number, accepted: typeof ACCEPTED);
   /**
    * A new socket, or (with fileno) one that takes ownership of an open
    * socket fd, whose family, type and proto are read from the kernel when
    * not given.
    */
-  constructor(family?: number | null, type?: number | null, proto?: number | null, fileno?: number | null) {
+  // The public overload comes last: ConstructorParameters<typeof socket> reads the last one.
+  constructor(family?: number | null, type?: number | null, proto?: number | null, fileno?: number | null);
+  constructor(family?: number | null, type?: number | null, proto?: number | null, fileno?: number | null, accepted?: typeof ACCEPTED) {
     let familyArg = optionalInt('socket(): family', family);
     let typeArg = optionalInt('socket(): type', type);
     let protoArg = optionalInt('socket(): proto', proto);
@@ -441,8 +469,7 @@ export class socket {
       if (typeArg === -1) typeArg = SOCK_STREAM;
       if (protoArg === -1) protoArg = 0;
       fd = check(native.socket(familyArg, typeArg, protoArg));
-    } else if (fileno === acceptedFd) {
-      // accept() made it: a socket of the listener's family, type and proto.
+    } else if (accepted === ACCEPTED) {
       fd = fileno;
     } else {
       fd = checkFd('socket(): fileno', fileno);
@@ -459,6 +486,7 @@ export class socket {
     this._type = typeArg & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
     this._proto = protoArg;
     this._timeout = typeArg & SOCK_NONBLOCK ? 0 : defaultTimeout;
+    this._timeoutMs = timeoutMsOf(this._timeout);
     // The fd's O_NONBLOCK follows the timeout. An adopted fd is left as it
     // is when blocking, as CPython leaves it.
     if (created || this._timeout !== null) {
@@ -496,13 +524,6 @@ export class socket {
     return this._fd;
   }
 
-  /** The addon's timeoutMs for one call. */
-  private _timeoutMs(): number {
-    if (this._timeout === null) return BLOCK_FOREVER;
-    if (this._timeout === 0) return NON_BLOCKING;
-    return toMs(this._timeout);
-  }
-
   /**
    * setblocking(false) is settimeout(0) (non-blocking), setblocking(true)
    * is settimeout(null) (blocking). A number is taken for its truth value,
@@ -531,6 +552,7 @@ export class socket {
     const timeout = parseTimeout('settimeout', value);
     check(native.setBlocking(this._openFd(), timeout === null));
     this._timeout = timeout;
+    this._timeoutMs = timeoutMsOf(timeout);
   }
 
   /** Whether the fd is inherited by child processes (false: close-on-exec, the default). */
@@ -564,7 +586,7 @@ export class socket {
   /** [a new connected socket, the peer's address]; blocking by default. */
   accept(): [socket, Address] {
     const accepted = this._tryAccept();
-    if (accepted === null) throw socketError(-E.EAGAIN, this._timeoutMs());
+    if (accepted === null) throw socketError(-E.EAGAIN, this._timeoutMs);
     return accepted;
   }
 
@@ -576,7 +598,7 @@ export class socket {
    */
   _tryAccept(): [socket, Address] | null {
     const fd = this._openFd();
-    const timeoutMs = this._timeoutMs();
+    const timeoutMs = this._timeoutMs;
     const result = native.accept(fd, timeoutMs);
     if (typeof result === 'number') {
       if (result === -E.EAGAIN) return null;
@@ -585,16 +607,13 @@ export class socket {
     const [newFd, address] = result;
     let sock: socket;
     try {
-      acceptedFd = newFd;
-      sock = new socket(this._family, this._type, this._proto, newFd);
+      sock = acceptedSocket(this, newFd);
       // Lib/socket.py: a connection accepted on a socket with a timeout is
       // blocking when there is no default timeout.
       if (defaultTimeout === null && this._timeout) sock.setblocking(true);
     } catch (err) {
       native.close(newFd);
       throw err;
-    } finally {
-      acceptedFd = -1;
     }
     return [sock, address as Address];
   }
@@ -607,7 +626,7 @@ export class socket {
    */
   connect(address: Address): void {
     const sockaddr = sockaddrFor(this._family, this._type, address, 'connect');
-    const timeoutMs = this._timeoutMs();
+    const timeoutMs = this._timeoutMs;
     const result = native.connect(this._openFd(), sockaddr, timeoutMs);
     if (result < 0) throw socketError(result, timeoutMs);
   }
@@ -630,7 +649,7 @@ export class socket {
   _connect_ex(address: Address, caller: string): number {
     const sockaddr = sockaddrFor(this._family, this._type, address, caller);
     if (this._fd < 0) return E.EBADF;
-    const timeoutMs = this._timeoutMs();
+    const timeoutMs = this._timeoutMs;
     const result = native.connect(this._fd, sockaddr, timeoutMs);
     if (result >= 0) return 0;
     if (result === -E.ETIMEDOUT && timeoutMs > 0) return E.EWOULDBLOCK;
@@ -639,12 +658,26 @@ export class socket {
 
   /** The number of bytes sent. Never raises SIGPIPE (EPIPE instead). */
   send(data: Uint8Array, flags = 0): number {
+    const sent = this._trySend(data, flags);
+    if (sent === WOULD_BLOCK) throw errorFromErrno(E.EAGAIN);
+    return sent;
+  }
+
+  /**
+   * send() that returns -1 where send() raises BlockingIOError (EAGAIN),
+   * for the package's own layers: they send until the kernel's buffer is
+   * full, and an exception (with its stack) costs several times the send
+   * itself. Any other error raises as in send().
+   * @internal
+   */
+  _trySend(data: Uint8Array, flags = 0): number {
     const bytes = checkBytes('send(): data', data);
-    const flagBits = checkInteger('send(): flags', flags);
-    const timeoutMs = this._timeoutMs();
+    const flagBits = flags === 0 ? 0 : checkInteger('send(): flags', flags);
+    const timeoutMs = this._timeoutMs;
     const result = native.send(this._openFd(), bytes, flagBits, timeoutMs);
-    if (result < 0) throw socketError(result, timeoutMs);
-    return result;
+    if (result >= 0) return result;
+    if (result === -E.EAGAIN) return WOULD_BLOCK;
+    throw socketError(result, timeoutMs);
   }
 
   /**
@@ -661,7 +694,7 @@ export class socket {
     let offset = 0;
     // At least one send, even of nothing, so errors show as in CPython.
     do {
-      let timeoutMs = this._timeoutMs();
+      let timeoutMs = this._timeoutMs;
       if (timeout) {
         const remaining = deadline - performance.now();
         if (remaining <= 0) throw timedOut();
@@ -682,29 +715,79 @@ export class socket {
     if (arguments.length < 2 || arguments.length > 3) {
       throw new TypeError(`sendto(): takes 2 or 3 arguments (${arguments.length} given)`);
     }
+    let sent: number;
+    if (arguments.length === 3) {
+      // Checked here, in the order CPython checks them: an explicit
+      // undefined is no flags, not _trySendto()'s default of 0.
+      const bytes = checkBytes('sendto(): data', data);
+      sent = this._trySendto(bytes, rest[0] as Address, checkInteger('sendto(): flags', flagsOrAddress));
+    } else {
+      sent = this._trySendto(data, flagsOrAddress as Address);
+    }
+    if (sent === WOULD_BLOCK) throw errorFromErrno(E.EAGAIN);
+    return sent;
+  }
+
+  /**
+   * sendto(data, flags, address) that returns -1 where sendto() raises
+   * BlockingIOError (EAGAIN), as _trySend() does for send().
+   * @internal
+   */
+  _trySendto(data: Uint8Array, address: Address, flags = 0): number {
     const bytes = checkBytes('sendto(): data', data);
-    const flagBits = arguments.length === 3 ? checkInteger('sendto(): flags', flagsOrAddress) : 0;
-    const address = arguments.length === 3 ? rest[0] : flagsOrAddress;
+    const flagBits = flags === 0 ? 0 : checkInteger('sendto(): flags', flags);
     const sockaddr = sockaddrFor(this._family, this._type, address, 'sendto');
-    const timeoutMs = this._timeoutMs();
+    const timeoutMs = this._timeoutMs;
     const result = native.sendto(this._openFd(), bytes, flagBits, sockaddr, timeoutMs);
-    if (result < 0) throw socketError(result, timeoutMs);
-    return result;
+    if (result >= 0) return result;
+    if (result === -E.EAGAIN) return WOULD_BLOCK;
+    throw socketError(result, timeoutMs);
   }
 
   /** Up to bufsize bytes; an empty Buffer when the peer has shut down. */
   recv(bufsize: number, flags = 0): Buffer {
+    const data = this._tryRecv(bufsize, flags);
+    if (data === null) throw errorFromErrno(E.EAGAIN);
+    return data;
+  }
+
+  /**
+   * recv() that returns null where recv() raises BlockingIOError (EAGAIN),
+   * for the package's own layers: a reader that drains its socket ends
+   * every batch there, and an exception (with its stack) costs several
+   * times the recv itself. Any other error raises as in recv().
+   * @internal
+   */
+  _tryRecv(bufsize: number, flags = 0): Buffer | null {
     const size = checkInteger('recv(): bufsize', bufsize);
     if (size < 0) throw new RangeError(`recv(): negative buffersize in recv: ${size}`);
-    const flagBits = checkInteger('recv(): flags', flags);
+    const flagBits = flags === 0 ? 0 : checkInteger('recv(): flags', flags);
     // CPython's sock_recv() answers recv(0) without a system call.
     if (size === 0) return Buffer.alloc(0);
     const fd = this._openFd();
-    const timeoutMs = this._timeoutMs();
+    const timeoutMs = this._timeoutMs;
     const buffer = readTarget(size);
     const count = native.recv(fd, buffer, flagBits, timeoutMs);
-    if (count < 0) throw socketError(count, timeoutMs);
-    return readResult(buffer, count);
+    if (count >= 0) return readResult(buffer, count);
+    if (count === -E.EAGAIN) return null;
+    throw socketError(count, timeoutMs);
+  }
+
+  /**
+   * Reads into `buffer` (up to its length) without allocating: the count
+   * read, 0 when the peer has shut down, or -1 where recv() raises
+   * BlockingIOError (EAGAIN). For a layer that keeps its own read buffer
+   * and copies out only what it keeps. Any other error raises as in recv().
+   * @internal
+   */
+  _tryRecvInto(buffer: Uint8Array): number {
+    const target = checkBytes('_tryRecvInto(): buffer', buffer);
+    const fd = this._openFd();
+    const timeoutMs = this._timeoutMs;
+    const count = native.recv(fd, target, 0, timeoutMs);
+    if (count >= 0) return count;
+    if (count === -E.EAGAIN) return WOULD_BLOCK;
+    throw socketError(count, timeoutMs);
   }
 
   /**
@@ -713,15 +796,27 @@ export class socket {
    * (Python: None).
    */
   recvfrom(bufsize: number, flags = 0): [Buffer, Address] {
+    const received = this._tryRecvfrom(bufsize, flags);
+    if (received === null) throw errorFromErrno(E.EAGAIN);
+    return received;
+  }
+
+  /**
+   * recvfrom() that returns null where recvfrom() raises BlockingIOError
+   * (EAGAIN), as _tryRecv() does for recv().
+   * @internal
+   */
+  _tryRecvfrom(bufsize: number, flags = 0): [Buffer, Address] | null {
     const size = checkInteger('recvfrom(): bufsize', bufsize);
     if (size < 0) throw new RangeError(`recvfrom(): negative buffersize in recvfrom: ${size}`);
-    const flagBits = checkInteger('recvfrom(): flags', flags);
+    const flagBits = flags === 0 ? 0 : checkInteger('recvfrom(): flags', flags);
     const fd = this._openFd();
-    const timeoutMs = this._timeoutMs();
+    const timeoutMs = this._timeoutMs;
     const buffer = readTarget(size);
     const received = native.recvfrom(fd, buffer, flagBits, timeoutMs);
-    if (typeof received === 'number') throw socketError(received, timeoutMs);
-    return [readResult(buffer, received[0]), received[1] as Address];
+    if (typeof received !== 'number') return [readResult(buffer, received[0]), received[1] as Address];
+    if (received === -E.EAGAIN) return null;
+    throw socketError(received, timeoutMs);
   }
 
   /** Shuts down one or both directions: SHUT_RD, SHUT_WR or SHUT_RDWR. The fd stays open. */
@@ -824,6 +919,15 @@ export class socket {
   }
 }
 
+/**
+ * The socket for `fd`, just accepted on `listener`: a socket of the
+ * listener's family, type and proto, as CPython's accept() makes it, with
+ * no system call to check what the kernel has just made.
+ */
+function acceptedSocket(listener: socket, fd: number): socket {
+  return new socket(listener.family, listener.type, listener.proto, fd, ACCEPTED);
+}
+
 /** A connected pair of sockets, blocking and non-inheritable. */
 export function socketpair(family: number = AF_UNIX, type: number = SOCK_STREAM, proto = 0): [socket, socket] {
   const familyValue = checkInteger('socketpair(): family', family);
@@ -883,8 +987,7 @@ export function send_fds(sock: socket, buffers: Uint8Array[], fds: number[], fla
   const sockaddr =
     address === undefined || address === null ? null : sockaddrFor(target.family, target.type, address, 'send_fds');
   const data = parts.length === 1 ? parts[0] : Buffer.concat(parts);
-  const timeout = target.gettimeout();
-  const timeoutMs = timeout === null ? BLOCK_FOREVER : timeout === 0 ? NON_BLOCKING : toMs(timeout);
+  const timeoutMs = timeoutMsOf(target.gettimeout());
   const fd = target.fileno();
   if (fd < 0) throw errorFromErrno(E.EBADF);
   const result = native.sendFds(fd, data, fdArray, flagBits, sockaddr, timeoutMs);
@@ -908,8 +1011,7 @@ export function recv_fds(sock: socket, bufsize: number, maxfds: number, flags = 
     throw new RangeError(`recv_fds(): maxfds must be 0-${MAX_FDS_PER_MESSAGE}, got ${most}`);
   }
   const flagBits = checkInteger('recv_fds(): flags', flags);
-  const timeout = source.gettimeout();
-  const timeoutMs = timeout === null ? BLOCK_FOREVER : timeout === 0 ? NON_BLOCKING : toMs(timeout);
+  const timeoutMs = timeoutMsOf(source.gettimeout());
   const fd = source.fileno();
   if (fd < 0) throw errorFromErrno(E.EBADF);
   const buffer = readTarget(size);

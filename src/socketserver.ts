@@ -22,7 +22,8 @@ export type { BufferedReader, SocketWriter, BytesWriter } from './socketserver/s
 export type { Reader, Writer } from './socketserver/streams';
 export { ThreadingMixIn } from './socketserver/threading';
 export type { RequestTasks } from './socketserver/threading';
-export type { MixedServerClass, ServerClass, ThreadingServer, ThreadingServerClass } from './socketserver/threading';
+export type { MixedServerClass, ServerClass } from './socketserver/mixin';
+export type { ThreadingServer, ThreadingServerClass } from './socketserver/threading';
 export { ForkingMixIn } from './socketserver/forking';
 export type { ForkingServer, ForkingServerClass } from './socketserver/forking';
 

@@ -6,6 +6,11 @@
 // wait, and unwatch() takes effect at once, so that an fd about to be closed
 // is never watched under a number the kernel may give to a new file.
 //
+// The native poller takes no change while a wait runs (select and poll: its
+// worker thread owns the set; epoll: the batch is applied when a wait
+// starts). A change made meanwhile, from a timer or a promise job, wakes the
+// wait, which applies it and goes on; the client is not told of such wakes.
+//
 // Waits run where the native poller runs them (see poller.ts): on its worker
 // thread for select and poll, on Node's loop for epoll. Callbacks run from
 // the native callback that ends the wait, in the turn of Node's loop that
@@ -53,6 +58,10 @@ export class Watcher {
   /** [fd, revents] pairs written by the native side. */
   private out = new Int32Array(64);
   private waitRunning = false;
+  /** wake() was called during the running wait: its onWoken() runs. */
+  private wakeAsked = false;
+  /** The running wait was woken to apply changes. */
+  private flushAsked = false;
 
   /** kind: a PollerKind (select, poll or epoll). */
   constructor(kind: number) {
@@ -121,6 +130,7 @@ export class Watcher {
     this.changeFlags[index] = fresh ? FRESH : 0;
     this.changeCount = index + 1;
     this.changeAt[fd] = index + 1;
+    if (this.waitRunning) this.askFlush();
   }
 
   /**
@@ -137,6 +147,14 @@ export class Watcher {
       this.watchedCount -= 1;
     }
     if (this.poller.isClosed) return;
+    if (this.waitRunning && this.kind !== PollerKind.epoll) {
+      // The worker's set still holds fd: it goes when the wait is woken.
+      // A wait that sees it closed first reports POLLNVAL, which nobody
+      // is called back for.
+      this.queueRemoval(fd);
+      return;
+    }
+    // epoll's set is the kernel's, changed at once even while Node's loop waits on it.
     const result = this.poller.forget(fd);
     if (result < 0 && result !== -E.EBADF && result !== -E.ENOENT) throw errorFromErrno(-result);
   }
@@ -215,8 +233,13 @@ export class Watcher {
       deadline,
       () => this.out,
       (count) => {
-        stopped = onWoken();
-        if (stopped) return -1;
+        const asked = this.wakeAsked;
+        this.wakeAsked = false;
+        this.flushAsked = false;
+        if (asked) {
+          stopped = onWoken();
+          if (stopped) return -1;
+        }
         if (count > 0) return count;
         this.flush();
         this.fitOut();
@@ -224,6 +247,8 @@ export class Watcher {
       },
       (error, ready) => {
         this.waitRunning = false;
+        this.wakeAsked = false;
+        this.flushAsked = false;
         if (error !== null) {
           done(error, 0);
           return;
@@ -246,6 +271,7 @@ export class Watcher {
 
   /** Ends a running wait (onWoken() then runs); safe at any time. */
   wake(): void {
+    if (this.waitRunning) this.wakeAsked = true;
     this.poller.wake();
   }
 
@@ -273,6 +299,29 @@ export class Watcher {
       if (onReady !== undefined) onReady(fd, out[2 * i + 1]!);
     }
     return ready;
+  }
+
+  /** Wakes the running wait once, to apply the changes queued (not the client's wake()). */
+  private askFlush(): void {
+    if (this.flushAsked) return;
+    this.flushAsked = true;
+    this.poller.wake();
+  }
+
+  /** fd leaves the native set with the next batch. */
+  private queueRemoval(fd: number): void {
+    const index = this.changeCount;
+    if (index === this.changeFds.length) {
+      this.changeFds = grownInt32(this.changeFds, index + 1);
+      this.changeEvents = grownInt32(this.changeEvents, index + 1);
+      this.changeFlags = grownInt32(this.changeFlags, index + 1);
+    }
+    this.changeFds[index] = fd;
+    this.changeEvents[index] = 0;
+    this.changeFlags[index] = 0;
+    this.changeCount = index + 1;
+    this.changeAt[fd] = index + 1;
+    this.askFlush();
   }
 
   private fitOut(): void {

@@ -168,6 +168,47 @@ describe.each(kinds)('Watcher (%s)', (_name, kind) => {
     expect(wr).toBeGreaterThanOrEqual(0);
   });
 
+  it('a watch made while a wait runs is applied by the watcher, which goes on waiting without onWoken()', async () => {
+    const w = watcher(kind);
+    const [r, wr] = fds.pipe();
+    const [r2, w2] = fds.pipe();
+    const seen: number[] = [];
+    w.watch(r, POLLIN, (fd) => seen.push(fd));
+    writeFd(w2, 'x');
+    let woken = 0;
+    const waited = waitOnce(w, Infinity, () => {
+      woken += 1;
+      return true;
+    });
+    setTimeout(() => w.watch(r2, POLLIN, (fd) => seen.push(fd)), 10);
+    expect(await waited).toBe(1);
+    expect(seen).toEqual([r2]);
+    expect(woken).toBe(0);
+    expect(wr).toBeGreaterThanOrEqual(0);
+  });
+
+  it('unwatch() while a wait runs: the fd may be closed at once, and nobody is called back for it', async () => {
+    const w = watcher(kind);
+    const [r, wr] = fds.pipe();
+    const [r2, w2] = fds.pipe();
+    const seen: number[] = [];
+    w.watch(r, POLLIN, (fd) => seen.push(fd));
+    w.watch(r2, POLLIN, (fd) => seen.push(fd));
+    const waited = waitOnce(w, Infinity);
+    setTimeout(() => {
+      w.unwatch(r);
+      fds.close(r);
+      setTimeout(() => writeFd(w2, 'x'), 20);
+    }, 10);
+    expect(await waited).toBeGreaterThanOrEqual(0);
+    // Woken to drop r, the wait went on until r2 was ready.
+    expect(seen).toEqual([r2]);
+    expect(w.watchedFor(r)).toBe(0);
+    expect(wr).toBeGreaterThanOrEqual(0);
+    // The next wait hands over no closed fd.
+    expect(w.pollNow()).toBe(1);
+  });
+
   it('a callback that throws from a wait goes to done() as its error', async () => {
     const w = watcher(kind);
     const [r, wr] = fds.pipe();

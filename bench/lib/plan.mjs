@@ -14,6 +14,7 @@ export const SCENARIO_FILES = {
   twisted: 'twisted.mjs',
   twisted_defer: 'twisted_defer.mjs',
   socketserver: 'socketserver.mjs',
+  socketpair: 'socketpair.mjs',
   memory: 'memory.mjs',
 };
 
@@ -58,6 +59,9 @@ export const COST = {
   // One twisted_defer child: Node's start, the package, its untimed and
   // timed rounds of 50,000 waits.
   deferChild: 0.8,
+  // One socketpair child: Node's or Python's start, the package, its untimed
+  // and timed passes of 20,000 send + recv (both children: 0.41 s).
+  socketpairChild: 0.5,
   // One memory run beyond its connections: the server's start, the warm-up
   // client, two readings (with a collection on Node) and the stops.
   memoryRun: 0.8,
@@ -75,8 +79,9 @@ export const COST = {
 export const QUICK = {
   echo: {
     cells: ['tcp-10'],
+    // Not asyncore-select (a full run has it): its time went to the
+    // socketpair scenario.
     servers: [
-      'asyncore-select',
       'asyncore-poll',
       'asyncore-epoll',
       'asyncore-epoll-on-change',
@@ -108,6 +113,8 @@ export const QUICK = {
     duration: 0.6,
   },
   twisted_defer: { reps: 1, count: 50_000 },
+  // The rows of the target only (bench/socketpair.mjs's ROWS ids).
+  socketpair: { rows: ['ours', 'python'], reps: 1, count: 20_000 },
   socketserver: {
     // Not tcp-100: a forking server serves max_children (40) connections at
     // once, so the other 60 wait out the load generator's setup timeout.
@@ -168,6 +175,8 @@ export function quickCosts(plan = QUICK) {
     twisted: matrixSeconds(plan.twisted),
     // Each rep runs both ways of waiting on both kinds of Deferred.
     twisted_defer: plan.twisted_defer.reps * 4 * COST.deferChild,
+    // One child per row.
+    socketpair: plan.socketpair.reps * plan.socketpair.rows.length * COST.socketpairChild,
     socketserver:
       matrixSeconds(plan.socketserver, forking) +
       // The first request, cold and warm.

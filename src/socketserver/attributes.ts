@@ -28,7 +28,12 @@ function isPrototype(target: object): boolean {
 export function classAttribute<T>(instance: object, name: string): T {
   const own = instanceValues.get(instance);
   if (own !== undefined && own.has(name)) return own.get(name) as T;
-  return (instance.constructor as unknown as Record<string, T>)[name]!;
+  return staticAttribute(instance, name) as T;
+}
+
+/** The static name of instance's class (nearest subclass first), whatever the instance has of its own. */
+export function staticAttribute(instance: object, name: string): unknown {
+  return Reflect.get(instance.constructor, name);
 }
 
 /**
@@ -38,7 +43,7 @@ export function classAttribute<T>(instance: object, name: string): T {
  */
 export function setClassAttribute(instance: object, name: string, value: unknown): void {
   if (isPrototype(instance)) {
-    (instance.constructor as unknown as Record<string, unknown>)[name] = value;
+    Reflect.set(instance.constructor, name, value);
     return;
   }
   let own = instanceValues.get(instance);
@@ -80,7 +85,7 @@ export function lateFieldError(instance: object, method: string): TypeError | nu
     if (field === undefined || !('value' in field)) continue;
     const cls = (instance.constructor as { name?: unknown } | undefined)?.name;
     const className = typeof cls === 'string' && cls !== '' ? cls : 'the server class';
-    const classValue = (instance.constructor as unknown as Record<string, unknown>)[name];
+    const classValue = staticAttribute(instance, name);
     return new TypeError(
       `${className}.${method}(): ${name} is an instance field (${describe(field.value)}), which is set only ` +
         `after the constructor has used ${className}.${name} (${describe(classValue)}); ` +

@@ -1,50 +1,49 @@
 // The waits of the socketserver module: "tell me when this fd can be read
-// (or written), within this many seconds". Every wait of the process shares
-// one epoll poller of this package, whose waits run on Node's own event
-// loop, which keeps running meanwhile; a wait's callback runs from the
-// native callback that ends the epoll wait.
+// (or written), within this many seconds". Every wait of the process goes
+// through one epoll Watcher (watcher.ts), whose waits run on Node's own
+// event loop, which keeps running meanwhile; a wait's callback runs from
+// the native callback that ends the epoll wait.
 //
-// Fds stay in epoll, edge-triggered, from their first wait until forget():
+// Fds stay watched, edge-triggered, from their first wait until forget():
 // a reader that has just found its socket empty (EAGAIN, or a short read)
 // waits with no system call at all (waitDry()), since any data that comes
 // after that read is an edge epoll reports. An edge that comes while nobody
 // waits is remembered, and the next dry wait reads again instead. Other
 // waits (readable(), writable()) do not know what the fd holds: they
-// re-arm it with epoll_ctl(), which reports it at once if it is ready.
+// watch it afresh, which reports it at once if it is ready.
 //
 // A socket served alone in its process (a forking server's child) may also
 // wait a little on the JavaScript thread itself, as Python's child blocks
-// in recv(): see waitHereMs().
-import { constants as osConstants } from 'node:os';
+// in recv(): see childBlockingReadPolicy.
 import { performance } from 'node:perf_hooks';
-import { PollerKind } from '../binding';
-import { constant } from '../constants';
+import { binding, PollerKind } from '../binding';
 import { errorFromErrno } from '../errors';
-import { Poller } from '../poller';
-import { EPOLLERR, EPOLLET, EPOLLHUP, EPOLLIN, EPOLLOUT } from '../select';
+import { POLLERR, POLLHUP, POLLIN, POLLOUT } from '../select';
 import { LongTimeout } from '../timer';
+import { EDGE, Watcher } from '../watcher';
 
-const E = osConstants.errno;
-const EPOLL_CTL_ADD = constant('EPOLL_CTL_ADD');
-const EPOLL_CTL_DEL = constant('EPOLL_CTL_DEL');
-const EPOLL_CTL_MOD = constant('EPOLL_CTL_MOD');
 /** What every fd is watched for, for as long as it is watched. */
-const WATCHED = EPOLLIN | EPOLLOUT | EPOLLET;
+const WATCHED = POLLIN | POLLOUT | EDGE;
 
-/** Most events taken from one epoll_wait(); more wait for the next. */
-const MAX_EVENTS = 256;
-/** Longest wait for data on the JavaScript thread, in ms. */
-const WAIT_HERE_MS = 4;
 /**
- * How long, in ms, reads may go on waiting on the JavaScript thread before
- * the event loop must have a turn: Node's timers and I/O are held up for at
- * most this plus one wait.
+ * How long a read of the one request a forking server's child serves may
+ * block the JavaScript thread waiting for data (waitMs), and for how long
+ * such waits may hold the thread in a row before Node's event loop must
+ * have a turn (runMs): Node's timers and I/O are held up for at most
+ * runMs plus one wait. A peer that answers within waitMs costs a poll()
+ * and no turn of the event loop.
+ *
+ * waitMs was chosen by measurement: ForkingTCPServer line echo, 10
+ * connections, 64-byte lines, CPU time of the server and its children per
+ * round trip (and round trips/s), median of 3 alternating runs, two rounds
+ * on a shared 2-core machine: waitMs 0 (always wait on the event loop)
+ * 37.8 / 55.4 us (36k / 26k rt/s); 1: 20.2 / 27.6 us (68k / 50k); 2: 20.3
+ * / 28.9 us (65k / 46k); 4: 16.6 / 21.7 us (70k / 61k); 8: 19.9 / 22.2 us
+ * (60k / 51k). runMs 4 keeps a turn of the loop within 8 ms.
  */
-const RUN_HERE_MS = 4;
+export const childBlockingReadPolicy = Object.freeze({ waitMs: 4, runMs: 4 });
 /** waitHereMs(): the thread has been held long enough; turn() first. */
 export const TURN_DUE = -1;
-/** onWoken()'s answer that ends the pump's wait: nothing is waited for any more. */
-const STOP = -1;
 
 /**
  * How a wait ends: ready true when the fd is readable (or writable; or has
@@ -74,13 +73,12 @@ class FdWaits {
   watched = false;
   /** The socket whose dry waits the watch serves; null: watched for fd-only waits. */
   owner: object | null = null;
-  /** EPOLLIN, EPOLLOUT: that edge came while no reader (writer) waited. */
+  /** POLLIN, POLLOUT: that edge came while no reader (writer) waited. */
   edges = 0;
 }
 
 class IoPump {
-  private poller: Poller | null = null;
-  private readonly out = new Int32Array(2 * MAX_EVENTS);
+  private watcher: Watcher | null = null;
   private readonly fds = new Map<number, FdWaits>();
   private waiting = 0;
   private running = false;
@@ -92,7 +90,7 @@ class IoPump {
   private readonly daemons = new Map<number, Fileno>();
   /** How many waits keep the process alive: those not of a daemon request. */
   private held = 0;
-  /** Whether the poller's wait keeps the process alive now. */
+  /** Whether the watcher's wait keeps the process alive now. */
   private referenced = true;
 
   /**
@@ -117,7 +115,7 @@ class IoPump {
   waitDry(sock: object, fd: number, reading: boolean, timeoutMs: number | null, done: WaitDone): boolean {
     const waits = this.fds.get(fd);
     if (waits !== undefined && waits.watched && waits.owner === sock) {
-      const edge = reading ? EPOLLIN : EPOLLOUT;
+      const edge = reading ? POLLIN : POLLOUT;
       if ((waits.edges & edge) !== 0) {
         waits.edges &= ~edge;
         return false;
@@ -139,7 +137,7 @@ class IoPump {
   }
 
   /**
-   * Ends every wait on fd with `false` and takes fd out of epoll: called
+   * Ends every wait on fd with `false` and stops watching it: called
    * before the fd is closed, so that a new socket given the same number
    * starts clean.
    */
@@ -148,7 +146,7 @@ class IoPump {
     this.daemons.delete(fd);
     if (waits === undefined) return;
     this.fds.delete(fd);
-    if (waits.watched) this.poller?.ctl(EPOLL_CTL_DEL, fd, 0);
+    if (this.watcher !== null && this.watcher.watchedFor(fd) !== 0) this.watcher.unwatch(fd);
     for (const waiter of [...waits.readers, ...waits.writers]) this.finish(waiter, null, false);
     this.maybeStop();
   }
@@ -170,14 +168,14 @@ class IoPump {
    * answers within that time costs a poll() and no turn of the event loop.
    * 0 unless sock is served alone, and while anything else waits on the
    * pump (a write for room, say). TURN_DUE once such waits have gone on
-   * for RUN_HERE_MS since the event loop's last turn.
+   * for childBlockingReadPolicy.runMs since the event loop's last turn.
    */
   waitHereMs(sock: object): number {
     if (this.waiting > 0 || sock !== this.alone) return 0;
     const now = performance.now();
     if (this.runStarted < 0) this.runStarted = now;
-    else if (now - this.runStarted >= RUN_HERE_MS) return TURN_DUE;
-    return WAIT_HERE_MS;
+    else if (now - this.runStarted >= childBlockingReadPolicy.runMs) return TURN_DUE;
+    return childBlockingReadPolicy.waitMs;
   }
 
   /** Calls done() after one turn of the event loop (its timers and I/O included). */
@@ -246,12 +244,12 @@ class IoPump {
     return false;
   }
 
-  /** The poller's wait keeps the process alive while a wait not of a daemon request runs. */
+  /** The watcher's wait keeps the process alive while a wait not of a daemon request runs. */
   private holdWhileNeeded(): void {
     const hold = this.held > 0;
-    if (hold === this.referenced || this.poller === null) return;
+    if (hold === this.referenced || this.watcher === null) return;
     this.referenced = hold;
-    this.poller.setReferenced(hold);
+    this.watcher.setReferenced(hold);
   }
 
   private expire(fd: number, waiter: Waiter, reading: boolean): void {
@@ -278,52 +276,57 @@ class IoPump {
   }
 
   /**
-   * Watches fd (again): epoll_ctl() reports an fd that is ready now at the
-   * next wait, edges or not, and forgets what was remembered of it.
+   * Watches fd afresh: a fd that is ready now is reported at the next
+   * wait, edges or not, and what was remembered of it is forgotten. A
+   * running wait takes the change (the watcher wakes it). A fd that is not
+   * open fails here: the watcher would report it only once its wait ends.
    */
   private arm(fd: number, waits: FdWaits): void {
-    const poller = this.poller!;
-    let result = poller.ctl(waits.watched ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, WATCHED);
-    // The kernel drops an fd from epoll when its last copy is closed, so a
-    // number seen before may be gone (ENOENT) or back under a new socket
-    // that was never forgotten (EEXIST).
-    if (result === -E.ENOENT) result = poller.ctl(EPOLL_CTL_ADD, fd, WATCHED);
-    else if (result === -E.EEXIST) result = poller.ctl(EPOLL_CTL_MOD, fd, WATCHED);
-    if (result < 0) throw errorFromErrno(-result);
+    const open = binding.getInheritable(fd);
+    if (open < 0) throw errorFromErrno(-open);
+    const watcher = this.watcher!;
+    watcher.watch(fd, WATCHED, this.onReady, true);
     waits.watched = true;
     waits.edges = 0;
   }
 
   private open(): void {
-    if (this.poller !== null) return;
-    this.poller = new Poller(PollerKind.epoll);
+    if (this.watcher !== null) return;
+    this.watcher = new Watcher(PollerKind.epoll);
     this.referenced = true;
   }
 
   private start(): void {
     if (this.running) return;
     this.running = true;
-    this.poller!.waitFor(Infinity, this.events, this.onWoken, this.onWaitEnded);
+    this.watcher!.wait(Infinity, this.onWaitEnded, this.onWoken);
   }
 
-  private readonly events = (): Int32Array => this.out;
+  private readonly onReady = (fd: number, revents: number): void => this.dispatch(fd, revents);
 
-  /** A wait ended by wake(): its events if it has any, else STOP when nothing is waited for. */
-  private readonly onWoken = (count: number): number => (count > 0 ? count : this.waiting === 0 ? STOP : 0);
+  /**
+   * A wait ended by wake(): it goes on with the watches changed since
+   * (arm()), or stops when nothing is waited for. The edges it took are
+   * lost then, so every fd is watched afresh by its next wait.
+   */
+  private readonly onWoken = (): boolean => {
+    if (this.waiting > 0) return false;
+    for (const waits of this.fds.values()) waits.watched = false;
+    return true;
+  };
 
-  private readonly onWaitEnded = (error: Error | null, count: number): void => {
+  /** The watcher has called back every ready fd (dispatch()), or failed. */
+  private readonly onWaitEnded = (error: Error | null): void => {
     this.running = false;
     if (error !== null) {
       this.failAll(error);
       return;
     }
-    const out = this.out;
-    for (let i = 0; i < count; i++) this.dispatch(out[2 * i], out[2 * i + 1]);
     if (this.waiting > 0) this.start();
     else this.closeWhenIdle();
   };
 
-  /** The poller itself failed: no wait can be served any more. */
+  /** The watcher itself failed: no wait can be served any more. */
   private failAll(error: Error): void {
     for (const [fd, waits] of this.fds) {
       this.fds.delete(fd);
@@ -333,7 +336,7 @@ class IoPump {
   }
 
   /**
-   * Idle: gives the epoll fd back at the end of this turn, unless a wait
+   * Idle: closes the watcher (its epoll fd) at the end of this turn, unless a wait
    * comes first (a request loop waits again at once) or a request served
    * alone may wait again soon.
    */
@@ -343,11 +346,11 @@ class IoPump {
     });
   }
 
-  /** Closes the poller; the next wait makes a new one. */
+  /** Closes the watcher; the next wait makes a new one. */
   private close(): void {
-    if (this.poller === null) return;
-    this.poller.close();
-    this.poller = null;
+    if (this.watcher === null) return;
+    this.watcher.close();
+    this.watcher = null;
     // Everything left here is idle; a new epoll object holds none of it.
     this.fds.clear();
   }
@@ -355,9 +358,9 @@ class IoPump {
   private dispatch(fd: number, revents: number): void {
     const waits = this.fds.get(fd);
     if (waits === undefined) return;
-    const failed = (revents & (EPOLLERR | EPOLLHUP)) !== 0;
-    if (((revents & EPOLLIN) !== 0 || failed) && !this.wakeAll(waits.readers)) waits.edges |= EPOLLIN;
-    if (((revents & EPOLLOUT) !== 0 || failed) && !this.wakeAll(waits.writers)) waits.edges |= EPOLLOUT;
+    const failed = (revents & (POLLERR | POLLHUP)) !== 0;
+    if (((revents & POLLIN) !== 0 || failed) && !this.wakeAll(waits.readers)) waits.edges |= POLLIN;
+    if (((revents & POLLOUT) !== 0 || failed) && !this.wakeAll(waits.writers)) waits.edges |= POLLOUT;
   }
 
   /**
@@ -373,7 +376,7 @@ class IoPump {
 
   /** Ends the pump's wait when nothing is waited for, so the process may exit. */
   private maybeStop(): void {
-    if (this.waiting === 0 && this.running) this.poller?.wake();
+    if (this.waiting === 0 && this.running) this.watcher?.wake();
   }
 }
 

@@ -113,6 +113,16 @@ function isPromise(value: unknown): value is Promise<unknown> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
+/**
+ * The server's socket (`server.socket`), or null for a server that has
+ * none: BaseServer's methods read it where a subclass has one, as Python's do.
+ * @internal
+ */
+export function socketOf(server: object): socket | null {
+  const sock: unknown = Reflect.get(server, 'socket');
+  return sock instanceof socket ? sock : null;
+}
+
 /** Awaits value when it is a promise: hooks may be sync or async. */
 export async function settle(value: unknown): Promise<void> {
   if (isPromise(value)) await value;
@@ -259,7 +269,7 @@ export class BaseServer {
    */
   async handle_request(): Promise<void> {
     this._check_fields('handle_request');
-    const sockTimeout = (this as unknown as { socket?: socket }).socket?.gettimeout() ?? null;
+    const sockTimeout = socketOf(this)?.gettimeout() ?? null;
     let timeout: number | null = sockTimeout;
     if (timeout === null) timeout = this.timeout;
     else if (this.timeout !== null) timeout = Math.min(timeout, this.timeout);

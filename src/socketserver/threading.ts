@@ -5,37 +5,10 @@
 import type { Address } from '../socket';
 import { classAttribute, setClassAttribute } from './attributes';
 import { io } from './io';
-import { BaseServer, describeValue, formatAddress, formatError, isExit, settle } from './servers';
+import { checkServerClass, markMixed, mixedClass, tellsMixed } from './mixin';
+import type { MixedServerClass, ServerClass } from './mixin';
+import { formatAddress, formatError, isExit, settle } from './servers';
 import type { Request } from './servers';
-
-/** A server class: BaseServer or a subclass, whatever its constructor takes. */
-export type ServerClass = new (...args: never[]) => BaseServer;
-
-/** The constructor shape TypeScript requires of a mix-in's base class. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- TypeScript's rule for mix-ins (TS2545)
-type MixinBase = new (...args: any[]) => BaseServer;
-
-/**
- * The class a mix-in returns: Base's statics and constructor, and instances
- * that are Base's with the mix-in's members (M) added; the mix-in's statics
- * (MS) beside Base's.
- */
-export type MixedServerClass<B extends ServerClass, M, MS> = Omit<B, 'prototype'> &
-  MS & {
-    new (...args: ConstructorParameters<B>): InstanceType<B> & M;
-    /** The instances' prototype. */
-    prototype: InstanceType<B> & M;
-  };
-
-/**
- * Checks a mix-in's argument: a server class (BaseServer or a subclass).
- * @internal
- */
-export function checkServerClass(mixin: string, Base: unknown): void {
-  if (typeof Base !== 'function' || !(Base === BaseServer || Base.prototype instanceof BaseServer)) {
-    throw new TypeError(`${mixin}(): Base must be a server class (BaseServer or a subclass), not ${describeValue(Base)}`);
-  }
-}
 
 const THREADING = Symbol('socketserver.ThreadingMixIn');
 
@@ -64,11 +37,11 @@ export class RequestTasks {
 }
 
 /** Python's _NoThreads: keeps nothing, for servers that do not wait. */
-const NO_TASKS: RequestTasks = Object.freeze({
-  length: 0,
-  append(): void {},
-  join: (): Promise<void> => Promise.resolve(),
-}) as unknown as RequestTasks;
+class NoTasks extends RequestTasks {
+  override append(): void {}
+}
+
+const NO_TASKS: RequestTasks = new NoTasks();
 
 /**
  * What a task that failed outside handle_error() (handle_error() itself
@@ -119,7 +92,8 @@ export type ThreadingServerClass<B extends ServerClass> = MixedServerClass<
  */
 export function ThreadingMixIn<B extends ServerClass>(Base: B): ThreadingServerClass<B> {
   checkServerClass('ThreadingMixIn', Base);
-  class Threading extends (Base as unknown as MixinBase) implements ThreadingServer {
+  const Parent: ServerClass = Base;
+  class Threading extends Parent implements ThreadingServer {
     /** Tasks are not waited for by server_close(), and do not keep the process alive; false. */
     static daemon_threads = false;
     /** server_close() waits for the running tasks; true. */
@@ -180,11 +154,8 @@ export function ThreadingMixIn<B extends ServerClass>(Base: B): ThreadingServerC
     }
   }
   Threading.prototype._threads = NO_TASKS;
-  (Threading.prototype as unknown as Record<symbol, boolean>)[THREADING] = true;
-  return Threading as unknown as ThreadingServerClass<B>;
+  markMixed(Threading, THREADING);
+  return mixedClass<B, ThreadingServer, Omit<typeof ThreadingServer, 'prototype'>>(Threading);
 }
 
-Object.defineProperty(ThreadingMixIn, Symbol.hasInstance, {
-  value: (value: unknown): boolean =>
-    typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[THREADING] === true,
-});
+tellsMixed(ThreadingMixIn, THREADING);
