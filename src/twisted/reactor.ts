@@ -443,8 +443,6 @@ export class Reactor implements SelectableReactor {
   #endedInTurn = false;
   /** The deadline (performance.now() ms) of the wait pending: a timed call due earlier wakes it. */
   #waitDeadline = Infinity;
-  /** Set when the wait pending is woken to take the turn again (stop, crash, an earlier timed call). */
-  #turnAgain = false;
   /** What run() waits for: told once the loop ends (null), or fails. */
   #loopEnded: Array<(error: Error | null) => void> = [];
 
@@ -486,7 +484,7 @@ export class Reactor implements SelectableReactor {
     const watcher = this.#watcher;
     if (watcher === null || !watcher.waiting) return;
     const next = this.delayed.nextTime();
-    if (next !== null && deadlineOf(next) < this.#waitDeadline) this.#wakeWait(true);
+    if (next !== null && deadlineOf(next) < this.#waitDeadline) this.#wakeWait();
   }
 
   // -------------------------------------------------------------------------
@@ -643,7 +641,6 @@ export class Reactor implements SelectableReactor {
   /** A wait ended: the ready descriptors were called back (count), or the wait failed. */
   readonly #waitEnded = (error: Error | null, _count: number): void => {
     this.#waitDeadline = Infinity;
-    this.#turnAgain = false;
     if (error !== null) {
       this.#endLoop(error);
       return;
@@ -652,16 +649,8 @@ export class Reactor implements SelectableReactor {
     else this.#turn();
   };
 
-  /**
-   * wake() ended the wait: the turn is taken again when asked (what was
-   * ready is still ready); otherwise the watch changed, and the wait goes
-   * on with it.
-   */
-  readonly #woken = (): boolean => {
-    const again = this.#turnAgain;
-    this.#turnAgain = false;
-    return again;
-  };
+  /** #wakeWait() ended the wait: the turn is taken again (what was ready is still ready). */
+  readonly #woken = (): boolean => true;
 
   #endLoop(error: Error | null): void {
     this.#looping = false;
@@ -684,7 +673,7 @@ export class Reactor implements SelectableReactor {
     this.stopped = true;
     this.justStopped = true;
     this.startedBefore = true;
-    this.#wakeWait(true);
+    this.#wakeWait();
   }
 
   /**
@@ -695,18 +684,17 @@ export class Reactor implements SelectableReactor {
     this.started = false;
     this.running = false;
     this.addSystemEventTrigger('during', 'startup', () => this.reallyStartRunning());
-    this.#wakeWait(true);
+    this.#wakeWait();
   }
 
   /**
-   * A change made outside the loop's turn, while it waits: the wait is
-   * woken, to take the turn again (`again`) or to go on with the changed
-   * watch. Within a turn, the loop sees the change itself.
+   * stop(), crash() or an earlier timed call outside the loop's turn, while
+   * it waits: the wait ends and the turn is taken again. Within a turn the
+   * loop sees the change itself; a change of watch wakes the watcher's wait
+   * by itself.
    */
-  #wakeWait(again: boolean): void {
-    if (this.#watcher === null || !this.#watcher.waiting) return;
-    if (again) this.#turnAgain = true;
-    this.#watcher.wake();
+  #wakeWait(): void {
+    if (this.#watcher !== null && this.#watcher.waiting) this.#watcher.wake();
   }
 
   // -------------------------------------------------------------------------
@@ -737,7 +725,6 @@ export class Reactor implements SelectableReactor {
     if (fd < 0 || watcher === null) return;
     const events = (selectable.reading ? POLLIN : 0) | (selectable.writing ? POLLOUT : 0);
     watcher.watch(fd, events, this.#onReady);
-    this.#wakeWait(false);
   }
 
   /** `selectable`'s fd is about to be closed: unwatched and forgotten. @internal */
