@@ -3,8 +3,10 @@
 // transport carries Twisted's methods only (no asyncore dispatcher in its
 // prototype chain), and running the reactor, accepting, echoing and closing
 // calls nothing of asyncore's.
+import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as asyncore from '../src/asyncore';
+import { socket } from '../src/socket';
 import { ClientFactory, DatagramProtocol, Factory, Protocol } from '../src/twisted/protocol';
 import { reactor } from '../src/twisted/reactor';
 import type { Client, Connection, Server, TCPPort } from '../src/twisted/tcp';
@@ -147,6 +149,54 @@ describe('Twisted transports on the fd watcher', () => {
     expect(asyncore.socket_map.size).toBe(mapBefore);
     // The reactor keeps no asyncore map of its own either.
     expect('map' in reactor).toBe(false);
+  });
+
+  it('a transport that fills the socket buffer and reads uses the sends and recvs that answer EAGAIN without an exception', async () => {
+    const proto = socket.prototype as unknown as Record<string, (...args: unknown[]) => unknown>;
+    const throwing: string[] = [];
+    let trySends = 0;
+    const saved = new Map<string, (...args: unknown[]) => unknown>();
+    for (const name of ['send', 'recv', 'sendto', 'recvfrom', '_trySend']) {
+      const original = proto[name];
+      if (original === undefined) continue;
+      saved.set(name, original);
+      proto[name] = function (this: unknown, ...args: unknown[]) {
+        const result = original.apply(this, args);
+        if (name === '_trySend') {
+          trySends += 1;
+        } else {
+          throwing.push(name);
+        }
+        return result;
+      };
+    }
+    const size = 8 * 1024 * 1024;
+    try {
+      class Flood extends Protocol {
+        override connectionMade(): void {
+          this.transport!.write(Buffer.alloc(size, 0x61));
+        }
+        override dataReceived(data: Buffer): void {
+          this.transport!.write(data);
+        }
+      }
+      const port = reactor.listenTCP(0, Factory.forProtocol(Flood), 50, '127.0.0.1') as TCPPort;
+      let received = 0;
+      const client = net.connect(port.getHost().port, '127.0.0.1');
+      client.pause();
+      // Read only once the server's socket buffer is full.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      client.on('data', (chunk: Buffer) => (received += chunk.length));
+      client.resume();
+      client.write('ping');
+      await waitFor(() => received >= size + 4, 10_000);
+      client.destroy();
+      await port.stopListening();
+    } finally {
+      for (const [name, original] of saved) proto[name] = original;
+    }
+    expect(throwing).toEqual([]);
+    expect(trySends).toBeGreaterThan(1);
   });
 });
 

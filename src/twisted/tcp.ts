@@ -163,7 +163,8 @@ export class Connection extends FileDescriptor {
     if (this.queued === 0 && this.writeError === null && !this.writing && this.producer === null) {
       let sent = 0;
       try {
-        sent = this.socket.send(data);
+        // -1: the kernel's buffer is full (EAGAIN), without an exception.
+        sent = Math.max(0, this.socket._trySend(data));
       } catch (err) {
         if (!isWouldBlock(err)) {
           // Reported from the next write event, not from inside write().
@@ -227,11 +228,13 @@ export class Connection extends FileDescriptor {
       }
       let sent: number;
       try {
-        sent = this.socket.send(chunk.length > SEND_LIMIT ? chunk.subarray(0, SEND_LIMIT) : chunk);
+        sent = this.socket._trySend(chunk.length > SEND_LIMIT ? chunk.subarray(0, SEND_LIMIT) : chunk);
       } catch (err) {
         if (isWouldBlock(err)) return undefined;
         return CONNECTION_LOST;
       }
+      // The buffer is full (EAGAIN): the next write event goes on.
+      if (sent < 0) return undefined;
       this.queued -= sent;
       if (sent === chunk.length) queue.shift();
       else {
@@ -261,13 +264,15 @@ export class Connection extends FileDescriptor {
   /** Reads what arrived and hands it to the protocol; the end of the stream closes cleanly. */
   doRead(): unknown {
     if (this.aborting) return undefined;
-    let data: Buffer;
+    let data: Buffer | null;
     try {
-      data = this.socket.recv(this.bufferSize);
+      data = this.socket._tryRecv(this.bufferSize);
     } catch (err) {
       if (isWouldBlock(err)) return undefined;
       return CONNECTION_LOST;
     }
+    // null: nothing to read after all (EAGAIN), without an exception.
+    if (data === null) return undefined;
     if (data.length === 0) return CONNECTION_DONE;
     const result = this.protocol.dataReceived(data);
     return result instanceof Error || result instanceof Failure ? result : undefined;

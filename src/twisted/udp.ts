@@ -3,7 +3,7 @@
 // datagram to an address, or to the peer of a connected port.
 import { isIP } from 'node:net';
 import { constants as osConstants } from 'node:os';
-import { BlockingIOError, OSError } from '../errors';
+import { OSError } from '../errors';
 import { AF_INET, AF_INET6, SOCK_DGRAM, SOCK_NONBLOCK, socket } from '../socket';
 import type { Address } from '../socket';
 import { IPv4Address, IPv6Address } from './address';
@@ -83,9 +83,11 @@ export class UDPPort extends FileDescriptor {
       let data: Buffer;
       let addr: Address;
       try {
-        [data, addr] = sock.recvfrom(this.maxPacketSize);
+        // null: nothing left to read (EAGAIN), without an exception.
+        const received = sock._tryRecvfrom(this.maxPacketSize);
+        if (received === null) return undefined;
+        [data, addr] = received;
       } catch (err) {
-        if (err instanceof BlockingIOError) return undefined;
         if (err instanceof OSError && this.connectedAddr !== null && err.errno === E.ECONNREFUSED) {
           this.protocol.connectionRefused();
           continue;
@@ -145,10 +147,12 @@ export class UDPPort extends FileDescriptor {
       throw new TypeError(`write(): needs the address as [host, port], not ${describe(addr)}`);
     }
     try {
-      return sock.sendto(datagram, [addr[0], addr[1]]);
+      const sent = sock._trySendto(datagram, [addr[0], addr[1]]);
+      // The send buffer is full (EAGAIN): the datagram is dropped, as UDP may.
+      return sent < 0 ? undefined : sent;
     } catch (err) {
       if (err instanceof OSError && err.errno === E.EMSGSIZE) throw new MessageLengthError('message too long');
-      if (err instanceof OSError && (err.errno === E.ECONNREFUSED || err.errno === E.EAGAIN)) return undefined;
+      if (err instanceof OSError && err.errno === E.ECONNREFUSED) return undefined;
       throw err;
     }
   }
