@@ -1,7 +1,7 @@
 // twisted.internet.interfaces: what a protocol may call on its transport,
 // and what producers and consumers give each other. A protocol's
 // `transport` is typed by these, so that a misspelt transport call, or a
-// call of the asyncore dispatcher underneath (recv, handle_read_event...),
+// call of an asyncore dispatcher's method (recv, handle_read_event...),
 // is a compile error.
 import type { socket } from '../socket';
 import type { IAddress, IPv4Address, IPv6Address, UNIXAddress } from './address';

@@ -1,18 +1,19 @@
-// The reactor: Twisted's one event loop per process, built on an asyncore
-// loop over a map of its own (epoll backend, interest on change, so that a
-// pass costs what changed and not the number of idle connections). Every
-// descriptor it watches is a channel of that map; timed calls run from one Node timer armed for
-// the earliest of them; stop() wakes the loop through a pipe whose channel
-// ends the asyncore loop with ExitNow. The shutdown then runs as Twisted
-// runs it: the "before" triggers (whose Deferreds it waits for), "during"
-// (disconnecting everything), "after".
+// The reactor: Twisted's one event loop per process, a client of the fd
+// watcher (epoll) as Twisted's epollreactor is of epoll. It keeps one table,
+// fd to descriptor; a descriptor's reader and writer sets are the watch of
+// its fd. Each turn of its loop runs the timed calls that are due, then
+// waits on the watcher until an fd is ready (each ready descriptor's
+// doRead()/doWrite() runs from the watcher's callback) or the earliest
+// timed call is due; a change made from outside the loop (callLater(),
+// stop(), crash()) wakes the wait so that the turn is taken again. The
+// shutdown runs as Twisted runs it: the "before" triggers (whose Deferreds
+// it waits for), "during" (disconnecting everything), "after".
 import { performance } from 'node:perf_hooks';
 import * as util from 'node:util';
-import { dispatcher, ExitNow, loop } from '../asyncore';
-import type { SocketMap } from '../asyncore';
-import { BlockingIOError } from '../errors';
-import * as posix from '../posix';
+import { PollerKind } from '../binding';
+import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT } from '../constants';
 import { checkFd } from '../validate';
+import { Watcher } from '../watcher';
 import { isNewOnly } from './callable';
 import { Deferred, DeferredList } from './defer';
 import { describe } from './describe';
@@ -26,12 +27,23 @@ import {
   ReactorNotRunning,
 } from './error';
 import { Failure } from './failure';
-import { Selectable, disconnectSelectable, logThrown, type SelectableReactor } from './selectable';
+import {
+  FileDescriptor,
+  addSelectable,
+  asFailure,
+  disconnectSelectable,
+  doReadOrWrite,
+  hangUp,
+  logThrown,
+  removeSelectable,
+  watchSelectable,
+  watchedFd,
+  type SelectableReactor,
+} from './selectable';
 import { setDefaultClock, type ClientFactory, type DatagramProtocol, type Factory } from './protocol';
 import { Connector, TCPPort } from './tcp';
 import { UNIXConnector, UNIXPort } from './unix';
 import { UDPPort } from './udp';
-import { LongTimeout } from '../timer';
 
 /** A function to call later, with its arguments. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -354,15 +366,20 @@ export interface IWriteDescriptor {
 
 type Descriptor = Partial<IReadDescriptor & IWriteDescriptor> & { fileno(): number };
 
-/** The channel that stands for an object given to addReader()/addWriter(). */
-class ForeignDescriptor extends Selectable {
+/** The descriptor that stands for an object given to addReader()/addWriter(). */
+class ForeignDescriptor extends FileDescriptor {
   readonly target: Descriptor;
+  private readonly fd: number;
 
   constructor(reactor: SelectableReactor, target: Descriptor, fd: number) {
     super(reactor);
     this.target = target;
-    this._fileno = fd;
-    this.add_channel();
+    this.fd = fd;
+    this.register(fd);
+  }
+
+  fileno(): number {
+    return this.fd;
   }
 
   doRead(): unknown {
@@ -375,13 +392,13 @@ class ForeignDescriptor extends Selectable {
 
   connectionLost(reason: Failure): void {
     this.disconnected = true;
-    this.leaveMap();
+    this.unregister();
     this.target.connectionLost?.(reason);
   }
 
-  /** Detaches from the map without telling the target (removeReader and removeWriter both done). */
+  /** Leaves the reactor without telling the target (removeReader and removeWriter both done). */
   detach(): void {
-    this.leaveMap();
+    this.unregister();
   }
 
   override logPrefix(): string {
@@ -389,86 +406,51 @@ class ForeignDescriptor extends Selectable {
   }
 }
 
-/** The pipe through which stop() and crash() end a waiting asyncore pass. */
-class Waker extends dispatcher {
-  private readonly writeFd: number;
-  private readonly readFd: number;
-
-  constructor(map: SocketMap) {
-    super(null, map);
-    const [r, w] = posix.pipe();
-    posix.set_blocking(r, false);
-    posix.set_blocking(w, false);
-    this.readFd = r;
-    this.writeFd = w;
-    this._fileno = r;
-    this.add_channel();
-  }
-
-  override readable(): boolean {
-    return true;
-  }
-
-  override writable(): boolean {
-    return false;
-  }
-
-  wakeUp(): void {
-    try {
-      posix.write(this.writeFd, WAKE_BYTE);
-    } catch (err) {
-      // A full pipe already holds a wake-up.
-      if (!(err instanceof BlockingIOError)) throw err;
-    }
-  }
-
-  override handle_read_event(): void {
-    try {
-      while (posix.read(this.readFd, 512).length > 0);
-    } catch (err) {
-      if (!(err instanceof BlockingIOError)) throw err;
-    }
-    throw new ExitNow('reactor wake-up');
-  }
-
-  override close(): void {
-    this.del_channel();
-    posix.close(this.readFd);
-    posix.close(this.writeFd);
-  }
-}
-
-const WAKE_BYTE = new Uint8Array([0x78]);
+/** What the hang-up of an fd is: the bits poll(2) sets whether asked for or not. */
+const HANGUP = POLLHUP | POLLERR | POLLNVAL;
 
 /** The listening ports and connectors listenTCP() and its kin return. */
 export type { TCPPort, Connector, UNIXPort, UNIXConnector, UDPPort };
 
 /**
- * Twisted's reactor: the single event loop of the process. Its loop is an
- * asyncore loop over its own map on the epoll backend; while it runs,
- * Node's event loop keeps running too (timers, promises, other I/O).
+ * Twisted's reactor: the single event loop of the process. It waits on its
+ * own fd watcher (epoll); while it runs, Node's event loop keeps running
+ * too (timers, promises, other I/O).
  */
 export class Reactor implements SelectableReactor {
-  /** The asyncore map of every descriptor the reactor watches. */
-  readonly map: SocketMap = new Map();
   /** True from the startup event until the reactor stops. */
   running = false;
   private started = false;
   private stopped = true;
   private startedBefore = false;
   private justStopped = false;
-  private waker: Waker | null = null;
   private readonly events = new Map<string, ThreePhaseEvent>();
   private readonly foreign = new Map<object, ForeignDescriptor>();
   private readonly delayed: DelayedCallQueue;
-  private timer: LongTimeout | NodeJS.Immediate | null = null;
-  private timerTime = Infinity;
+  /**
+   * The fd watcher, while the loop runs: made when it starts (watching
+   * what each descriptor's reading/writing asks), closed when it ends, so
+   * that a reactor not running holds no fd of its own.
+   */
+  #watcher: Watcher | null = null;
+  /** fd -> the descriptor that holds it. */
+  readonly #selectables: Array<FileDescriptor | undefined> = [];
+  /** Whether the loop is under way (a wait pending, a pass running, or its first turn scheduled). */
+  #looping = false;
+  /** Set while #turn() runs, so that a wait that ends at once does not recurse. */
+  #inTurn = false;
+  /** Set when a wait ended while #turn() was still in the call that started it. */
+  #endedInTurn = false;
+  /** The deadline (performance.now() ms) of the wait pending: a timed call due earlier wakes it. */
+  #waitDeadline = Infinity;
+  /** What run() waits for: told once the loop ends (null), or fails. */
+  #loopEnded: Array<(error: Error | null) => void> = [];
 
   /** Not meant to be made: use the `reactor` this module exports. */
   constructor() {
     this.delayed = new DelayedCallQueue(
       () => this.seconds(),
-      () => this.armTimer(),
+      () => this.#delayedChanged(),
     );
     this.addSystemEventTrigger('during', 'startup', () => this.reallyStartRunning());
     this.addSystemEventTrigger('during', 'shutdown', () => this.crash());
@@ -493,36 +475,16 @@ export class Reactor implements SelectableReactor {
     return this.delayed.getDelayedCalls();
   }
 
-  private armTimer(): void {
-    if (!this.running && !this.started) return;
+  /**
+   * The earliest timed call may have moved. Within a turn the next wait
+   * reads it anyway; a wait pending is woken only if the call is due
+   * before that wait would end.
+   */
+  #delayedChanged(): void {
+    const watcher = this.#watcher;
+    if (watcher === null || !watcher.waiting) return;
     const next = this.delayed.nextTime();
-    if (next === null) {
-      this.clearTimer();
-      return;
-    }
-    if (this.timer !== null && next >= this.timerTime) return;
-    this.clearTimer();
-    const ms = (next - this.seconds()) * 1000;
-    // A call at Infinity (callLater(Infinity)) never runs: no timer at all.
-    if (ms === Infinity) return;
-    this.timerTime = next;
-    if (ms <= 0) this.timer = setImmediate(() => this.onTimer());
-    else this.timer = new LongTimeout(() => this.onTimer(), ms);
-  }
-
-  private clearTimer(): void {
-    if (this.timer === null) return;
-    if (this.timer instanceof LongTimeout) this.timer.clear();
-    else clearImmediate(this.timer);
-    this.timer = null;
-    this.timerTime = Infinity;
-  }
-
-  private onTimer(): void {
-    this.timer = null;
-    this.timerTime = Infinity;
-    if (this.started) this.delayed.runUntilCurrent();
-    this.armTimer();
+    if (next !== null && deadlineOf(next) < this.#waitDeadline) this.#wakeWait();
   }
 
   // -------------------------------------------------------------------------
@@ -590,13 +552,13 @@ export class Reactor implements SelectableReactor {
    */
   async run(): Promise<void> {
     this.startRunning();
-    try {
-      await this.mainLoop();
-    } finally {
-      this.clearTimer();
-      this.waker?.close();
-      this.waker = null;
-    }
+    await new Promise<void>((resolve, reject) => {
+      this.#loopEnded.push((error) => (error === null ? resolve() : reject(error)));
+      if (this.#looping) return;
+      this.#looping = true;
+      this.#openWatcher();
+      this.#firstWait();
+    });
   }
 
   private startRunning(): void {
@@ -604,32 +566,101 @@ export class Reactor implements SelectableReactor {
     if (this.startedBefore) throw new ReactorNotRestartable();
     this.started = true;
     this.stopped = false;
-    this.waker = new Waker(this.map);
     this.fireSystemEvent('startup');
   }
 
   private reallyStartRunning(): void {
     this.running = true;
-    this.armTimer();
   }
 
-  private async mainLoop(): Promise<void> {
-    while (this.started) {
-      if (this.justStopped) {
-        this.justStopped = false;
-        this.fireSystemEvent('shutdown');
-        continue;
-      }
-      try {
-        await loop({ map: this.map, backend: 'epoll', timeout: null, interest: 'on_change' });
-      } catch (err) {
-        if (!(err instanceof ExitNow)) {
-          this.started = false;
-          this.running = false;
-          throw err;
-        }
-      }
+  /**
+   * The loop starts with a wait, so that run() itself calls no handler:
+   * timed calls already due run from Node's loop, as a zero delay runs.
+   */
+  #firstWait(): void {
+    const next = this.delayed.nextTime();
+    const deadline = next === null ? Infinity : deadlineOf(next);
+    if (!this.started || this.justStopped || deadline <= performance.now()) {
+      setImmediate(this.#turn);
+      return;
     }
+    this.#waitDeadline = deadline;
+    this.#inTurn = true;
+    this.#endedInTurn = false;
+    try {
+      this.#watcher!.wait(deadline, this.#waitEnded, this.#woken);
+    } finally {
+      this.#inTurn = false;
+    }
+    if (this.#endedInTurn) setImmediate(this.#turn);
+  }
+
+  /**
+   * One turn of the loop, or more when a wait ends at once: the shutdown
+   * if stop() asked for it, the timed calls that are due, then a wait on
+   * the watcher until an fd is ready or the next timed call is due. The
+   * wait's end (#waitEnded) takes the next turn.
+   */
+  readonly #turn = (): void => {
+    this.#inTurn = true;
+    try {
+      for (;;) {
+        if (!this.started) {
+          this.#endLoop(null);
+          return;
+        }
+        if (this.justStopped) {
+          this.justStopped = false;
+          this.fireSystemEvent('shutdown');
+          continue;
+        }
+        this.delayed.runUntilCurrent();
+        if (!this.started || this.justStopped) continue;
+        const next = this.delayed.nextTime();
+        const deadline = next === null ? Infinity : deadlineOf(next);
+        const watcher = this.#watcher!;
+        if (deadline <= performance.now()) {
+          // A timed call is due already: what is ready is handled without
+          // waiting, and Node's loop gets its turn before the next one.
+          watcher.pollNow();
+          setImmediate(this.#turn);
+          return;
+        }
+        this.#waitDeadline = deadline;
+        this.#endedInTurn = false;
+        watcher.wait(deadline, this.#waitEnded, this.#woken);
+        if (!this.#endedInTurn) return;
+      }
+    } catch (err) {
+      this.#endLoop(err as Error);
+    } finally {
+      this.#inTurn = false;
+    }
+  };
+
+  /** A wait ended: the ready descriptors were called back (count), or the wait failed. */
+  readonly #waitEnded = (error: Error | null, _count: number): void => {
+    this.#waitDeadline = Infinity;
+    if (error !== null) {
+      this.#endLoop(error);
+      return;
+    }
+    if (this.#inTurn) this.#endedInTurn = true;
+    else this.#turn();
+  };
+
+  /** #wakeWait() ended the wait: the turn is taken again (what was ready is still ready). */
+  readonly #woken = (): boolean => true;
+
+  #endLoop(error: Error | null): void {
+    this.#looping = false;
+    this.#watcher?.close();
+    this.#watcher = null;
+    if (error !== null) {
+      this.started = false;
+      this.running = false;
+    }
+    for (const ended of this.#loopEnded.splice(0)) ended(error);
   }
 
   /**
@@ -642,7 +673,7 @@ export class Reactor implements SelectableReactor {
     this.stopped = true;
     this.justStopped = true;
     this.startedBefore = true;
-    this.waker?.wakeUp();
+    this.#wakeWait();
   }
 
   /**
@@ -653,16 +684,81 @@ export class Reactor implements SelectableReactor {
     this.started = false;
     this.running = false;
     this.addSystemEventTrigger('during', 'startup', () => this.reallyStartRunning());
-    this.clearTimer();
-    this.waker?.wakeUp();
+    this.#wakeWait();
+  }
+
+  /**
+   * stop(), crash() or an earlier timed call outside the loop's turn, while
+   * it waits: the wait ends and the turn is taken again. Within a turn the
+   * loop sees the change itself; a change of watch wakes the watcher's wait
+   * by itself.
+   */
+  #wakeWait(): void {
+    if (this.#watcher !== null && this.#watcher.waiting) this.#watcher.wake();
   }
 
   // -------------------------------------------------------------------------
   // Descriptors.
 
+  /** A new watcher, watching each descriptor as its reading/writing asks. */
+  #openWatcher(): void {
+    this.#watcher = new Watcher(PollerKind.epoll);
+    for (const selectable of this.#selectables) if (selectable !== undefined) this[watchSelectable](selectable);
+  }
+
+  /** `selectable` holds `fd` now (see SelectableReactor). @internal */
+  [addSelectable](selectable: FileDescriptor, fd: number): void {
+    const held = this.#selectables[fd];
+    // A descriptor whose fd was closed under it (a foreign one, closed by
+    // its owner) leaves the table to the new file.
+    if (held !== undefined) held[watchedFd] = -1;
+    if (this.#watcher !== null && this.#watcher.watchedFor(fd) !== 0) this.#watcher.unwatch(fd);
+    while (this.#selectables.length <= fd) this.#selectables.push(undefined);
+    this.#selectables[fd] = selectable;
+    selectable[watchedFd] = fd;
+  }
+
+  /** The watch of `selectable`'s fd follows its reading/writing. @internal */
+  [watchSelectable](selectable: FileDescriptor): void {
+    const fd = selectable[watchedFd];
+    const watcher = this.#watcher;
+    if (fd < 0 || watcher === null) return;
+    const events = (selectable.reading ? POLLIN : 0) | (selectable.writing ? POLLOUT : 0);
+    watcher.watch(fd, events, this.#onReady);
+  }
+
+  /** `selectable`'s fd is about to be closed: unwatched and forgotten. @internal */
+  [removeSelectable](selectable: FileDescriptor): void {
+    const fd = selectable[watchedFd];
+    if (fd < 0) return;
+    selectable[watchedFd] = -1;
+    if (this.#selectables[fd] !== selectable) return;
+    this.#selectables[fd] = undefined;
+    this.#watcher?.unwatch(fd);
+  }
+
+  /**
+   * A watched fd is ready: its descriptor reads, then writes if it still
+   * holds the fd, then hangs up (POLLHUP, POLLERR) if it still does, so
+   * that what came with a hang-up is read first. What a handler lets
+   * through is logged and drops the descriptor.
+   */
+  readonly #onReady = (fd: number, revents: number): void => {
+    const selectable = this.#selectables[fd];
+    if (selectable === undefined) return;
+    try {
+      if (revents & POLLIN) doReadOrWrite(selectable, true);
+      if (revents & POLLOUT && this.#selectables[fd] === selectable) doReadOrWrite(selectable, false);
+      if (revents & HANGUP && this.#selectables[fd] === selectable && !selectable.disconnected) selectable[hangUp]();
+    } catch (err) {
+      logThrown(err);
+      if (!selectable.disconnected) disconnectSelectable(selectable, asFailure(err));
+    }
+  };
+
   /** Watches `reader` for read readiness: its doRead() runs when it is readable. */
-  addReader(reader: IReadDescriptor | Selectable): void {
-    if (reader instanceof Selectable) {
+  addReader(reader: IReadDescriptor | FileDescriptor): void {
+    if (reader instanceof FileDescriptor) {
       reader.startReading();
       return;
     }
@@ -670,8 +766,8 @@ export class Reactor implements SelectableReactor {
   }
 
   /** Watches `writer` for write readiness: its doWrite() runs when it is writable. */
-  addWriter(writer: IWriteDescriptor | Selectable): void {
-    if (writer instanceof Selectable) {
+  addWriter(writer: IWriteDescriptor | FileDescriptor): void {
+    if (writer instanceof FileDescriptor) {
       writer.startWriting();
       return;
     }
@@ -679,8 +775,8 @@ export class Reactor implements SelectableReactor {
   }
 
   /** Stops watching `reader` for reading. */
-  removeReader(reader: IReadDescriptor | Selectable): void {
-    if (reader instanceof Selectable) {
+  removeReader(reader: IReadDescriptor | FileDescriptor): void {
+    if (reader instanceof FileDescriptor) {
       reader.stopReading();
       return;
     }
@@ -691,8 +787,8 @@ export class Reactor implements SelectableReactor {
   }
 
   /** Stops watching `writer` for writing. */
-  removeWriter(writer: IWriteDescriptor | Selectable): void {
-    if (writer instanceof Selectable) {
+  removeWriter(writer: IWriteDescriptor | FileDescriptor): void {
+    if (writer instanceof FileDescriptor) {
       writer.stopWriting();
       return;
     }
@@ -727,9 +823,10 @@ export class Reactor implements SelectableReactor {
     return all.map((s) => (s instanceof ForeignDescriptor ? s.target : s));
   }
 
-  private selectables(): Selectable[] {
-    const out: Selectable[] = [];
-    for (const channel of this.map.values()) if (channel instanceof Selectable) out.push(channel);
+  /** Every descriptor the reactor holds, in fd order. */
+  private selectables(): FileDescriptor[] {
+    const out: FileDescriptor[] = [];
+    for (const s of this.#selectables) if (s !== undefined) out.push(s);
     return out;
   }
 
@@ -820,3 +917,8 @@ export class Reactor implements SelectableReactor {
 export const reactor = new Reactor();
 
 setDefaultClock(() => reactor);
+
+/** A clock time (seconds since the epoch, as seconds() counts) as a performance.now() deadline in ms. */
+function deadlineOf(seconds: number): number {
+  return seconds * 1000 - performance.timeOrigin;
+}

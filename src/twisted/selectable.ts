@@ -1,55 +1,86 @@
-// What every file descriptor the reactor watches has in common: a channel
-// of the reactor's asyncore map (an asyncore dispatcher) whose interest is
-// Twisted's reader and writer sets. startReading()/startWriting() are
-// reactor.addReader()/addWriter(): they set what readable() and writable()
-// answer, and tell the map's passes so that they ask again.
-import { dispatcher } from '../asyncore';
-import type { SocketMap } from '../asyncore';
-import { channelChanged } from '../notify';
+// What every file descriptor the reactor watches has in common: Twisted's
+// abstract.FileDescriptor. startReading()/startWriting() put it in the
+// reactor's reader and writer sets, which are the watch of its fd; the
+// reactor calls doRead()/doWrite() back when the fd is ready, and
+// disconnects it (connectionLost()) when one of them returns or throws an
+// error, as Twisted's _doReadOrWrite() and _disconnectSelectable() do.
 import { describe } from './describe';
 import { CONNECTION_LOST } from './error';
 import { Failure } from './failure';
 import * as log from './log';
 
+// The reactor's side of its descriptors, under symbols: plumbing between
+// this module and the reactor, not names of Twisted's API.
+/** reactor[addSelectable](selectable, fd): it has an open fd, and is one of the reactor's descriptors until removed. */
+export const addSelectable = Symbol('addSelectable');
+/** reactor[watchSelectable](selectable): its `reading`/`writing` changed, the watch of its fd follows. */
+export const watchSelectable = Symbol('watchSelectable');
+/** reactor[removeSelectable](selectable): its fd is about to be closed; no watch, no event, not a descriptor any more. */
+export const removeSelectable = Symbol('removeSelectable');
+/** selectable[hangUp](): its fd hung up or failed (POLLHUP, POLLERR, POLLNVAL). */
+export const hangUp = Symbol('hangUp');
+/** selectable[watchedFd]: the fd the reactor holds it under (-1: none). */
+export const watchedFd = Symbol('watchedFd');
+
 /**
- * What a selectable needs from the reactor: its map, and callLater for
- * what is deferred to the next turn.
+ * What a file descriptor needs from the reactor: callLater for what is
+ * deferred to the next turn, and the table of its descriptors (fd to
+ * descriptor) with the watch of each fd.
  */
 export interface SelectableReactor {
-  /** The asyncore map the reactor's loop runs over. */
-  readonly map: SocketMap;
   /** Schedules a call, as reactor.callLater() does. */
   callLater(delay: number, fn: (...args: never[]) => unknown, ...args: unknown[]): { cancel(): void; active(): boolean };
+  /** @internal */
+  [addSelectable](selectable: FileDescriptor, fd: number): void;
+  /** @internal */
+  [watchSelectable](selectable: FileDescriptor): void;
+  /** @internal */
+  [removeSelectable](selectable: FileDescriptor): void;
 }
 
 /** `reactor` as a SelectableReactor, or a TypeError naming `where` and the value. */
 export function checkReactor(where: string, reactor: unknown): SelectableReactor {
   const r = reactor as SelectableReactor | null;
-  if (r === null || typeof r !== 'object' || !(r.map instanceof Map) || typeof r.callLater !== 'function') {
+  if (
+    r === null ||
+    typeof r !== 'object' ||
+    typeof r.callLater !== 'function' ||
+    typeof r[addSelectable] !== 'function' ||
+    typeof r[watchSelectable] !== 'function' ||
+    typeof r[removeSelectable] !== 'function'
+  ) {
     throw new TypeError(`${where}(): needs the reactor, not ${describe(reactor)}`);
   }
   return r;
 }
 
 /**
- * A file descriptor watched by the reactor: Twisted's FileDescriptor
- * skeleton. Subclasses give doRead(), doWrite() and connectionLost().
+ * A file descriptor watched by the reactor: Twisted's FileDescriptor.
+ * Subclasses give fileno(), doRead(), doWrite() and connectionLost().
  */
-export abstract class Selectable extends dispatcher {
+export abstract class FileDescriptor {
   /** The reactor that watches this descriptor. */
   readonly reactor: SelectableReactor;
-  /** Whether the reactor reports read readiness (Twisted: in the reader set). */
-  reading = false;
-  /** Whether the reactor reports write readiness (Twisted: in the writer set). */
-  writing = false;
+  /** Whether it is connected (a port: listening), as Twisted sets it. */
+  connected = false;
   /** Set once connectionLost() has run. */
   disconnected = false;
+  /** Set while it is closing (loseConnection(), stopListening()). */
+  disconnecting = false;
+  /** Whether it is in the reactor's reader set. */
+  reading = false;
+  /** Whether it is in the reactor's writer set. */
+  writing = false;
+  /** The fd the reactor holds this descriptor under (-1: none). @internal */
+  [watchedFd] = -1;
 
-  /** Makes the descriptor; it joins the reactor's map once it has a socket. */
+  /** A descriptor of `reactor`; subclasses register their fd once it is open. */
   constructor(reactor: SelectableReactor) {
-    super(null, checkReactor(new.target.name, reactor).map);
-    this.reactor = reactor;
+    this.reactor = checkReactor(new.target.name, reactor);
   }
+
+  /** The file descriptor (-1 once closed). */
+  abstract fileno(): number;
 
   /** Called when the descriptor is readable. A truthy Error result disconnects it with that reason. */
   abstract doRead(): unknown;
@@ -69,90 +100,55 @@ export abstract class Selectable extends dispatcher {
   startReading(): void {
     if (this.reading) return;
     this.reading = true;
-    this.interestChanged();
+    this.reactor[watchSelectable](this);
   }
 
   /** Stops reporting read readiness (reactor.removeReader()). */
   stopReading(): void {
     if (!this.reading) return;
     this.reading = false;
-    this.interestChanged();
+    this.reactor[watchSelectable](this);
   }
 
   /** Starts reporting write readiness (reactor.addWriter()). */
   startWriting(): void {
     if (this.writing) return;
     this.writing = true;
-    this.interestChanged();
+    this.reactor[watchSelectable](this);
   }
 
   /** Stops reporting write readiness (reactor.removeWriter()). */
   stopWriting(): void {
     if (!this.writing) return;
     this.writing = false;
-    this.interestChanged();
+    this.reactor[watchSelectable](this);
   }
-
-  /** Tells a pass waiting over the map that readable()/writable() changed. */
-  protected interestChanged(): void {
-    // As the package's own channel methods do: wake(map, channel) less its argument checks.
-    channelChanged(this._map, this);
-  }
-
-  /** Read interest is the reader set. */
-  override readable(): boolean {
-    return this.reading;
-  }
-
-  /** Write interest is the writer set. */
-  override writable(): boolean {
-    return this.writing;
-  }
-
-  /** A read event: doRead(), as the reactor runs it. */
-  override handle_read_event(): void {
-    doReadOrWrite(this, true);
-  }
-
-  /** A write event: doWrite(), as the reactor runs it. */
-  override handle_write_event(): void {
-    doReadOrWrite(this, false);
-  }
-
-  /** Out-of-band data is not read; Twisted ignores it too. */
-  override handle_expt_event(): void {}
 
   /**
-   * A hang-up or an error on the descriptor (POLLHUP, POLLERR). What is
-   * still readable is read first, as Twisted's epoll reactor does when the
-   * hang-up comes with POLLIN; otherwise the connection is lost.
+   * A hang-up or an error on the descriptor (POLLHUP, POLLERR, POLLNVAL),
+   * after what came with it was read: the connection is lost. Subclasses
+   * read what is still readable first.
+   * @internal
    */
-  override handle_close(): void {
-    if (this.disconnected) return;
-    this.onHangup();
-  }
-
-  /** What a hang-up does; by default, the descriptor's connection is lost. */
-  protected onHangup(): void {
+  [hangUp](): void {
     disconnectSelectable(this, null);
   }
 
-  /** An error the event handlers let through: logged, and the descriptor dropped. */
-  override handle_error(err: unknown): void {
-    logThrown(err);
-    if (!this.disconnected) disconnectSelectable(this, err);
+  /** Joins the reactor's descriptors under `fd`. */
+  protected register(fd: number): void {
+    this.reactor[addSelectable](this, fd);
   }
 
-  /** Leaves the reactor's map: no more events. */
-  protected leaveMap(): void {
+  /** Leaves the reactor's reader and writer sets and its descriptors, before the fd is closed. */
+  protected unregister(): void {
     this.reading = false;
     this.writing = false;
-    this.del_channel();
+    this.reactor[removeSelectable](this);
   }
 
   /** "<ClassName fd=N>". */
-  override toString(): string {
-    return `<${this.constructor.name} fd=${this._fileno ?? -1}>`;
+  toString(): string {
+    return `<${this.constructor.name} fd=${this.fileno()}>`;
   }
 }
 
@@ -176,9 +172,9 @@ export function logThrown(thrown: unknown, why: string | null = null): void {
  * Runs a read or write event of `selectable`, as Twisted's
  * _doReadOrWrite(): an Error or Failure returned or thrown disconnects it.
  * A function of this module, not a reactor method, so that only the
- * selectables reach it and the per-event path checks nothing.
+ * descriptors reach it and the per-event path checks nothing.
  */
-export function doReadOrWrite(selectable: Selectable, isRead: boolean): void {
+export function doReadOrWrite(selectable: FileDescriptor, isRead: boolean): void {
   let why: unknown;
   try {
     why = isRead ? selectable.doRead() : selectable.doWrite();
@@ -191,7 +187,7 @@ export function doReadOrWrite(selectable: Selectable, isRead: boolean): void {
 }
 
 /** Drops `selectable` with `why` as the reason (null: the connection was lost), as Twisted's _disconnectSelectable(). */
-export function disconnectSelectable(selectable: Selectable, why: unknown): void {
+export function disconnectSelectable(selectable: FileDescriptor, why: unknown): void {
   if (selectable.disconnected) return;
   selectable.stopReading();
   selectable.stopWriting();

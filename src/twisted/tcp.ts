@@ -3,7 +3,7 @@
 // Connector/Client pair behind connectTCP(). Twisted's tcp.py, on this
 // package's sockets: reads and writes follow its FileDescriptor and
 // Connection, except that write() sends at once when nothing is queued
-// (the bytes go out in the same order; a pass is saved per reply).
+// (the bytes go out in the same order; a wait is saved per reply).
 import { Buffer } from 'node:buffer';
 import { lookup } from 'node:dns';
 import { isIP } from 'node:net';
@@ -48,7 +48,7 @@ import * as log from './log';
 import type { IProducer, ITransport } from './interfaces';
 import { Protocol as ProtocolBase } from './protocol';
 import type { ClientFactory, Factory, Protocol as TypedProtocol } from './protocol';
-import { Selectable, asFailure, checkReactor, disconnectSelectable, logThrown, type SelectableReactor } from './selectable';
+import { FileDescriptor, asFailure, hangUp, checkReactor, disconnectSelectable, logThrown, type SelectableReactor } from './selectable';
 
 const E = osConstants.errno;
 
@@ -105,13 +105,11 @@ function checkBytes(where: string, data: unknown): Uint8Array {
  * abortConnection() resets at once. A registered producer is paused while
  * more than `bufferSize` bytes wait to be sent, as Twisted does.
  */
-export class Connection extends Selectable {
+export class Connection extends FileDescriptor {
   /** The protocol this transport feeds. */
   protocol: Protocol;
   /** The socket. */
-  declare socket: socket;
-  /** True once loseConnection() was called. */
-  disconnecting = false;
+  readonly socket: socket;
   /** How many bytes may wait to be sent before a streaming producer is paused. */
   bufferSize = BUFFER_SIZE;
   /** The producer registered with registerProducer(), if any. */
@@ -122,14 +120,15 @@ export class Connection extends Selectable {
   producerPaused = false;
   /** The address family's rules. */
   readonly family: StreamFamily;
-  private queue: Buffer[] = [];
+  /** What waits to be sent, oldest first (null while nothing ever waited: most connections never queue). */
+  private queue: Buffer[] | null = null;
   private queued = 0;
   private writeError: Error | null = null;
   private aborting = false;
   private writeDisconnecting = false;
   private writeDisconnected = false;
 
-  /** Wraps a connected socket for `protocol`; it joins the reactor's map. */
+  /** Wraps a connected socket for `protocol`; it is one of the reactor's descriptors until closed. */
   constructor(reactor: SelectableReactor, sock: socket, protocol: Protocol, family: StreamFamily) {
     super(reactor);
     const where = new.target.name;
@@ -143,12 +142,13 @@ export class Connection extends Selectable {
     }
     this.protocol = protocol;
     this.family = family;
-    this.set_socket(sock);
+    this.socket = sock;
+    this.register(sock.fileno());
   }
 
   /** The socket's file descriptor (-1 once closed). */
   fileno(): number {
-    return this._fileno ?? -1;
+    return this.socket.fileno();
   }
 
   // ---------------------------------------------------------------- writing
@@ -163,7 +163,8 @@ export class Connection extends Selectable {
     if (this.queued === 0 && this.writeError === null && !this.writing && this.producer === null) {
       let sent = 0;
       try {
-        sent = this.socket.send(data);
+        // -1: the kernel's buffer is full (EAGAIN), without an exception.
+        sent = Math.max(0, this.socket._trySend(data));
       } catch (err) {
         if (!isWouldBlock(err)) {
           // Reported from the next write event, not from inside write().
@@ -190,7 +191,8 @@ export class Connection extends Selectable {
   }
 
   private enqueue(data: Buffer): void {
-    this.queue.push(data);
+    if (this.queue === null) this.queue = [data];
+    else this.queue.push(data);
     this.queued += data.length;
   }
 
@@ -210,30 +212,33 @@ export class Connection extends Selectable {
   doWrite(): unknown {
     if (this.aborting) return undefined;
     if (this.writeError !== null) return CONNECTION_LOST;
-    while (this.queued > 0) {
-      let chunk = this.queue[0]!;
-      if (chunk.length < SEND_LIMIT && this.queue.length > 1) {
+    const queue = this.queue;
+    while (queue !== null && this.queued > 0) {
+      let chunk = queue[0]!;
+      if (chunk.length < SEND_LIMIT && queue.length > 1) {
         const merged: Buffer[] = [];
         let size = 0;
-        while (this.queue.length > 0 && size < SEND_LIMIT) {
-          const next = this.queue.shift()!;
+        while (queue.length > 0 && size < SEND_LIMIT) {
+          const next = queue.shift()!;
           merged.push(next);
           size += next.length;
         }
         chunk = Buffer.concat(merged, size);
-        this.queue.unshift(chunk);
+        queue.unshift(chunk);
       }
       let sent: number;
       try {
-        sent = this.socket.send(chunk.length > SEND_LIMIT ? chunk.subarray(0, SEND_LIMIT) : chunk);
+        sent = this.socket._trySend(chunk.length > SEND_LIMIT ? chunk.subarray(0, SEND_LIMIT) : chunk);
       } catch (err) {
         if (isWouldBlock(err)) return undefined;
         return CONNECTION_LOST;
       }
+      // The buffer is full (EAGAIN): the next write event goes on.
+      if (sent < 0) return undefined;
       this.queued -= sent;
-      if (sent === chunk.length) this.queue.shift();
+      if (sent === chunk.length) queue.shift();
       else {
-        this.queue[0] = chunk.subarray(sent);
+        queue[0] = chunk.subarray(sent);
         return undefined;
       }
     }
@@ -259,20 +264,22 @@ export class Connection extends Selectable {
   /** Reads what arrived and hands it to the protocol; the end of the stream closes cleanly. */
   doRead(): unknown {
     if (this.aborting) return undefined;
-    let data: Buffer;
+    let data: Buffer | null;
     try {
-      data = this.socket.recv(this.bufferSize);
+      data = this.socket._tryRecv(this.bufferSize);
     } catch (err) {
       if (isWouldBlock(err)) return undefined;
       return CONNECTION_LOST;
     }
+    // null: nothing to read after all (EAGAIN), without an exception.
+    if (data === null) return undefined;
     if (data.length === 0) return CONNECTION_DONE;
     const result = this.protocol.dataReceived(data);
     return result instanceof Error || result instanceof Failure ? result : undefined;
   }
 
-  /** A hang-up: what can still be read is read (it ends the connection), else it is lost. */
-  protected override onHangup(): void {
+  /** A hang-up: what can still be read is read (it ends the connection), else it is lost. @internal */
+  override [hangUp](): void {
     if (this.reading) {
       for (let i = 0; i < 64 && !this.disconnected; i++) {
         let why: unknown;
@@ -333,7 +340,7 @@ export class Connection extends Selectable {
     this.connected = false;
     const producer = this.producer;
     this.producer = null;
-    this.queue = [];
+    this.queue = null;
     this.queued = 0;
     this.closeSocket(reason.check(ConnectionAborted) === null);
     if (producer !== null) {
@@ -347,7 +354,7 @@ export class Connection extends Selectable {
   }
 
   private closeSocket(orderly: boolean): void {
-    this.leaveMap();
+    this.unregister();
     const sock = this.socket;
     try {
       if (orderly) sock.shutdown(SHUT_RDWR);
@@ -510,7 +517,7 @@ export interface ListenSpec {
  * A listening socket: accepts connections and gives each a protocol from
  * the factory (doStart() when listening starts, doStop() when it ends).
  */
-export class TCPPort<A extends IAddress = IPv4Address> extends Selectable {
+export class TCPPort<A extends IAddress = IPv4Address> extends FileDescriptor {
   /** The reactor method that makes ports of this class, named in argument errors. */
   static readonly methodName: string = 'listenTCP';
   /** The factory that builds a protocol per connection. */
@@ -521,10 +528,8 @@ export class TCPPort<A extends IAddress = IPv4Address> extends Selectable {
   readonly interface: string;
   /** The port asked for (0: any). */
   readonly port: number | string;
-  /** The socket. */
-  declare socket: socket;
-  /** True while stopListening() is under way. */
-  disconnecting = false;
+  /** The listening socket (null until startListening()). */
+  socket: socket | null = null;
   /** How many connections were accepted so far. */
   sessionno = 0;
   /** How many connections one read event may accept (Twisted's adaptive numberAccepts). */
@@ -576,8 +581,8 @@ export class TCPPort<A extends IAddress = IPv4Address> extends Selectable {
       if (err instanceof OSError) throw new CannotListenError(this.interface, this.port, err);
       throw err;
     }
-    this.set_socket(sock);
-    this.accepting = true;
+    this.socket = sock;
+    this.register(sock.fileno());
     this.realPortNumber = this.boundLabel();
     log.msg(`${this.factory.logPrefix()} starting on ${String(this.realPortNumber)}`);
     this.factory.doStart();
@@ -587,7 +592,12 @@ export class TCPPort<A extends IAddress = IPv4Address> extends Selectable {
 
   /** What log lines show for the bound port. */
   protected boundLabel(): number | string {
-    return (this.socket.getsockname() as [string, number])[1];
+    return (this.socket!.getsockname() as [string, number])[1];
+  }
+
+  /** The listening socket's file descriptor (-1 before listening and once closed). */
+  fileno(): number {
+    return this.socket === null ? -1 : this.socket.fileno();
   }
 
   /** The port as log lines and toString() show it. */
@@ -602,7 +612,7 @@ export class TCPPort<A extends IAddress = IPv4Address> extends Selectable {
       let pair: [socket, Address] | null;
       try {
         // null: nothing left to accept (EAGAIN), without an exception.
-        pair = this.socket._tryAccept();
+        pair = this.socket!._tryAccept();
       } catch (err) {
         if (isWouldBlock(err) || (err instanceof OSError && err.errno === E.ECONNABORTED)) break;
         if (err instanceof OSError && (err.errno === E.EMFILE || err.errno === E.ENFILE || err.errno === E.ENOMEM)) {
@@ -681,10 +691,14 @@ export class TCPPort<A extends IAddress = IPv4Address> extends Selectable {
     if (this.disconnected) return;
     this.disconnected = true;
     this.connected = false;
-    this.accepting = false;
     const label = this.realPortNumber;
     this.realPortNumber = null;
-    this.close();
+    this.unregister();
+    try {
+      this.socket!.close();
+    } catch (err) {
+      if (!(err instanceof OSError)) throw err;
+    }
     this.afterClose();
     try {
       this.factory.doStop();
@@ -699,7 +713,7 @@ export class TCPPort<A extends IAddress = IPv4Address> extends Selectable {
 
   /** The address the port is bound to (IPv4Address or IPv6Address; UNIXAddress for UNIX ports). */
   getHost(): A {
-    return this.family.address(this.socket.getsockname()) as A;
+    return this.family.address(this.socket!.getsockname()) as A;
   }
 
   /** The factory's log prefix. */
@@ -788,9 +802,10 @@ export class Client extends Connection {
     return super.doWrite();
   }
 
-  protected override onHangup(): void {
+  /** Connecting: a hang-up ends the attempt. @internal */
+  override [hangUp](): void {
     if (this.connectingNow) this.doConnect();
-    else super.onHangup();
+    else super[hangUp]();
   }
 
   /** Tries to complete the connection; reports success or failure. */
@@ -857,7 +872,7 @@ export class Client extends Connection {
     this.connector = null;
     this.connectingNow = false;
     this.disconnected = true;
-    this.leaveMap();
+    this.unregister();
     try {
       this.socket.close();
     } catch {

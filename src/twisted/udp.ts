@@ -3,7 +3,7 @@
 // datagram to an address, or to the peer of a connected port.
 import { isIP } from 'node:net';
 import { constants as osConstants } from 'node:os';
-import { BlockingIOError, OSError } from '../errors';
+import { OSError } from '../errors';
 import { AF_INET, AF_INET6, SOCK_DGRAM, SOCK_NONBLOCK, socket } from '../socket';
 import type { Address } from '../socket';
 import { IPv4Address, IPv6Address } from './address';
@@ -12,7 +12,7 @@ import { describe } from './describe';
 import { CannotListenError, ConnectionDone, MessageLengthError } from './error';
 import { Failure } from './failure';
 import type { DatagramProtocol } from './protocol';
-import { Selectable, doReadOrWrite, logThrown, type SelectableReactor } from './selectable';
+import { FileDescriptor, doReadOrWrite, hangUp, logThrown, type SelectableReactor } from './selectable';
 
 const E = osConstants.errno;
 
@@ -20,7 +20,7 @@ const E = osConstants.errno;
 const MAX_READS = 256;
 
 /** A bound UDP socket, the transport of a DatagramProtocol. */
-export class UDPPort extends Selectable {
+export class UDPPort extends FileDescriptor {
   /** The protocol datagrams go to. */
   readonly protocol: DatagramProtocol;
   /** The port asked for (0: any). */
@@ -29,10 +29,8 @@ export class UDPPort extends Selectable {
   readonly interface: string;
   /** The largest datagram read. */
   readonly maxPacketSize: number;
-  /** The socket. */
-  declare socket: socket;
-  /** True while stopListening() is under way. */
-  disconnecting = false;
+  /** The bound socket (null until startListening()). */
+  socket: socket | null = null;
   private connectedAddr: [string, number] | null = null;
   private readonly family: number;
 
@@ -66,21 +64,30 @@ export class UDPPort extends Selectable {
       if (err instanceof OSError) throw new CannotListenError(this.interface, this.port, err);
       throw err;
     }
-    this.set_socket(sock);
+    this.socket = sock;
+    this.register(sock.fileno());
     this.connected = true;
     this.protocol.makeConnection(this);
     this.startReading();
   }
 
+  /** The socket's file descriptor (-1 before listening and once closed). */
+  fileno(): number {
+    return this.socket === null ? -1 : this.socket.fileno();
+  }
+
   /** Reads the datagrams waiting and hands each to the protocol. */
   doRead(): unknown {
+    const sock = this.socket!;
     for (let i = 0; i < MAX_READS && this.reading; i++) {
       let data: Buffer;
       let addr: Address;
       try {
-        [data, addr] = this.socket.recvfrom(this.maxPacketSize);
+        // null: nothing left to read (EAGAIN), without an exception.
+        const received = sock._tryRecvfrom(this.maxPacketSize);
+        if (received === null) return undefined;
+        [data, addr] = received;
       } catch (err) {
-        if (err instanceof BlockingIOError) return undefined;
         if (err instanceof OSError && this.connectedAddr !== null && err.errno === E.ECONNREFUSED) {
           this.protocol.connectionRefused();
           continue;
@@ -105,8 +112,9 @@ export class UDPPort extends Selectable {
    * ECONNREFUSED, so read: doRead() calls connectionRefused() and the port
    * stays open, as Twisted documents. (Twisted's own epoll reactor drops
    * the port here instead, since it sees POLLERR without POLLIN.)
+   * @internal
    */
-  protected override onHangup(): void {
+  override [hangUp](): void {
     doReadOrWrite(this, true);
   }
 
@@ -121,10 +129,11 @@ export class UDPPort extends Selectable {
    */
   write(datagram: Uint8Array, addr: [string, number] | null = null): number | undefined {
     if (!(datagram instanceof Uint8Array)) throw new TypeError(`write(): takes bytes, not ${describe(datagram)}`);
+    const sock = this.listening('write');
     if (this.connectedAddr !== null) {
       if (addr !== null) throw new RangeError('write(): this port is connected; give no address');
       try {
-        return this.socket.send(datagram);
+        return sock.send(datagram);
       } catch (err) {
         if (err instanceof OSError && err.errno === E.ECONNREFUSED) {
           this.protocol.connectionRefused();
@@ -138,10 +147,12 @@ export class UDPPort extends Selectable {
       throw new TypeError(`write(): needs the address as [host, port], not ${describe(addr)}`);
     }
     try {
-      return this.socket.sendto(datagram, [addr[0], addr[1]]);
+      const sent = sock._trySendto(datagram, [addr[0], addr[1]]);
+      // The send buffer is full (EAGAIN): the datagram is dropped, as UDP may.
+      return sent < 0 ? undefined : sent;
     } catch (err) {
       if (err instanceof OSError && err.errno === E.EMSGSIZE) throw new MessageLengthError('message too long');
-      if (err instanceof OSError && (err.errno === E.ECONNREFUSED || err.errno === E.EAGAIN)) return undefined;
+      if (err instanceof OSError && err.errno === E.ECONNREFUSED) return undefined;
       throw err;
     }
   }
@@ -155,14 +166,15 @@ export class UDPPort extends Selectable {
   }
 
   /** Connects the port to one peer (an IP address, not a name): only its datagrams arrive, write() needs no address. */
-  override connect(host: string | Address, port?: number): void {
+  connect(host: string | Address, port?: number): void {
     if (typeof host !== 'string' || isIP(host) === 0) {
       throw new TypeError(`connect(): needs an IP address (not a host name), not ${describe(host)}`);
     }
     if (this.connectedAddr !== null) throw new Error('already connected, reconnecting is not currently supported');
     if (!Number.isInteger(port)) throw new TypeError(`connect(): port must be an integer, not ${describe(port)}`);
+    const sock = this.listening('connect');
     this.connectedAddr = [host, port as number];
-    this.socket.connect([host, port as number]);
+    sock.connect([host, port as number]);
   }
 
   /** Stops listening; the Deferred fires once closed. */
@@ -189,18 +201,29 @@ export class UDPPort extends Selectable {
     this.disconnected = true;
     this.connected = false;
     this.disconnecting = false;
-    this.close();
+    this.unregister();
+    try {
+      this.socket!.close();
+    } catch (err) {
+      if (!(err instanceof OSError)) throw err;
+    }
     this.protocol.doStop();
   }
 
   /** The bound address. */
   getHost(): IPv4Address {
-    const [host, port] = this.socket.getsockname() as [string, number];
+    const [host, port] = this.listening('getHost').getsockname() as [string, number];
     return this.family === AF_INET6 ? new IPv6Address('UDP', host, port) : new IPv4Address('UDP', host, port);
   }
 
   /** The protocol's log prefix. */
   override logPrefix(): string {
     return this.protocol.logPrefix();
+  }
+
+  /** The socket, or an Error naming `where` before startListening(). */
+  private listening(where: string): socket {
+    if (this.socket === null) throw new Error(`${where}(): the port is not listening yet (startListening())`);
+    return this.socket;
   }
 }
