@@ -538,7 +538,7 @@ export class dispatcher<S extends DispatcherSocket = socket> implements Channel 
     if (sock === null || sock === undefined) {
       throw new TypeError(`${caller}(): the dispatcher has no socket yet (create_socket() or set_socket() first)`);
     }
-    if (typeof (sock as unknown as Record<string, unknown>)[method] !== 'function') {
+    if (typeof Reflect.get(sock, method) !== 'function') {
       throw new TypeError(`${caller}(): the dispatcher's socket has no ${method}(): ${describe(sock)}`);
     }
     return sock;
@@ -654,22 +654,7 @@ export class dispatcher<S extends DispatcherSocket = socket> implements Channel 
 
   /** Up to buffer_size bytes; an empty Buffer when the peer closed (then handle_close() ran). */
   recv(buffer_size: number): Buffer {
-    const sock = typeof this.socket?.recv === 'function' ? this.socket! : this._socketFor('recv');
-    try {
-      const data = sock.recv(buffer_size);
-      if (data.length === 0) {
-        // A closed connection shows as a read event with nothing to read.
-        this.handle_close();
-        return EMPTY_BUFFER;
-      }
-      return data;
-    } catch (err) {
-      if (isDisconnected(err)) {
-        this.handle_close();
-        return EMPTY_BUFFER;
-      }
-      throw err;
-    }
+    return this._read(buffer_size, false)!;
   }
 
   /**
@@ -681,11 +666,17 @@ export class dispatcher<S extends DispatcherSocket = socket> implements Channel 
    * @internal
    */
   _tryRecv(buffer_size: number): Buffer | null {
+    return this._read(buffer_size, true);
+  }
+
+  /** recv() (orNull: _tryRecv()): a closed or reset connection calls handle_close() and reads as empty. */
+  private _read(buffer_size: number, orNull: boolean): Buffer | null {
     const sock = typeof this.socket?.recv === 'function' ? this.socket! : this._socketFor('recv');
     try {
-      const data = sock.recv === socket.prototype.recv ? (sock as socket)._tryRecv(buffer_size) : sock.recv(buffer_size);
+      const data = orNull && sock.recv === socket.prototype.recv ? (sock as socket)._tryRecv(buffer_size) : sock.recv(buffer_size);
       if (data === null) return null;
       if (data.length === 0) {
+        // A closed connection shows as a read event with nothing to read.
         this.handle_close();
         return EMPTY_BUFFER;
       }

@@ -69,8 +69,8 @@ export class ProtocolWrapper extends Protocol {
 
   /** Calls `method` of the real transport. */
   private relay(method: string, ...args: unknown[]): unknown {
-    const transport = this.transport as unknown as Record<string, unknown> | null;
-    const fn = transport?.[method];
+    const transport: object | null = this.transport;
+    const fn: unknown = transport === null ? undefined : Reflect.get(transport, method);
     if (typeof fn !== 'function') {
       throw new TypeError(`${this.constructor.name}.${method}(): the transport has no ${method}(): ${describe(transport)}`);
     }
@@ -125,7 +125,8 @@ export class ProtocolWrapper extends Protocol {
 
   /** The real transport's `client`: on a server connection, the peer as accept() gave it. */
   get client(): unknown {
-    return (this.transport as unknown as { client?: unknown } | null)?.client;
+    const transport: object | null = this.transport;
+    return transport === null ? undefined : (Reflect.get(transport, 'client') as unknown);
   }
 
   /** The real transport's socket. */
