@@ -127,6 +127,8 @@ export interface NativeBinding {
   send(fd: number, data: Uint8Array, flags: number, timeoutMs: number): number;
   sendto(fd: number, data: Uint8Array, flags: number, addr: SockaddrBuffer, timeoutMs: number): number;
   recv(fd: number, buf: Uint8Array, flags: number, timeoutMs: number): number;
+  /** One blocking recv() that the socket's SO_RCVTIMEO (set to at most timeoutMs) bounds: count or -errno, -EAGAIN once the wait has passed. */
+  recvWithin(fd: number, buf: Uint8Array, flags: number, timeoutMs: number): number;
   /** [count, address] or -errno. */
   recvfrom(fd: number, buf: Uint8Array, flags: number, timeoutMs: number): [number, Address] | number;
   shutdown(fd: number, how: number): number;

@@ -6,9 +6,9 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AF_UNIX, SOCK_STREAM, TimeoutError, socketpair } from '../src/socket';
+import { AF_UNIX, SOCK_STREAM, SOL_SOCKET, SO_RCVTIMEO, TimeoutError, socketpair } from '../src/socket';
 import type { socket } from '../src/socket';
-import { io } from '../src/socketserver/io';
+import { childBlockingReadPolicy, io } from '../src/socketserver/io';
 import { BufferedReader } from '../src/socketserver/streams';
 import { expectNoFdLeaks } from './support';
 
@@ -99,6 +99,46 @@ describe('a request served alone', () => {
     expect(String(await rfile.readline())).toBe('abc\n');
     expect(String(await rfile.read(2))).toBe('de');
     expect(String(await rfile.read())).toBe('f');
+    expect(String(await rfile.readline())).toBe('');
+  });
+});
+
+/** The socket's SO_RCVTIMEO in microseconds (a 64-bit struct timeval). */
+function receiveTimeoutUs(sock: socket): number {
+  const value = sock.getsockopt(SOL_SOCKET, SO_RCVTIMEO, 16) as Buffer;
+  return Number(value.readBigInt64LE(0)) * 1e6 + Number(value.readBigInt64LE(8));
+}
+
+describe('the wait in the kernel of a request served alone', () => {
+  it("bounds the blocking recv() with SO_RCVTIMEO while served alone, and gives the socket's none back after", async () => {
+    const sock = socketToPeer("fs.writeSync(3, 'a\\n'); sleep(50); fs.writeSync(3, 'b\\n');");
+    io.serveAlone(sock);
+    const rfile = new BufferedReader(sock);
+    expect(String(await rfile.readline())).toBe('a\n');
+    expect(String(await rfile.readline())).toBe('b\n');
+    expect(receiveTimeoutUs(sock)).toBe(childBlockingReadPolicy.waitMs * 1000);
+    io.serveAlone(null);
+    expect(receiveTimeoutUs(sock)).toBe(0);
+  });
+
+  it('leaves a socket with an SO_RCVTIMEO of its own as it is, and still reads', async () => {
+    const sock = socketToPeer("sleep(30); fs.writeSync(3, 'a\\n'); sleep(30); fs.writeSync(3, 'b\\n');");
+    const own = Buffer.alloc(16);
+    own.writeBigInt64LE(7n, 0);
+    sock.setsockopt(SOL_SOCKET, SO_RCVTIMEO, own);
+    io.serveAlone(sock);
+    const rfile = new BufferedReader(sock);
+    expect(String(await rfile.readline())).toBe('a\n');
+    expect(String(await rfile.readline())).toBe('b\n');
+    io.serveAlone(null);
+    expect(receiveTimeoutUs(sock)).toBe(7e6);
+  });
+
+  it('reads the end of the stream when the peer closes during the wait', async () => {
+    const sock = socketToPeer("fs.writeSync(3, 'a\\n'); sleep(2); process.exit(0);");
+    io.serveAlone(sock);
+    const rfile = new BufferedReader(sock);
+    expect(String(await rfile.readline())).toBe('a\n');
     expect(String(await rfile.readline())).toBe('');
   });
 });

@@ -198,6 +198,21 @@ Napi::Value RecvFn(const Napi::CallbackInfo& info) {
                 static_cast<double>(Recv(fd, data, length, flags, timeout_ms)));
 }
 
+// recvWithin(fd, buf, flags, timeoutMs): RecvWithin(), for a socket whose
+// SO_RCVTIMEO bounds its blocking recv() to timeoutMs.
+Napi::Value RecvWithinFn(const Napi::CallbackInfo& info) {
+  int32_t fd = 0, flags = 0;
+  uint8_t* data = nullptr;
+  size_t length = 0;
+  double timeout_ms = 0;
+  if (!ArgInt(info, 0, &fd) || !ArgBytes(info, 1, &data, &length) ||
+      !ArgInt(info, 2, &flags) || !ArgDouble(info, 3, &timeout_ms)) {
+    return info.Env().Undefined();
+  }
+  return Result(info, static_cast<double>(
+                          RecvWithin(fd, data, length, flags, timeout_ms)));
+}
+
 Napi::Value RecvFromFn(const Napi::CallbackInfo& info) {
   int32_t fd = 0, flags = 0;
   uint8_t* data = nullptr;
@@ -361,6 +376,7 @@ void DefineSocketFunctions(Napi::Env env, Napi::Object exports) {
       {"send", SendFn},
       {"sendto", SendToFn},
       {"recv", RecvFn},
+      {"recvWithin", RecvWithinFn},
       {"recvfrom", RecvFromFn},
       {"shutdown", ShutdownFn},
       {"getsockname", NameFn<GetSockName>},

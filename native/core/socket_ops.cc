@@ -106,6 +106,18 @@ ssize_t Recv(int fd, void* buf, size_t length, int flags, double timeout_ms) {
                          [&] { return recv(fd, buf, length, flags); });
 }
 
+ssize_t RecvWithin(int fd, void* buf, size_t length, int flags,
+                   double timeout_ms) {
+  Deadline deadline(timeout_ms);
+  ssize_t result = recv(fd, buf, length, flags);
+  if (result >= 0) return result;
+  if (errno != EINTR) return -errno;
+  // A new recv() would start SO_RCVTIMEO over: a stream of signals could
+  // hold the caller for ever. Only the time left is waited, with poll().
+  result = Recv(fd, buf, length, flags | MSG_DONTWAIT, deadline.RemainingMs());
+  return result == -ETIMEDOUT ? -EAGAIN : result;
+}
+
 ssize_t RecvFrom(int fd, void* buf, size_t length, int flags, double timeout_ms,
                  Sockaddr* from) {
   short events = (flags & MSG_OOB) ? POLLPRI : POLLIN;

@@ -29,6 +29,12 @@ ssize_t Send(int fd, const void* data, size_t length, int flags,
 ssize_t SendTo(int fd, const void* data, size_t length, int flags,
                const Sockaddr& addr, double timeout_ms);
 ssize_t Recv(int fd, void* buf, size_t length, int flags, double timeout_ms);
+// One recv() on a blocking socket whose SO_RCVTIMEO the caller has set to
+// at most timeout_ms: one system call that waits, where Recv() with a
+// timeout makes two (poll(), recv()). -EAGAIN once the wait has passed. A
+// signal (EINTR) waits out only the rest of timeout_ms.
+ssize_t RecvWithin(int fd, void* buf, size_t length, int flags,
+                   double timeout_ms);
 ssize_t RecvFrom(int fd, void* buf, size_t length, int flags, double timeout_ms,
                  Sockaddr* from);
 int Shutdown(int fd, int how);

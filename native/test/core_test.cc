@@ -12,6 +12,7 @@
 #include <sys/epoll.h>
 #include <sys/select.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -225,6 +226,52 @@ bool TestEintrResumesWithTimeLeft(BackendKind kind) {
   signaller.join();
   sigaction(SIGUSR1, &previous, nullptr);
   backend->Close();
+  Close(fds[0]);
+  Close(fds[1]);
+  return ok;
+}
+
+// RecvWithin() on a blocking socket with SO_RCVTIMEO: one recv() that
+// reads what comes, -EAGAIN when nothing does; signals (EINTR) do not
+// start the wait over.
+bool TestRecvWithinIsBounded(BackendKind) {
+  bool ok = true;
+  struct sigaction action = {};
+  action.sa_handler = OnSignal;  // No SA_RESTART: the recv() sees EINTR.
+  struct sigaction previous;
+  sigaction(SIGUSR1, &action, &previous);
+  int fds[2];
+  EXPECT(SocketPair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
+  struct timeval wait = {0, 100 * 1000};
+  EXPECT(SetSockOpt(fds[0], SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait) == 0);
+  char buf[8];
+  EXPECT(Send(fds[1], "ab", 2, 0, 0) == 2);
+  EXPECT(RecvWithin(fds[0], buf, sizeof buf, 0, 100) == 2);
+  double start = MonotonicMs();
+  EXPECT(RecvWithin(fds[0], buf, sizeof buf, 0, 100) == -EAGAIN);
+  EXPECT(MonotonicMs() - start >= 90);
+  // Signals every 15 ms: each would start a 100 ms SO_RCVTIMEO over.
+  pthread_t reader = pthread_self();
+  std::atomic<bool> stop{false};
+  std::thread signaller([&] {
+    while (!stop) {
+      pthread_kill(reader, SIGUSR1);
+      std::this_thread::sleep_for(std::chrono::milliseconds(15));
+    }
+  });
+  start = MonotonicMs();
+  EXPECT(RecvWithin(fds[0], buf, sizeof buf, 0, 100) == -EAGAIN);
+  double elapsed = MonotonicMs() - start;
+  EXPECT(elapsed >= 99 && elapsed < 1000);
+  std::thread writer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(40));
+    Send(fds[1], "c", 1, 0, 0);
+  });
+  EXPECT(RecvWithin(fds[0], buf, sizeof buf, 0, 100) == 1 && buf[0] == 'c');
+  writer.join();
+  stop = true;
+  signaller.join();
+  sigaction(SIGUSR1, &previous, nullptr);
   Close(fds[0]);
   Close(fds[1]);
   return ok;
@@ -722,6 +769,7 @@ int main() {
   Run("closed_fd_is_pollnval", TestClosedFdIsPollnval, BackendKind::kPoll);
   Run("sockets_are_cloexec_and_no_sigpipe", TestSocketsAreCloexecAndNoSigpipe,
       BackendKind::kPoll);
+  Run("recv_within_is_bounded", TestRecvWithinIsBounded, BackendKind::kPoll);
   Run("send_and_receive_fds", TestSendAndReceiveFds, BackendKind::kPoll);
   Run("wakeup_survives_racing_drains", TestWakeupSurvivesRacingDrains,
       BackendKind::kPoll);

@@ -15,12 +15,17 @@
 // A socket served alone in its process (a forking server's child) may also
 // wait a little on the JavaScript thread itself, as Python's child blocks
 // in recv(): see childBlockingReadPolicy.
+import { Buffer } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
 import { binding, PollerKind } from '../binding';
+import { constant } from '../constants';
 import { errorFromErrno } from '../errors';
 import { POLLERR, POLLHUP, POLLIN, POLLOUT } from '../select';
 import { LongTimeout } from '../timer';
 import { EDGE, Watcher } from '../watcher';
+
+const SOL_SOCKET = constant('SOL_SOCKET');
+const SO_RCVTIMEO = constant('SO_RCVTIMEO');
 
 /** What every fd is watched for, for as long as it is watched. */
 const WATCHED = POLLIN | POLLOUT | EDGE;
@@ -30,16 +35,21 @@ const WATCHED = POLLIN | POLLOUT | EDGE;
  * block the JavaScript thread waiting for data (waitMs), and for how long
  * such waits may hold the thread in a row before Node's event loop must
  * have a turn (runMs): Node's timers and I/O are held up for at most
- * runMs plus one wait. A peer that answers within waitMs costs a poll()
- * and no turn of the event loop.
+ * runMs plus one wait. A peer that answers within waitMs costs no turn of
+ * the event loop, and on a blocking socket one recv() whose wait the
+ * kernel bounds (SO_RCVTIMEO = waitMs, see kernelWaitMs()), as Python's
+ * child makes; on a socket with a timeout, a poll() and a recv().
  *
  * waitMs was chosen by measurement: ForkingTCPServer line echo, 10
  * connections, 64-byte lines, CPU time of the server and its children per
  * round trip (and round trips/s), median of 3 alternating runs, two rounds
- * on a shared 2-core machine: waitMs 0 (always wait on the event loop)
- * 37.8 / 55.4 us (36k / 26k rt/s); 1: 20.2 / 27.6 us (68k / 50k); 2: 20.3
- * / 28.9 us (65k / 46k); 4: 16.6 / 21.7 us (70k / 61k); 8: 19.9 / 22.2 us
- * (60k / 51k). runMs 4 keeps a turn of the loop within 8 ms.
+ * on a shared 2-core machine, with poll() and recv(): waitMs 0 (always
+ * wait on the event loop) 37.8 / 55.4 us (36k / 26k rt/s); 1: 20.2 / 27.6
+ * us (68k / 50k); 2: 20.3 / 28.9 us (65k / 46k); 4: 16.6 / 21.7 us (70k /
+ * 61k); 8: 19.9 / 22.2 us (60k / 51k). runMs 4 keeps a turn of the loop
+ * within 8 ms. The one blocking recv() in place of poll() and recv()
+ * (same bench, CPU per round trip, medians of 3 runs): a bare child
+ * echoing on the addon 13.5 us with it, 18.0 us with poll() and recv().
  */
 export const childBlockingReadPolicy = Object.freeze({ waitMs: 4, runMs: 4 });
 /** waitHereMs(): the thread has been held long enough; turn() first. */
@@ -84,6 +94,10 @@ class IoPump {
   private running = false;
   /** The one request this process serves now, whose reads may wait on this thread; null: none. */
   private alone: object | null = null;
+  /** The socket served alone whose SO_RCVTIMEO this pump set (kernelWaitMs()), and its fd; null: none. */
+  private bounded: { sock: object; fd: number } | null = null;
+  /** The socket served alone whose reads cannot wait in the kernel (not blocking, or its own SO_RCVTIMEO); null: none. */
+  private unbounded: object | null = null;
   /** performance.now() when the current run of waits on this thread began; -1: none since the event loop's last turn. */
   private runStarted = -1;
   /** The sockets of daemon requests, by fd: their waits do not keep the process alive. */
@@ -158,8 +172,40 @@ class IoPump {
    * and the pump stays open meanwhile for the reads that wait longer.
    */
   serveAlone(sock: object | null): void {
+    if (this.bounded !== null && this.bounded.sock !== sock) this.unbound();
+    this.unbounded = null;
     this.alone = sock;
     if (sock === null) this.closeWhenIdle();
+  }
+
+  /**
+   * For a read of sock that may wait here (waitHereMs() > 0): waitMs when
+   * that wait may be one blocking recv() on fd (binding.recvWithin()), the
+   * kernel ending it after waitMs (SO_RCVTIMEO, set here once per request
+   * and cleared by serveAlone() when the request ends); 0 when it must be
+   * poll() and recv(), on a socket that is not blocking (a timeout) or has
+   * an SO_RCVTIMEO of its own. `blocking`: the socket's timeout is null.
+   */
+  kernelWaitMs(sock: object, fd: number, blocking: boolean): number {
+    if (!blocking || sock !== this.alone || sock === this.unbounded) return 0;
+    const bounded = this.bounded;
+    if (bounded !== null && bounded.sock === sock && bounded.fd === fd) return childBlockingReadPolicy.waitMs;
+    if (bounded !== null) this.unbound();
+    const own = binding.getsockoptBuf(fd, SOL_SOCKET, SO_RCVTIMEO, TIMEVAL_BYTES);
+    const free = typeof own !== 'number' && own.every((byte) => byte === 0);
+    if (!free || binding.getBlocking(fd) !== 1 || binding.setsockoptBuf(fd, SOL_SOCKET, SO_RCVTIMEO, timeval(childBlockingReadPolicy.waitMs)) !== 0) {
+      this.unbounded = sock;
+      return 0;
+    }
+    this.bounded = { sock, fd };
+    return childBlockingReadPolicy.waitMs;
+  }
+
+  /** Gives the socket served alone its SO_RCVTIMEO of none back, if its fd is still its own. */
+  private unbound(): void {
+    const { sock, fd } = this.bounded!;
+    this.bounded = null;
+    if ((sock as Partial<Fileno>).fileno?.() === fd) binding.setsockoptBuf(fd, SOL_SOCKET, SO_RCVTIMEO, timeval(0));
   }
 
   /**
@@ -378,6 +424,17 @@ class IoPump {
   private maybeStop(): void {
     if (this.waiting === 0 && this.running) this.watcher?.wake();
   }
+}
+
+/** The size of a struct timeval, SO_RCVTIMEO's value: two longs on 64-bit Linux. */
+const TIMEVAL_BYTES = 16;
+
+/** A struct timeval of ms milliseconds (whole ones). */
+function timeval(ms: number): Buffer {
+  const value = Buffer.alloc(TIMEVAL_BYTES);
+  value.writeBigInt64LE(BigInt(Math.floor(ms / 1000)), 0);
+  value.writeBigInt64LE(BigInt((ms % 1000) * 1000), 8);
+  return value;
 }
 
 /** The one pump of this process. */

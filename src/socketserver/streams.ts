@@ -253,8 +253,9 @@ export class BufferedReader implements Reader {
    * The read after one that found the socket empty: waits for data, then
    * reads into buf; null when the wait goes on on the event loop instead
    * (onWaitEnd() is told when it ends). A socket served alone waits here
-   * first, poll() and recv() in one call; a slower peer, or any other
-   * socket, is waited for on the event loop.
+   * first: one blocking recv() that the kernel ends after the policy's
+   * wait (io.kernelWaitMs()), or else poll() and recv() in one call; a
+   * slower peer, or any other socket, is waited for on the event loop.
    */
   private readAfterWait(sock: socket, fd: number, buf: Buffer): number | null {
     const hereMs = io.waitHereMs(sock);
@@ -267,9 +268,15 @@ export class BufferedReader implements Reader {
     let timeoutMs = toTimeoutMs(this.timeout);
     const waitMs = timeoutMs === null ? hereMs : Math.min(hereMs, timeoutMs);
     if (waitMs > 0) {
-      const count = binding.recv(fd, buf, MSG_DONTWAIT, waitMs);
-      if (count !== -E.ETIMEDOUT) return count;
-      if (timeoutMs !== null) timeoutMs -= waitMs;
+      const kernelMs = timeoutMs === null ? io.kernelWaitMs(sock, fd, sock.gettimeout() === null) : 0;
+      if (kernelMs > 0) {
+        const count = binding.recvWithin(fd, buf, 0, kernelMs);
+        if (count !== -E.EAGAIN && count !== -E.EWOULDBLOCK) return count;
+      } else {
+        const count = binding.recv(fd, buf, MSG_DONTWAIT, waitMs);
+        if (count !== -E.ETIMEDOUT) return count;
+        if (timeoutMs !== null) timeoutMs -= waitMs;
+      }
     }
     if (io.waitDry(sock, fd, true, timeoutMs, this.onWaitEnded)) return null;
     // Data came since the read that found none.
