@@ -185,6 +185,9 @@ class IoPump {
    * and cleared by serveAlone() when the request ends); 0 when it must be
    * poll() and recv(), on a socket that is not blocking (a timeout) or has
    * an SO_RCVTIMEO of its own. `blocking`: the socket's timeout is null.
+   * While the request runs, a blocking read of the socket made by the
+   * handler itself (request.recv()) also ends after waitMs, with
+   * BlockingIOError, where Python's would wait on.
    */
   kernelWaitMs(sock: object, fd: number, blocking: boolean): number {
     if (!blocking || sock !== this.alone || sock === this.unbounded) return 0;
@@ -192,7 +195,8 @@ class IoPump {
     if (bounded !== null && bounded.sock === sock && bounded.fd === fd) return childBlockingReadPolicy.waitMs;
     if (bounded !== null) this.unbound();
     const own = binding.getsockoptBuf(fd, SOL_SOCKET, SO_RCVTIMEO, TIMEVAL_BYTES);
-    const free = typeof own !== 'number' && own.every((byte) => byte === 0);
+    // A timeval of another size (a 32-bit platform's) is left alone.
+    const free = typeof own !== 'number' && own.length === TIMEVAL_BYTES && own.every((byte) => byte === 0);
     if (!free || binding.getBlocking(fd) !== 1 || binding.setsockoptBuf(fd, SOL_SOCKET, SO_RCVTIMEO, timeval(childBlockingReadPolicy.waitMs)) !== 0) {
       this.unbounded = sock;
       return 0;
