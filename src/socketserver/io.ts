@@ -47,9 +47,11 @@ const WATCHED = POLLIN | POLLOUT | EDGE;
  * wait on the event loop) 37.8 / 55.4 us (36k / 26k rt/s); 1: 20.2 / 27.6
  * us (68k / 50k); 2: 20.3 / 28.9 us (65k / 46k); 4: 16.6 / 21.7 us (70k /
  * 61k); 8: 19.9 / 22.2 us (60k / 51k). runMs 4 keeps a turn of the loop
- * within 8 ms. The one blocking recv() in place of poll() and recv()
- * (same bench, CPU per round trip, medians of 3 runs): a bare child
- * echoing on the addon 13.5 us with it, 18.0 us with poll() and recv().
+ * within 8 ms. The one blocking recv() in place of poll() and recv(),
+ * same bench, CPU of the server and its children per round trip, medians
+ * of 3 runs alternating with the poll() build: 18.5 against 25.6 us, and
+ * 26.4 against 33.5 us in a busier round (Python's server: 18.7, 19.7);
+ * a bare child echoing on the addon: 13.5 against 18.0 us.
  */
 export const childBlockingReadPolicy = Object.freeze({ waitMs: 4, runMs: 4 });
 /** waitHereMs(): the thread has been held long enough; turn() first. */
