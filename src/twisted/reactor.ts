@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import * as util from 'node:util';
 import { PollerKind } from '../binding';
 import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT } from '../constants';
+import { SpinPolicy } from '../spin';
 import { checkFd } from '../validate';
 import { Watcher } from '../watcher';
 import { isNewOnly } from './callable';
@@ -443,6 +444,8 @@ export class Reactor implements SelectableReactor {
   #endedInTurn = false;
   /** The deadline (performance.now() ms) of the wait pending: a timed call due earlier wakes it. */
   #waitDeadline = Infinity;
+  /** Whether a turn spins before it waits, and when turns that find work yield to Node's loop. */
+  readonly #spin = new SpinPolicy();
   /** What run() waits for: told once the loop ends (null), or fails. */
   #loopEnded: Array<(error: Error | null) => void> = [];
 
@@ -622,8 +625,19 @@ export class Reactor implements SelectableReactor {
         if (deadline <= performance.now()) {
           // A timed call is due already: what is ready is handled without
           // waiting, and Node's loop gets its turn before the next one.
-          watcher.pollNow();
-          setImmediate(this.#turn);
+          this.#spin.passEnded(watcher.pollNow() > 0);
+          this.#yield();
+          return;
+        }
+        // A busy reactor re-polls before it pays for a wait, until the next
+        // timed call is due at the latest; what the re-polls found has run,
+        // and the next turn follows at once, or after Node's loop has had
+        // its turn if turns have found work for long enough.
+        const ready = this.#spin.spin(watcher, deadline);
+        this.#spin.passEnded(ready > 0);
+        if (ready > 0) {
+          if (!this.#spin.shouldYield()) continue;
+          this.#yield();
           return;
         }
         this.#waitDeadline = deadline;
@@ -639,15 +653,23 @@ export class Reactor implements SelectableReactor {
   };
 
   /** A wait ended: the ready descriptors were called back (count), or the wait failed. */
-  readonly #waitEnded = (error: Error | null, _count: number): void => {
+  readonly #waitEnded = (error: Error | null, count: number): void => {
     this.#waitDeadline = Infinity;
     if (error !== null) {
       this.#endLoop(error);
       return;
     }
+    this.#spin.passEnded(count > 0);
+    this.#spin.resetYieldBudget();
     if (this.#inTurn) this.#endedInTurn = true;
     else this.#turn();
   };
+
+  /** The next turn runs after Node's loop has had its turn (timers, promises, its own I/O). */
+  #yield(): void {
+    this.#spin.resetYieldBudget();
+    setImmediate(this.#turn);
+  }
 
   /** #wakeWait() ended the wait: the turn is taken again (what was ready is still ready). */
   readonly #woken = (): boolean => true;

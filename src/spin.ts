@@ -1,5 +1,6 @@
-// When a map's passes yield to the Node event loop, and when a pass spins
-// (re-polls with a zero timeout) before it pays for a wait.
+// When a front end's passes over its watcher (asyncore's passes over a map,
+// the Twisted reactor's turns) yield to the Node event loop, and when a pass
+// spins (re-polls with a zero timeout) before it pays for a wait.
 import { performance } from 'node:perf_hooks';
 
 /**
@@ -64,11 +65,13 @@ export class SpinPolicy {
 
   /**
    * A pass found nothing ready and would wait: re-polls (target.pollNow())
-   * for up to 50 us when that pays. The number of ready pairs the re-polls found.
+   * for up to 50 us when that pays, and not past `until` (performance.now()
+   * ms), when the caller has something else due. The number of ready pairs
+   * the re-polls found.
    */
-  spin(target: { pollNow(): number }): number {
+  spin(target: { pollNow(): number }, until = Infinity): number {
     if (!this.lastPassDispatched || !this.spinPays()) return 0;
-    const deadline = performance.now() + SPIN_BEFORE_WAIT_MS;
+    const deadline = Math.min(performance.now() + SPIN_BEFORE_WAIT_MS, until);
     let ready = 0;
     while (ready === 0 && performance.now() < deadline) ready = target.pollNow();
     this.spinHitRate += SPIN_HIT_WEIGHT * ((ready > 0 ? 1 : 0) - this.spinHitRate);
