@@ -4,10 +4,14 @@
 // its fd. Each turn of its loop runs the timed calls that are due, then
 // waits on the watcher until an fd is ready (each ready descriptor's
 // doRead()/doWrite() runs from the watcher's callback) or the earliest
-// timed call is due; a change made from outside the loop (callLater(),
-// stop(), crash()) wakes the wait so that the turn is taken again. The
-// shutdown runs as Twisted runs it: the "before" triggers (whose Deferreds
-// it waits for), "during" (disconnecting everything), "after".
+// timed call is due. A turn after one that ran handlers spins first, as
+// asyncore's passes do (spin.ts): a wait costs a turn of Node's loop, and
+// a busy peer's next message usually comes within the few tens of
+// microseconds the spin re-polls for. A change made from outside the loop
+// (callLater(), stop(), crash()) wakes the wait so that the turn is taken
+// again. The shutdown runs as Twisted runs it: the "before" triggers
+// (whose Deferreds it waits for), "during" (disconnecting everything),
+// "after".
 import { performance } from 'node:perf_hooks';
 import * as util from 'node:util';
 import { PollerKind } from '../binding';
@@ -600,9 +604,10 @@ export class Reactor implements SelectableReactor {
 
   /**
    * One turn of the loop, or more when a wait ends at once: the shutdown
-   * if stop() asked for it, the timed calls that are due, then a wait on
-   * the watcher until an fd is ready or the next timed call is due. The
-   * wait's end (#waitEnded) takes the next turn.
+   * if stop() asked for it, the timed calls that are due, a spin if the
+   * last turn ran handlers, then a wait on the watcher until an fd is ready
+   * or the next timed call is due. The wait's end (#waitEnded) takes the
+   * next turn.
    */
   readonly #turn = (): void => {
     this.#inTurn = true;
