@@ -60,6 +60,28 @@ function runChild(body: string, killAfterMs = 20_000): Promise<Outcome> {
 }
 
 describe('the reactor spins before it waits', () => {
+  it("a busy reactor handles what comes next without a wait: many echoes per turn of Node's loop", async () => {
+    const out = await runChild(`
+      // Node's turns, counted by an immediate that sets itself again.
+      let turns = 0;
+      let counting = true;
+      const tick = () => { turns += 1; if (counting) setImmediate(tick); };
+      let turnsAtStart = 0;
+      pingPong((n) => {
+        if (n === 100) { turnsAtStart = turns; setImmediate(tick); }
+        if (n < 2100) return true;
+        counting = false;
+        console.log(JSON.stringify({ echoesPerTurn: 2000 / Math.max(1, turns - turnsAtStart) >= 4 }));
+        reactor.stop();
+        return false;
+      });
+      reactor.run();
+    `);
+    expect(out.stderr).toBe('');
+    // Without the spin, each echo is a wait, and a wait a turn of Node's loop.
+    expect(JSON.parse(out.stdout)).toEqual({ echoesPerTurn: true });
+  });
+
   it("a reactor busy with its own traffic still lets Node's loop run: timers, immediates and promise jobs", async () => {
     const out = await runChild(`
       // Far more exchanges than a yield budget lets through; without yields
