@@ -15,6 +15,11 @@ const SCRATCH_LIMIT = 64 * 1024;
 let scratch: Buffer | null = null;
 /** scratch.subarray(0, n) for the n asked last: a server asks the same n every time. */
 let scratchView: Buffer | null = null;
+/**
+ * scratch's first n bytes for the n copied out last: a stream of messages
+ * of one size makes no view per read (a view costs as much as the copy).
+ */
+let resultView: Uint8Array | null = null;
 
 /**
  * Where a read of up to bufsize bytes goes. Small reads go to one scratch
@@ -36,11 +41,26 @@ export function readTarget(bufsize: number): Buffer {
  * as CPython shrinks its bytes object after a read.
  */
 export function readResult(target: Buffer, count: number): Buffer {
-  if (target !== scratchView && count === target.length) return target;
+  let source: Uint8Array = target;
+  if (target !== scratchView) {
+    if (count === target.length) return target;
+    source = new Uint8Array(target.buffer, target.byteOffset, count);
+  } else if (count !== target.length) {
+    source = scratchPrefix(count);
+  }
   // allocUnsafe() + set() rather than Buffer.from(subarray), which probes
   // its argument (valueOf, length, buffer), or copy(), which checks its
-  // arguments and then makes the same plain view for a part.
+  // arguments and then makes a new view for a part.
   const bytes = Buffer.allocUnsafe(count);
-  bytes.set(count === target.length ? target : new Uint8Array(target.buffer, target.byteOffset, count));
+  bytes.set(source);
   return bytes;
+}
+
+/** The scratch buffer's first count bytes, as a view kept for the next read of that size. */
+function scratchPrefix(count: number): Uint8Array {
+  if (resultView === null || resultView.length !== count) {
+    // scratchView starts at the scratch buffer's first byte, whatever its length.
+    resultView = new Uint8Array(scratch!.buffer, scratch!.byteOffset, count);
+  }
+  return resultView;
 }

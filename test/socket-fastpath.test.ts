@@ -75,6 +75,36 @@ describe('_tryRecv()', () => {
     expect(end!.length).toBe(0);
   });
 
+  it('copies out exactly what each short read brought, as the sizes read and asked change', () => {
+    const [a, b] = pair();
+    // Reads shorter than asked, of one size then of others, with the
+    // buffer size asked changing between them, and one larger than the
+    // scratch buffer reads go to.
+    const reads: Array<[number, number]> = [
+      [10, 8192],
+      [10, 8192],
+      [30, 8192],
+      [10, 8192],
+      [10, 100],
+      [64, 64],
+      [5, 70000],
+      [10, 8192],
+    ];
+    const results: Buffer[] = [];
+    const expected: Buffer[] = [];
+    reads.forEach(([length, bufsize], n) => {
+      const message = Buffer.alloc(length, n + 1);
+      expect(a._trySend(message)).toBe(length);
+      const data = n % 2 === 0 ? b._tryRecv(bufsize) : b.recv(bufsize);
+      expect(data).toEqual(message);
+      expect(data!.buffer.byteLength === 65536 && data!.byteOffset === 0).toBe(false);
+      results.push(data!);
+      expected.push(message);
+    });
+    // No result shares memory with a later read.
+    expect(results).toEqual(expected);
+  });
+
   it('passes flags (MSG_PEEK leaves the bytes there)', () => {
     const [a, b] = pair();
     a._trySend(Buffer.from('peek'));
