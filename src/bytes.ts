@@ -22,12 +22,32 @@ let scratchView: Buffer | null = null;
 let resultView: Uint8Array | null = null;
 
 /**
+ * Reads smaller than this may go straight into the Buffer returned: Node
+ * serves them from its shared pool, so a short one wastes pool, not a
+ * buffer of its own.
+ */
+const DIRECT_LIMIT = 4 * 1024;
+/**
+ * The size of the last read when it filled what it asked (-1: it did not):
+ * a stream of messages that fill each read goes straight into its results,
+ * with no copy. A read that comes back short or fails (EAGAIN) puts the
+ * next one back on the scratch buffer.
+ */
+let filledSize = -1;
+
+/**
  * Where a read of up to bufsize bytes goes. Small reads go to one scratch
  * buffer reused by every call (calls are synchronous, on the JavaScript
  * thread), so that a 64 KiB read that brings 10 bytes does not leave 64 KiB
- * allocated behind the result; readResult() copies out what arrived.
+ * allocated behind the result; readResult() copies out what arrived. A
+ * small read of the size that the last one filled goes to a new Buffer,
+ * which readResult() returns as it is when filled again.
  */
 export function readTarget(bufsize: number): Buffer {
+  if (bufsize === filledSize && bufsize < DIRECT_LIMIT) {
+    filledSize = -1;
+    return Buffer.allocUnsafe(bufsize);
+  }
   if (bufsize > SCRATCH_LIMIT) return Buffer.allocUnsafe(bufsize);
   if (scratchView === null || scratchView.length !== bufsize) {
     scratch ??= Buffer.allocUnsafeSlow(SCRATCH_LIMIT);
@@ -41,11 +61,13 @@ export function readTarget(bufsize: number): Buffer {
  * as CPython shrinks its bytes object after a read.
  */
 export function readResult(target: Buffer, count: number): Buffer {
+  const filled = count === target.length;
+  filledSize = filled ? count : -1;
   let source: Uint8Array = target;
   if (target !== scratchView) {
-    if (count === target.length) return target;
+    if (filled) return target;
     source = new Uint8Array(target.buffer, target.byteOffset, count);
-  } else if (count !== target.length) {
+  } else if (!filled) {
     source = scratchPrefix(count);
   }
   // allocUnsafe() + set() rather than Buffer.from(subarray), which probes
