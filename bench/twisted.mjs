@@ -1,9 +1,10 @@
 // Scenario: the Twisted layer. The same two protocols, a LineReceiver line
 // echo (delimiter "\n", sendLine back) and a raw Protocol echo, served by
 // asyncore/twisted and by Twisted 22.4 on its epoll reactor (Debian's
-// python3-twisted, /usr/bin/python3), with Node net's pipe echo alongside:
-// 64-byte messages (63 bytes + "\n") at 1, 10 and 100 connections, and
-// churn with 10 clients (connect, one line, close).
+// python3-twisted, /usr/bin/python3), with Node net's pipe echo and the C
+// epoll echo server (the ceiling, echo cells only) alongside: 64-byte
+// messages (63 bytes + "\n") at 1, 10 and 100 connections, and churn with
+// 10 clients (connect, one line, close).
 //
 //   node bench/twisted.mjs [--quick] [--reps N] [--servers id,id] [--json-out FILE]
 import { spawnSync } from 'node:child_process';
@@ -25,6 +26,8 @@ export function twistedVersion() {
 
 const tcp = (where) => ['--tcp', String(where)];
 const nodeNet = echoServers.find((s) => s.id === 'node-net');
+// The ceiling in the echo cells only: the churn scenario has it for churn.
+const cEpoll = { ...echoServers.find((s) => s.id === 'c-epoll'), cells: ['tcp-1', 'tcp-10', 'tcp-100'] };
 
 export const allServers = [
   {
@@ -33,7 +36,7 @@ export const allServers = [
     group: 'ours',
     needs: 'package',
     cmd: (_t, w) => [node, path.join(benchDir, 'servers', 'twisted_echo.mjs'), '--mode', 'line', ...tcp(w)],
-    peers: { twisted: 'py-tw-line', node: 'node-net' },
+    peers: { twisted: 'py-tw-line', node: 'node-net', c: 'c-epoll' },
   },
   {
     id: 'tw-raw',
@@ -41,7 +44,7 @@ export const allServers = [
     group: 'ours',
     needs: 'package',
     cmd: (_t, w) => [node, path.join(benchDir, 'servers', 'twisted_echo.mjs'), '--mode', 'raw', ...tcp(w)],
-    peers: { twisted: 'py-tw-raw', node: 'node-net' },
+    peers: { twisted: 'py-tw-raw', node: 'node-net', c: 'c-epoll' },
   },
   {
     id: 'py-tw-line',
@@ -58,6 +61,7 @@ export const allServers = [
     cmd: (_t, w) => [TWISTED_PYTHON, path.join(benchDir, 'py', 'twisted_echo.py'), '--mode', 'raw', ...tcp(w)],
   },
   nodeNet,
+  cEpoll,
 ];
 
 export const echoCells = [
@@ -81,6 +85,7 @@ export async function main(argv) {
   const version = twistedVersion();
   if (version === null) notes.push(`${TWISTED_PYTHON} cannot import twisted (apt-get install python3-twisted): Twisted rows skipped`);
   else notes.push(`Twisted ${version} under ${TWISTED_PYTHON}, epoll reactor`);
+  if (serverIds && !serverIds.includes(cEpoll.id)) notes.push('the C epoll row was not run (quick runs leave it out for time), so no ratio to C');
   const pkg = ourPackage();
   if (!pkg.ok) notes.push(pkg.note);
   const servers = allServers.filter((s) => {
@@ -104,6 +109,7 @@ export async function main(argv) {
       rules: [
         { scenario: 'twisted echo', peer: 'twisted', min: 2.0, cells: from10 },
         { scenario: 'twisted echo', peer: 'node', min: 1.2, cells: from10 },
+        { scenario: 'twisted echo', peer: 'c', min: 0.85, cells: from10 },
       ],
     }),
     ...ratioTargets({

@@ -919,7 +919,7 @@ export class dispatcher_with_send extends dispatcher {
       const view = asBuffer(data);
       this.out_buffer = view;
       this.initiate_send();
-      if (this.out_buffer.buffer === view.buffer && this.out_buffer.length > 0) {
+      if (this.out_buffer.length > 0 && this.out_buffer.buffer === view.buffer) {
         this.out_buffer = Buffer.from(this.out_buffer);
       }
     } else {

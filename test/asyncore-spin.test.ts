@@ -1,4 +1,4 @@
-// The spin before a wait (src/asyncore/spin.ts), against a fake native
+// The spin before a wait (src/spin.ts), against a fake native
 // poller that scripts what each zero-timeout poll finds: a map keeps
 // spinning while spins find work, stops when they keep coming back empty,
 // and probes again now and then.

@@ -75,6 +75,64 @@ describe('_tryRecv()', () => {
     expect(end!.length).toBe(0);
   });
 
+  it('copies out exactly what each short read brought, as the sizes read and asked change', () => {
+    const [a, b] = pair();
+    // Reads shorter than asked, of one size then of others, with the
+    // buffer size asked changing between them, and one larger than the
+    // scratch buffer reads go to.
+    const reads: Array<[number, number]> = [
+      [10, 8192],
+      [10, 8192],
+      [30, 8192],
+      [10, 8192],
+      [10, 100],
+      [64, 64],
+      [5, 70000],
+      [10, 8192],
+    ];
+    const results: Buffer[] = [];
+    const expected: Buffer[] = [];
+    reads.forEach(([length, bufsize], n) => {
+      const message = Buffer.alloc(length, n + 1);
+      expect(a._trySend(message)).toBe(length);
+      const data = n % 2 === 0 ? b._tryRecv(bufsize) : b.recv(bufsize);
+      expect(data).toEqual(message);
+      expect(data!.buffer.byteLength === 65536 && data!.byteOffset === 0).toBe(false);
+      results.push(data!);
+      expected.push(message);
+    });
+    // No result shares memory with a later read.
+    expect(results).toEqual(expected);
+  });
+
+  it('keeps each result its own when reads fill what they ask, come back short, or find nothing', () => {
+    const [a, b] = pair();
+    const results: Buffer[] = [];
+    const expected: Buffer[] = [];
+    const exchange = (length: number, bufsize: number, n: number): void => {
+      const message = Buffer.alloc(length, n);
+      expect(a._trySend(message)).toBe(length);
+      const data = n % 2 === 0 ? b._tryRecv(bufsize)! : b.recv(bufsize);
+      expect(data).toEqual(message);
+      results.push(data);
+      expected.push(message);
+    };
+    // Full reads in a row, then a short one, then none, then full again.
+    for (let n = 1; n <= 4; n++) exchange(64, 64, n);
+    exchange(10, 64, 5);
+    for (let n = 6; n <= 7; n++) exchange(64, 64, n);
+    expect(b._tryRecv(64)).toBeNull();
+    expect(thrown(() => b.recv(64))).toBeInstanceOf(errors.BlockingIOError);
+    for (let n = 8; n <= 9; n++) exchange(64, 64, n);
+    exchange(3000, 3000, 10);
+    exchange(3000, 3000, 11);
+    expect(results).toEqual(expected);
+    // The results are distinct memory: writing one leaves the others.
+    results[1]!.fill(0xee);
+    expect(results[2]).toEqual(expected[2]);
+    expect(results[0]).toEqual(expected[0]);
+  });
+
   it('passes flags (MSG_PEEK leaves the bytes there)', () => {
     const [a, b] = pair();
     a._trySend(Buffer.from('peek'));

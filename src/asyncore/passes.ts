@@ -13,7 +13,7 @@ import { listen, mapRunning, type MapListener } from '../notify';
 import type { Channel, SocketMap } from './handlers';
 import { MapChanges } from './map_changes';
 import { MapWatch, selectRangeError } from './map_watch';
-import { SpinPolicy } from './spin';
+import { SpinPolicy } from '../spin';
 
 export type Backend = PollerKindName;
 

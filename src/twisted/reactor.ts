@@ -4,14 +4,19 @@
 // its fd. Each turn of its loop runs the timed calls that are due, then
 // waits on the watcher until an fd is ready (each ready descriptor's
 // doRead()/doWrite() runs from the watcher's callback) or the earliest
-// timed call is due; a change made from outside the loop (callLater(),
-// stop(), crash()) wakes the wait so that the turn is taken again. The
-// shutdown runs as Twisted runs it: the "before" triggers (whose Deferreds
-// it waits for), "during" (disconnecting everything), "after".
+// timed call is due. A turn after one that ran handlers spins first, as
+// asyncore's passes do (spin.ts): a wait costs a turn of Node's loop, and
+// a busy peer's next message usually comes within the few tens of
+// microseconds the spin re-polls for. A change made from outside the loop
+// (callLater(), stop(), crash()) wakes the wait so that the turn is taken
+// again. The shutdown runs as Twisted runs it: the "before" triggers
+// (whose Deferreds it waits for), "during" (disconnecting everything),
+// "after".
 import { performance } from 'node:perf_hooks';
 import * as util from 'node:util';
 import { PollerKind } from '../binding';
 import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT } from '../constants';
+import { SpinPolicy } from '../spin';
 import { checkFd } from '../validate';
 import { Watcher } from '../watcher';
 import { isNewOnly } from './callable';
@@ -443,6 +448,8 @@ export class Reactor implements SelectableReactor {
   #endedInTurn = false;
   /** The deadline (performance.now() ms) of the wait pending: a timed call due earlier wakes it. */
   #waitDeadline = Infinity;
+  /** Whether a turn spins before it waits, and when turns that find work yield to Node's loop. */
+  readonly #spin = new SpinPolicy();
   /** What run() waits for: told once the loop ends (null), or fails. */
   #loopEnded: Array<(error: Error | null) => void> = [];
 
@@ -597,9 +604,10 @@ export class Reactor implements SelectableReactor {
 
   /**
    * One turn of the loop, or more when a wait ends at once: the shutdown
-   * if stop() asked for it, the timed calls that are due, then a wait on
-   * the watcher until an fd is ready or the next timed call is due. The
-   * wait's end (#waitEnded) takes the next turn.
+   * if stop() asked for it, the timed calls that are due, a spin if the
+   * last turn ran handlers, then a wait on the watcher until an fd is ready
+   * or the next timed call is due. The wait's end (#waitEnded) takes the
+   * next turn.
    */
   readonly #turn = (): void => {
     this.#inTurn = true;
@@ -622,8 +630,19 @@ export class Reactor implements SelectableReactor {
         if (deadline <= performance.now()) {
           // A timed call is due already: what is ready is handled without
           // waiting, and Node's loop gets its turn before the next one.
-          watcher.pollNow();
-          setImmediate(this.#turn);
+          this.#spin.passEnded(watcher.pollNow() > 0);
+          this.#yield();
+          return;
+        }
+        // A busy reactor re-polls before it pays for a wait, until the next
+        // timed call is due at the latest; what the re-polls found has run,
+        // and the next turn follows at once, or after Node's loop has had
+        // its turn if turns have found work for long enough.
+        const ready = this.#spin.spin(watcher, deadline);
+        this.#spin.passEnded(ready > 0);
+        if (ready > 0) {
+          if (!this.#spin.shouldYield()) continue;
+          this.#yield();
           return;
         }
         this.#waitDeadline = deadline;
@@ -639,15 +658,23 @@ export class Reactor implements SelectableReactor {
   };
 
   /** A wait ended: the ready descriptors were called back (count), or the wait failed. */
-  readonly #waitEnded = (error: Error | null, _count: number): void => {
+  readonly #waitEnded = (error: Error | null, count: number): void => {
     this.#waitDeadline = Infinity;
     if (error !== null) {
       this.#endLoop(error);
       return;
     }
+    this.#spin.passEnded(count > 0);
+    this.#spin.resetYieldBudget();
     if (this.#inTurn) this.#endedInTurn = true;
     else this.#turn();
   };
+
+  /** The next turn runs after Node's loop has had its turn (timers, promises, its own I/O). */
+  #yield(): void {
+    this.#spin.resetYieldBudget();
+    setImmediate(this.#turn);
+  }
 
   /** #wakeWait() ended the wait: the turn is taken again (what was ready is still ready). */
   readonly #woken = (): boolean => true;
