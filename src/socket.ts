@@ -258,6 +258,17 @@ function timeoutMsOf(timeout: number | null): number {
   return toMs(timeout);
 }
 
+/** The size of a struct timeval, SO_RCVTIMEO's value: two longs on 64-bit Linux. */
+const TIMEVAL_BYTES = 16;
+
+/** A struct timeval of ms milliseconds (whole ones). */
+function timeval(ms: number): Buffer {
+  const value = Buffer.alloc(TIMEVAL_BYTES);
+  value.writeBigInt64LE(BigInt(Math.floor(ms / 1000)), 0);
+  value.writeBigInt64LE(BigInt((ms % 1000) * 1000), 8);
+  return value;
+}
+
 function timedOut(): TimeoutError {
   return new TimeoutError(null, 'timed out');
 }
@@ -444,6 +455,8 @@ export class socket {
   private _timeoutMs: number;
   /** Set by close() and detach(), for toString() as in Lib/socket.py. */
   private _closed = false;
+  /** Whether the package set SO_RCVTIMEO on this socket for its own waits (_boundKernelReads()). */
+  private _kernelReadBound = false;
 
   /**
    * acceptedSocket()'s: `fileno` was just accepted on a socket of this
@@ -767,7 +780,9 @@ export class socket {
     const fd = this._openFd();
     const timeoutMs = this._timeoutMs;
     const buffer = readTarget(size);
-    const count = native.recv(fd, buffer, flagBits, timeoutMs);
+    let count: number;
+    do count = native.recv(fd, buffer, flagBits, timeoutMs);
+    while (count === -E.EAGAIN && this._waitsOn(timeoutMs, flagBits));
     if (count >= 0) return readResult(buffer, count);
     if (count === -E.EAGAIN) return null;
     throw socketError(count, timeoutMs);
@@ -784,7 +799,9 @@ export class socket {
     const target = checkBytes('_tryRecvInto(): buffer', buffer);
     const fd = this._openFd();
     const timeoutMs = this._timeoutMs;
-    const count = native.recv(fd, target, 0, timeoutMs);
+    let count: number;
+    do count = native.recv(fd, target, 0, timeoutMs);
+    while (count === -E.EAGAIN && this._waitsOn(timeoutMs, 0));
     if (count >= 0) return count;
     if (count === -E.EAGAIN) return WOULD_BLOCK;
     throw socketError(count, timeoutMs);
@@ -813,10 +830,47 @@ export class socket {
     const fd = this._openFd();
     const timeoutMs = this._timeoutMs;
     const buffer = readTarget(size);
-    const received = native.recvfrom(fd, buffer, flagBits, timeoutMs);
+    let received: ReturnType<typeof native.recvfrom>;
+    do received = native.recvfrom(fd, buffer, flagBits, timeoutMs);
+    while (received === -E.EAGAIN && this._waitsOn(timeoutMs, flagBits));
     if (typeof received !== 'number') return [readResult(buffer, received[0]), received[1] as Address];
     if (received === -E.EAGAIN) return null;
     throw socketError(received, timeoutMs);
+  }
+
+  /**
+   * Has the kernel end this blocking socket's receive waits after `ms`
+   * (SO_RCVTIMEO), for a layer of the package that waits for data in one
+   * recv() rather than poll() then recv() (a forking server's child).
+   * Reads made through this object still wait until data comes, as on any
+   * blocking socket. False, and nothing set, when the socket is not
+   * blocking or has a receive timeout of its own. `ms` 0 takes the bound
+   * away again.
+   * @internal
+   */
+  _boundKernelReads(ms: number): boolean {
+    if (ms === 0) {
+      if (this._kernelReadBound && this._fd >= 0) native.setsockoptBuf(this._fd, SOL_SOCKET, SO_RCVTIMEO, timeval(0));
+      this._kernelReadBound = false;
+      return true;
+    }
+    if (this._fd < 0 || this._timeout !== null) return false;
+    const own = native.getsockoptBuf(this._fd, SOL_SOCKET, SO_RCVTIMEO, TIMEVAL_BYTES);
+    // A timeval of another size (a 32-bit platform's) is left alone.
+    const free = typeof own !== 'number' && own.length === TIMEVAL_BYTES && own.every((byte) => byte === 0);
+    if (!free || native.getBlocking(this._fd) !== 1) return false;
+    this._kernelReadBound = native.setsockoptBuf(this._fd, SOL_SOCKET, SO_RCVTIMEO, timeval(ms)) === 0;
+    return this._kernelReadBound;
+  }
+
+  /**
+   * A blocking read that found nothing (EAGAIN) waits on: only the bound
+   * _boundKernelReads() set can end such a read, and a blocking socket's
+   * reads wait until data comes (MSG_DONTWAIT asks not to).
+   * @internal
+   */
+  _waitsOn(timeoutMs: number, flags: number): boolean {
+    return this._kernelReadBound && timeoutMs === BLOCK_FOREVER && (flags & MSG_DONTWAIT) === 0;
   }
 
   /** Shuts down one or both directions: SHUT_RD, SHUT_WR or SHUT_RDWR. The fd stays open. */
@@ -878,6 +932,8 @@ export class socket {
       check(native.setsockoptInt(this._openFd(), levelValue, name, flag));
     } else if (value instanceof Uint8Array) {
       check(native.setsockoptBuf(this._openFd(), levelValue, name, value));
+      // The caller's receive timeout now ends its blocking reads.
+      if (levelValue === SOL_SOCKET && name === SO_RCVTIMEO) this._kernelReadBound = false;
     } else {
       throw new TypeError(`setsockopt(): value must be an integer or bytes, not ${describe(value)}`);
     }
@@ -1016,7 +1072,9 @@ export function recv_fds(sock: socket, bufsize: number, maxfds: number, flags = 
   if (fd < 0) throw errorFromErrno(E.EBADF);
   const buffer = readTarget(size);
   const out = new Int32Array(2 + most);
-  const result = native.recvFds(fd, buffer, out, flagBits, timeoutMs);
+  let result: ReturnType<typeof native.recvFds>;
+  do result = native.recvFds(fd, buffer, out, flagBits, timeoutMs);
+  while (result === -E.EAGAIN && source._waitsOn(timeoutMs, flagBits));
   if (typeof result === 'number') throw socketError(result, timeoutMs);
   const received = Array.from(out.subarray(2, 2 + out[0]));
   const address = result[1] === null || result[1] === '' ? null : result[1];

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AF_UNIX, SOCK_STREAM, SOL_SOCKET, SO_RCVTIMEO, TimeoutError, socketpair } from '../src/socket';
+import { AF_UNIX, BlockingIOError, MSG_DONTWAIT, SOCK_STREAM, SOL_SOCKET, SO_RCVTIMEO, TimeoutError, socketpair } from '../src/socket';
 import type { socket } from '../src/socket';
 import { childBlockingReadPolicy, io } from '../src/socketserver/io';
 import { BufferedReader } from '../src/socketserver/streams';
@@ -132,6 +132,34 @@ describe('the wait in the kernel of a request served alone', () => {
     expect(String(await rfile.readline())).toBe('b\n');
     io.serveAlone(null);
     expect(receiveTimeoutUs(sock)).toBe(7e6);
+  });
+
+  it("leaves the handler's own blocking reads of the socket waiting until data comes, as Python's do", () => {
+    const sock = socketToPeer("fs.writeSync(3, 'a\\n'); sleep(60); fs.writeSync(3, 'bc'); sleep(60); fs.writeSync(3, 'de');");
+    io.serveAlone(sock);
+    const rfile = new BufferedReader(sock);
+    return rfile.readline().then((line) => {
+      expect(String(line)).toBe('a\n');
+      expect(receiveTimeoutUs(sock)).toBe(childBlockingReadPolicy.waitMs * 1000);
+      // Each waits far longer than the kernel's bound: neither raises BlockingIOError.
+      expect(String(sock.recv(2))).toBe('bc');
+      expect(String(sock.recvfrom(2)[0])).toBe('de');
+    });
+  });
+
+  it('lets MSG_DONTWAIT and a receive timeout the handler sets itself end its reads, as they do in Python', async () => {
+    const sock = socketToPeer("fs.writeSync(3, 'a\\n'); sleep(500);");
+    io.serveAlone(sock);
+    const rfile = new BufferedReader(sock);
+    expect(String(await rfile.readline())).toBe('a\n');
+    expect(() => sock.recv(1, MSG_DONTWAIT)).toThrow(BlockingIOError);
+    const own = Buffer.alloc(16);
+    own.writeBigInt64LE(20_000n, 8);
+    sock.setsockopt(SOL_SOCKET, SO_RCVTIMEO, own);
+    expect(() => sock.recv(1)).toThrow(BlockingIOError);
+    // The handler's own timeout stays after the request.
+    io.serveAlone(null);
+    expect(receiveTimeoutUs(sock)).toBe(20_000);
   });
 
   it('reads the end of the stream when the peer closes during the wait', async () => {

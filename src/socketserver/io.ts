@@ -15,17 +15,13 @@
 // A socket served alone in its process (a forking server's child) may also
 // wait a little on the JavaScript thread itself, as Python's child blocks
 // in recv(): see childBlockingReadPolicy.
-import { Buffer } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
 import { binding, PollerKind } from '../binding';
-import { constant } from '../constants';
 import { errorFromErrno } from '../errors';
 import { POLLERR, POLLHUP, POLLIN, POLLOUT } from '../select';
+import type { socket } from '../socket';
 import { LongTimeout } from '../timer';
 import { EDGE, Watcher } from '../watcher';
-
-const SOL_SOCKET = constant('SOL_SOCKET');
-const SO_RCVTIMEO = constant('SO_RCVTIMEO');
 
 /** What every fd is watched for, for as long as it is watched. */
 const WATCHED = POLLIN | POLLOUT | EDGE;
@@ -96,10 +92,10 @@ class IoPump {
   private running = false;
   /** The one request this process serves now, whose reads may wait on this thread; null: none. */
   private alone: object | null = null;
-  /** The socket served alone whose SO_RCVTIMEO this pump set (kernelWaitMs()), and its fd; null: none. */
-  private bounded: { sock: object; fd: number } | null = null;
+  /** The socket served alone whose kernel wait this pump bounded (kernelWaitMs()); null: none. */
+  private bounded: socket | null = null;
   /** The socket served alone whose reads cannot wait in the kernel (not blocking, or its own SO_RCVTIMEO); null: none. */
-  private unbounded: object | null = null;
+  private unbounded: socket | null = null;
   /** performance.now() when the current run of waits on this thread began; -1: none since the event loop's last turn. */
   private runStarted = -1;
   /** The sockets of daemon requests, by fd: their waits do not keep the process alive. */
@@ -174,7 +170,7 @@ class IoPump {
    * and the pump stays open meanwhile for the reads that wait longer.
    */
   serveAlone(sock: object | null): void {
-    if (this.bounded !== null && this.bounded.sock !== sock) this.unbound();
+    if (this.bounded !== null && this.bounded !== sock) this.unbound();
     this.unbounded = null;
     this.alone = sock;
     if (sock === null) this.closeWhenIdle();
@@ -182,36 +178,29 @@ class IoPump {
 
   /**
    * For a read of sock that may wait here (waitHereMs() > 0): waitMs when
-   * that wait may be one blocking recv() on fd (binding.recvWithin()), the
-   * kernel ending it after waitMs (SO_RCVTIMEO, set here once per request
-   * and cleared by serveAlone() when the request ends); 0 when it must be
+   * that wait may be one blocking recv() (binding.recvWithin()) that the
+   * kernel ends after waitMs (sock._boundKernelReads(), once per request,
+   * taken away by serveAlone() when the request ends); 0 when it must be
    * poll() and recv(), on a socket that is not blocking (a timeout) or has
-   * an SO_RCVTIMEO of its own. `blocking`: the socket's timeout is null.
-   * While the request runs, a blocking read of the socket made by the
-   * handler itself (request.recv()) also ends after waitMs, with
-   * BlockingIOError, where Python's would wait on.
+   * an SO_RCVTIMEO of its own. The handler's own blocking reads of the
+   * socket (request.recv()) still wait until data comes.
    */
-  kernelWaitMs(sock: object, fd: number, blocking: boolean): number {
-    if (!blocking || sock !== this.alone || sock === this.unbounded) return 0;
-    const bounded = this.bounded;
-    if (bounded !== null && bounded.sock === sock && bounded.fd === fd) return childBlockingReadPolicy.waitMs;
-    if (bounded !== null) this.unbound();
-    const own = binding.getsockoptBuf(fd, SOL_SOCKET, SO_RCVTIMEO, TIMEVAL_BYTES);
-    // A timeval of another size (a 32-bit platform's) is left alone.
-    const free = typeof own !== 'number' && own.length === TIMEVAL_BYTES && own.every((byte) => byte === 0);
-    if (!free || binding.getBlocking(fd) !== 1 || binding.setsockoptBuf(fd, SOL_SOCKET, SO_RCVTIMEO, timeval(childBlockingReadPolicy.waitMs)) !== 0) {
+  kernelWaitMs(sock: socket): number {
+    if (sock !== this.alone || sock === this.unbounded || sock.gettimeout() !== null) return 0;
+    if (sock === this.bounded) return childBlockingReadPolicy.waitMs;
+    if (this.bounded !== null) this.unbound();
+    if (!sock._boundKernelReads(childBlockingReadPolicy.waitMs)) {
       this.unbounded = sock;
       return 0;
     }
-    this.bounded = { sock, fd };
+    this.bounded = sock;
     return childBlockingReadPolicy.waitMs;
   }
 
-  /** Gives the socket served alone its SO_RCVTIMEO of none back, if its fd is still its own. */
+  /** Takes the kernel bound away from the socket that was served alone. */
   private unbound(): void {
-    const { sock, fd } = this.bounded!;
+    this.bounded!._boundKernelReads(0);
     this.bounded = null;
-    if ((sock as Partial<Fileno>).fileno?.() === fd) binding.setsockoptBuf(fd, SOL_SOCKET, SO_RCVTIMEO, timeval(0));
   }
 
   /**
@@ -430,17 +419,6 @@ class IoPump {
   private maybeStop(): void {
     if (this.waiting === 0 && this.running) this.watcher?.wake();
   }
-}
-
-/** The size of a struct timeval, SO_RCVTIMEO's value: two longs on 64-bit Linux. */
-const TIMEVAL_BYTES = 16;
-
-/** A struct timeval of ms milliseconds (whole ones). */
-function timeval(ms: number): Buffer {
-  const value = Buffer.alloc(TIMEVAL_BYTES);
-  value.writeBigInt64LE(BigInt(Math.floor(ms / 1000)), 0);
-  value.writeBigInt64LE(BigInt((ms % 1000) * 1000), 8);
-  return value;
 }
 
 /** The one pump of this process. */

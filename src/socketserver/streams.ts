@@ -268,7 +268,7 @@ export class BufferedReader implements Reader {
     let timeoutMs = toTimeoutMs(this.timeout);
     const waitMs = timeoutMs === null ? hereMs : Math.min(hereMs, timeoutMs);
     if (waitMs > 0) {
-      const kernelMs = timeoutMs === null ? io.kernelWaitMs(sock, fd, sock.gettimeout() === null) : 0;
+      const kernelMs = timeoutMs === null ? io.kernelWaitMs(sock) : 0;
       if (kernelMs > 0) {
         const count = binding.recvWithin(fd, buf, 0, kernelMs);
         if (count !== -E.EAGAIN && count !== -E.EWOULDBLOCK) return count;
