@@ -455,8 +455,12 @@ export class socket {
   private _timeoutMs: number;
   /** Set by close() and detach(), for toString() as in Lib/socket.py. */
   private _closed = false;
-  /** Whether the package set SO_RCVTIMEO on this socket for its own waits (_boundKernelReads()). */
-  private _kernelReadBound = false;
+  /**
+   * Whether the package's SO_RCVTIMEO (_boundKernelReads()) is on this
+   * socket: false again once the caller sets a receive timeout of its own.
+   * @internal
+   */
+  _kernelReadBound = false;
 
   /**
    * acceptedSocket()'s: `fileno` was just accepted on a socket of this

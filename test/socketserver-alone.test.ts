@@ -162,6 +162,26 @@ describe('the wait in the kernel of a request served alone', () => {
     expect(receiveTimeoutUs(sock)).toBe(20_000);
   });
 
+  it('waits on the event loop, not in the kernel, once the handler gives the socket a receive timeout of its own', async () => {
+    const sock = socketToPeer("fs.writeSync(3, 'a\\n'); sleep(200); fs.writeSync(3, 'late\\n');");
+    io.serveAlone(sock);
+    const rfile = new BufferedReader(sock);
+    expect(String(await rfile.readline())).toBe('a\n');
+    const own = Buffer.alloc(16);
+    own.writeBigInt64LE(7n, 0);
+    sock.setsockopt(SOL_SOCKET, SO_RCVTIMEO, own);
+    const order: string[] = [];
+    const timer = setTimeout(() => order.push('timer'), 20);
+    try {
+      order.push(String(await rfile.readline()));
+    } finally {
+      clearTimeout(timer);
+    }
+    expect(order).toEqual(['timer', 'late\n']);
+    io.serveAlone(null);
+    expect(receiveTimeoutUs(sock)).toBe(7e6);
+  });
+
   it('reads the end of the stream when the peer closes during the wait', async () => {
     const sock = socketToPeer("fs.writeSync(3, 'a\\n'); sleep(2); process.exit(0);");
     io.serveAlone(sock);

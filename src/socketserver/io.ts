@@ -187,7 +187,13 @@ class IoPump {
    */
   kernelWaitMs(sock: socket): number {
     if (sock !== this.alone || sock === this.unbounded || sock.gettimeout() !== null) return 0;
-    if (sock === this.bounded) return childBlockingReadPolicy.waitMs;
+    if (sock === this.bounded) {
+      if (sock._kernelReadBound) return childBlockingReadPolicy.waitMs;
+      // The handler gave the socket a receive timeout of its own meanwhile.
+      this.bounded = null;
+      this.unbounded = sock;
+      return 0;
+    }
     if (this.bounded !== null) this.unbound();
     if (!sock._boundKernelReads(childBlockingReadPolicy.waitMs)) {
       this.unbounded = sock;
