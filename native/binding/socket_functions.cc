@@ -157,7 +157,10 @@ Napi::Value ConnectFn(const Napi::CallbackInfo& info) {
   return Result(info, Connect(fd, addr, timeout_ms));
 }
 
-Napi::Value SendFn(const Napi::CallbackInfo& info) {
+// send(), recv() and recvWithin() take the same arguments (fd, bytes,
+// flags, timeoutMs) and return a count or -errno.
+template <typename Call>
+Napi::Value BytesCall(const Napi::CallbackInfo& info, Call call) {
   int32_t fd = 0, flags = 0;
   uint8_t* data = nullptr;
   size_t length = 0;
@@ -167,7 +170,11 @@ Napi::Value SendFn(const Napi::CallbackInfo& info) {
     return info.Env().Undefined();
   }
   return Result(info,
-                static_cast<double>(Send(fd, data, length, flags, timeout_ms)));
+                static_cast<double>(call(fd, data, length, flags, timeout_ms)));
+}
+
+Napi::Value SendFn(const Napi::CallbackInfo& info) {
+  return BytesCall(info, Send);
 }
 
 Napi::Value SendToFn(const Napi::CallbackInfo& info) {
@@ -186,31 +193,13 @@ Napi::Value SendToFn(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value RecvFn(const Napi::CallbackInfo& info) {
-  int32_t fd = 0, flags = 0;
-  uint8_t* data = nullptr;
-  size_t length = 0;
-  double timeout_ms = 0;
-  if (!ArgInt(info, 0, &fd) || !ArgBytes(info, 1, &data, &length) ||
-      !ArgInt(info, 2, &flags) || !ArgDouble(info, 3, &timeout_ms)) {
-    return info.Env().Undefined();
-  }
-  return Result(info,
-                static_cast<double>(Recv(fd, data, length, flags, timeout_ms)));
+  return BytesCall(info, Recv);
 }
 
 // recvWithin(fd, buf, flags, timeoutMs): RecvWithin(), for a socket whose
 // SO_RCVTIMEO bounds its blocking recv() to timeoutMs.
 Napi::Value RecvWithinFn(const Napi::CallbackInfo& info) {
-  int32_t fd = 0, flags = 0;
-  uint8_t* data = nullptr;
-  size_t length = 0;
-  double timeout_ms = 0;
-  if (!ArgInt(info, 0, &fd) || !ArgBytes(info, 1, &data, &length) ||
-      !ArgInt(info, 2, &flags) || !ArgDouble(info, 3, &timeout_ms)) {
-    return info.Env().Undefined();
-  }
-  return Result(info, static_cast<double>(
-                          RecvWithin(fd, data, length, flags, timeout_ms)));
+  return BytesCall(info, RecvWithin);
 }
 
 Napi::Value RecvFromFn(const Napi::CallbackInfo& info) {
