@@ -848,16 +848,10 @@ export class socket {
    * recv() rather than poll() then recv() (a forking server's child).
    * Reads made through this object still wait until data comes, as on any
    * blocking socket. False, and nothing set, when the socket is not
-   * blocking or has a receive timeout of its own. `ms` 0 takes the bound
-   * away again.
+   * blocking or has a receive timeout of its own.
    * @internal
    */
   _boundKernelReads(ms: number): boolean {
-    if (ms === 0) {
-      if (this._kernelReadBound && this._fd >= 0) native.setsockoptBuf(this._fd, SOL_SOCKET, SO_RCVTIMEO, timeval(0));
-      this._kernelReadBound = false;
-      return true;
-    }
     if (this._fd < 0 || this._timeout !== null) return false;
     const own = native.getsockoptBuf(this._fd, SOL_SOCKET, SO_RCVTIMEO, TIMEVAL_BYTES);
     // A timeval of another size (a 32-bit platform's) is left alone.
@@ -865,6 +859,12 @@ export class socket {
     if (!free || native.getBlocking(this._fd) !== 1) return false;
     this._kernelReadBound = native.setsockoptBuf(this._fd, SOL_SOCKET, SO_RCVTIMEO, timeval(ms)) === 0;
     return this._kernelReadBound;
+  }
+
+  /** Takes away the bound _boundKernelReads() set, if it is still there. @internal */
+  _unboundKernelReads(): void {
+    if (this._kernelReadBound && this._fd >= 0) native.setsockoptBuf(this._fd, SOL_SOCKET, SO_RCVTIMEO, timeval(0));
+    this._kernelReadBound = false;
   }
 
   /**

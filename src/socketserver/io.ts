@@ -92,8 +92,6 @@ class IoPump {
   private running = false;
   /** The one request this process serves now, whose reads may wait on this thread; null: none. */
   private alone: object | null = null;
-  /** The socket served alone whose kernel wait this pump bounded (kernelWaitMs()); null: none. */
-  private bounded: socket | null = null;
   /** The socket served alone whose reads cannot wait in the kernel (not blocking, or its own SO_RCVTIMEO); null: none. */
   private unbounded: socket | null = null;
   /** performance.now() when the current run of waits on this thread began; -1: none since the event loop's last turn. */
@@ -170,7 +168,8 @@ class IoPump {
    * and the pump stays open meanwhile for the reads that wait longer.
    */
   serveAlone(sock: object | null): void {
-    if (this.bounded !== null && this.bounded !== sock) this.unbound();
+    const previous = this.alone as Partial<socket> | null;
+    if (previous !== sock) previous?._unboundKernelReads?.();
     this.unbounded = null;
     this.alone = sock;
     if (sock === null) this.closeWhenIdle();
@@ -182,31 +181,15 @@ class IoPump {
    * kernel ends after waitMs (sock._boundKernelReads(), once per request,
    * taken away by serveAlone() when the request ends); 0 when it must be
    * poll() and recv(), on a socket that is not blocking (a timeout) or has
-   * an SO_RCVTIMEO of its own. The handler's own blocking reads of the
-   * socket (request.recv()) still wait until data comes.
+   * an SO_RCVTIMEO of its own, set before the request or during it. The
+   * handler's own blocking reads of the socket (request.recv()) still
+   * wait until data comes.
    */
   kernelWaitMs(sock: socket): number {
     if (sock !== this.alone || sock === this.unbounded || sock.gettimeout() !== null) return 0;
-    if (sock === this.bounded) {
-      if (sock._kernelReadBound) return childBlockingReadPolicy.waitMs;
-      // The handler gave the socket a receive timeout of its own meanwhile.
-      this.bounded = null;
-      this.unbounded = sock;
-      return 0;
-    }
-    if (this.bounded !== null) this.unbound();
-    if (!sock._boundKernelReads(childBlockingReadPolicy.waitMs)) {
-      this.unbounded = sock;
-      return 0;
-    }
-    this.bounded = sock;
-    return childBlockingReadPolicy.waitMs;
-  }
-
-  /** Takes the kernel bound away from the socket that was served alone. */
-  private unbound(): void {
-    this.bounded!._boundKernelReads(0);
-    this.bounded = null;
+    if (sock._kernelReadBound || sock._boundKernelReads(childBlockingReadPolicy.waitMs)) return childBlockingReadPolicy.waitMs;
+    this.unbounded = sock;
+    return 0;
   }
 
   /**
