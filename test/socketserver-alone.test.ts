@@ -109,6 +109,14 @@ function receiveTimeoutUs(sock: socket): number {
   return Number(value.readBigInt64LE(0)) * 1e6 + Number(value.readBigInt64LE(8));
 }
 
+/** Gives the socket an SO_RCVTIMEO of its own, as a handler would: `us` microseconds. */
+function setReceiveTimeoutUs(sock: socket, us: number): void {
+  const value = Buffer.alloc(16);
+  value.writeBigInt64LE(BigInt(Math.floor(us / 1e6)), 0);
+  value.writeBigInt64LE(BigInt(us % 1e6), 8);
+  sock.setsockopt(SOL_SOCKET, SO_RCVTIMEO, value);
+}
+
 describe('the wait in the kernel of a request served alone', () => {
   it("bounds the blocking recv() with SO_RCVTIMEO while served alone, and gives the socket's none back after", async () => {
     const sock = socketToPeer("fs.writeSync(3, 'a\\n'); sleep(50); fs.writeSync(3, 'b\\n');");
@@ -123,9 +131,7 @@ describe('the wait in the kernel of a request served alone', () => {
 
   it('leaves a socket with an SO_RCVTIMEO of its own as it is, and still reads', async () => {
     const sock = socketToPeer("sleep(30); fs.writeSync(3, 'a\\n'); sleep(30); fs.writeSync(3, 'b\\n');");
-    const own = Buffer.alloc(16);
-    own.writeBigInt64LE(7n, 0);
-    sock.setsockopt(SOL_SOCKET, SO_RCVTIMEO, own);
+    setReceiveTimeoutUs(sock, 7e6);
     io.serveAlone(sock);
     const rfile = new BufferedReader(sock);
     expect(String(await rfile.readline())).toBe('a\n');
@@ -153,9 +159,7 @@ describe('the wait in the kernel of a request served alone', () => {
     const rfile = new BufferedReader(sock);
     expect(String(await rfile.readline())).toBe('a\n');
     expect(() => sock.recv(1, MSG_DONTWAIT)).toThrow(BlockingIOError);
-    const own = Buffer.alloc(16);
-    own.writeBigInt64LE(20_000n, 8);
-    sock.setsockopt(SOL_SOCKET, SO_RCVTIMEO, own);
+    setReceiveTimeoutUs(sock, 20_000);
     expect(() => sock.recv(1)).toThrow(BlockingIOError);
     // The handler's own timeout stays after the request.
     io.serveAlone(null);
@@ -167,9 +171,7 @@ describe('the wait in the kernel of a request served alone', () => {
     io.serveAlone(sock);
     const rfile = new BufferedReader(sock);
     expect(String(await rfile.readline())).toBe('a\n');
-    const own = Buffer.alloc(16);
-    own.writeBigInt64LE(7n, 0);
-    sock.setsockopt(SOL_SOCKET, SO_RCVTIMEO, own);
+    setReceiveTimeoutUs(sock, 7e6);
     const order: string[] = [];
     const timer = setTimeout(() => order.push('timer'), 20);
     try {
