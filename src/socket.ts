@@ -461,6 +461,8 @@ export class socket {
    * @internal
    */
   _kernelReadBound = false;
+  /** fileno(), dup() or detach() has given the fd out: see fileno(). */
+  private _fdHandedOut = false;
 
   /**
    * acceptedSocket()'s: `fileno` was just accepted on a socket of this
@@ -530,9 +532,25 @@ export class socket {
     return this._proto;
   }
 
-  /** The fd, or -1 once closed or detached. */
+  /**
+   * The fd, or -1 once closed or detached. Whoever gets the fd may read
+   * with it, in this process or another, so from then on the kernel no
+   * longer ends this socket's blocking reads early (_boundKernelReads()).
+   */
   fileno(): number {
+    if (!this._fdHandedOut) this._handOutFd();
     return this._fd;
+  }
+
+  /** fileno() for the package's own calls, which do not hand the fd out. @internal */
+  _ownFileno(): number {
+    return this._fd;
+  }
+
+  /** The fd leaves this object's sole use: the package's SO_RCVTIMEO goes, and is not set again. */
+  private _handOutFd(): void {
+    this._fdHandedOut = true;
+    this._unboundKernelReads();
   }
 
   /** The fd for a system call; EBADF once closed, as the kernel says for -1. */
@@ -848,11 +866,12 @@ export class socket {
    * recv() rather than poll() then recv() (a forking server's child).
    * Reads made through this object still wait until data comes, as on any
    * blocking socket. False, and nothing set, when the socket is not
-   * blocking or has a receive timeout of its own.
+   * blocking, has a receive timeout of its own, or its fd has been handed
+   * out (fileno()), since reads made with the fd elsewhere would not.
    * @internal
    */
   _boundKernelReads(ms: number): boolean {
-    if (this._fd < 0 || this._timeout !== null) return false;
+    if (this._fd < 0 || this._timeout !== null || this._fdHandedOut) return false;
     const own = native.getsockoptBuf(this._fd, SOL_SOCKET, SO_RCVTIMEO, TIMEVAL_BYTES);
     // A timeval of another size (a 32-bit platform's) is left alone.
     const free = typeof own !== 'number' && own.length === TIMEVAL_BYTES && own.every((byte) => byte === 0);
@@ -896,6 +915,7 @@ export class socket {
 
   /** Gives up the fd without closing it and returns it. */
   detach(): number {
+    this._handOutFd();
     this._closed = true;
     const fd = this._fd;
     this._fd = -1;
@@ -904,6 +924,7 @@ export class socket {
 
   /** A new socket on a dup() of the fd (non-inheritable), same timeout. */
   dup(): socket {
+    this._handOutFd();
     const fd = check(native.dup(this._openFd()));
     let copy: socket;
     try {
@@ -1048,7 +1069,7 @@ export function send_fds(sock: socket, buffers: Uint8Array[], fds: number[], fla
     address === undefined || address === null ? null : sockaddrFor(target.family, target.type, address, 'send_fds');
   const data = parts.length === 1 ? parts[0] : Buffer.concat(parts);
   const timeoutMs = timeoutMsOf(target.gettimeout());
-  const fd = target.fileno();
+  const fd = target._ownFileno();
   if (fd < 0) throw errorFromErrno(E.EBADF);
   const result = native.sendFds(fd, data, fdArray, flagBits, sockaddr, timeoutMs);
   if (result < 0) throw socketError(result, timeoutMs);
@@ -1072,7 +1093,7 @@ export function recv_fds(sock: socket, bufsize: number, maxfds: number, flags = 
   }
   const flagBits = checkInteger('recv_fds(): flags', flags);
   const timeoutMs = timeoutMsOf(source.gettimeout());
-  const fd = source.fileno();
+  const fd = source._ownFileno();
   if (fd < 0) throw errorFromErrno(E.EBADF);
   const buffer = readTarget(size);
   const out = new Int32Array(2 + most);

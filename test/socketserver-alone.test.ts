@@ -6,8 +6,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AF_UNIX, BlockingIOError, MSG_DONTWAIT, SOCK_STREAM, SOL_SOCKET, SO_RCVTIMEO, TimeoutError, socketpair } from '../src/socket';
-import type { socket } from '../src/socket';
+import { AF_UNIX, BlockingIOError, MSG_DONTWAIT, SOCK_STREAM, SOL_SOCKET, SO_RCVTIMEO, TimeoutError, socket, socketpair } from '../src/socket';
 import { childBlockingReadPolicy, io } from '../src/socketserver/io';
 import { BufferedReader } from '../src/socketserver/streams';
 import { expectNoFdLeaks } from './support';
@@ -182,6 +181,59 @@ describe('the wait in the kernel of a request served alone', () => {
     expect(order).toEqual(['timer', 'late\n']);
     io.serveAlone(null);
     expect(receiveTimeoutUs(sock)).toBe(7e6);
+  });
+
+  it('takes the bound away for good once the fd is handed out, and still reads', async () => {
+    const sock = socketToPeer("fs.writeSync(3, 'a\\n'); sleep(60); fs.writeSync(3, 'b\\n'); sleep(60); fs.writeSync(3, 'c\\n');");
+    io.serveAlone(sock);
+    const rfile = new BufferedReader(sock);
+    expect(String(await rfile.readline())).toBe('a\n');
+    expect(receiveTimeoutUs(sock)).toBe(childBlockingReadPolicy.waitMs * 1000);
+    expect(sock.fileno()).toBeGreaterThanOrEqual(0);
+    expect(receiveTimeoutUs(sock)).toBe(0);
+    expect(String(await rfile.readline())).toBe('b\n');
+    expect(String(await rfile.readline())).toBe('c\n');
+    expect(receiveTimeoutUs(sock)).toBe(0);
+  });
+
+  it("leaves another process's blocking reads of the handed-out fd waiting until data comes", async () => {
+    const sock = socketToPeer("fs.writeSync(3, 'a\\n'); sleep(400); fs.writeSync(3, 'bc');");
+    io.serveAlone(sock);
+    const rfile = new BufferedReader(sock);
+    expect(String(await rfile.readline())).toBe('a\n');
+    // As a handler runs a program on its request (stdin = the socket).
+    const reader = spawn(process.execPath, ['-e', "const b = Buffer.alloc(2); const n = require('node:fs').readSync(0, b); process.stdout.write(b.subarray(0, n));"], {
+      stdio: [sock.fileno(), 'pipe', 'pipe'],
+    });
+    peers.push(reader);
+    let out = '';
+    let err = '';
+    reader.stdout!.on('data', (chunk: Buffer) => (out += String(chunk)));
+    reader.stderr!.on('data', (chunk: Buffer) => (err += String(chunk)));
+    const code = await new Promise((resolve) => reader.once('exit', resolve));
+    expect(err).toBe('');
+    expect([code, out]).toEqual([0, 'bc']);
+  });
+
+  it("leaves a dup()'s blocking reads waiting until data comes, and detach() leaves the fd without the bound", async () => {
+    const sock = socketToPeer("fs.writeSync(3, 'a\\n'); sleep(60); fs.writeSync(3, 'bc');");
+    io.serveAlone(sock);
+    const rfile = new BufferedReader(sock);
+    expect(String(await rfile.readline())).toBe('a\n');
+    expect(receiveTimeoutUs(sock)).toBe(childBlockingReadPolicy.waitMs * 1000);
+    const copy = sock.dup();
+    ends.push(copy);
+    expect(String(copy.recv(2))).toBe('bc');
+
+    const other = socketToPeer("fs.writeSync(3, 'a\\n'); sleep(500);");
+    io.serveAlone(other);
+    const otherFile = new BufferedReader(other);
+    expect(String(await otherFile.readline())).toBe('a\n');
+    expect(receiveTimeoutUs(other)).toBe(childBlockingReadPolicy.waitMs * 1000);
+    const fd = other.detach();
+    const adopted = new (other.constructor as typeof socket)(other.family, other.type, other.proto, fd);
+    ends.push(adopted);
+    expect(receiveTimeoutUs(adopted)).toBe(0);
   });
 
   it('reads the end of the stream when the peer closes during the wait', async () => {

@@ -560,7 +560,7 @@ export class TCPServer extends BaseServer {
   /** Closes the connection. */
   override close_request(request: Request): void {
     const sock = streamRequest(this, 'close_request', request);
-    const fd = sock.fileno();
+    const fd = sock._ownFileno();
     if (fd >= 0) io.forget(fd);
     sock.close();
   }

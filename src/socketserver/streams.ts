@@ -217,7 +217,7 @@ export class BufferedReader implements Reader {
   private fill(max: number): boolean {
     if (this.error !== null) throw this.error;
     const sock = this.sock!;
-    const fd = sock.fileno();
+    const fd = sock._ownFileno();
     if (fd < 0) throw errorFromErrno(E.EBADF);
     if (scratch === null || scratch.length < max) scratch = Buffer.allocUnsafeSlow(Math.max(max, DEFAULT_CHUNK));
     const buf = max === scratch.length ? scratch : scratch.subarray(0, max);
@@ -290,7 +290,7 @@ export class BufferedReader implements Reader {
       return;
     }
     // Whoever gave the wait up (closing the socket) finishes first.
-    queueMicrotask(() => this.endWait(this.sock!.fileno() < 0 ? errorFromErrno(E.EBADF) : timedOut()));
+    queueMicrotask(() => this.endWait(this.sock!._ownFileno() < 0 ? errorFromErrno(E.EBADF) : timedOut()));
   };
 
   private readonly afterTurn = (): void => this.endWait(null);
@@ -460,7 +460,7 @@ export class SocketWriter implements Writer {
     }
     // The common case, nothing queued and room in the kernel: sent now.
     if (this.queue.length === 0 && size > 0) {
-      const fd = this.sock.fileno();
+      const fd = this.sock._ownFileno();
       const sent = fd < 0 ? -E.EBADF : binding.send(fd, data, MSG_DONTWAIT, NON_BLOCKING);
       if (sent === size) return Promise.resolve(size);
       if (sent < 0 && sent !== -E.EAGAIN && sent !== -E.EWOULDBLOCK) {
@@ -501,7 +501,7 @@ export class SocketWriter implements Writer {
   /** Sends data after what is queued; `copy` when the caller may reuse its buffer. */
   private send(data: Uint8Array, copy: boolean): Promise<void> {
     if (this.queue.length === 0 && data.length > 0) {
-      const fd = this.sock.fileno();
+      const fd = this.sock._ownFileno();
       const sent = fd < 0 ? -E.EBADF : binding.send(fd, data, MSG_DONTWAIT, NON_BLOCKING);
       if (sent === data.length) return Promise.resolve();
       if (sent < 0 && sent !== -E.EAGAIN && sent !== -E.EWOULDBLOCK) {
@@ -526,11 +526,11 @@ export class SocketWriter implements Writer {
       while (this.queue.length > 0) {
         const head = this.queue[0];
         if (head.offset < head.data.length) {
-          const fd = this.sock.fileno();
+          const fd = this.sock._ownFileno();
           const sent = fd < 0 ? -E.EBADF : binding.send(fd, head.data.subarray(head.offset), MSG_DONTWAIT, NON_BLOCKING);
           if (sent === -E.EAGAIN || sent === -E.EWOULDBLOCK) {
             if (!(await io.writable(fd, toTimeoutMs(this.timeout)))) {
-              throw this.sock.fileno() < 0 ? errorFromErrno(E.EBADF) : timedOut();
+              throw this.sock._ownFileno() < 0 ? errorFromErrno(E.EBADF) : timedOut();
             }
             continue;
           }
