@@ -208,3 +208,51 @@ describe('ForkingMixIn: spare children', { timeout: 120_000 }, () => {
     }
   });
 });
+
+describe('ForkingMixIn: which child serves a waiting request', { timeout: 120_000 }, () => {
+  it('the first child to free up, not one started for the request', async () => {
+    const Server = pidServer({ spare_children: 0 });
+    const server = new Server([HOST, 0], StreamRequestHandler);
+    const serving = server.serve_forever(0.01);
+    try {
+      const [first, pid] = await servedBy(server.server_address);
+      const second = connect(AF_INET, server.server_address);
+      // Long enough for the pool to start a child for it, far shorter than that child takes to come up.
+      await sleep(50);
+      first.close();
+      expect(Number(String(await receiveLine(second)))).toBe(pid);
+      await echoes(second, 'served by the child that freed up\n');
+      second.close();
+    } finally {
+      await server.shutdown();
+      await serving;
+      await server.server_close();
+    }
+    expect(server.errors).toEqual([]);
+  });
+
+  it('short requests three at a time keep the pool near three children', async () => {
+    const Server = pidServer({ max_children: 30, spare_children: 1 });
+    const server = new Server([HOST, 0], StreamRequestHandler);
+    const serving = server.serve_forever(0.01);
+    try {
+      await waitFor(() => server.active_children?.size === 1 && idle(server), 20_000);
+      for (let round = 0; round < 40; round++) {
+        await Promise.all(
+          [0, 1, 2].map(async () => {
+            const [client] = await servedBy(server.server_address);
+            await echoes(client, 'short\n');
+            client.close();
+          }),
+        );
+      }
+      // Three at once and the spare, and one more that may be starting when a word of a busy child comes late.
+      expect(server.active_children!.size).toBeLessThanOrEqual(5);
+    } finally {
+      await server.shutdown();
+      await serving;
+      await server.server_close();
+    }
+    expect(server.errors).toEqual([]);
+  });
+});

@@ -14,6 +14,7 @@ import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import type { Buffer } from 'node:buffer';
 import { availableParallelism } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { binding } from '../binding';
 import { describe } from '../errors';
 import { AF_UNIX, SOCK_SEQPACKET, socketpair } from '../socket';
@@ -29,6 +30,13 @@ import type { BaseServer, Request } from './servers';
 const STARTING_AT_ONCE = Math.max(1, availableParallelism());
 /** Children in a row that may die before they are up while one request waits for them. */
 const FAILED_STARTS = 3;
+/**
+ * How long, in ms, the pool may be short of idle children (a request
+ * waiting, or fewer spares than spare_children) before it starts one: a
+ * busy child's word that it is done often comes just after the next
+ * connection, and a Node process costs 100 ms or more of a core to start.
+ */
+const SHORTAGE_MS = 10;
 
 /** A notification any number of waiters can await; each notify() wakes those waiting. */
 class Signal {
@@ -136,6 +144,12 @@ export class ChildPool {
   private closed = false;
   /** Set when a child died before it was up: no spare starts until one is up again. */
   private sparesPaused = false;
+  /** The requests waiting for a child (take()). */
+  private readonly waiting = new Set<Job>();
+  /** performance.now() since the pool has been short of idle children; null: it is not. */
+  private shortSince: number | null = null;
+  /** The timer that calls startSpares() again once a shortage may have lasted SHORTAGE_MS. */
+  private lookAgain: NodeJS.Timeout | null = null;
 
   /** index: the server's number among the forking servers of the program (a child finds its own by it). */
   constructor(
@@ -203,10 +217,12 @@ export class ChildPool {
   }
 
   /**
-   * Starts children until spare_children are idle (or starting), within
-   * max_children and the children that may start at once. A child that
-   * fails to start pauses this until another is up, so that a module
-   * that cannot start is not started again and again. Throws when
+   * Starts children until spare_children are idle (or starting) besides
+   * one for each request waiting, within max_children and the children
+   * that may start at once, once the pool has been short of them for
+   * SHORTAGE_MS (at once when it has no child at all). A child that fails
+   * to start pauses the spares until another is up, so that a module that
+   * cannot start is not started again and again. Throws when
    * spare_children is not a count.
    */
   startSpares(): void {
@@ -217,25 +233,11 @@ export class ChildPool {
         `${this.server.constructor.name}.spare_children must be an integer >= 0, not ${describe(spare)}`,
       );
     }
-    this.readStarting();
-    if (this.sparesPaused) return;
-    let idle = 0;
-    let starting = 0;
-    for (const child of this.children) {
-      if (!child.alive || child.fd < 0) continue;
-      if (child.busy === null) idle += 1;
-      if (!child.ready) starting += 1;
-    }
-    while (idle < spare && starting < STARTING_AT_ONCE && this.children.size < this.server.max_children) {
-      try {
-        this.startChild();
-      } catch {
-        // The request that needs a child reports why.
-        this.sparesPaused = true;
-        return;
-      }
-      idle += 1;
-      starting += 1;
+    try {
+      this.topUp(this.sparesPaused ? 0 : spare);
+    } catch {
+      // A waiting request starts children itself, and reports why they cannot start.
+      this.sparesPaused = true;
     }
   }
 
@@ -248,6 +250,61 @@ export class ChildPool {
     }
   }
 
+  /**
+   * Starts the children the pool is short of (see startSpares()): `spare`
+   * idle ones plus one per waiting request. Throws what starting one
+   * failed with.
+   */
+  private topUp(spare: number): void {
+    this.readAll();
+    let idle = 0;
+    let starting = 0;
+    for (const child of this.children) {
+      if (!child.alive || child.fd < 0) continue;
+      if (child.busy === null) idle += 1;
+      if (!child.ready) starting += 1;
+    }
+    const wanted = spare + this.waiting.size;
+    if (idle < wanted && this.isShortFor(SHORTAGE_MS)) {
+      while (idle < wanted && starting < STARTING_AT_ONCE && this.children.size < this.server.max_children) {
+        this.startChild();
+        idle += 1;
+        starting += 1;
+      }
+    } else if (idle >= wanted) {
+      this.shortSince = null;
+    }
+    // A waiting request learns from the child itself when it is up, and
+    // the watch keeps the process alive meanwhile.
+    if (this.waiting.size > 0) {
+      for (const child of this.children) if (!child.ready) void this.watch(child);
+    }
+  }
+
+  /**
+   * Whether the pool, short of idle children now, has been so for ms (or
+   * has no child at all); if not, startSpares() runs again when it will
+   * have been.
+   */
+  private isShortFor(ms: number): boolean {
+    const now = performance.now();
+    this.shortSince ??= now;
+    if (this.children.size === 0 || now - this.shortSince >= ms) {
+      this.shortSince = null;
+      return true;
+    }
+    if (this.lookAgain === null) {
+      this.lookAgain = setTimeout(() => {
+        this.lookAgain = null;
+        this.startSparesQuietly();
+      }, Math.ceil(ms - (now - this.shortSince)));
+    }
+    // Only a waiting request keeps the process alive for it.
+    if (this.waiting.size > 0) this.lookAgain.ref();
+    else this.lookAgain.unref();
+    return false;
+  }
+
   /** Sends the job to a free child; a child found dead on the way is passed over. */
   private async send(job: Job): Promise<void> {
     for (;;) {
@@ -258,74 +315,58 @@ export class ChildPool {
         return;
       }
       // Its end is closed: the child is dead, though its exit may not
-      // have been seen yet. Its exit frees its place, and says whether
-      // it failed to start.
+      // have been seen yet. Its exit frees its place.
       child.busy = null;
       child.closeChannel();
-      if (!child.ready) {
-        await child.exited;
-        this.countFailedStart(child, job);
-      }
     }
   }
 
   /**
-   * A child that ended on its own before it was up failed the job (one
-   * killed by a signal did not fail to start): after FAILED_STARTS of
-   * them, children cannot start, and the job fails.
-   */
-  private countFailedStart(child: Child, job: Job): void {
-    if (!child.failedToStart()) return;
-    job.failedStarts += 1;
-    if (job.failedStarts >= FAILED_STARTS) {
-      throw new Error(`ForkingMixIn: ${job.failedStarts} child processes in a row ended before they were up`);
-    }
-  }
-
-  /**
-   * Takes a free child for the job: an idle one that is up, one that is
-   * still starting (it serves the job once it is up), a new one, or the
-   * next to become free. It is marked busy before this returns, so that
-   * two requests handed over at once never take the same child. At most
-   * one child per core starts at a time: starting a Node process costs
-   * far more than Python's fork(), and a burst of connections would
-   * otherwise start as many processes at once; while some start, the
-   * children that free up serve the waiting requests.
+   * Takes a free child for the job: the first idle child that is up, the
+   * job waiting meanwhile for one to free up or to come up. It is marked
+   * busy before this returns, so that two requests handed over at once
+   * never take the same child. A request is not tied to a child started
+   * for it: starting a Node process costs far more than Python's fork(),
+   * and a busy child often frees up first. At most one child per core
+   * starts at a time, for the same reason.
    */
   private async take(job: Job): Promise<Child> {
-    for (;;) {
-      if (this.closed) throw new Error('ForkingMixIn: the server is closed');
-      const child = this.freeChild();
-      if (child !== null) {
-        child.busy = job;
-        return child;
+    this.waiting.add(job);
+    try {
+      for (;;) {
+        if (this.closed) throw new Error('ForkingMixIn: the server is closed');
+        if (job.failedStarts >= FAILED_STARTS) {
+          throw new Error(`ForkingMixIn: ${job.failedStarts} child processes in a row ended before they were up`);
+        }
+        const child = this.idleChild();
+        if (child !== null) {
+          child.busy = job;
+          return child;
+        }
+        this.topUp(this.sparesPaused ? 0 : this.server.spare_children);
+        // What topUp() read may have freed a child, with nobody waiting yet to hear it.
+        if (this.idleChild() === null) await this.freed.wait();
       }
-      await this.freed.wait();
+    } finally {
+      this.waiting.delete(job);
     }
   }
 
-  /** Reads what the idle children that are still starting have said: whether they are up now. */
-  private readStarting(): void {
+  /** Reads what the children that are starting or busy have said: whether they are up, or done. */
+  private readAll(): void {
     for (const child of [...this.children]) {
-      if (child.alive && child.fd >= 0 && !child.ready && !child.watched) this.readWords(child);
+      if (child.alive && child.fd >= 0 && (!child.ready || child.busy !== null)) this.readWords(child);
     }
   }
 
-  /** An idle child (one that is up first), a new one, or null when none may start now. */
-  private freeChild(): Child | null {
-    this.readStarting();
-    let starting = 0;
-    let idle: Child | null = null;
-    for (const child of this.children) {
-      if (!child.alive || child.fd < 0) continue;
-      if (child.busy === null) {
-        if (child.ready) return child;
-        idle ??= child;
+  /** An idle child that is up, or null; what the children have said is read first when none is. */
+  private idleChild(): Child | null {
+    for (let pass = 0; pass < 2; pass++) {
+      for (const child of this.children) {
+        if (child.alive && child.fd >= 0 && child.busy === null && child.ready) return child;
       }
-      if (!child.ready) starting += 1;
+      if (pass === 0) this.readAll();
     }
-    if (idle !== null) return idle;
-    if (starting < STARTING_AT_ONCE && this.children.size < this.server.max_children) return this.startChild();
     return null;
   }
 
@@ -384,18 +425,20 @@ export class ChildPool {
   }
 
   /**
-   * Reads what the child says while it serves. An idle child is not
-   * watched, so that it keeps nothing waiting in this process: whether a
-   * spare has come up is read when it matters (readStarting()).
+   * Reads what the child says while it serves, or while it starts with a
+   * request waiting. An idle child that is up is not watched, so that it
+   * keeps nothing waiting in this process, and neither is a spare that
+   * starts ahead of demand: whether it has come up is read when it
+   * matters (readAll()).
    */
   private async watch(child: Child): Promise<void> {
     if (child.watched) return;
     child.watched = true;
     try {
-      while (child.fd >= 0 && child.busy !== null) {
+      while (child.fd >= 0 && (child.busy !== null || !child.ready)) {
         // null: its end is closed; its exit takes it from here.
         if (this.readWords(child) === null) return;
-        if (child.busy === null) return;
+        if (child.busy === null && child.ready) return;
         await io.readable(child.fd, null);
       }
     } catch {
@@ -444,7 +487,10 @@ export class ChildPool {
     this.children.delete(child);
     this.server.active_children?.delete(child.pid);
     child.ended(code, signal);
-    if (child.failedToStart()) this.sparesPaused = true;
+    if (child.failedToStart()) {
+      this.sparesPaused = true;
+      for (const waiting of this.waiting) waiting.failedStarts += 1;
+    }
     this.freed.notify();
     if (job === null) {
       this.startSparesQuietly();
@@ -459,7 +505,6 @@ export class ChildPool {
     } else {
       // The child never took the request: it goes to another.
       try {
-        this.countFailedStart(child, job);
         await this.send(job);
       } catch (err) {
         await this.report(job, err);
