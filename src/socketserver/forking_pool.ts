@@ -38,6 +38,11 @@ const FAILED_STARTS = 3;
  */
 const SHORTAGE_MS = 10;
 
+/** Whether value is an integer >= 0, as spare_children must be. */
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
 /** A notification any number of waiters can await; each notify() wakes those waiting. */
 class Signal {
   private waiters: Array<() => void> = [];
@@ -228,7 +233,7 @@ export class ChildPool {
   startSpares(): void {
     if (this.closed) return;
     const spare = this.server.spare_children;
-    if (!Number.isSafeInteger(spare) || spare < 0) {
+    if (!isCount(spare)) {
       throw new RangeError(
         `${this.server.constructor.name}.spare_children must be an integer >= 0, not ${describe(spare)}`,
       );
@@ -343,7 +348,9 @@ export class ChildPool {
           child.busy = job;
           return child;
         }
-        this.topUp(this.sparesPaused ? 0 : this.server.spare_children);
+        // A bad spare_children is reported by serve_forever(), not by each request.
+        const spare = this.server.spare_children;
+        this.topUp(this.sparesPaused || !isCount(spare) ? 0 : spare);
         // What topUp() read may have freed a child, with nobody waiting yet to hear it.
         if (this.idleChild() === null) await this.freed.wait();
       }
