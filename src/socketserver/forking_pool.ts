@@ -239,6 +239,7 @@ export class ChildPool {
       );
     }
     try {
+      this.readAll();
       this.topUp(this.sparesPaused ? 0 : spare);
     } catch {
       // A waiting request starts children itself, and reports why they cannot start.
@@ -257,11 +258,10 @@ export class ChildPool {
 
   /**
    * Starts the children the pool is short of (see startSpares()): `spare`
-   * idle ones plus one per waiting request. Throws what starting one
-   * failed with.
+   * idle ones plus one per waiting request, as the children's words read
+   * last show them. Throws what starting one failed with.
    */
   private topUp(spare: number): void {
-    this.readAll();
     let idle = 0;
     let starting = 0;
     for (const child of this.children) {
@@ -343,7 +343,15 @@ export class ChildPool {
         if (job.failedStarts >= FAILED_STARTS) {
           throw new Error(`ForkingMixIn: ${job.failedStarts} child processes in a row ended before they were up`);
         }
-        const child = this.idleChild();
+        let child = this.idleChild();
+        // Waited for before the children's words are read: one that frees a
+        // child or says it is up, read here or by a watch topUp() starts,
+        // ends the wait.
+        const freed = child === null ? this.freed.wait() : null;
+        if (child === null) {
+          this.readAll();
+          child = this.idleChild();
+        }
         if (child !== null) {
           child.busy = job;
           return child;
@@ -351,8 +359,7 @@ export class ChildPool {
         // A bad spare_children is reported by serve_forever(), not by each request.
         const spare = this.server.spare_children;
         this.topUp(this.sparesPaused || !isCount(spare) ? 0 : spare);
-        // What topUp() read may have freed a child, with nobody waiting yet to hear it.
-        if (this.idleChild() === null) await this.freed.wait();
+        await freed;
       }
     } finally {
       this.waiting.delete(job);
@@ -366,13 +373,10 @@ export class ChildPool {
     }
   }
 
-  /** An idle child that is up, or null; what the children have said is read first when none is. */
+  /** An idle child that is up, or null. */
   private idleChild(): Child | null {
-    for (let pass = 0; pass < 2; pass++) {
-      for (const child of this.children) {
-        if (child.alive && child.fd >= 0 && child.busy === null && child.ready) return child;
-      }
-      if (pass === 0) this.readAll();
+    for (const child of this.children) {
+      if (child.alive && child.fd >= 0 && child.busy === null && child.ready) return child;
     }
     return null;
   }
