@@ -461,8 +461,12 @@ export class socket {
    * @internal
    */
   _kernelReadBound = false;
-  /** fileno(), dup() or detach() has given the fd out: see fileno(). */
-  private _fdHandedOut = false;
+  /**
+   * _boundKernelReads() never sets the bound on this socket again: its fd
+   * has been handed out (see fileno()), or the socket was found not
+   * blocking or with a receive timeout of its own.
+   */
+  private _kernelBoundRefused = false;
 
   /**
    * acceptedSocket()'s: `fileno` was just accepted on a socket of this
@@ -538,7 +542,7 @@ export class socket {
    * longer ends this socket's blocking reads early (_boundKernelReads()).
    */
   fileno(): number {
-    if (!this._fdHandedOut) this._handOutFd();
+    if (!this._kernelBoundRefused) this._handOutFd();
     return this._fd;
   }
 
@@ -549,7 +553,7 @@ export class socket {
 
   /** The fd leaves this object's sole use: the package's SO_RCVTIMEO goes, and is not set again. */
   private _handOutFd(): void {
-    this._fdHandedOut = true;
+    this._kernelBoundRefused = true;
     this._unboundKernelReads();
   }
 
@@ -867,15 +871,19 @@ export class socket {
    * Reads made through this object still wait until data comes, as on any
    * blocking socket. False, and nothing set, when the socket is not
    * blocking, has a receive timeout of its own, or its fd has been handed
-   * out (fileno()), since reads made with the fd elsewhere would not.
+   * out (fileno()), since reads made with the fd elsewhere would not; the
+   * socket then keeps that answer.
    * @internal
    */
   _boundKernelReads(ms: number): boolean {
-    if (this._fd < 0 || this._timeout !== null || this._fdHandedOut) return false;
+    if (this._fd < 0 || this._timeout !== null || this._kernelBoundRefused) return false;
     const own = native.getsockoptBuf(this._fd, SOL_SOCKET, SO_RCVTIMEO, TIMEVAL_BYTES);
     // A timeval of another size (a 32-bit platform's) is left alone.
     const free = typeof own !== 'number' && own.length === TIMEVAL_BYTES && own.every((byte) => byte === 0);
-    if (!free || native.getBlocking(this._fd) !== 1) return false;
+    if (!free || native.getBlocking(this._fd) !== 1) {
+      this._kernelBoundRefused = true;
+      return false;
+    }
     this._kernelReadBound = native.setsockoptBuf(this._fd, SOL_SOCKET, SO_RCVTIMEO, timeval(ms)) === 0;
     return this._kernelReadBound;
   }

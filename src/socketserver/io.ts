@@ -92,8 +92,6 @@ class IoPump {
   private running = false;
   /** The one request this process serves now, whose reads may wait on this thread; null: none. */
   private alone: object | null = null;
-  /** The socket served alone whose reads cannot wait in the kernel (not blocking, or its own SO_RCVTIMEO); null: none. */
-  private unbounded: socket | null = null;
   /** performance.now() when the current run of waits on this thread began; -1: none since the event loop's last turn. */
   private runStarted = -1;
   /** The sockets of daemon requests, by fd: their waits do not keep the process alive. */
@@ -170,7 +168,6 @@ class IoPump {
   serveAlone(sock: object | null): void {
     const previous = this.alone as Partial<socket> | null;
     if (previous !== sock) previous?._unboundKernelReads?.();
-    this.unbounded = null;
     this.alone = sock;
     if (sock === null) this.closeWhenIdle();
   }
@@ -186,10 +183,9 @@ class IoPump {
    * wait until data comes.
    */
   kernelWaitMs(sock: socket): number {
-    if (sock !== this.alone || sock === this.unbounded || sock.gettimeout() !== null) return 0;
-    if (sock._kernelReadBound || sock._boundKernelReads(childBlockingReadPolicy.waitMs)) return childBlockingReadPolicy.waitMs;
-    this.unbounded = sock;
-    return 0;
+    if (sock !== this.alone || sock.gettimeout() !== null) return 0;
+    const bounded = sock._kernelReadBound || sock._boundKernelReads(childBlockingReadPolicy.waitMs);
+    return bounded ? childBlockingReadPolicy.waitMs : 0;
   }
 
   /**
