@@ -43,12 +43,17 @@ function socketToPeer(script: string): socket {
   return mine;
 }
 
+/** A socket to a peer running `script` (see socketToPeer()), served alone, and its rfile. */
+function servedAlone(script: string): { sock: socket; rfile: BufferedReader } {
+  const sock = socketToPeer(script);
+  io.serveAlone(sock);
+  return { sock, rfile: new BufferedReader(sock) };
+}
+
 describe('a request served alone', () => {
   it('reads lines that keep coming, and Node timers still run meanwhile', async () => {
     const count = 300;
-    const sock = socketToPeer(`for (let i = 0; i < ${count}; i++) { fs.writeSync(3, 'line ' + i + '\\n'); sleep(1); }`);
-    io.serveAlone(sock);
-    const rfile = new BufferedReader(sock);
+    const { rfile } = servedAlone(`for (let i = 0; i < ${count}; i++) { fs.writeSync(3, 'line ' + i + '\\n'); sleep(1); }`);
     // Counted from the first line on, once the peer is up and writing.
     const lines = [String(await rfile.readline())];
     let ticks = 0;
@@ -67,9 +72,7 @@ describe('a request served alone', () => {
   });
 
   it('waits on the event loop for a peer slower than the wait here', async () => {
-    const sock = socketToPeer("sleep(200); fs.writeSync(3, 'late\\n');");
-    io.serveAlone(sock);
-    const rfile = new BufferedReader(sock);
+    const { rfile } = servedAlone("sleep(200); fs.writeSync(3, 'late\\n');");
     const order: string[] = [];
     const timer = setTimeout(() => order.push('timer'), 20);
     try {
@@ -92,9 +95,7 @@ describe('a request served alone', () => {
   });
 
   it('reads to the end of the stream, in pieces, as any request does', async () => {
-    const sock = socketToPeer("fs.writeSync(3, 'ab'); sleep(2); fs.writeSync(3, 'c\\nde'); sleep(30); fs.writeSync(3, 'f');");
-    io.serveAlone(sock);
-    const rfile = new BufferedReader(sock);
+    const { rfile } = servedAlone("fs.writeSync(3, 'ab'); sleep(2); fs.writeSync(3, 'c\\nde'); sleep(30); fs.writeSync(3, 'f');");
     expect(String(await rfile.readline())).toBe('abc\n');
     expect(String(await rfile.read(2))).toBe('de');
     expect(String(await rfile.read())).toBe('f');
@@ -118,9 +119,7 @@ function setReceiveTimeoutUs(sock: socket, us: number): void {
 
 describe('the wait in the kernel of a request served alone', () => {
   it("bounds the blocking recv() with SO_RCVTIMEO while served alone, and gives the socket's none back after", async () => {
-    const sock = socketToPeer("fs.writeSync(3, 'a\\n'); sleep(50); fs.writeSync(3, 'b\\n');");
-    io.serveAlone(sock);
-    const rfile = new BufferedReader(sock);
+    const { sock, rfile } = servedAlone("fs.writeSync(3, 'a\\n'); sleep(50); fs.writeSync(3, 'b\\n');");
     expect(String(await rfile.readline())).toBe('a\n');
     expect(String(await rfile.readline())).toBe('b\n');
     expect(receiveTimeoutUs(sock)).toBe(childBlockingReadPolicy.waitMs * 1000);
@@ -140,9 +139,7 @@ describe('the wait in the kernel of a request served alone', () => {
   });
 
   it("leaves the handler's own blocking reads of the socket waiting until data comes, as Python's do", () => {
-    const sock = socketToPeer("fs.writeSync(3, 'a\\n'); sleep(60); fs.writeSync(3, 'bc'); sleep(60); fs.writeSync(3, 'de');");
-    io.serveAlone(sock);
-    const rfile = new BufferedReader(sock);
+    const { sock, rfile } = servedAlone("fs.writeSync(3, 'a\\n'); sleep(60); fs.writeSync(3, 'bc'); sleep(60); fs.writeSync(3, 'de');");
     return rfile.readline().then((line) => {
       expect(String(line)).toBe('a\n');
       expect(receiveTimeoutUs(sock)).toBe(childBlockingReadPolicy.waitMs * 1000);
@@ -153,9 +150,7 @@ describe('the wait in the kernel of a request served alone', () => {
   });
 
   it('lets MSG_DONTWAIT and a receive timeout the handler sets itself end its reads, as they do in Python', async () => {
-    const sock = socketToPeer("fs.writeSync(3, 'a\\n'); sleep(500);");
-    io.serveAlone(sock);
-    const rfile = new BufferedReader(sock);
+    const { sock, rfile } = servedAlone("fs.writeSync(3, 'a\\n'); sleep(500);");
     expect(String(await rfile.readline())).toBe('a\n');
     expect(() => sock.recv(1, MSG_DONTWAIT)).toThrow(BlockingIOError);
     setReceiveTimeoutUs(sock, 20_000);
@@ -166,9 +161,7 @@ describe('the wait in the kernel of a request served alone', () => {
   });
 
   it('waits on the event loop, not in the kernel, once the handler gives the socket a receive timeout of its own', async () => {
-    const sock = socketToPeer("fs.writeSync(3, 'a\\n'); sleep(200); fs.writeSync(3, 'late\\n');");
-    io.serveAlone(sock);
-    const rfile = new BufferedReader(sock);
+    const { sock, rfile } = servedAlone("fs.writeSync(3, 'a\\n'); sleep(200); fs.writeSync(3, 'late\\n');");
     expect(String(await rfile.readline())).toBe('a\n');
     setReceiveTimeoutUs(sock, 7e6);
     const order: string[] = [];
@@ -184,9 +177,7 @@ describe('the wait in the kernel of a request served alone', () => {
   });
 
   it('takes the bound away for good once the fd is handed out, and still reads', async () => {
-    const sock = socketToPeer("fs.writeSync(3, 'a\\n'); sleep(60); fs.writeSync(3, 'b\\n'); sleep(60); fs.writeSync(3, 'c\\n');");
-    io.serveAlone(sock);
-    const rfile = new BufferedReader(sock);
+    const { sock, rfile } = servedAlone("fs.writeSync(3, 'a\\n'); sleep(60); fs.writeSync(3, 'b\\n'); sleep(60); fs.writeSync(3, 'c\\n');");
     expect(String(await rfile.readline())).toBe('a\n');
     expect(receiveTimeoutUs(sock)).toBe(childBlockingReadPolicy.waitMs * 1000);
     expect(sock.fileno()).toBeGreaterThanOrEqual(0);
@@ -197,9 +188,7 @@ describe('the wait in the kernel of a request served alone', () => {
   });
 
   it("leaves another process's blocking reads of the handed-out fd waiting until data comes", async () => {
-    const sock = socketToPeer("fs.writeSync(3, 'a\\n'); sleep(400); fs.writeSync(3, 'bc');");
-    io.serveAlone(sock);
-    const rfile = new BufferedReader(sock);
+    const { sock, rfile } = servedAlone("fs.writeSync(3, 'a\\n'); sleep(400); fs.writeSync(3, 'bc');");
     expect(String(await rfile.readline())).toBe('a\n');
     // As a handler runs a program on its request (stdin = the socket).
     const reader = spawn(process.execPath, ['-e', "const b = Buffer.alloc(2); const n = require('node:fs').readSync(0, b); process.stdout.write(b.subarray(0, n));"], {
@@ -216,9 +205,7 @@ describe('the wait in the kernel of a request served alone', () => {
   });
 
   it("leaves a dup()'s blocking reads waiting until data comes, and detach() leaves the fd without the bound", async () => {
-    const sock = socketToPeer("fs.writeSync(3, 'a\\n'); sleep(60); fs.writeSync(3, 'bc');");
-    io.serveAlone(sock);
-    const rfile = new BufferedReader(sock);
+    const { sock, rfile } = servedAlone("fs.writeSync(3, 'a\\n'); sleep(60); fs.writeSync(3, 'bc');");
     expect(String(await rfile.readline())).toBe('a\n');
     expect(receiveTimeoutUs(sock)).toBe(childBlockingReadPolicy.waitMs * 1000);
     const copy = sock.dup();
@@ -237,9 +224,7 @@ describe('the wait in the kernel of a request served alone', () => {
   });
 
   it('reads the end of the stream when the peer closes during the wait', async () => {
-    const sock = socketToPeer("fs.writeSync(3, 'a\\n'); sleep(2); process.exit(0);");
-    io.serveAlone(sock);
-    const rfile = new BufferedReader(sock);
+    const { rfile } = servedAlone("fs.writeSync(3, 'a\\n'); sleep(2); process.exit(0);");
     expect(String(await rfile.readline())).toBe('a\n');
     expect(String(await rfile.readline())).toBe('');
   });
