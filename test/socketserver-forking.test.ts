@@ -11,7 +11,7 @@ import type { Address, socket } from '../src/socket';
 import { ForkingTCPServer, StreamRequestHandler } from '../src/socketserver';
 import type { Request } from '../src/socketserver';
 import { openFds, sleep, waitFor } from './support';
-import { AF_INET, HOST, childPids, connect, receiveLine, running, useChildFixture } from './socketserver-support';
+import { AF_INET, HOST, childPids, connect, receiveLine, running, useChildFixture, whileServing } from './socketserver-support';
 
 type Statics = { child_module: string | null; child_args: string[] | null; child_exec_argv: string[] | null };
 /** What the tests read of a forking server's children. */
@@ -69,8 +69,7 @@ describe('ForkingMixIn: children that die while idle', { timeout: 120_000 }, () 
   ])('five idle children killed by SIGKILL, a request at once (0-2 ms later) is served, with %s', async (_name, spare) => {
     const Server = pidServer({ max_children: 6, spare_children: spare });
     const server = new Server([HOST, 0], StreamRequestHandler);
-    const serving = server.serve_forever(0.01);
-    try {
+    await whileServing(server, async () => {
       for (const delay of [0, 1, 2]) {
         // Five requests at once: five children, which are idle once the clients leave.
         const served = await Promise.all(Array.from({ length: 5 }, () => servedBy(server.server_address)));
@@ -87,11 +86,7 @@ describe('ForkingMixIn: children that die while idle', { timeout: 120_000 }, () 
         client.close();
         await waitFor(() => pids.every((killed) => !server.active_children?.has(killed)), 10_000);
       }
-    } finally {
-      await server.shutdown();
-      await serving;
-      await server.server_close();
-    }
+    });
     // Idle children dying is nothing to report: no request was lost.
     expect(server.errors).toEqual([]);
   });
@@ -102,8 +97,7 @@ describe('ForkingMixIn: spare children', { timeout: 120_000 }, () => {
     const Server = pidServer();
     const server = new Server([HOST, 0], StreamRequestHandler);
     expect(server.spare_children).toBe(1);
-    const serving = server.serve_forever(0.01);
-    try {
+    await whileServing(server, async () => {
       await waitFor(() => server.active_children?.size === 1 && idle(server), 20_000);
       const [spare] = [...server.active_children!];
       const [client, pid] = await servedBy(server.server_address);
@@ -113,11 +107,7 @@ describe('ForkingMixIn: spare children', { timeout: 120_000 }, () => {
       await waitFor(() => [...(server as unknown as Children)._children].every((child) => child.ready), 20_000);
       await echoes(client, 'served by the spare\n');
       client.close();
-    } finally {
-      await server.shutdown();
-      await serving;
-      await server.server_close();
-    }
+    });
     expect(server.errors).toEqual([]);
     expect(server.active_children?.size).toBe(0);
   });
@@ -125,38 +115,28 @@ describe('ForkingMixIn: spare children', { timeout: 120_000 }, () => {
   it('spares stay within max_children, and a request waits for a busy child as before', async () => {
     const Server = pidServer({ max_children: 2, spare_children: 5 });
     const server = new Server([HOST, 0], StreamRequestHandler);
-    const serving = server.serve_forever(0.01);
-    try {
+    await whileServing(server, async () => {
       await waitFor(() => server.active_children?.size === 2 && idle(server), 20_000);
       const first = await Promise.all([servedBy(server.server_address), servedBy(server.server_address)]);
       expect(new Set(first.map(([, pid]) => pid))).toEqual(server.active_children);
       await sleep(300);
       expect(server.active_children?.size).toBe(2);
       for (const [client] of first) client.close();
-    } finally {
-      await server.shutdown();
-      await serving;
-      await server.server_close();
-    }
+    });
     expect(server.errors).toEqual([]);
   });
 
   it('spare_children 0 starts children on demand only, as Python forks', async () => {
     const Server = pidServer({ spare_children: 0 });
     const server = new Server([HOST, 0], StreamRequestHandler);
-    const serving = server.serve_forever(0.01);
-    try {
+    await whileServing(server, async () => {
       await sleep(300);
       expect(server.active_children).toBeNull();
       const [client] = await servedBy(server.server_address);
       await echoes(client, 'on demand\n');
       client.close();
       expect(server.active_children?.size).toBe(1);
-    } finally {
-      await server.shutdown();
-      await serving;
-      await server.server_close();
-    }
+    });
   });
 
   it('a spare_children that is not an integer >= 0 is a RangeError naming it', async () => {
@@ -213,8 +193,7 @@ describe('ForkingMixIn: which child serves a waiting request', { timeout: 120_00
   it('the first child to free up, not one started for the request', async () => {
     const Server = pidServer({ spare_children: 0 });
     const server = new Server([HOST, 0], StreamRequestHandler);
-    const serving = server.serve_forever(0.01);
-    try {
+    await whileServing(server, async () => {
       const [first, pid] = await servedBy(server.server_address);
       const second = connect(AF_INET, server.server_address);
       // Long enough for the pool to start a child for it, far shorter than that child takes to come up.
@@ -223,19 +202,14 @@ describe('ForkingMixIn: which child serves a waiting request', { timeout: 120_00
       expect(Number(String(await receiveLine(second)))).toBe(pid);
       await echoes(second, 'served by the child that freed up\n');
       second.close();
-    } finally {
-      await server.shutdown();
-      await serving;
-      await server.server_close();
-    }
+    });
     expect(server.errors).toEqual([]);
   });
 
   it('short requests three at a time keep the pool near three children', async () => {
     const Server = pidServer({ max_children: 30, spare_children: 1 });
     const server = new Server([HOST, 0], StreamRequestHandler);
-    const serving = server.serve_forever(0.01);
-    try {
+    await whileServing(server, async () => {
       await waitFor(() => server.active_children?.size === 1 && idle(server), 20_000);
       for (let round = 0; round < 40; round++) {
         await Promise.all(
@@ -248,11 +222,7 @@ describe('ForkingMixIn: which child serves a waiting request', { timeout: 120_00
       }
       // Three at once and the spare, and one more that may be starting when a word of a busy child comes late.
       expect(server.active_children!.size).toBeLessThanOrEqual(5);
-    } finally {
-      await server.shutdown();
-      await serving;
-      await server.server_close();
-    }
+    });
     expect(server.errors).toEqual([]);
   });
 });

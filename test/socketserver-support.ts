@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { select } from '../src/select';
 import { AF_INET, AF_UNIX, socket } from '../src/socket';
 import type { Address } from '../src/socket';
+import type { BaseServer } from '../src/socketserver';
 import { TIMEOUT_MULTIPLIER } from './support';
 
 export const HOST = '127.0.0.1';
@@ -121,6 +122,18 @@ export function useChildFixture(
   Class.child_module = childModule;
   Class.child_args = args;
   Class.child_exec_argv = TSX;
+}
+
+/** Runs body while server serves (a 10 ms poll interval); then shuts it down and closes it, whatever body did. */
+export async function whileServing(server: BaseServer, body: () => Promise<void>): Promise<void> {
+  const serving = server.serve_forever(0.01);
+  try {
+    await body();
+  } finally {
+    await server.shutdown();
+    await serving;
+    await server.server_close();
+  }
 }
 
 export { AF_INET, AF_UNIX };
