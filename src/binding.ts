@@ -129,6 +129,18 @@ export interface NativeBinding {
   recv(fd: number, buf: Uint8Array, flags: number, timeoutMs: number): number;
   /** One blocking recv() that the socket's SO_RCVTIMEO (set to at most timeoutMs) bounds: count or -errno, -EAGAIN once the wait has passed. */
   recvWithin(fd: number, buf: Uint8Array, flags: number, timeoutMs: number): number;
+  /**
+   * A pass's reads in one call: a non-blocking recv() of up to `each` bytes
+   * from each of fds[0 .. count), fd i into arena at i * each; results[i]
+   * is the count read or -errno. Returns count.
+   */
+  recvMany(fds: Int32Array, count: number, arena: Uint8Array, each: number, results: Int32Array): number;
+  /**
+   * A pass's sends in one call: a non-blocking send() to each of
+   * fds[0 .. count) of arena[spans[2i] .. spans[2i] + spans[2i + 1]);
+   * results[i] is the count sent or -errno. Returns count.
+   */
+  sendMany(fds: Int32Array, count: number, arena: Uint8Array, spans: Int32Array, results: Int32Array): number;
   /** [count, address] or -errno. */
   recvfrom(fd: number, buf: Uint8Array, flags: number, timeoutMs: number): [number, Address] | number;
   shutdown(fd: number, how: number): number;

@@ -202,6 +202,79 @@ Napi::Value RecvWithinFn(const Napi::CallbackInfo& info) {
   return BytesCall(info, RecvWithin);
 }
 
+// recvMany(fds, count, arena, each, results): a non-blocking recv() of up
+// to `each` bytes from each of the first `count` fds, fd i into
+// arena[i * each ...]; results[i] is the count or -errno. One call for a
+// pass's reads.
+Napi::Value RecvManyFn(const Napi::CallbackInfo& info) {
+  int32_t* fds = nullptr;
+  size_t fd_length = 0;
+  int32_t count = 0, each = 0;
+  uint8_t* arena = nullptr;
+  size_t arena_length = 0;
+  int32_t* results = nullptr;
+  size_t result_length = 0;
+  if (!ArgInt32Array(info, 0, &fds, &fd_length) || !ArgInt(info, 1, &count) ||
+      !ArgBytes(info, 2, &arena, &arena_length) || !ArgInt(info, 3, &each) ||
+      !ArgInt32Array(info, 4, &results, &result_length)) {
+    return info.Env().Undefined();
+  }
+  if (count < 0 || each <= 0 || static_cast<size_t>(count) > fd_length ||
+      static_cast<size_t>(count) > result_length ||
+      static_cast<size_t>(count) * static_cast<size_t>(each) > arena_length) {
+    Napi::RangeError::New(info.Env(), "recvMany(): count out of range")
+        .ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  for (int32_t i = 0; i < count; i++) {
+    results[i] = static_cast<int32_t>(Recv(
+        fds[i], arena + static_cast<size_t>(i) * each, each, MSG_DONTWAIT, 0));
+  }
+  return Napi::Number::New(info.Env(), count);
+}
+
+// sendMany(fds, count, arena, spans, results): a non-blocking send() to
+// each of the first `count` fds of arena[spans[2i] ... + spans[2i+1]];
+// results[i] is the count or -errno.
+Napi::Value SendManyFn(const Napi::CallbackInfo& info) {
+  int32_t* fds = nullptr;
+  size_t fd_length = 0;
+  int32_t count = 0;
+  uint8_t* arena = nullptr;
+  size_t arena_length = 0;
+  int32_t* spans = nullptr;
+  size_t span_length = 0;
+  int32_t* results = nullptr;
+  size_t result_length = 0;
+  if (!ArgInt32Array(info, 0, &fds, &fd_length) || !ArgInt(info, 1, &count) ||
+      !ArgBytes(info, 2, &arena, &arena_length) ||
+      !ArgInt32Array(info, 3, &spans, &span_length) ||
+      !ArgInt32Array(info, 4, &results, &result_length)) {
+    return info.Env().Undefined();
+  }
+  if (count < 0 || static_cast<size_t>(count) > fd_length ||
+      static_cast<size_t>(count) > result_length ||
+      2 * static_cast<size_t>(count) > span_length) {
+    Napi::RangeError::New(info.Env(), "sendMany(): count out of range")
+        .ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  for (int32_t i = 0; i < count; i++) {
+    size_t start = static_cast<uint32_t>(spans[2 * i]);
+    size_t length = static_cast<uint32_t>(spans[2 * i + 1]);
+    if (start > arena_length || length > arena_length - start) {
+      results[i] = -EINVAL;
+      continue;
+    }
+    // -1: the connection closed during the pass; its bytes are dropped.
+    results[i] = fds[i] < 0
+                     ? -EBADF
+                     : static_cast<int32_t>(Send(fds[i], arena + start, length,
+                                                 MSG_DONTWAIT, 0));
+  }
+  return Napi::Number::New(info.Env(), count);
+}
+
 Napi::Value RecvFromFn(const Napi::CallbackInfo& info) {
   int32_t fd = 0, flags = 0;
   uint8_t* data = nullptr;
@@ -367,6 +440,8 @@ void DefineSocketFunctions(Napi::Env env, Napi::Object exports) {
       {"recv", RecvFn},
       {"recvWithin", RecvWithinFn},
       {"recvfrom", RecvFromFn},
+      {"recvMany", RecvManyFn},
+      {"sendMany", SendManyFn},
       {"shutdown", ShutdownFn},
       {"getsockname", NameFn<GetSockName>},
       {"getpeername", NameFn<GetPeerName>},
