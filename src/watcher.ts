@@ -41,6 +41,17 @@ export type OnReady = (fd: number, revents: number) => void;
  */
 export type WaitDone = (error: Error | null, count: number) => void;
 
+/**
+ * A client's view of each batch of callbacks (a pass): before the first,
+ * the [fd, revents] pairs about to be called back; after the last, even
+ * when a callback threw. Twisted's reactor reads and sends a pass's
+ * sockets in one native call each from here.
+ */
+export interface PassHooks {
+  passStarted(ready: Int32Array, count: number): void;
+  passEnded(): void;
+}
+
 export class Watcher {
   readonly kind: number;
   private readonly poller: Poller;
@@ -63,11 +74,17 @@ export class Watcher {
   private wakeAsked = false;
   /** The running wait was woken to apply changes. */
   private flushAsked = false;
+  private passHooks: PassHooks | null = null;
 
   /** kind: a PollerKind (select, poll or epoll); nativeBinding: the addon, or a fake of it in tests. */
   constructor(kind: number, nativeBinding?: NativeBinding) {
     this.kind = kind;
     this.poller = new Poller(kind, nativeBinding);
+  }
+
+  /** Calls `hooks` around each batch of callbacks from now on (null: none). */
+  setPassHooks(hooks: PassHooks | null): void {
+    this.passHooks = hooks;
   }
 
   /** select(): the first fd number it cannot hold. */
@@ -298,6 +315,17 @@ export class Watcher {
    * callback that throws ends the dispatch: what it threw goes to the caller.
    */
   private dispatch(ready: number): number {
+    const hooks = this.passHooks;
+    if (hooks === null || ready <= 0) return this.callBack(ready);
+    hooks.passStarted(this.out, ready);
+    try {
+      return this.callBack(ready);
+    } finally {
+      hooks.passEnded();
+    }
+  }
+
+  private callBack(ready: number): number {
     const out = this.out;
     const callbacks = this.callbacks;
     let called = 0;

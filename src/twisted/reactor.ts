@@ -49,6 +49,7 @@ import { setDefaultClock, type ClientFactory, type DatagramProtocol, type Factor
 import { Connector, TCPPort } from './tcp';
 import { UNIXConnector, UNIXPort } from './unix';
 import { UDPPort } from './udp';
+import { PassIO, passIO } from './pass_io';
 
 /** A function to call later, with its arguments. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -440,6 +441,8 @@ export class Reactor implements SelectableReactor {
   #watcher: Watcher | null = null;
   /** fd -> the descriptor that holds it. */
   readonly #selectables: Array<FileDescriptor | undefined> = [];
+  /** Each pass's reads and its connections' writes, one native call each. @internal */
+  readonly [passIO] = new PassIO(this.#selectables);
   /** Whether the loop is under way (a wait pending, a pass running, or its first turn scheduled). */
   #looping = false;
   /** Set while #turn() runs, so that a wait that ends at once does not recurse. */
@@ -730,6 +733,7 @@ export class Reactor implements SelectableReactor {
   /** A new watcher, watching each descriptor as its reading/writing asks. */
   #openWatcher(): void {
     this.#watcher = new Watcher(PollerKind.epoll);
+    this.#watcher.setPassHooks(this[passIO]);
     for (const selectable of this.#selectables) if (selectable !== undefined) this[watchSelectable](selectable);
   }
 

@@ -8,6 +8,7 @@ import { describe } from './describe';
 import { CONNECTION_LOST } from './error';
 import { Failure } from './failure';
 import * as log from './log';
+import type { PassIO, passIO } from './pass_io';
 
 // The reactor's side of its descriptors, under symbols: plumbing between
 // this module and the reactor, not names of Twisted's API.
@@ -36,6 +37,8 @@ export interface SelectableReactor {
   [watchSelectable](selectable: FileDescriptor): void;
   /** @internal */
   [removeSelectable](selectable: FileDescriptor): void;
+  /** The batching of its passes' reads and writes, if it batches them. @internal */
+  readonly [passIO]?: PassIO;
 }
 
 /** `reactor` as a SelectableReactor, or a TypeError naming `where` and the value. */

@@ -2,13 +2,16 @@
 // transport a Protocol writes to, the listening Port that accepts, and the
 // Connector/Client pair behind connectTCP(). Twisted's tcp.py, on this
 // package's sockets: reads and writes follow its FileDescriptor and
-// Connection, except that write() sends at once when nothing is queued
-// (the bytes go out in the same order; a wait is saved per reply).
+// Connection, except that a write with nothing queued before it is sent
+// without waiting for the socket to turn writable: at the end of the
+// reactor's pass, with the pass's other replies (pass_io.ts), or at once
+// outside a pass. The bytes go out in the same order; a wait is saved per
+// reply.
 import { Buffer } from 'node:buffer';
 import { lookup } from 'node:dns';
 import { isIP } from 'node:net';
 import { constants as osConstants } from 'node:os';
-import { BlockingIOError, OSError, describeErrno } from '../errors';
+import { BlockingIOError, OSError, describeErrno, errorFromErrno } from '../errors';
 import {
   AF_INET,
   AF_INET6,
@@ -49,6 +52,7 @@ import type { IProducer, ITransport } from './interfaces';
 import { Protocol as ProtocolBase } from './protocol';
 import type { ClientFactory, Factory, Protocol as TypedProtocol } from './protocol';
 import { FileDescriptor, asFailure, hangUp, checkReactor, disconnectSelectable, logThrown, type SelectableReactor } from './selectable';
+import { passIO, readAheadFd, readSlot, sendEnded, sendFd, sendSlot, type PassClient } from './pass_io';
 
 const E = osConstants.errno;
 
@@ -105,7 +109,7 @@ function checkBytes(where: string, data: unknown): Uint8Array {
  * abortConnection() resets at once. A registered producer is paused while
  * more than `bufferSize` bytes wait to be sent, as Twisted does.
  */
-export class Connection extends FileDescriptor {
+export class Connection extends FileDescriptor implements PassClient {
   /** The protocol this transport feeds. */
   protocol: Protocol;
   /** The socket. */
@@ -127,6 +131,10 @@ export class Connection extends FileDescriptor {
   private aborting = false;
   private writeDisconnecting = false;
   private writeDisconnected = false;
+  /** Where the reactor's pass read for this connection (-1: it did not). @internal */
+  [readSlot] = -1;
+  /** Where the bytes this pass wrote wait in the pass's send buffer (-1: none wait). @internal */
+  [sendSlot] = -1;
 
   /** Wraps a connected socket for `protocol`; it is one of the reactor's descriptors until closed. */
   constructor(reactor: SelectableReactor, sock: socket, protocol: Protocol, family: StreamFamily) {
@@ -158,9 +166,19 @@ export class Connection extends FileDescriptor {
     checkBytes('write', data);
     if (!this.connected || this.writeDisconnected || this.aborting) return;
     if (data.length === 0) return;
-    // Sent at once when nothing waits; with a producer registered the bytes
-    // go through the buffer, so that its drain asks the producer for more.
+    if (this[sendSlot] >= 0) {
+      // Bytes of this pass wait to be sent: these go after them.
+      if (this.producer === null && this.reactor[passIO]!.extend(this, data)) return;
+      this.enqueue(Buffer.from(data));
+      this.maybePauseProducer();
+      return;
+    }
+    // Sent when the reactor's pass ends, with the pass's other replies, or
+    // at once outside a pass, when nothing waits; with a producer registered
+    // the bytes go through the buffer, so that its drain asks the producer
+    // for more.
     if (this.queued === 0 && this.writeError === null && !this.writing && this.producer === null) {
+      if (this.reactor[passIO]?.defer(this, data)) return;
       let sent = 0;
       try {
         // -1: the kernel's buffer is full (EAGAIN), without an exception.
@@ -198,7 +216,8 @@ export class Connection extends FileDescriptor {
 
   /** How many bytes wait to be sent. */
   get bufferedAmount(): number {
-    return this.queued;
+    const slot = this[sendSlot];
+    return slot < 0 ? this.queued : this.queued + this.reactor[passIO]!.deferredLength(slot);
   }
 
   private maybePauseProducer(): void {
@@ -208,9 +227,34 @@ export class Connection extends FileDescriptor {
     }
   }
 
+  /** The fd the pass sends this connection's bytes to; -1 drops them (aborted or closed). @internal */
+  [sendFd](): number {
+    return this.aborting || this.disconnected ? -1 : this.socket._ownFileno();
+  }
+
+  /** The pass sent `result` (or -errno) of its `length` deferred bytes at arena[start]; the rest is queued. @internal */
+  [sendEnded](result: number, arena: Buffer, start: number, length: number): void {
+    if (this.aborting || this.disconnected) return;
+    if (result === length) {
+      if (this.queued > 0) this.startWriting();
+      return;
+    }
+    if (result < 0 && result !== -E.EAGAIN && result !== -E.ENOBUFS) {
+      this.writeError = errorFromErrno(-result);
+    } else {
+      const rest = Buffer.from(arena.subarray(start + Math.max(0, result), start + length));
+      if (this.queue === null) this.queue = [rest];
+      else this.queue.unshift(rest);
+      this.queued += rest.length;
+      this.maybePauseProducer();
+    }
+    this.startWriting();
+  }
+
   /** Sends what is queued; when all is sent, resumes the producer or finishes closing. */
   doWrite(): unknown {
-    if (this.aborting) return undefined;
+    // Bytes deferred by this pass go first, when it ends.
+    if (this.aborting || this[sendSlot] >= 0) return undefined;
     if (this.writeError !== null) return CONNECTION_LOST;
     const queue = this.queue;
     while (queue !== null && this.queued > 0) {
@@ -261,9 +305,30 @@ export class Connection extends FileDescriptor {
 
   // ---------------------------------------------------------------- reading
 
+  /** The fd a pass reads ahead of doRead(); -1 when it may not (aborting, or doRead() overridden). @internal */
+  [readAheadFd](): number {
+    if (this.aborting || this.doRead !== connectionDoRead) return -1;
+    return this.socket._ownFileno();
+  }
+
   /** Reads what arrived and hands it to the protocol; the end of the stream closes cleanly. */
   doRead(): unknown {
     if (this.aborting) return undefined;
+    const slot = this[readSlot];
+    if (slot >= 0) {
+      // The pass read for this connection already.
+      this[readSlot] = -1;
+      const io = this.reactor[passIO]!;
+      const count = io.readResult(slot);
+      if (count === -E.EAGAIN || count === -E.ENOBUFS) return undefined;
+      if (count < 0) return CONNECTION_LOST;
+      if (count === 0) return CONNECTION_DONE;
+      const why = this.received(io.takeRead(slot, count));
+      // A full share may have left bytes that Twisted would have read in
+      // the same event (up to bufferSize): they are read now.
+      if (why !== undefined || count < io.readSize || io.readSize >= this.bufferSize) return why;
+      if (this.aborting || this.disconnected || !this.reading) return undefined;
+    }
     let data: Buffer | null;
     try {
       data = this.socket._tryRecv(this.bufferSize);
@@ -274,6 +339,11 @@ export class Connection extends FileDescriptor {
     // null: nothing to read after all (EAGAIN), without an exception.
     if (data === null) return undefined;
     if (data.length === 0) return CONNECTION_DONE;
+    return this.received(data);
+  }
+
+  /** data goes to the protocol; what it returns disconnects when it is an Error or a Failure. */
+  private received(data: Buffer): Error | Failure | undefined {
     const result = this.protocol.dataReceived(data);
     return result instanceof Error || result instanceof Failure ? result : undefined;
   }
@@ -342,6 +412,8 @@ export class Connection extends FileDescriptor {
     this.producer = null;
     this.queue = null;
     this.queued = 0;
+    // What this pass wrote goes out before the close, as a write outside a pass would have.
+    if (this[sendSlot] >= 0) this.reactor[passIO]!.sendEarly(this, this.aborting ? -1 : this.socket._ownFileno());
     this.closeSocket(reason.check(ConnectionAborted) === null);
     if (producer !== null) {
       try {
@@ -455,6 +527,9 @@ export class Connection extends FileDescriptor {
     return this.protocol === null ? this.constructor.name : this.protocol.logPrefix();
   }
 }
+
+/** Connection's own doRead(): a subclass that overrides it is not read ahead. */
+const connectionDoRead = Connection.prototype.doRead;
 
 /** The transport of a connection accepted by a Port. */
 export class Server extends Connection {

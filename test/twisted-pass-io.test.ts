@@ -1,0 +1,232 @@
+// A reactor pass reads its readable connections with one native call and
+// sends what they wrote with another (src/twisted/pass_io.ts): each
+// connection must still get its own bytes, all of them and in order, and a
+// write must behave as one outside a pass would when the connection closes.
+import { Buffer } from 'node:buffer';
+import { createHash } from 'node:crypto';
+import * as net from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { binding } from '../src/binding';
+import { SOL_SOCKET, SO_SNDBUF } from '../src/socket';
+import type { IPv4Address } from '../src/twisted/address';
+import { Factory, Protocol } from '../src/twisted/protocol';
+import { reactor } from '../src/twisted/reactor';
+import type { Connection, TCPPort } from '../src/twisted/tcp';
+import { expectNoFdLeaks, waitFor } from './support';
+
+expectNoFdLeaks();
+
+let running: Promise<void>;
+beforeAll(() => {
+  running = reactor.run();
+});
+afterAll(async () => {
+  reactor.stop();
+  await running;
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+function listen(protocol: new () => Protocol): { port: TCPPort; number: number } {
+  const port = reactor.listenTCP(0, Factory.forProtocol(protocol), 50, '127.0.0.1');
+  return { port, number: (port.getHost() as IPv4Address).port };
+}
+
+/** n clients, connected. */
+async function clients(number: number, n: number): Promise<net.Socket[]> {
+  return Promise.all(
+    Array.from({ length: n }, () => new Promise<net.Socket>((resolve, reject) => {
+      const sock = net.connect(number, '127.0.0.1', () => resolve(sock));
+      sock.on('error', reject);
+    })),
+  );
+}
+
+/** What `sock` receives until it has `length` bytes, or until the end of its stream. */
+function receive(sock: net.Socket, length: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let got = 0;
+    const done = (): void => resolve(Buffer.concat(chunks));
+    sock.on('data', (d: Buffer) => {
+      chunks.push(d);
+      got += d.length;
+      if (got >= length) done();
+    });
+    sock.on('end', done);
+    sock.on('close', done);
+    sock.on('error', reject);
+  });
+}
+
+function sha1(data: Buffer): string {
+  return createHash('sha1').update(data).digest('hex');
+}
+
+/** `length` bytes that show where each one belongs: `seed`, then a counter. */
+function pattern(seed: number, length: number): Buffer {
+  const bytes = Buffer.alloc(length);
+  for (let i = 0; i < length; i++) bytes[i] = (seed * 31 + i * 7 + (i >> 8)) & 0xff;
+  return bytes;
+}
+
+describe('one pass, many connections', () => {
+  it('the connections readable in one pass are read with one call and answered with one, each with its own bytes', async () => {
+    let made = 0;
+    const { port, number } = listen(
+      class extends Protocol {
+        override connectionMade(): void {
+          made += 1;
+        }
+        override dataReceived(data: Buffer): void {
+          this.transport!.write(Buffer.concat([Buffer.from('re:'), data]));
+        }
+      },
+    );
+    const socks = await clients(number, 12);
+    await waitFor(() => made === 12);
+    const recvMany = vi.spyOn(binding, 'recvMany');
+    const sendMany = vi.spyOn(binding, 'sendMany');
+    const replies = socks.map((s) => receive(s, 3 + 100));
+    // One synchronous loop: all twelve are readable before the reactor's next pass.
+    socks.forEach((s, i) => s.write(pattern(i, 100)));
+    const got = await Promise.all(replies);
+    got.forEach((reply, i) => expect(reply.equals(Buffer.concat([Buffer.from('re:'), pattern(i, 100)]))).toBe(true));
+    expect(Math.max(...recvMany.mock.calls.map((c) => c[1]))).toBe(12);
+    expect(Math.max(...sendMany.mock.calls.map((c) => c[1]))).toBe(12);
+    for (const s of socks) s.destroy();
+    await port.stopListening();
+  });
+
+  it('a read that fills its share of the arena is followed by the rest: every byte arrives, in order', async () => {
+    const received = new Map<number, Buffer[]>();
+    let made = 0;
+    const { port, number } = listen(
+      class extends Protocol {
+        readonly id = made++;
+        override dataReceived(data: Buffer): void {
+          const list = received.get(this.id) ?? [];
+          list.push(Buffer.from(data));
+          received.set(this.id, list);
+        }
+      },
+    );
+    // One client: a 64 KiB share, as big as a read; twenty: shares smaller than a read.
+    for (const [n, size] of [[1, 3 * 1024 * 1024], [20, 300 * 1024]] as const) {
+      received.clear();
+      made = 0;
+      const socks = await clients(number, n);
+      await waitFor(() => made === n);
+      const sent = socks.map((_, i) => pattern(i + n, size));
+      socks.forEach((s, i) => s.write(sent[i]));
+      await waitFor(() => [...received.values()].reduce((sum, l) => sum + l.reduce((a, b) => a + b.length, 0), 0) === n * size, 20_000);
+      // Each connection's bytes are one client's, whole and in order.
+      const byHash = new Set(sent.map(sha1));
+      for (const list of received.values()) expect(byHash.has(sha1(Buffer.concat(list)))).toBe(true);
+      expect(new Set([...received.values()].map((l) => sha1(Buffer.concat(l)))).size).toBe(n);
+      for (const s of socks) s.destroy();
+    }
+    await port.stopListening();
+  });
+});
+
+describe('what a pass writes', () => {
+  it('goes out before what is written after it, whatever the kernel takes at once', async () => {
+    const CHUNK = 16 * 1024;
+    const chunks = Array.from({ length: 80 }, (_, i) => pattern(i, CHUNK));
+    const { port, number } = listen(
+      class extends Protocol {
+        override connectionMade(): void {
+          // A small kernel buffer: the pass's send takes only part of its bytes.
+          (this.transport as unknown as Connection).socket.setsockopt(SOL_SOCKET, SO_SNDBUF, 4096);
+        }
+        override dataReceived(): void {
+          // 64 chunks fill the pass's arena; 16 more are queued behind it.
+          for (const chunk of chunks) this.transport!.write(chunk);
+          reactor.callLater(0, () => this.transport!.write(Buffer.from('last')));
+        }
+      },
+    );
+    const [sock] = await clients(number, 1);
+    const all = receive(sock!, 80 * CHUNK + 4);
+    sock!.write('go');
+    const got = await all;
+    expect(got.length).toBe(80 * CHUNK + 4);
+    expect(got.equals(Buffer.concat([...chunks, Buffer.from('last')]))).toBe(true);
+    sock!.destroy();
+    await port.stopListening();
+  });
+
+  it('counts in bufferedAmount until the pass ends', async () => {
+    const amounts: number[] = [];
+    const { port, number } = listen(
+      class extends Protocol {
+        override dataReceived(data: Buffer): void {
+          const transport = this.transport as unknown as Connection;
+          transport.write(data);
+          transport.write(data);
+          amounts.push(transport.bufferedAmount);
+          reactor.callLater(0, () => amounts.push(transport.bufferedAmount));
+        }
+      },
+    );
+    const [sock] = await clients(number, 1);
+    const echoed = receive(sock!, 10);
+    sock!.write('hello');
+    expect((await echoed).toString()).toBe('hellohello');
+    await waitFor(() => amounts.length === 2);
+    expect(amounts).toEqual([10, 0]);
+    sock!.destroy();
+    await port.stopListening();
+  });
+
+  it('to another connection reaches that connection', async () => {
+    const transports: Connection[] = [];
+    const { port, number } = listen(
+      class extends Protocol {
+        override connectionMade(): void {
+          transports.push(this.transport as unknown as Connection);
+        }
+        override dataReceived(data: Buffer): void {
+          for (const t of transports) if (t !== (this.transport as unknown)) t.write(data);
+        }
+      },
+    );
+    const [a, b] = await clients(number, 2);
+    await waitFor(() => transports.length === 2);
+    const atB = receive(b!, 5);
+    a!.write('hello');
+    expect((await atB).toString()).toBe('hello');
+    a!.destroy();
+    b!.destroy();
+    await port.stopListening();
+  });
+
+  it('is dropped by abortConnection() in the same pass, as Twisted drops its buffer', async () => {
+    const { port, number } = listen(
+      class extends Protocol {
+        override dataReceived(): void {
+          this.transport!.write(Buffer.from('secret'));
+          (this.transport as unknown as Connection).abortConnection();
+        }
+      },
+    );
+    const [sock] = await clients(number, 1);
+    const sent = vi.spyOn(binding, 'send');
+    const sendMany = binding.sendMany.bind(binding);
+    const handedOver: number[][] = [];
+    vi.spyOn(binding, 'sendMany').mockImplementation((fds, count, ...rest) => {
+      handedOver.push(Array.from(fds.subarray(0, count)));
+      return sendMany(fds, count, ...rest);
+    });
+    const got = receive(sock!, 6).catch(() => Buffer.alloc(0));
+    sock!.write('go');
+    expect((await got).length).toBe(0);
+    // Nothing was handed to the kernel for it.
+    expect(sent).not.toHaveBeenCalled();
+    expect(handedOver.flat().every((fd) => fd === -1)).toBe(true);
+    sock!.destroy();
+    await port.stopListening();
+  });
+});
