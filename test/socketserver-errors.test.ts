@@ -8,6 +8,8 @@ import {
   BaseRequestHandler,
   DatagramRequestHandler,
   ForkingMixIn,
+  ForkingTCPServer,
+  ForkingUDPServer,
   StreamRequestHandler,
   TCPServer,
   ThreadingMixIn,
@@ -65,6 +67,29 @@ describe('clear errors from the constructors and mix-ins', () => {
       );
     } finally {
       void server.server_close();
+    }
+  });
+
+  it("a forking server's process_request() and collect_children() name the request or options that will not do", async () => {
+    const servers = [
+      new ForkingTCPServer([HOST, 0], StreamRequestHandler, false),
+      new ForkingUDPServer([HOST, 0], DatagramRequestHandler, false),
+    ];
+    for (const server of servers) {
+      const name = server.constructor.name;
+      try {
+        for (const [request, shown] of [[42, '42'], ['::1', '"::1"'], [[Buffer.from('x'), '::1'], '[<Buffer of 1 bytes>, "::1"]']] as const) {
+          await expect(server.process_request(request as never, [HOST, 1])).rejects.toThrow(
+            new TypeError(`${name}.process_request(): request must be a socket or [data, socket], not ${shown}`),
+          );
+        }
+        await expect(server.collect_children(null as never)).rejects.toThrow(
+          new TypeError(`${name}.collect_children(): takes { blocking }, not null`),
+        );
+        await expect(server.collect_children({ blocking: true })).resolves.toBeUndefined();
+      } finally {
+        await server.server_close();
+      }
     }
   });
 

@@ -14,6 +14,7 @@ import { classAttribute, setClassAttribute } from './attributes';
 import { checkServerClass, markMixed, mixedClass, tellsMixed } from './mixin';
 import type { MixedServerClass, ServerClass } from './mixin';
 import type { Address } from '../socket';
+import { describe } from '../errors';
 import type { Request } from './servers';
 
 const FORKING = Symbol('socketserver.ForkingMixIn');
@@ -193,8 +194,11 @@ export function ForkingMixIn<B extends ServerClass>(Base: B): ForkingServerClass
     }
 
     /** Forgets children that have ended; with blocking, first waits for every child to be idle, or gone once closed. */
-    async collect_children({ blocking = false }: { blocking?: boolean } = {}): Promise<void> {
-      await this._pool?.collect(blocking);
+    async collect_children(options: { blocking?: boolean } = {}): Promise<void> {
+      if (options === null || typeof options !== 'object') {
+        throw new TypeError(`${this.constructor.name}.collect_children(): takes { blocking }, not ${describe(options)}`);
+      }
+      await this._pool?.collect(Boolean(options.blocking));
     }
 
     /** collect_children(). */

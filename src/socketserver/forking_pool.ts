@@ -17,8 +17,8 @@ import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { binding } from '../binding';
 import { describe } from '../errors';
-import { AF_UNIX, SOCK_SEQPACKET, socketpair } from '../socket';
-import type { Address, socket } from '../socket';
+import { AF_UNIX, SOCK_SEQPACKET, socket, socketpair } from '../socket';
+import type { Address } from '../socket';
 import { staticAttribute } from './attributes';
 import { encode, sendMessage, tryReceive } from './channel';
 import { CHILD_CHANNEL_FD, CHILD_ENV, WORD_READY, WORD_TAKEN } from './forking_child';
@@ -169,6 +169,9 @@ export class ChildPool {
    */
   async handOver(request: Request, client_address: Address): Promise<void> {
     const stream = !Array.isArray(request);
+    if (stream ? !(request instanceof socket) : !(request.length === 2 && request[0] instanceof Uint8Array && request[1] instanceof socket)) {
+      throw new TypeError(`${this.server.constructor.name}.process_request(): request must be a socket or [data, socket], not ${describe(request)}`);
+    }
     const job: Job = {
       request,
       client_address,
