@@ -317,8 +317,8 @@ export class Watcher {
   private dispatch(ready: number): number {
     const hooks = this.passHooks;
     if (hooks === null || ready <= 0) return this.callBack(ready);
-    hooks.passStarted(this.out, ready);
     try {
+      hooks.passStarted(this.out, ready);
       return this.callBack(ready);
     } finally {
       hooks.passEnded();

@@ -131,6 +131,40 @@ describe('one pass, many connections', () => {
   });
 });
 
+describe('a connection that reads little at a time', () => {
+  it('is read as before, at most bufferSize bytes a read, beside connections the pass reads ahead', async () => {
+    const chunks = new Map<number, number[]>();
+    const bytes = new Map<number, Buffer[]>();
+    let made = 0;
+    const { port, number } = listen(
+      class extends Protocol {
+        readonly id = made++;
+        override connectionMade(): void {
+          if (this.id === 0) (this.transport as unknown as Connection).bufferSize = 1000;
+        }
+        override dataReceived(data: Buffer): void {
+          chunks.set(this.id, [...(chunks.get(this.id) ?? []), data.length]);
+          bytes.set(this.id, [...(bytes.get(this.id) ?? []), Buffer.from(data)]);
+        }
+      },
+    );
+    const socks = await clients(number, 3);
+    await waitFor(() => made === 3);
+    const recvMany = vi.spyOn(binding, 'recvMany');
+    const sent = socks.map((_, i) => pattern(i, 20_000));
+    socks.forEach((s, i) => s.write(sent[i]));
+    const total = (id: number): number => (chunks.get(id) ?? []).reduce((a, b) => a + b, 0);
+    await waitFor(() => [0, 1, 2].every((id) => total(id) === 20_000));
+    expect(Math.max(...chunks.get(0)!)).toBeLessThanOrEqual(1000);
+    expect(new Set([0, 1, 2].map((id) => sha1(Buffer.concat(bytes.get(id)!))))).toEqual(new Set(sent.map(sha1)));
+    // The other two were read ahead, with shares of the arena, not of 1,000 bytes.
+    expect(recvMany).toHaveBeenCalled();
+    expect(Math.min(...recvMany.mock.calls.map((c) => c[3]))).toBeGreaterThanOrEqual(4096);
+    for (const s of socks) s.destroy();
+    await port.stopListening();
+  });
+});
+
 describe('what a pass writes', () => {
   it('goes out before what is written after it, whatever the kernel takes at once', async () => {
     const CHUNK = 16 * 1024;

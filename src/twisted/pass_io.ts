@@ -97,17 +97,19 @@ export class PassIO implements PassHooks {
       const client = descriptors[ready[2 * i]!] as Partial<PassClient> | undefined;
       if (client === undefined || client[readAheadFd] === undefined) continue;
       const fd = (client as PassClient)[readAheadFd]();
-      if (fd < 0) continue;
+      const size = client.bufferSize!;
+      // A connection that reads less than that at a time reads as before.
+      if (fd < 0 || !(size >= MIN_READ)) continue;
       this.#readFds[n] = fd;
       this.#readers[n] = client as PassClient;
       client[readSlot] = n;
-      if (client.bufferSize! < smallest) smallest = client.bufferSize!;
+      if (size < smallest) smallest = size;
       n += 1;
     }
     this.#readCount = n;
     if (n === 0) return;
     this.#readArena ??= Buffer.allocUnsafeSlow(READ_ARENA);
-    const each = Math.min(Math.floor(READ_ARENA / n), smallest);
+    const each = Math.floor(Math.min(READ_ARENA / n, smallest));
     this.#readSize = each;
     binding.recvMany(this.#readFds, n, this.#readArena, each, this.#readResults);
   }
