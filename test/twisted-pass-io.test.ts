@@ -166,36 +166,53 @@ describe('a connection that reads little at a time', () => {
 });
 
 describe('what a pass writes', () => {
+  /** Two clients, both connected and accepted, whose writes from one synchronous loop the server reads in one pass. */
+  async function pairOfClients(number: number, made: () => number): Promise<net.Socket[]> {
+    const socks = await clients(number, 2);
+    await waitFor(() => made() === 2);
+    return socks;
+  }
+
   it('goes out before what is written after it, whatever the kernel takes at once', async () => {
     const CHUNK = 16 * 1024;
     const chunks = Array.from({ length: 80 }, (_, i) => pattern(i, CHUNK));
+    let made = 0;
     const { port, number } = listen(
       class extends Protocol {
         override connectionMade(): void {
+          made += 1;
           // A small kernel buffer: the pass's send takes only part of its bytes.
           (this.transport as unknown as Connection).socket.setsockopt(SOL_SOCKET, SO_SNDBUF, 4096);
         }
         override dataReceived(): void {
-          // 64 chunks fill the pass's arena; 16 more are queued behind it.
+          // The first connection's chunks fill the pass's send buffer (1 MiB), the
+          // rest are queued behind them, and the second's find it full.
           for (const chunk of chunks) this.transport!.write(chunk);
           reactor.callLater(0, () => this.transport!.write(Buffer.from('last')));
         }
       },
     );
-    const [sock] = await clients(number, 1);
-    const all = receive(sock!, 80 * CHUNK + 4);
-    sock!.write('go');
-    const got = await all;
-    expect(got.length).toBe(80 * CHUNK + 4);
-    expect(got.equals(Buffer.concat([...chunks, Buffer.from('last')]))).toBe(true);
-    sock!.destroy();
+    const socks = await pairOfClients(number, () => made);
+    const sendMany = vi.spyOn(binding, 'sendMany');
+    const all = socks.map((s) => receive(s, 80 * CHUNK + 4));
+    for (const s of socks) s.write('go');
+    for (const got of await Promise.all(all)) {
+      expect(got.length).toBe(80 * CHUNK + 4);
+      expect(got.equals(Buffer.concat([...chunks, Buffer.from('last')]))).toBe(true);
+    }
+    expect(sendMany).toHaveBeenCalled();
+    for (const s of socks) s.destroy();
     await port.stopListening();
   });
 
   it('counts in bufferedAmount until the pass ends', async () => {
     const amounts: number[] = [];
+    let made = 0;
     const { port, number } = listen(
       class extends Protocol {
+        override connectionMade(): void {
+          made += 1;
+        }
         override dataReceived(data: Buffer): void {
           const transport = this.transport as unknown as Connection;
           transport.write(data);
@@ -205,13 +222,13 @@ describe('what a pass writes', () => {
         }
       },
     );
-    const [sock] = await clients(number, 1);
-    const echoed = receive(sock!, 10);
-    sock!.write('hello');
-    expect((await echoed).toString()).toBe('hellohello');
-    await waitFor(() => amounts.length === 2);
-    expect(amounts).toEqual([10, 0]);
-    sock!.destroy();
+    const socks = await pairOfClients(number, () => made);
+    const echoed = socks.map((s) => receive(s, 10));
+    for (const s of socks) s.write('hello');
+    for (const got of await Promise.all(echoed)) expect(got.toString()).toBe('hellohello');
+    await waitFor(() => amounts.length === 4);
+    expect(amounts).toEqual([10, 10, 0, 0]);
+    for (const s of socks) s.destroy();
     await port.stopListening();
   });
 
@@ -227,26 +244,30 @@ describe('what a pass writes', () => {
         }
       },
     );
-    const [a, b] = await clients(number, 2);
-    await waitFor(() => transports.length === 2);
-    const atB = receive(b!, 5);
-    a!.write('hello');
-    expect((await atB).toString()).toBe('hello');
-    a!.destroy();
-    b!.destroy();
+    const socks = await pairOfClients(number, () => transports.length);
+    const sendMany = vi.spyOn(binding, 'sendMany');
+    const crossed = socks.map((s) => receive(s, 5));
+    socks.forEach((s, i) => s.write(['hello', 'world'][i]!));
+    expect((await Promise.all(crossed)).map(String)).toEqual(['world', 'hello']);
+    expect(sendMany).toHaveBeenCalled();
+    for (const s of socks) s.destroy();
     await port.stopListening();
   });
 
   it('is dropped by abortConnection() in the same pass, as Twisted drops its buffer', async () => {
+    let made = 0;
     const { port, number } = listen(
       class extends Protocol {
+        override connectionMade(): void {
+          made += 1;
+        }
         override dataReceived(): void {
           this.transport!.write(Buffer.from('secret'));
           (this.transport as unknown as Connection).abortConnection();
         }
       },
     );
-    const [sock] = await clients(number, 1);
+    const socks = await pairOfClients(number, () => made);
     const sent = vi.spyOn(binding, 'send');
     const sendMany = binding.sendMany.bind(binding);
     const handedOver: number[][] = [];
@@ -254,12 +275,32 @@ describe('what a pass writes', () => {
       handedOver.push(Array.from(fds.subarray(0, count)));
       return sendMany(fds, count, ...rest);
     });
-    const got = receive(sock!, 6).catch(() => Buffer.alloc(0));
-    sock!.write('go');
-    expect((await got).length).toBe(0);
-    // Nothing was handed to the kernel for it.
+    const got = socks.map((s) => receive(s, 6).catch(() => Buffer.alloc(0)));
+    for (const s of socks) s.write('go');
+    for (const bytes of await Promise.all(got)) expect(bytes.length).toBe(0);
+    // Nothing was handed to the kernel for them.
     expect(sent).not.toHaveBeenCalled();
-    expect(handedOver.flat().every((fd) => fd === -1)).toBe(true);
+    expect(handedOver.flat()).toEqual([-1, -1]);
+    for (const s of socks) s.destroy();
+    await port.stopListening();
+  });
+
+  it('by the only connection the pass read is sent at once, with no copy', async () => {
+    const { port, number } = listen(
+      class extends Protocol {
+        override dataReceived(data: Buffer): void {
+          this.transport!.write(data);
+        }
+      },
+    );
+    const [sock] = await clients(number, 1);
+    const sendMany = vi.spyOn(binding, 'sendMany');
+    const send = vi.spyOn(binding, 'send');
+    const echoed = receive(sock!, 5);
+    sock!.write('hello');
+    expect((await echoed).toString()).toBe('hello');
+    expect(sendMany).not.toHaveBeenCalled();
+    expect(send).toHaveBeenCalledTimes(1);
     sock!.destroy();
     await port.stopListening();
   });

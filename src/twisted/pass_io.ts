@@ -134,7 +134,9 @@ export class PassIO implements PassHooks {
 
   /** Takes `data` to send after the pass's last callback; false when no pass runs or it does not fit. */
   defer(client: PassClient, data: Uint8Array): boolean {
-    if (this.#depth === 0 || data.length > MAX_DEFERRED || !this.#room(data.length)) return false;
+    // A pass that read one connection or none sends as a write outside a
+    // pass does: one send then costs one call either way, without the copy.
+    if (this.#depth === 0 || this.#readCount < 2 || data.length > MAX_DEFERRED || !this.#room(data.length)) return false;
     const k = this.#sendCount;
     this.#sendFds = grownInt32(this.#sendFds, k + 1);
     this.#sendResults = grownInt32(this.#sendResults, k + 1);
