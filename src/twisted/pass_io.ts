@@ -1,11 +1,13 @@
 // A reactor pass's socket reads and sends, one native call for each kind.
 // Before the pass's first callback, the connections reported readable are
 // read into one arena with recvMany(); each one's doRead() then takes what
-// was read for it. The bytes they write during the pass are copied into a
-// second arena and sent after its last callback with sendMany(), where a
-// write would otherwise send at once. On a busy server each N-API call and
-// its JavaScript wrapper costs about as much as the system call it makes,
-// so a pass of ten echoes makes two calls instead of twenty.
+// was read for it. When it read two connections or more, the bytes they
+// write during the pass are copied into a second arena and sent after its
+// last callback with sendMany(), where a write would otherwise send at
+// once. A pass of ten echoes thus makes two calls into the addon instead of
+// twenty: an echo server on the addon with no framework spent 0.87-0.91 us
+// of user time per round trip calling it per recv and per send, and
+// 0.47-0.67 us calling it once per pass (tcp 10 and 100, 64 bytes).
 //
 // Twisted's own reactor behaves the same way where it matters: the events
 // of a pass are taken before any is handled (a descriptor gets its
