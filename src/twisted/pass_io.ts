@@ -22,7 +22,7 @@ import { logThrown } from './selectable';
 
 /** reactor[passIO]: the reactor's PassIO, which its connections defer their writes to. @internal */
 export const passIO = Symbol('passIO');
-/** Read ahead by a pass: this fd, -1 for none (closing, not reading, its doRead() overridden). @internal */
+/** Read ahead by a pass: this fd, -1 for none (aborting, or its doRead() overridden). @internal */
 export const readAheadFd = Symbol('readAheadFd');
 /** The index of what the pass read for it, -1 when it read nothing. @internal */
 export const readSlot = Symbol('readSlot');
@@ -195,11 +195,16 @@ export class PassIO implements PassHooks {
     binding.sendMany(this.#sendFds, count, arena, this.#spans, this.#sendResults);
     this.#sendCount = 0;
     this.#sendUsed = 0;
+    // Every one's bytes are out of the pass before any is told: one told
+    // first may close another, which must not send them again (sendEarly()).
+    for (let k = 0; k < count; k++) {
+      const client = this.#senders[k];
+      if (client !== null && client !== undefined) client[sendSlot] = -1;
+    }
     for (let k = 0; k < count; k++) {
       const client = this.#senders[k];
       if (client === null || client === undefined) continue;
       this.#senders[k] = null;
-      client[sendSlot] = -1;
       try {
         client[sendEnded](this.#sendResults[k]!, arena, this.#spans[2 * k]!, this.#spans[2 * k + 1]!);
       } catch (err) {
