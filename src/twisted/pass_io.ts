@@ -140,9 +140,11 @@ export class PassIO implements PassHooks {
     // pass does: one send then costs one call either way, without the copy.
     if (this.#depth === 0 || this.#readCount < 2 || data.length > MAX_DEFERRED || !this.#room(data.length)) return false;
     const k = this.#sendCount;
-    this.#sendFds = grownInt32(this.#sendFds, k + 1);
-    this.#sendResults = grownInt32(this.#sendResults, k + 1);
-    this.#spans = grownInt32(this.#spans, 2 * k + 2);
+    if (k === this.#sendFds.length) {
+      this.#sendFds = grownInt32(this.#sendFds, k + 1);
+      this.#sendResults = grownInt32(this.#sendResults, k + 1);
+      this.#spans = grownInt32(this.#spans, 2 * k + 2);
+    }
     this.#spans[2 * k] = this.#sendUsed;
     this.#spans[2 * k + 1] = data.length;
     this.#senders[k] = client;

@@ -92,8 +92,13 @@ export const tcpFamily: StreamFamily = {
   },
 };
 
+/** Whether errno means "try again later" (the kernel's buffer is full or empty): EAGAIN, ENOBUFS. */
+function wouldBlock(errno: number | null | undefined): boolean {
+  return errno === E.EAGAIN || errno === E.ENOBUFS;
+}
+
 function isWouldBlock(err: unknown): boolean {
-  return err instanceof BlockingIOError || (err instanceof OSError && (err.errno === E.EAGAIN || err.errno === E.ENOBUFS));
+  return err instanceof BlockingIOError || (err instanceof OSError && wouldBlock(err.errno));
 }
 
 function checkBytes(where: string, data: unknown): Uint8Array {
@@ -239,7 +244,7 @@ export class Connection extends FileDescriptor implements PassClient {
       if (this.queued > 0) this.startWriting();
       return;
     }
-    if (result < 0 && result !== -E.EAGAIN && result !== -E.ENOBUFS) {
+    if (result < 0 && !wouldBlock(-result)) {
       this.writeError = errorFromErrno(-result);
     } else {
       const rest = Buffer.from(arena.subarray(start + Math.max(0, result), start + length));
@@ -320,7 +325,7 @@ export class Connection extends FileDescriptor implements PassClient {
       this[readSlot] = -1;
       const io = this.reactor[passIO]!;
       const count = io.readResult(slot);
-      if (count === -E.EAGAIN || count === -E.ENOBUFS) return undefined;
+      if (wouldBlock(-count)) return undefined;
       if (count < 0) return CONNECTION_LOST;
       if (count === 0) return CONNECTION_DONE;
       const why = this.received(io.takeRead(slot, count));
