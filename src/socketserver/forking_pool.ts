@@ -243,7 +243,7 @@ export class ChildPool {
     }
     try {
       this.readAll();
-      this.topUp(this.sparesPaused ? 0 : spare);
+      this.topUp(this.sparesWanted());
     } catch {
       // A waiting request starts children itself, and reports why they cannot start.
       this.sparesPaused = true;
@@ -257,6 +257,16 @@ export class ChildPool {
     } catch {
       // Thrown again by the next serve_forever(), handle_request() or service_actions().
     }
+  }
+
+  /**
+   * How many idle children to keep besides the waiting requests:
+   * spare_children, or none while spares are paused. A bad spare_children
+   * counts as 0 here; serve_forever() reports it, not each request.
+   */
+  private sparesWanted(): number {
+    const spare = this.server.spare_children;
+    return this.sparesPaused || !isCount(spare) ? 0 : spare;
   }
 
   /**
@@ -359,9 +369,7 @@ export class ChildPool {
           child.busy = job;
           return child;
         }
-        // A bad spare_children is reported by serve_forever(), not by each request.
-        const spare = this.server.spare_children;
-        this.topUp(this.sparesPaused || !isCount(spare) ? 0 : spare);
+        this.topUp(this.sparesWanted());
         await freed;
       }
     } finally {
