@@ -48,7 +48,7 @@ import { Failure } from '../src/twisted/failure';
 import { ClientFactory, Factory, Protocol, type IConnector } from '../src/twisted/protocol';
 import { reactor } from '../src/twisted/reactor';
 import { AF_INET, AF_UNIX, SOCK_STREAM, socket } from '../src/socket';
-import { StringTransport, b } from './twisted-support';
+import { StringTransport, b, runReactorForTests } from './twisted-support';
 import { expectNoFdLeaks, ipv6Available } from './support';
 
 expectNoFdLeaks();
@@ -881,14 +881,7 @@ print(json.dumps(out))
 // On the real reactor.
 
 describe('endpoints on the reactor', () => {
-  let running: Promise<void>;
-  beforeAll(() => {
-    running = reactor.run();
-  });
-  afterAll(async () => {
-    reactor.stop();
-    await running;
-  });
+  runReactorForTests(reactor);
 
   class Echo extends Protocol {
     override dataReceived(data: Buffer): void {

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { IPv4Address } from '../src/twisted/address';
 import { ConnectError } from '../src/twisted/error';
 import type { Failure } from '../src/twisted/failure';
@@ -19,17 +19,11 @@ import type { IConnector } from '../src/twisted/protocol';
 import { reactor } from '../src/twisted/reactor';
 import type { TCPPort } from '../src/twisted/tcp';
 import { expectNoFdLeaks, openFds, waitFor } from './support';
+import { runReactorForTests } from './twisted-support';
 
 expectNoFdLeaks();
 
-let running: Promise<void>;
-beforeAll(() => {
-  running = reactor.run();
-});
-afterAll(async () => {
-  reactor.stop();
-  await running;
-});
+runReactorForTests(reactor);
 
 /** The errors logged while `fn` runs. */
 async function loggedErrors(fn: () => Promise<void>): Promise<log.LogEvent[]> {

@@ -5,7 +5,7 @@
 // run on a task.Clock, test_limit on the reactor with real connections.
 import { Buffer } from 'node:buffer';
 import * as net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { IPv4Address } from '../src/twisted/address';
 import { LineReceiver } from '../src/twisted/basic';
 import { Deferred, DeferredList, maybeDeferred } from '../src/twisted/defer';
@@ -25,19 +25,12 @@ import {
 import { ClientFactory, Protocol, ServerFactory, type IConnector } from '../src/twisted/protocol';
 import { reactor, type DelayedCall } from '../src/twisted/reactor';
 import { Clock } from '../src/twisted/task';
-import { StringTransport, StringTransportWithDisconnection, b } from './twisted-support';
+import { StringTransport, StringTransportWithDisconnection, b, runReactorForTests } from './twisted-support';
 import { expectNoFdLeaks, waitFor } from './support';
 
 expectNoFdLeaks();
 
-let running: Promise<void>;
-beforeAll(() => {
-  running = reactor.run();
-});
-afterAll(async () => {
-  reactor.stop();
-  await running;
-});
+runReactorForTests(reactor);
 
 const ADDR = new IPv4Address('TCP', '127.0.0.1', 35);
 

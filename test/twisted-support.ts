@@ -1,7 +1,9 @@
 // Test doubles for the twisted tests, after Twisted's own
 // (twisted.internet.testing): a transport that records what is written, and
-// one that also delivers connectionLost() when it is closed.
+// one that also delivers connectionLost() when it is closed; and the real
+// reactor run for the tests of a file or a describe block.
 import { Buffer } from 'node:buffer';
+import { afterAll, beforeAll } from 'vitest';
 import { IPv4Address } from '../src/twisted/address';
 import { ConnectionDone } from '../src/twisted/error';
 import { Failure } from '../src/twisted/failure';
@@ -109,4 +111,20 @@ export function chunks(data: Buffer, n: number): Buffer[] {
   const out: Buffer[] = [];
   for (let i = 0; i < Math.floor(data.length / n) + 1; i++) out.push(data.subarray(i * n, (i + 1) * n));
   return out;
+}
+
+/**
+ * Runs `reactor` for the tests of the file (or describe block) that calls
+ * this, as Twisted's trial does: run() before the first, stop() after the
+ * last, waiting for its shutdown.
+ */
+export function runReactorForTests(reactor: { run(): Promise<void>; stop(): void }): void {
+  let running: Promise<void>;
+  beforeAll(() => {
+    running = reactor.run();
+  });
+  afterAll(async () => {
+    reactor.stop();
+    await running;
+  });
 }

@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as posix from '../src/posix';
 import { AF_UNIX, SOCK_STREAM, SOL_SOCKET, SO_RCVBUF, SO_SNDBUF, socket } from '../src/socket';
 import { IPv4Address, IPv6Address, UNIXAddress } from '../src/twisted/address';
@@ -33,17 +33,11 @@ import type { IConnector, IProducer, ITransport } from '../src/twisted/protocol'
 import { reactor } from '../src/twisted/reactor';
 import type { Connection, Server, TCPPort } from '../src/twisted/tcp';
 import { expectNoFdLeaks, ipv6Available, waitFor } from './support';
+import { runReactorForTests } from './twisted-support';
 
 expectNoFdLeaks();
 
-let running: Promise<void>;
-beforeAll(() => {
-  running = reactor.run();
-});
-afterAll(async () => {
-  reactor.stop();
-  await running;
-});
+runReactorForTests(reactor);
 
 /** Errors logged while `fn` runs (the log observer), and the observer removed after. */
 async function capturingLog<T>(fn: (events: log.LogEvent[]) => Promise<T>): Promise<T> {
