@@ -5,42 +5,53 @@
 import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import * as net from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { binding } from '../src/binding';
 import { SOL_SOCKET, SO_SNDBUF } from '../src/socket';
-import type { IPv4Address } from '../src/twisted/address';
+import type { IAddress, IPv4Address } from '../src/twisted/address';
 import { Factory, Protocol } from '../src/twisted/protocol';
 import { reactor } from '../src/twisted/reactor';
 import type { Connection, TCPPort } from '../src/twisted/tcp';
 import { expectNoFdLeaks, waitFor } from './support';
+import { runReactorForTests } from './twisted-support';
 
 expectNoFdLeaks();
 
-let running: Promise<void>;
-beforeAll(() => {
-  running = reactor.run();
-});
-afterAll(async () => {
-  reactor.stop();
-  await running;
-});
+runReactorForTests(reactor);
 afterEach(() => {
   vi.restoreAllMocks();
 });
 
-function listen(protocol: new () => Protocol): { port: TCPPort; number: number } {
-  const port = reactor.listenTCP(0, Factory.forProtocol(protocol), 50, '127.0.0.1');
-  return { port, number: (port.getHost() as IPv4Address).port };
+/** A factory that counts the connections it has made a protocol for. */
+class CountingFactory extends Factory {
+  accepted = 0;
+  override buildProtocol(addr: IAddress): ReturnType<Factory['buildProtocol']> {
+    this.accepted += 1;
+    return super.buildProtocol(addr);
+  }
 }
 
-/** n clients, connected. */
-async function clients(number: number, n: number): Promise<net.Socket[]> {
-  return Promise.all(
-    Array.from({ length: n }, () => new Promise<net.Socket>((resolve, reject) => {
-      const sock = net.connect(number, '127.0.0.1', () => resolve(sock));
-      sock.on('error', reject);
-    })),
-  );
+/**
+ * A server of `protocol`, and connect(n): n clients, once the server has
+ * accepted them all, so that their next writes, made in one synchronous
+ * loop, are read in one pass.
+ */
+function listen(protocol: new () => Protocol): { port: TCPPort; connect(n: number): Promise<net.Socket[]> } {
+  const factory = CountingFactory.forProtocol(protocol);
+  const port = reactor.listenTCP(0, factory, 50, '127.0.0.1');
+  const number = (port.getHost() as IPv4Address).port;
+  const connect = async (n: number): Promise<net.Socket[]> => {
+    const expected = factory.accepted + n;
+    const socks = await Promise.all(
+      Array.from({ length: n }, () => new Promise<net.Socket>((resolve, reject) => {
+        const sock = net.connect(number, '127.0.0.1', () => resolve(sock));
+        sock.on('error', reject);
+      })),
+    );
+    await waitFor(() => factory.accepted === expected);
+    return socks;
+  };
+  return { port, connect };
 }
 
 /** What `sock` receives until it has `length` bytes, or until the end of its stream. */
@@ -73,19 +84,14 @@ function pattern(seed: number, length: number): Buffer {
 
 describe('one pass, many connections', () => {
   it('the connections readable in one pass are read with one call and answered with one, each with its own bytes', async () => {
-    let made = 0;
-    const { port, number } = listen(
+    const { port, connect } = listen(
       class extends Protocol {
-        override connectionMade(): void {
-          made += 1;
-        }
         override dataReceived(data: Buffer): void {
           this.transport!.write(Buffer.concat([Buffer.from('re:'), data]));
         }
       },
     );
-    const socks = await clients(number, 12);
-    await waitFor(() => made === 12);
+    const socks = await connect(12);
     const recvMany = vi.spyOn(binding, 'recvMany');
     const sendMany = vi.spyOn(binding, 'sendMany');
     const replies = socks.map((s) => receive(s, 3 + 100));
@@ -101,10 +107,10 @@ describe('one pass, many connections', () => {
 
   it('a read that fills its share of the arena is followed by the rest: every byte arrives, in order', async () => {
     const received = new Map<number, Buffer[]>();
-    let made = 0;
-    const { port, number } = listen(
+    let nextId = 0;
+    const { port, connect } = listen(
       class extends Protocol {
-        readonly id = made++;
+        readonly id = nextId++;
         override dataReceived(data: Buffer): void {
           const list = received.get(this.id) ?? [];
           list.push(Buffer.from(data));
@@ -115,9 +121,8 @@ describe('one pass, many connections', () => {
     // One client: a 64 KiB share, as big as a read; twenty: shares smaller than a read.
     for (const [n, size] of [[1, 3 * 1024 * 1024], [20, 300 * 1024]] as const) {
       received.clear();
-      made = 0;
-      const socks = await clients(number, n);
-      await waitFor(() => made === n);
+      nextId = 0;
+      const socks = await connect(n);
       const sent = socks.map((_, i) => pattern(i + n, size));
       socks.forEach((s, i) => s.write(sent[i]));
       await waitFor(() => [...received.values()].reduce((sum, l) => sum + l.reduce((a, b) => a + b.length, 0), 0) === n * size, 20_000);
@@ -135,10 +140,10 @@ describe('a connection that reads little at a time', () => {
   it('is read as before, at most bufferSize bytes a read, beside connections the pass reads ahead', async () => {
     const chunks = new Map<number, number[]>();
     const bytes = new Map<number, Buffer[]>();
-    let made = 0;
-    const { port, number } = listen(
+    let nextId = 0;
+    const { port, connect } = listen(
       class extends Protocol {
-        readonly id = made++;
+        readonly id = nextId++;
         override connectionMade(): void {
           if (this.id === 0) (this.transport as unknown as Connection).bufferSize = 1000;
         }
@@ -148,8 +153,7 @@ describe('a connection that reads little at a time', () => {
         }
       },
     );
-    const socks = await clients(number, 3);
-    await waitFor(() => made === 3);
+    const socks = await connect(3);
     const recvMany = vi.spyOn(binding, 'recvMany');
     const sent = socks.map((_, i) => pattern(i, 20_000));
     socks.forEach((s, i) => s.write(sent[i]));
@@ -166,21 +170,12 @@ describe('a connection that reads little at a time', () => {
 });
 
 describe('what a pass writes', () => {
-  /** Two clients, both connected and accepted, whose writes from one synchronous loop the server reads in one pass. */
-  async function pairOfClients(number: number, made: () => number): Promise<net.Socket[]> {
-    const socks = await clients(number, 2);
-    await waitFor(() => made() === 2);
-    return socks;
-  }
-
   it('goes out before what is written after it, whatever the kernel takes at once', async () => {
     const CHUNK = 16 * 1024;
     const chunks = Array.from({ length: 80 }, (_, i) => pattern(i, CHUNK));
-    let made = 0;
-    const { port, number } = listen(
+    const { port, connect } = listen(
       class extends Protocol {
         override connectionMade(): void {
-          made += 1;
           // A small kernel buffer: the pass's send takes only part of its bytes.
           (this.transport as unknown as Connection).socket.setsockopt(SOL_SOCKET, SO_SNDBUF, 4096);
         }
@@ -192,7 +187,7 @@ describe('what a pass writes', () => {
         }
       },
     );
-    const socks = await pairOfClients(number, () => made);
+    const socks = await connect(2);
     const sendMany = vi.spyOn(binding, 'sendMany');
     const all = socks.map((s) => receive(s, 80 * CHUNK + 4));
     for (const s of socks) s.write('go');
@@ -207,12 +202,8 @@ describe('what a pass writes', () => {
 
   it('counts in bufferedAmount until the pass ends', async () => {
     const amounts: number[] = [];
-    let made = 0;
-    const { port, number } = listen(
+    const { port, connect } = listen(
       class extends Protocol {
-        override connectionMade(): void {
-          made += 1;
-        }
         override dataReceived(data: Buffer): void {
           const transport = this.transport as unknown as Connection;
           transport.write(data);
@@ -222,7 +213,7 @@ describe('what a pass writes', () => {
         }
       },
     );
-    const socks = await pairOfClients(number, () => made);
+    const socks = await connect(2);
     const echoed = socks.map((s) => receive(s, 10));
     for (const s of socks) s.write('hello');
     for (const got of await Promise.all(echoed)) expect(got.toString()).toBe('hellohello');
@@ -234,7 +225,7 @@ describe('what a pass writes', () => {
 
   it('to another connection reaches that connection', async () => {
     const transports: Connection[] = [];
-    const { port, number } = listen(
+    const { port, connect } = listen(
       class extends Protocol {
         override connectionMade(): void {
           transports.push(this.transport as unknown as Connection);
@@ -244,7 +235,7 @@ describe('what a pass writes', () => {
         }
       },
     );
-    const socks = await pairOfClients(number, () => transports.length);
+    const socks = await connect(2);
     const sendMany = vi.spyOn(binding, 'sendMany');
     const crossed = socks.map((s) => receive(s, 5));
     socks.forEach((s, i) => s.write(['hello', 'world'][i]!));
@@ -255,19 +246,15 @@ describe('what a pass writes', () => {
   });
 
   it('is dropped by abortConnection() in the same pass, as Twisted drops its buffer', async () => {
-    let made = 0;
-    const { port, number } = listen(
+    const { port, connect } = listen(
       class extends Protocol {
-        override connectionMade(): void {
-          made += 1;
-        }
         override dataReceived(): void {
           this.transport!.write(Buffer.from('secret'));
           (this.transport as unknown as Connection).abortConnection();
         }
       },
     );
-    const socks = await pairOfClients(number, () => made);
+    const socks = await connect(2);
     const sent = vi.spyOn(binding, 'send');
     const sendMany = binding.sendMany.bind(binding);
     const handedOver: number[][] = [];
@@ -286,14 +273,14 @@ describe('what a pass writes', () => {
   });
 
   it('by the only connection the pass read is sent at once, with no copy', async () => {
-    const { port, number } = listen(
+    const { port, connect } = listen(
       class extends Protocol {
         override dataReceived(data: Buffer): void {
           this.transport!.write(data);
         }
       },
     );
-    const [sock] = await clients(number, 1);
+    const [sock] = await connect(1);
     const sendMany = vi.spyOn(binding, 'sendMany');
     const send = vi.spyOn(binding, 'send');
     const echoed = receive(sock!, 5);
