@@ -9,6 +9,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { binding } from '../src/binding';
 import { SOL_SOCKET, SO_SNDBUF } from '../src/socket';
 import type { IAddress, IPv4Address } from '../src/twisted/address';
+import { ConnectionDone } from '../src/twisted/error';
+import { Failure } from '../src/twisted/failure';
 import { Factory, Protocol } from '../src/twisted/protocol';
 import { reactor } from '../src/twisted/reactor';
 import type { Connection, TCPPort } from '../src/twisted/tcp';
@@ -268,6 +270,53 @@ describe('what a pass writes', () => {
     // Nothing was handed to the kernel for them.
     expect(sent).not.toHaveBeenCalled();
     expect(handedOver.flat()).toEqual([-1, -1]);
+    for (const s of socks) s.destroy();
+    await port.stopListening();
+  });
+
+  it('is sent once when a callback at the end of the pass closes its connection by hand', async () => {
+    // The first connection read fills its kernel buffer, defers 16 KiB and
+    // registers a streaming producer; the second defers a few bytes. The
+    // pass's sendMany() sends both; the first's bytes find no room, and its
+    // transport pauses the producer, which closes the second connection.
+    // Its bytes are out already: closing must not send them again.
+    const transports: Connection[] = [];
+    let closedPort = 0;
+    const { port, connect } = listen(
+      class extends Protocol {
+        override dataReceived(): void {
+          const transport = this.transport as unknown as Connection;
+          transports.push(transport);
+          if (transports.length === 2) {
+            closedPort = (transport.getPeer() as IPv4Address).port;
+            transport.write(Buffer.from('once'));
+            return;
+          }
+          transport.bufferSize = 4096;
+          while (transport.socket._trySend(Buffer.alloc(64 * 1024)) > 0);
+          transport.write(Buffer.alloc(16 * 1024));
+          transport.registerProducer(
+            {
+              pauseProducing: () => transports[1]!.connectionLost(new Failure(new ConnectionDone())),
+              resumeProducing: () => undefined,
+              stopProducing: () => undefined,
+            },
+            true,
+          );
+        }
+      },
+    );
+    const socks = await connect(2);
+    // Read now: a socket that the server closes forgets its port.
+    const localPorts = socks.map((s) => s.localPort);
+    const sendMany = vi.spyOn(binding, 'sendMany');
+    const got = socks.map((s) => receive(s, Infinity));
+    for (const s of socks) s.write('go');
+    await waitFor(() => transports.length === 2 && transports[1]!.disconnected);
+    // The client whose connection was closed by hand gets its bytes once, then the end.
+    const closedIndex = localPorts.indexOf(closedPort);
+    expect((await got[closedIndex]!).toString()).toBe('once');
+    expect(sendMany).toHaveBeenCalledTimes(1);
     for (const s of socks) s.destroy();
     await port.stopListening();
   });
