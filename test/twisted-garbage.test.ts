@@ -173,6 +173,13 @@ describe('methods that call what they are given check it first', () => {
     expect(thrown(() => q.sendLine('x')).message).toBe('sendLine(): the transport has no writeSequence(): {}');
   });
 
+  it('sendLine() looks at the transport before the delimiter, as Twisted\'s self.transport.write(line + self.delimiter) does', () => {
+    const p = new LineReceiver();
+    p.makeConnection({} as never);
+    p.delimiter = '';
+    expect(thrown(() => p.sendLine('x')).message).toBe('sendLine(): the transport has no write(): {}');
+  });
+
   it('ByteQueue is not exported (it is the receivers\' buffer)', () => {
     expect('ByteQueue' in twisted.basic).toBe(false);
   });

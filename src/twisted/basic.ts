@@ -194,13 +194,14 @@ export class LineReceiver<F extends Factory = Factory, T extends ITransport = IT
   /** Writes `line` followed by the delimiter. */
   sendLine(line: Uint8Array | string): void {
     const bytes = typeof line === 'string' ? Buffer.from(line, 'utf8') : checkBytes('sendLine', line);
+    const transport = transportOf(this, 'sendLine', 'write');
     const delimiter = this.#currentDelimiter();
     // Twisted's line + delimiter, built by hand: Buffer.concat() checks
     // its list and copies each part through its own helper.
     const out = Buffer.allocUnsafe(bytes.length + delimiter.length);
     out.set(bytes);
     out.set(delimiter, bytes.length);
-    transportOf(this, 'sendLine', 'write').write(out);
+    transport.write(out);
   }
 
   /** A line was longer than MAX_LENGTH: by default the connection is closed. */
