@@ -23,7 +23,7 @@ import { staticAttribute } from './attributes';
 import { encode, sendMessage, tryReceive } from './channel';
 import { CHILD_CHANNEL_FD, CHILD_ENV, WORD_READY, WORD_TAKEN } from './forking_child';
 import { io } from './io';
-import { formatAddress, settle, socketOf } from './servers';
+import { formatAddress, isDatagramRequest, settle, socketOf } from './servers';
 import type { BaseServer, Request } from './servers';
 
 /** How many children may be starting at once: one per core. */
@@ -169,7 +169,7 @@ export class ChildPool {
    */
   async handOver(request: Request, client_address: Address): Promise<void> {
     const stream = !Array.isArray(request);
-    if (stream ? !(request instanceof socket) : !(request.length === 2 && request[0] instanceof Uint8Array && request[1] instanceof socket)) {
+    if (stream ? !(request instanceof socket) : !isDatagramRequest(request)) {
       throw new TypeError(`${this.server.constructor.name}.process_request(): request must be a socket or [data, socket], not ${describe(request)}`);
     }
     const job: Job = {

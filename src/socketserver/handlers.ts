@@ -7,6 +7,7 @@ import { describe, OSError } from '../errors';
 import { IPPROTO_TCP, socket, TCP_NODELAY } from '../socket';
 import type { Address } from '../socket';
 import { classAttribute, setClassAttribute } from './attributes';
+import { isDatagramRequest } from './servers';
 import type { BaseServer, Request } from './servers';
 import { BufferedReader, BytesWriter, SocketWriter } from './streams';
 
@@ -167,12 +168,7 @@ export class DatagramRequestHandler<S extends BaseServer = BaseServer> extends B
   /** Unpacks the request into packet and socket, and makes rfile and wfile. */
   override setup(): void {
     const request: unknown = this.request;
-    if (
-      !Array.isArray(request) ||
-      request.length !== 2 ||
-      !(request[0] instanceof Uint8Array) ||
-      !(request[1] instanceof socket)
-    ) {
+    if (!isDatagramRequest(request)) {
       throw new TypeError(
         `${this.constructor.name}.setup(): request must be [data, socket] (a datagram server's), not ${describe(request)}`,
       );

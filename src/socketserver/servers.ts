@@ -109,6 +109,11 @@ function streamRequest(server: object, method: string, request: unknown): socket
   throw new TypeError(`${server.constructor.name}.${method}(): request must be a socket, not ${describe(request)}`);
 }
 
+/** Whether request is a datagram server's: [data, socket]. @internal */
+export function isDatagramRequest(request: unknown): request is [Uint8Array, socket] {
+  return Array.isArray(request) && request.length === 2 && request[0] instanceof Uint8Array && request[1] instanceof socket;
+}
+
 function isPromise(value: unknown): value is Promise<unknown> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
