@@ -171,10 +171,11 @@ export class PassIO implements PassHooks {
   /**
    * Sends `client`'s deferred bytes now, once, and forgets them: its
    * connection closes before the pass ends. What the kernel does not take
-   * is lost, as a write's unsent rest is when its connection closes; fd
-   * -1 (aborted) drops them.
+   * is lost, as a write's unsent rest is when its connection closes; an
+   * aborted one's are dropped (its [sendFd]() is -1).
    */
-  sendEarly(client: PassClient, fd: number): void {
+  sendEarly(client: PassClient): void {
+    const fd = client[sendFd]();
     const k = client[sendSlot];
     client[sendSlot] = -1;
     this.#senders[k] = null;

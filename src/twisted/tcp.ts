@@ -411,14 +411,14 @@ export class Connection extends FileDescriptor implements PassClient {
   /** Closes the socket and tells the protocol; runs once. */
   connectionLost(reason: Failure): void {
     if (this.disconnected) return;
+    // What this pass wrote goes out before the close, as a write outside a pass would have.
+    if (this[sendSlot] >= 0) this.reactor[passIO]!.sendEarly(this);
     this.disconnected = true;
     this.connected = false;
     const producer = this.producer;
     this.producer = null;
     this.queue = null;
     this.queued = 0;
-    // What this pass wrote goes out before the close, as a write outside a pass would have.
-    if (this[sendSlot] >= 0) this.reactor[passIO]!.sendEarly(this, this.aborting ? -1 : this.socket._ownFileno());
     this.closeSocket(reason.check(ConnectionAborted) === null);
     if (producer !== null) {
       try {
