@@ -194,16 +194,20 @@ export class PassIO implements PassHooks {
     const count = this.#sendCount;
     if (count === 0) return;
     const arena = this.#sendArena!;
-    for (let k = 0; k < count; k++) this.#sendFds[k] = this.#senders[k]?.[sendFd]() ?? -1;
+    // Every one's bytes leave the pass before any is told: one told first
+    // may close another, which must not send them again (sendEarly()).
+    for (let k = 0; k < count; k++) {
+      const client = this.#senders[k];
+      if (client === null || client === undefined) {
+        this.#sendFds[k] = -1;
+      } else {
+        this.#sendFds[k] = client[sendFd]();
+        client[sendSlot] = -1;
+      }
+    }
     binding.sendMany(this.#sendFds, count, arena, this.#spans, this.#sendResults);
     this.#sendCount = 0;
     this.#sendUsed = 0;
-    // Every one's bytes are out of the pass before any is told: one told
-    // first may close another, which must not send them again (sendEarly()).
-    for (let k = 0; k < count; k++) {
-      const client = this.#senders[k];
-      if (client !== null && client !== undefined) client[sendSlot] = -1;
-    }
     for (let k = 0; k < count; k++) {
       const client = this.#senders[k];
       if (client === null || client === undefined) continue;
