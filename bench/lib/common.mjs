@@ -352,7 +352,9 @@ export function fmtUs(x) {
 /**
  * A formatter for one table column of microsecond values: the whole column
  * in one unit, ms when its largest value reaches 10 ms, else us, so that a
- * column never mixes "6200 us" with "131.0 ms".
+ * column never mixes "6200 us" with "131.0 ms". A value below 1 in that
+ * unit keeps three significant digits: 2.46 us in a ms column reads
+ * "0.00246 ms", not "0.00 ms".
  */
 export function usColumn(values) {
   const finite = values.filter((v) => v !== null && v !== undefined && Number.isFinite(v));
@@ -360,8 +362,8 @@ export function usColumn(values) {
   return (x) => {
     if (x === null || x === undefined || !Number.isFinite(x)) return 'n/a';
     const v = ms ? x / 1000 : x;
-    const digits = v >= 100 ? 0 : v >= 10 ? 1 : 2;
-    return `${v.toFixed(digits)} ${ms ? 'ms' : 'us'}`;
+    const text = v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v >= 1 || v === 0 ? v.toFixed(2) : v.toPrecision(3);
+    return `${text} ${ms ? 'ms' : 'us'}`;
   };
 }
 
