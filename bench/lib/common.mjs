@@ -341,14 +341,6 @@ export function fmtRate(x) {
   return x.toFixed(0);
 }
 
-export function fmtUs(x) {
-  if (x === null || x === undefined || !Number.isFinite(x)) return 'n/a';
-  if (x >= 10000) return `${(x / 1000).toFixed(1)} ms`;
-  if (x >= 100) return `${x.toFixed(0)} us`;
-  if (x >= 10) return `${x.toFixed(1)} us`;
-  return `${x.toFixed(2)} us`;
-}
-
 /**
  * A formatter for one table column of microsecond values: the whole column
  * in one unit, ms when its largest value reaches 10 ms, else us, so that a
@@ -361,10 +353,16 @@ export function usColumn(values) {
   const ms = finite.length > 0 && Math.max(...finite) >= 10000;
   return (x) => {
     if (x === null || x === undefined || !Number.isFinite(x)) return 'n/a';
-    const v = ms ? x / 1000 : x;
-    const text = v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v >= 1 || v === 0 ? v.toFixed(2) : v.toPrecision(3);
-    return `${text} ${ms ? 'ms' : 'us'}`;
+    return `${digitsFor(ms ? x / 1000 : x)} ${ms ? 'ms' : 'us'}`;
   };
+}
+
+/** A value in its column's unit: fewer decimals as it grows, three significant digits below 1. */
+function digitsFor(v) {
+  if (v >= 100) return v.toFixed(0);
+  if (v >= 10) return v.toFixed(1);
+  if (v >= 1 || v === 0) return v.toFixed(2);
+  return v.toPrecision(3);
 }
 
 export function fmtRatio(x) {
