@@ -169,7 +169,7 @@ export class ChildPool {
    */
   async handOver(request: Request, client_address: Address): Promise<void> {
     const stream = !Array.isArray(request);
-    if (stream ? !(request instanceof socket) : !isDatagramRequest(request)) {
+    if (!(request instanceof socket) && !isDatagramRequest(request)) {
       throw new TypeError(`${this.server.constructor.name}.process_request(): request must be a socket or [data, socket], not ${describe(request)}`);
     }
     const job: Job = {
