@@ -80,8 +80,18 @@ inline bool ArgInt32Array(const Napi::CallbackInfo& info, size_t index,
   return true;
 }
 
+// A count or -errno comes back as a small integer: napi_create_int32()
+// makes it without the checks napi_create_double() goes through.
 inline Napi::Value Result(const Napi::CallbackInfo& info, double value) {
-  return Napi::Number::New(info.Env(), value);
+  napi_env env = info.Env();
+  napi_value out = nullptr;
+  if (value >= INT32_MIN && value <= INT32_MAX &&
+      value == static_cast<double>(static_cast<int32_t>(value))) {
+    napi_create_int32(env, static_cast<int32_t>(value), &out);
+  } else {
+    napi_create_double(env, value, &out);
+  }
+  return Napi::Value(env, out);
 }
 
 }  // namespace asyncore
