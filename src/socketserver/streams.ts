@@ -7,6 +7,7 @@
 import { Buffer } from 'node:buffer';
 import { constants as osConstants } from 'node:os';
 import { binding, NON_BLOCKING } from '../binding';
+import { readResult, readTarget } from '../bytes';
 import { constant } from '../constants';
 import { describe, errorFromErrno, TimeoutError } from '../errors';
 import type { socket } from '../socket';
@@ -19,22 +20,6 @@ const MSG_DONTWAIT = constant('MSG_DONTWAIT');
 const DEFAULT_CHUNK = 65536;
 const EMPTY = Buffer.alloc(0);
 const NEWLINE = 10;
-
-/** Where every reader of the process receives, before it copies what came out. */
-let scratch: Buffer | null = null;
-/**
- * A view of scratch's first bytes, kept while reads bring the same count:
- * a line copied out through set() and this view costs a forking child
- * about 0.9 us less per line than buf.copy(), whose argument checks cost
- * more than the copy (ForkingTCPServer echo, 10 connections, 64 bytes).
- */
-let scratchHead: Uint8Array = new Uint8Array(0);
-
-/** The first count bytes of scratch. */
-function scratchBytes(count: number): Uint8Array {
-  if (scratchHead.length !== count) scratchHead = new Uint8Array(scratch!.buffer, scratch!.byteOffset, count);
-  return scratchHead;
-}
 
 function closedFile(): RangeError {
   return new RangeError('I/O operation on closed file.');
@@ -233,11 +218,7 @@ export class BufferedReader implements Reader {
     const sock = this.sock!;
     const fd = sock._ownFileno();
     if (fd < 0) throw errorFromErrno(E.EBADF);
-    if (scratch === null || scratch.length < max) {
-      scratch = Buffer.allocUnsafeSlow(Math.max(max, DEFAULT_CHUNK));
-      scratchHead = new Uint8Array(0);
-    }
-    const buf = max === scratch.length ? scratch : scratch.subarray(0, max);
+    const buf = readTarget(max);
     let count: number | null;
     if (this.drained) {
       count = this.readAfterWait(sock, fd, buf);
@@ -247,8 +228,7 @@ export class BufferedReader implements Reader {
     }
     if (count > 0) {
       this.drained = count < max;
-      const data = Buffer.allocUnsafe(count);
-      data.set(scratchBytes(count));
+      const data = readResult(buf, count);
       this.buf = this.pos < this.buf.length ? Buffer.concat([this.buf.subarray(this.pos), data]) : data;
       this.pos = 0;
       return true;
