@@ -100,6 +100,33 @@ describe('StreamRequestHandler.rfile', () => {
     }
   });
 
+  it('lines from separate reads are buffers of their own: later reads do not write over them', async () => {
+    const sent = ['one\n', 'twenty-two\n', `${'x'.repeat(70000)}\n`, 'one\n', 'end\n'];
+    const server = serverWith(async (h) => {
+      const kept: Buffer[] = [];
+      for await (const line of h.rfile) {
+        kept.push(line);
+        await h.wfile.write(Buffer.from('ok\n'));
+      }
+      h.server.seen.push(kept.map(String));
+    });
+    const client = connect(AF_INET, server.server_address);
+    try {
+      const served = server.handle_request();
+      // One line per read: the next is sent only once the handler has this one.
+      for (const line of sent) {
+        client.sendall(Buffer.from(line));
+        expect(String(await receiveLine(client))).toBe('ok\n');
+      }
+      client.shutdown(SHUT_WR);
+      await served;
+      expect(server.seen).toEqual([sent]);
+    } finally {
+      client.close();
+      await server.server_close();
+    }
+  });
+
   it('rbufsize 0 reads no byte past the line, so the socket still has the rest', async () => {
     const server = serverWith(async (h) => {
       h.server.seen.push(String(await h.rfile.readline()));
