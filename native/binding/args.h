@@ -80,16 +80,15 @@ inline bool ArgInt32Array(const Napi::CallbackInfo& info, size_t index,
   return true;
 }
 
-// A count or -errno comes back as a small integer: napi_create_int32()
-// makes it without the checks napi_create_double() goes through.
-inline Napi::Value Result(const Napi::CallbackInfo& info, double value) {
+// Every result is a count or -errno, an integer: an int32 (a Smi, which
+// napi_create_int32() makes without entering V8) whenever it fits.
+inline Napi::Value Result(const Napi::CallbackInfo& info, int64_t value) {
   napi_env env = info.Env();
   napi_value out = nullptr;
-  if (value >= INT32_MIN && value <= INT32_MAX &&
-      value == static_cast<double>(static_cast<int32_t>(value))) {
+  if (value >= INT32_MIN && value <= INT32_MAX) {
     napi_create_int32(env, static_cast<int32_t>(value), &out);
   } else {
-    napi_create_double(env, value, &out);
+    napi_create_int64(env, value, &out);
   }
   return Napi::Value(env, out);
 }

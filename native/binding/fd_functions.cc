@@ -46,7 +46,7 @@ Napi::Value ReadFn(const Napi::CallbackInfo& info) {
   if (!ArgInt(info, 0, &fd) || !ArgBytes(info, 1, &data, &length)) {
     return info.Env().Undefined();
   }
-  return Result(info, static_cast<double>(Read(fd, data, length)));
+  return Result(info, Read(fd, data, length));
 }
 
 Napi::Value WriteFn(const Napi::CallbackInfo& info) {
@@ -56,7 +56,7 @@ Napi::Value WriteFn(const Napi::CallbackInfo& info) {
   if (!ArgInt(info, 0, &fd) || !ArgBytes(info, 1, &data, &length)) {
     return info.Env().Undefined();
   }
-  return Result(info, static_cast<double>(Write(fd, data, length)));
+  return Result(info, Write(fd, data, length));
 }
 
 Napi::Value SetBlockingFn(const Napi::CallbackInfo& info) {

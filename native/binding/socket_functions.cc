@@ -169,8 +169,7 @@ Napi::Value BytesCall(const Napi::CallbackInfo& info, Call call) {
       !ArgInt(info, 2, &flags) || !ArgDouble(info, 3, &timeout_ms)) {
     return info.Env().Undefined();
   }
-  return Result(info,
-                static_cast<double>(call(fd, data, length, flags, timeout_ms)));
+  return Result(info, call(fd, data, length, flags, timeout_ms));
 }
 
 Napi::Value SendFn(const Napi::CallbackInfo& info) {
@@ -188,8 +187,7 @@ Napi::Value SendToFn(const Napi::CallbackInfo& info) {
       !ArgDouble(info, 4, &timeout_ms)) {
     return info.Env().Undefined();
   }
-  return Result(info, static_cast<double>(
-                          SendTo(fd, data, length, flags, addr, timeout_ms)));
+  return Result(info, SendTo(fd, data, length, flags, addr, timeout_ms));
 }
 
 Napi::Value RecvFn(const Napi::CallbackInfo& info) {
@@ -286,7 +284,7 @@ Napi::Value RecvFromFn(const Napi::CallbackInfo& info) {
   }
   Sockaddr from;
   ssize_t result = RecvFrom(fd, data, length, flags, timeout_ms, &from);
-  if (result < 0) return Result(info, static_cast<double>(result));
+  if (result < 0) return Result(info, result);
   return Pair(info.Env(), static_cast<double>(result),
               AddressValue(info.Env(), from));
 }
@@ -379,9 +377,8 @@ Napi::Value SendFdsFn(const Napi::CallbackInfo& info) {
   Sockaddr addr;
   bool has_addr = !info[4].IsNull() && !info[4].IsUndefined();
   if (has_addr && !ArgSockaddr(info, 4, &addr)) return info.Env().Undefined();
-  return Result(info, static_cast<double>(
-                          SendFds(fd, data, length, fds, fd_count, flags,
-                                  has_addr ? &addr : nullptr, timeout_ms)));
+  return Result(info, SendFds(fd, data, length, fds, fd_count, flags,
+                              has_addr ? &addr : nullptr, timeout_ms));
 }
 
 // recvFds(fd, buf, out Int32Array, flags, timeoutMs): [count, address] or
@@ -405,7 +402,7 @@ Napi::Value RecvFdsFn(const Napi::CallbackInfo& info) {
   Sockaddr from;
   ssize_t result = RecvFds(fd, data, length, out + 2, out_length - 2, &fd_count,
                            &msg_flags, flags, timeout_ms, &from);
-  if (result < 0) return Result(info, static_cast<double>(result));
+  if (result < 0) return Result(info, result);
   // Received fds are this environment's, as accept()'s are.
   for (size_t i = 0; i < fd_count; ++i) Track(info, out[2 + i]);
   out[0] = static_cast<int32_t>(fd_count);
