@@ -23,6 +23,7 @@
         "binding/addon.cc",
         "binding/constants.cc",
         "binding/env_fds.cc",
+        "binding/event_loop.cc",
         "binding/fd_functions.cc",
         "binding/waiter.cc",
         "binding/poller_wrap.cc",

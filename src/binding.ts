@@ -98,6 +98,8 @@ export interface NativeBinding {
   readonly EPOLL_MAX_EVENTS: number;
 
   Poller: new (kind: number, onWaitDone: WaitCallback) => NativePoller;
+  /** Whether Node's event loop would run anything in a turn now: a due timer, an immediate, a ready fd. */
+  eventLoopHasWork(): boolean;
 
   // Plain file descriptors (posix).
   pipe(out: Int32Array): number;

@@ -10,6 +10,7 @@ namespace asyncore {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   EnvFds::Install(env);
   DefineConstants(env, exports);
+  DefineEventLoopFunctions(env, exports);
   DefineFdFunctions(env, exports);
   DefineSocketFunctions(env, exports);
   exports.Set("Poller", PollerWrap::Define(env));

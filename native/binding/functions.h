@@ -7,6 +7,7 @@
 namespace asyncore {
 
 void DefineConstants(Napi::Env env, Napi::Object exports);
+void DefineEventLoopFunctions(Napi::Env env, Napi::Object exports);
 void DefineFdFunctions(Napi::Env env, Napi::Object exports);
 void DefineSocketFunctions(Napi::Env env, Napi::Object exports);
 
