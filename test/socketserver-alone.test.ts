@@ -71,6 +71,27 @@ describe('a request served alone', () => {
     expect(ticks).toBeGreaterThanOrEqual(Math.floor(elapsed / 20));
   });
 
+  it('runs callbacks of process.nextTick() while lines keep coming', async () => {
+    const count = 300;
+    const { rfile } = servedAlone(`for (let i = 0; i < ${count}; i++) { fs.writeSync(3, 'line ' + i + '\\n'); sleep(1); }`);
+    await rfile.readline();
+    const lags: number[] = [];
+    let queued = -1;
+    for await (const line of rfile) {
+      if (queued < 0 && String(line) !== `line ${count - 1}\n`) {
+        queued = performance.now();
+        process.nextTick(() => {
+          lags.push(performance.now() - queued);
+          queued = -1;
+        });
+      }
+    }
+    // The thread waits on the event loop, where ticks run, at the latest
+    // every childBlockingReadPolicy.runMs (plus one wait here).
+    expect(lags.length).toBeGreaterThan(1);
+    expect(Math.max(...lags)).toBeLessThan(childBlockingReadPolicy.runMs + childBlockingReadPolicy.waitMs + 100);
+  });
+
   it('waits on the event loop for a peer slower than the wait here', async () => {
     const { rfile } = servedAlone("sleep(200); fs.writeSync(3, 'late\\n');");
     const order: string[] = [];

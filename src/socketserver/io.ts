@@ -4,7 +4,8 @@
 // event loop, which keeps running meanwhile; a wait's callback runs from
 // the native callback that ends the epoll wait.
 //
-// Fds stay watched, edge-triggered, from their first wait until forget():
+// Fds stay watched, edge-triggered, from their first wait until forget()
+// (the socket of a request served alone, only while it is waited for):
 // a reader that has just found its socket empty (EAGAIN, or a short read)
 // waits with no system call at all (waitDry()), since any data that comes
 // after that read is an edge epoll reports. An edge that comes while nobody
@@ -27,31 +28,42 @@ import { EDGE, Watcher } from '../watcher';
 const WATCHED = POLLIN | POLLOUT | EDGE;
 
 /**
- * How long a read of the one request a forking server's child serves may
- * block the JavaScript thread waiting for data (waitMs), and for how long
- * such waits may hold the thread in a row before Node's event loop must
- * have a turn (runMs): Node's timers and I/O are held up for at most
- * runMs plus one wait. A peer that answers within waitMs costs no turn of
- * the event loop, and on a blocking socket one recv() whose wait the
- * kernel bounds (SO_RCVTIMEO = waitMs, see kernelWaitMs()), as Python's
- * child makes; on a socket with a timeout, a poll() and a recv().
+ * How a read of the one request a forking server's child serves may wait
+ * for data on the JavaScript thread itself, as Python's child blocks in
+ * recv(). Each wait here lasts at most waitMs: on a blocking socket one
+ * recv() whose wait the kernel bounds (SO_RCVTIMEO = waitMs, see
+ * kernelWaitMs()); on a socket with a timeout, a poll() and a recv(). A
+ * peer that answers within waitMs costs no turn of Node's event loop.
  *
- * waitMs was chosen by measurement: ForkingTCPServer line echo, 10
+ * While such waits hold the thread, every checkMs the child asks whether
+ * the event loop has anything to run (binding.eventLoopHasWork(): a due
+ * timer, an immediate, a ready fd, a message from another thread) and
+ * gives it its turn when it has: Node's timers and I/O are held up for at
+ * most checkMs plus one wait. Callbacks of process.nextTick(), which that
+ * question cannot see, run at the latest after runMs (plus one wait): the
+ * read then waits on the event loop once.
+ *
+ * The numbers were chosen by measurement: ForkingTCPServer line echo, 10
  * connections, 64-byte lines, CPU time of the server and its children per
  * round trip (and round trips/s), median of 3 alternating runs, two rounds
  * on a shared 2-core machine, with poll() and recv(): waitMs 0 (always
  * wait on the event loop) 37.8 / 55.4 us (36k / 26k rt/s); 1: 20.2 / 27.6
  * us (68k / 50k); 2: 20.3 / 28.9 us (65k / 46k); 4: 16.6 / 21.7 us (70k /
- * 61k); 8: 19.9 / 22.2 us (60k / 51k). runMs 4 keeps a turn of the loop
- * within 8 ms. The one blocking recv() in place of poll() and recv(),
- * same bench, CPU of the server and its children per round trip, medians
- * of 3 runs alternating with the poll() build: 18.5 against 25.6 us, and
- * 26.4 against 33.5 us in a busier round (Python's server: 18.7, 19.7);
- * a bare child echoing on the addon: 13.5 against 18.0 us.
+ * 61k); 8: 19.9 / 22.2 us (60k / 51k). The one blocking recv() in place of
+ * poll() and recv(), same bench, CPU of the server and its children per
+ * round trip, medians of 3 runs alternating with the poll() build: 18.5
+ * against 25.6 us, and 26.4 against 33.5 us in a busier round (Python's
+ * server: 18.7, 19.7); a bare child echoing on the addon: 13.5 against
+ * 18.0 us. A turn costs the child far more than the work it saves, as its
+ * code is cold by then. Same bench, medians of 5 or 6 alternating runs,
+ * round trips/s and user CPU per round trip, against a turn every 4 ms
+ * whether the loop had work or not: runMs 100, 72.1k / 4.36 us against
+ * 65.8k / 5.02 us; in another round 70.7k / 4.38 against 65.8k / 4.72,
+ * where runMs 32 gave 68.3k / 4.63; runMs 16, 61.3k / 4.87 against 71.1k /
+ * 4.38 (a wait on the event loop costs more than a setImmediate() turn).
+ * Python's server in those rounds: 78.3k-85.9k, 3.1-3.3 us.
  */
-export const childBlockingReadPolicy = Object.freeze({ waitMs: 4, runMs: 4 });
-/** waitHereMs(): the thread has been held long enough; turn() first. */
-export const TURN_DUE = -1;
+export const childBlockingReadPolicy = Object.freeze({ waitMs: 4, checkMs: 4, runMs: 100 });
 
 /**
  * How a wait ends: ready true when the fd is readable (or writable; or has
@@ -94,6 +106,8 @@ class IoPump {
   private alone: object | null = null;
   /** performance.now() when the current run of waits on this thread began; -1: none since the event loop's last turn. */
   private runStarted = -1;
+  /** performance.now() when that run last asked whether the event loop has work. */
+  private checked = -1;
   /** The sockets of daemon requests, by fd: their waits do not keep the process alive. */
   private readonly daemons = new Map<number, Fileno>();
   /** How many waits keep the process alive: those not of a daemon request. */
@@ -192,24 +206,21 @@ class IoPump {
    * How long a read of sock that finds no data may block this thread
    * waiting for it, before it waits on the event loop instead: a peer that
    * answers within that time costs a poll() and no turn of the event loop.
-   * 0 unless sock is served alone, and while anything else waits on the
-   * pump (a write for room, say). TURN_DUE once such waits have gone on
-   * for childBlockingReadPolicy.runMs since the event loop's last turn.
+   * 0 unless sock is served alone, while anything else waits on the pump
+   * (a write for room, say), and when the event loop is to have its turn
+   * (see childBlockingReadPolicy).
    */
   waitHereMs(sock: object): number {
     if (this.waiting > 0 || sock !== this.alone) return 0;
     const now = performance.now();
-    if (this.runStarted < 0) this.runStarted = now;
-    else if (now - this.runStarted >= childBlockingReadPolicy.runMs) return TURN_DUE;
+    if (this.runStarted < 0) {
+      this.runStarted = now;
+      this.checked = now;
+    } else if (now - this.checked >= childBlockingReadPolicy.checkMs) {
+      if (now - this.runStarted >= childBlockingReadPolicy.runMs || binding.eventLoopHasWork()) return 0;
+      this.checked = now;
+    }
     return childBlockingReadPolicy.waitMs;
-  }
-
-  /** Calls done() after one turn of the event loop (its timers and I/O included). */
-  turn(done: () => void): void {
-    setImmediate(() => {
-      this.runStarted = -1;
-      done();
-    });
   }
 
   /** Cancels one pending wait (ended with false); the serve loop's shutdown uses it. */
@@ -367,6 +378,8 @@ class IoPump {
    * alone may wait again soon.
    */
   private closeWhenIdle(): void {
+    // serveAlone(null) comes back here.
+    if (this.alone !== null) return;
     setImmediate(() => {
       if (!this.running && this.waiting === 0 && this.alone === null) this.close();
     });
@@ -387,6 +400,20 @@ class IoPump {
     const failed = (revents & (POLLERR | POLLHUP)) !== 0;
     if (((revents & POLLIN) !== 0 || failed) && !this.wakeAll(waits.readers)) waits.edges |= POLLIN;
     if (((revents & POLLOUT) !== 0 || failed) && !this.wakeAll(waits.writers)) waits.edges |= POLLOUT;
+    if (waits.owner !== null && waits.owner === this.alone) this.unwatchIdle(fd, waits);
+  }
+
+  /**
+   * Stops watching fd until its next wait, when none runs now: the socket
+   * of a request served alone, whose reads wait on this thread. Edges of
+   * its data would stay in epoll meanwhile, and leave the watcher's fd
+   * ready to Node's loop, as if that had work (binding.eventLoopHasWork()).
+   */
+  private unwatchIdle(fd: number, waits: FdWaits): void {
+    if (waits.readers.length > 0 || waits.writers.length > 0 || this.watcher === null) return;
+    if (this.watcher.watchedFor(fd) !== 0) this.watcher.unwatch(fd);
+    waits.watched = false;
+    waits.edges = 0;
   }
 
   /**

@@ -11,7 +11,7 @@ import { readResult, readTarget } from '../bytes';
 import { constant } from '../constants';
 import { describe, errorFromErrno, TimeoutError } from '../errors';
 import type { socket } from '../socket';
-import { io, toTimeoutMs, TURN_DUE } from './io';
+import { io, toTimeoutMs } from './io';
 import type { WaitDone } from './io';
 
 const E = osConstants.errno;
@@ -251,16 +251,12 @@ export class BufferedReader implements Reader {
    * reads into buf; null when the wait goes on on the event loop instead
    * (onWaitEnd() is told when it ends). A socket served alone waits here
    * first: one blocking recv() that the kernel ends after the policy's
-   * wait (io.kernelWaitMs()), or else poll() and recv() in one call; a
-   * slower peer, or any other socket, is waited for on the event loop.
+   * wait (io.kernelWaitMs()), or else poll() and recv() in one call,
+   * unless the event loop is to have its turn (io.waitHereMs()); a slower
+   * peer, or any other socket, is waited for on the event loop.
    */
   private readAfterWait(sock: socket, fd: number, buf: Buffer): number | null {
     const hereMs = io.waitHereMs(sock);
-    if (hereMs === TURN_DUE) {
-      // Still drained: after the turn, the next read waits here again.
-      io.turn(this.afterTurn);
-      return null;
-    }
     this.drained = false;
     let timeoutMs = toTimeoutMs(this.timeout);
     const waitMs = timeoutMs === null ? hereMs : Math.min(hereMs, timeoutMs);
@@ -289,8 +285,6 @@ export class BufferedReader implements Reader {
     // Whoever gave the wait up (closing the socket) finishes first.
     queueMicrotask(() => this.endWait(this.sock!._ownFileno() < 0 ? errorFromErrno(E.EBADF) : timedOut()));
   };
-
-  private readonly afterTurn = (): void => this.endWait(null);
 
   private endWait(error: Error | null): void {
     const next = this.next;
