@@ -55,7 +55,7 @@ export function matrixReport({ servers: given, cells, results, metric, unitLabel
       ]),
     ),
   );
-  parts.push('\nServer CPU (utime+stime over the measured window, 100% = one core):\n');
+  parts.push('\nServer CPU (utime+stime over the measured time, 100% = one core):\n');
   parts.push(mdTable(head, servers.map((s) => [s.label, ...cells.map((c) => cellText(s, c, (m) => fmtPct(m.server_cpu)))])));
   const ours = servers.filter((s) => s.group === 'ours');
   const present = new Set(servers.map((s) => s.id));
@@ -71,7 +71,9 @@ export function matrixReport({ servers: given, cells, results, metric, unitLabel
     }
   }
   if (ratioRows.length) {
-    parts.push('\nRatios (row / peer; each taken within one repetition, then the median):\n');
+    const sliced = cells.some((c) => (c.mode ?? 'echo') === 'echo');
+    const how = sliced ? 'each taken slice by slice (a round apart at most), then the median' : 'each taken within one repetition, then the median';
+    parts.push(`\nRatios (row / peer; ${how}):\n`);
     parts.push(mdTable(['ratio', ...cells.map((c) => c.label)], ratioRows));
   } else if (ours.length === 0) {
     parts.push('\n(no rows for this package: ratios not computed)');
