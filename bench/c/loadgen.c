@@ -364,10 +364,11 @@ static void note_done(endpoint_t *ep, uint64_t now) {
 /* The fields of one endpoint's result, without braces. */
 static void print_fields(const endpoint_t *ep, int churn, uint64_t errors) {
   if (ep->error) {
-    printf("\"ok\":false,\"error\":\"%s\",\"conn\":%u,\"errno\":%d,"
-           "\"strerror\":\"%s\"",
-           ep->error, ep->error_conn, ep->error_errno,
-           ep->error_errno ? strerror(ep->error_errno) : "");
+    printf(
+        "\"ok\":false,\"error\":\"%s\",\"conn\":%u,\"errno\":%d,"
+        "\"strerror\":\"%s\"",
+        ep->error, ep->error_conn, ep->error_errno,
+        ep->error_errno ? strerror(ep->error_errno) : "");
     if (!strcmp(ep->error, "setup timeout"))
       printf(",\"ready\":%d,\"conns\":%d", ep->ready, opt_conns);
     return;
@@ -431,8 +432,8 @@ static uint64_t send_limit(const conn_t *c) {
   uint64_t limit = (c->recv_bytes / (uint64_t)size) * (uint64_t)size +
                    (uint64_t)opt_depth * (uint64_t)size;
   if (c->ep->active || c->state == 1) return limit;
-  uint64_t whole = (c->sent_bytes + (uint64_t)size - 1) / (uint64_t)size *
-                   (uint64_t)size;
+  uint64_t whole =
+      (c->sent_bytes + (uint64_t)size - 1) / (uint64_t)size * (uint64_t)size;
   return whole < limit ? whole : limit;
 }
 
@@ -459,8 +460,8 @@ static void on_event(conn_t *c, uint32_t e, uint64_t now) {
         return fail(ep, 3, "recv", c->id, errno);
     } else {
       uint64_t before = c->recv_bytes;
-      int done = verify(c, rbuf, (size_t)got, now,
-                        ep->recording ? &ep->hist : NULL);
+      int done =
+          verify(c, rbuf, (size_t)got, now, ep->recording ? &ep->hist : NULL);
       if (done < 0) return fail(ep, 2, "echoed bytes differ", c->id, 0);
       if (before == 0 && done > 0) ep->ready++;
       if (ep->recording && done) {
@@ -496,8 +497,8 @@ static void poll_once(int timeout_ms) {
 static int drained(const endpoint_t *ep) {
   for (int i = 0; i < opt_conns; i++) {
     const conn_t *c = &ep->conns[i];
-    if (c->state == 2 && (c->recv_bytes != c->sent_bytes ||
-                          c->sent_bytes % (uint64_t)size != 0))
+    if (c->state == 2 &&
+        (c->recv_bytes != c->sent_bytes || c->sent_bytes % (uint64_t)size != 0))
       return 0;
   }
   return 1;
