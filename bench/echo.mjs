@@ -46,7 +46,8 @@ export async function main(argv) {
   log(`echo: ${servers.length} servers x ${cells.length} cells x ${reps} reps, ${warmup}s warm-up + ${duration}s measured each`);
   const results = await runMatrix({ servers, cells, reps, warmup, duration, noPin: opts.noPin, metric: 'rt_per_s', log });
 
-  // The targets: Python and Node at every cell, C from 10 connections up.
+  // The targets: Python and Node at every cell, C from 10 connections up, and
+  // the JS floor (asyncore's own cost) at tcp 10, tcp 100 and unix 100.
   const every = () => true;
   const from10 = (c) => c.conns >= 10;
   const asyncoreRows = ['asyncore-select', 'asyncore-poll', 'asyncore-epoll', 'asyncore-epoll-on-change'];
@@ -59,6 +60,8 @@ export async function main(argv) {
       { scenario: 'echo', peer: 'python', min: 1.0, cells: every },
       { scenario: 'echo', peer: 'node', min: 1.2, cells: every, ours: asyncoreRows },
       { scenario: 'echo', peer: 'c', min: 0.85, cells: from10, ours: asyncoreRows },
+      // Within 8% of the same system calls made with nothing in between.
+      { scenario: 'echo', peer: 'floor', min: 0.92, cells: (c) => ['tcp-10', 'tcp-100', 'unix-100'].includes(c.id) },
     ],
   });
   const result = {

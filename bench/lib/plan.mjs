@@ -79,17 +79,17 @@ export const COST = {
 export const QUICK = {
   echo: {
     cells: ['tcp-10'],
-    // Not asyncore-select (a full run has it): its time went to the
-    // socketpair scenario.
+    // Not asyncore-select and asyncore-epoll without on_change (a full run
+    // has them): their time went to the socketpair scenario and the JS floor.
     servers: [
       'asyncore-poll',
-      'asyncore-epoll',
       'asyncore-epoll-on-change',
       'asynchat-poll',
       'node-net',
       'py-asyncore-poll',
       'py-asynchat-poll',
       'c-epoll',
+      'addon-floor',
     ],
     reps: 1,
     warmup: 0.3,

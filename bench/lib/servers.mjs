@@ -43,7 +43,8 @@ export const servers = [
     group: 'ours',
     needs: 'package',
     cmd: (t, w) => [node, srv('asyncore_echo.mjs'), '--backend', 'epoll', '--interest', 'on_change', ...endpoint(t, w)],
-    peers: { python: 'py-asyncore-poll', node: 'node-net', c: 'c-epoll' },
+    // The floor: the same system calls with nothing of asyncore between them.
+    peers: { python: 'py-asyncore-poll', node: 'node-net', c: 'c-epoll', floor: 'addon-floor' },
   },
   {
     id: 'asynchat-poll',
