@@ -5,7 +5,7 @@
 //
 //   node bench/echo.mjs [--quick] [--reps N] [--servers id,id] [--json-out FILE]
 import { finishScenario, mdTable, parseArgs, pinning, runIfMain, usColumn } from './lib/common.mjs';
-import { runMatrix } from './lib/matrix.mjs';
+import { SIDE_BY_SIDE_TEXT, runMatrix } from './lib/matrix.mjs';
 import { matrixReport, ratioTargets } from './lib/report.mjs';
 import { QUICK } from './lib/plan.mjs';
 import { availableServers } from './lib/servers.mjs';
@@ -102,8 +102,8 @@ export function markdownOf(result) {
   return [
     '## Echo ping-pong: round trips per second',
     '',
-    `64-byte messages, verified byte for byte; ${params.warmup} s warm-up + ${params.duration} s measured per run, ` +
-      `median of ${params.reps}; ${params.pinning}. "x16" = 16 messages in flight per connection.`,
+    `64-byte messages, verified byte for byte; ${SIDE_BY_SIDE_TEXT}: ${params.warmup} s warm-up, then ` +
+      `${params.duration} s measured per server, median of ${params.reps}; ${params.pinning}. "x16" = 16 messages in flight per connection.`,
     ...notes.map((n) => `Note: ${n}.`),
     '',
     matrixReport({ servers, cells, results, metric: 'rt_per_s', unitLabel: 'Round trips per second' }),

@@ -21,6 +21,9 @@ import { buildTools, lastJson, median, pinning, runProgram, startServer, tail } 
 /** The length of one server's turn under load in an echo cell; a round of 11 servers takes about a second. */
 export const SLICE_MS = 100;
 
+/** How an echo cell's servers are run, for the reports. */
+export const SIDE_BY_SIDE_TEXT = `the servers of a cell run side by side, driven in turn in ${SLICE_MS} ms slices`;
+
 let sockSerial = 0;
 
 const unixPathOf = () => path.join(os.tmpdir(), `asyncore-bench-${process.pid}-${sockSerial++}.sock`);

@@ -1,7 +1,7 @@
 // Tables for a server x cell matrix (echo, churn): rate, latency, server
 // CPU, and the ratios of this package's rows to the peers'.
 import { fmtPct, fmtRate, fmtRatio, mdTable, usColumn } from './common.mjs';
-import { pairedRatio } from './matrix.mjs';
+import { SIDE_BY_SIDE_TEXT, pairedRatio } from './matrix.mjs';
 import { servers as knownServers } from './servers.mjs';
 
 const peerNames = { python: 'Python same backend', node: 'Node net', c: 'C epoll', twisted: 'Twisted same protocol', socketserver: 'Python 3.11 same mix-in', floor: 'JS floor' };
@@ -117,7 +117,8 @@ export function echoChurnResult({ scenario, title, heading, intro, params, notes
   const markdown = [
     `## ${heading}`,
     '',
-    `${intro.trimEnd()} ${params.warmup} s warm-up + ${params.duration} s measured, median of ${params.reps}; ${params.pinning}.`,
+    `${intro.trimEnd()} Echo: ${SIDE_BY_SIDE_TEXT}; churn: one server at a time. ${params.warmup} s warm-up + ` +
+      `${params.duration} s measured per server, median of ${params.reps}; ${params.pinning}.`,
     ...notes.map((n) => `Note: ${n}.`),
     '',
     matrixReport({ servers, cells: echoCells, results: echo, metric: 'rt_per_s', unitLabel: 'Round trips per second' }),
