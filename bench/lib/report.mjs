@@ -71,7 +71,7 @@ export function matrixReport({ servers: given, cells, results, metric, unitLabel
     }
   }
   if (ratioRows.length) {
-    const sliced = cells.some((c) => (c.mode ?? 'echo') === 'echo');
+    const sliced = servers.some((s) => cells.some((c) => results[s.id]?.[c.id]?.runs?.some((r) => r.slices)));
     const how = sliced ? 'each taken slice by slice (a round apart at most), then the median' : 'each taken within one repetition, then the median';
     parts.push(`\nRatios (row / peer; ${how}):\n`);
     parts.push(mdTable(['ratio', ...cells.map((c) => c.label)], ratioRows));
