@@ -375,7 +375,7 @@ static void print_fields(const endpoint_t *ep, int churn, uint64_t errors) {
   }
   double secs = (double)ep->measured_ns / 1e9;
   double cpu = -1;
-  if (ep->cpu_ticks >= 0 && ep->pid > 0)
+  if (ep->cpu_ticks >= 0)
     cpu = (double)ep->cpu_ticks / (double)sysconf(_SC_CLK_TCK) / secs;
   printf(
       "\"ok\":true,\"mode\":\"%s\",\"conns\":%d,\"depth\":%d,\"size\":%d,"
@@ -445,7 +445,10 @@ static void on_event(conn_t *c, uint32_t e, uint64_t now) {
       int err = 0;
       socklen_t len = sizeof err;
       getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
-      if (err) return fail(ep, 3, "connect", c->id, err);
+      if (err) {
+        fail(ep, 3, "connect", c->id, err);
+        return;
+      }
       c->state = 2;
       int r = pump_out(c, (uint64_t)opt_depth * (uint64_t)size, now);
       if (r < 0) fail(ep, 3, "send", c->id, -r);
@@ -454,15 +457,23 @@ static void on_event(conn_t *c, uint32_t e, uint64_t now) {
   }
   if (e & EPOLLIN) {
     ssize_t got = recv(c->fd, rbuf, sizeof rbuf, 0);
-    if (got == 0) return fail(ep, 3, "server closed connection", c->id, 0);
+    if (got == 0) {
+      fail(ep, 3, "server closed connection", c->id, 0);
+      return;
+    }
     if (got < 0) {
-      if (errno != EAGAIN && errno != EINTR)
-        return fail(ep, 3, "recv", c->id, errno);
+      if (errno != EAGAIN && errno != EINTR) {
+        fail(ep, 3, "recv", c->id, errno);
+        return;
+      }
     } else {
       uint64_t before = c->recv_bytes;
       int done =
           verify(c, rbuf, (size_t)got, now, ep->recording ? &ep->hist : NULL);
-      if (done < 0) return fail(ep, 2, "echoed bytes differ", c->id, 0);
+      if (done < 0) {
+        fail(ep, 2, "echoed bytes differ", c->id, 0);
+        return;
+      }
       if (before == 0 && done > 0) ep->ready++;
       if (ep->recording && done) {
         ep->count += (uint64_t)done;
@@ -470,11 +481,15 @@ static void on_event(conn_t *c, uint32_t e, uint64_t now) {
       }
       if (done) {
         int r = pump_out(c, send_limit(c), now);
-        if (r < 0) return fail(ep, 3, "send", c->id, -r);
+        if (r < 0) {
+          fail(ep, 3, "send", c->id, -r);
+          return;
+        }
       }
     }
   } else if (e & (EPOLLERR | EPOLLHUP)) {
-    return fail(ep, 3, "connection error", c->id, 0);
+    fail(ep, 3, "connection error", c->id, 0);
+    return;
   }
   if ((e & EPOLLOUT) && c->want_out) {
     int r = pump_out(c, send_limit(c), now);
@@ -521,7 +536,10 @@ static void pause_endpoint(endpoint_t *ep) {
   ep->active = 0;
   uint64_t deadline = now_ns() + (uint64_t)(opt_setup_timeout * 1e9);
   while (!ep->error && !drained(ep)) {
-    if (now_ns() > deadline) return fail(ep, 3, "no answer", 0, 0);
+    if (now_ns() > deadline) {
+      fail(ep, 3, "no answer", 0, 0);
+      return;
+    }
     poll_once(50);
   }
 }
@@ -536,10 +554,16 @@ static void setup(endpoint_t *ep) {
     c->id = (unsigned)i;
     c->ep = ep;
     int r = open_conn(c);
-    if (r < 0) return fail(ep, 3, "connect", (unsigned)i, -r);
+    if (r < 0) {
+      fail(ep, 3, "connect", (unsigned)i, -r);
+      return;
+    }
   }
   while (!ep->error && ep->ready < opt_conns) {
-    if (now_ns() > deadline) return fail(ep, 4, "setup timeout", 0, 0);
+    if (now_ns() > deadline) {
+      fail(ep, 4, "setup timeout", 0, 0);
+      return;
+    }
     poll_once(50);
   }
   ep->setup_s = (double)(now_ns() - t_start) / 1e9;
