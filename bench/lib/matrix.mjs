@@ -28,6 +28,8 @@ let sockSerial = 0;
 
 const unixPathOf = () => path.join(os.tmpdir(), `asyncore-bench-${process.pid}-${sockSerial++}.sock`);
 
+const isEcho = (cell) => (cell.mode ?? 'echo') === 'echo';
+
 function loadArgs(cell, o, endpoints, pids) {
   return [
     o.tools.loadgen,
@@ -40,8 +42,10 @@ function loadArgs(cell, o, endpoints, pids) {
     '--duration', String(o.duration),
     '--setup-timeout', String(o.setupTimeout),
     ...pids.flatMap((pid) => ['--pid', String(pid)]),
+    ...(isEcho(cell) ? ['--slice-ms', String(SLICE_MS)] : []),
   ];
 }
+
 
 /** The result of one server's run, or its failure: out is the load generator's object for it. */
 function outcome(out, srv) {
@@ -53,31 +57,11 @@ function outcome(out, srv) {
   return out;
 }
 
-/** One server alone in a fresh process: the churn cells. */
-async function runOne(server, cell, o) {
-  const unixPath = unixPathOf();
-  const where = cell.transport === 'unix' ? unixPath : 0;
-  let srv;
-  try {
-    srv = await startServer(server.cmd(cell.transport, where), { cpu: o.pin.server });
-  } catch (e) {
-    return { ok: false, error: `server: ${e.message}` };
-  }
-  try {
-    const budget = (o.setupTimeout + o.warmup + o.duration + 15) * 1000;
-    const r = await runProgram(loadArgs(cell, o, [srv.label], [srv.pid]), { cpu: o.pin.client, timeoutMs: budget });
-    const out = lastJson(r.stdout);
-    if (r.timedOut) return { ok: false, error: 'load generator timed out' };
-    if (!out) return { ok: false, error: `load generator: exit ${r.code} ${tail(r.stderr)}` };
-    return outcome(out, srv);
-  } finally {
-    await srv.stop();
-    rmSync(unixPath, { force: true });
-  }
-}
-
-/** The servers of one echo cell side by side, in slices; one result per server, in order. */
-async function runSideBySide(order, cell, o) {
+/**
+ * The servers of one cell, fresh processes driven by one load generator (in
+ * an echo cell, in turn, in slices); one result per server, in order.
+ */
+async function runTogether(order, cell, o) {
   const started = [];
   const results = order.map(() => null);
   try {
@@ -93,7 +77,6 @@ async function runSideBySide(order, cell, o) {
     }
     if (started.length > 0) {
       const args = loadArgs(cell, o, started.map((s) => s.srv.label), started.map((s) => s.srv.pid));
-      args.push('--slice-ms', String(started.length > 1 ? SLICE_MS : o.duration * 1000));
       const budget = started.length * (o.setupTimeout + o.warmup + o.duration + 15) * 1000;
       const r = await runProgram(args, { cpu: o.pin.client, timeoutMs: budget });
       const out = lastJson(r.stdout);
@@ -142,11 +125,11 @@ export async function runMatrix({ servers, cells, reps, warmup, duration, setupT
     for (const cell of cells) {
       const k = rep % servers.length;
       const order = servers.slice(k).concat(servers.slice(0, k)).filter((server) => runsIn(server, cell));
-      if ((cell.mode ?? 'echo') === 'echo') {
-        const rs = await runSideBySide(order, cell, o);
+      if (isEcho(cell)) {
+        const rs = await runTogether(order, cell, o);
         order.forEach((server, i) => record(server, cell, rs[i], rep));
       } else {
-        for (const server of order) record(server, cell, await runOne(server, cell, o), rep);
+        for (const server of order) record(server, cell, (await runTogether([server], cell, o))[0], rep);
       }
     }
   }
