@@ -219,6 +219,14 @@ static int open_conn(conn_t *c) {
   return 0;
 }
 
+/* How a non-blocking connect() ended: 0, or its errno. */
+static int connect_error(const conn_t *c) {
+  int err = 0;
+  socklen_t len = sizeof err;
+  getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+  return err;
+}
+
 static void set_out(conn_t *c, int want) {
   if (c->want_out == want) return;
   c->want_out = want;
@@ -442,9 +450,7 @@ static void on_event(conn_t *c, uint32_t e, uint64_t now) {
   if (c->state == 3) return;
   if (c->state == 1) {
     if (e & (EPOLLOUT | EPOLLERR | EPOLLHUP)) {
-      int err = 0;
-      socklen_t len = sizeof err;
-      getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+      int err = connect_error(c);
       if (err) {
         fail(ep, 3, "connect", c->id, err);
         return;
@@ -696,10 +702,7 @@ static int run_churn(void) {
       int finished = 0, failed = 0;
       if (c->state == 1) {
         if (e & (EPOLLOUT | EPOLLERR | EPOLLHUP)) {
-          int err = 0;
-          socklen_t len = sizeof err;
-          getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
-          if (err) {
+          if (connect_error(c)) {
             failed = 1;
           } else {
             c->state = 2;
