@@ -184,6 +184,7 @@ napi_value BytesCall(napi_env env, napi_callback_info info) {
   return ResultValue(env, Call(fd, data, length, flags, timeout_ms));
 }
 
+// Send() in the shape BytesCall takes (a mutable buffer, as Recv()'s).
 ssize_t SendBytes(int fd, void* data, size_t length, int flags,
                   double timeout_ms) {
   return Send(fd, data, length, flags, timeout_ms);
