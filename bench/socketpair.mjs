@@ -46,6 +46,9 @@ export const ROWS = [
   { id: 'python-empty', loop: 'empty', impl: 'python', label: 'Python 3.11 socket: recv() raising BlockingIOError' },
 ];
 
+/** The id of the Python row that a row of `loop` is compared with. */
+const pythonRowOf = (loop) => (loop === 'pair' ? 'python' : 'python-empty');
+
 /** The package's entry (dist/index.js, or ASYNCORE_BENCH_PACKAGE), for a child. */
 function packageEntry() {
   return process.env.ASYNCORE_BENCH_PACKAGE ?? path.join(rootDir, 'dist', 'index.js');
@@ -277,9 +280,8 @@ export async function main(argv) {
       { median: median(samples[row.id].wall), cpuMedian: median(samples[row.id].cpu), samples: samples[row.id] },
     ]),
   );
-  const peerOf = (row) => (row.loop === 'pair' ? 'python' : 'python-empty');
   for (const row of rows) {
-    const peer = samples[peerOf(row)];
+    const peer = samples[pythonRowOf(row.loop)];
     if (row.impl === 'python' || !peer || samples[row.id].slices.length === 0) continue;
     results[row.id].ratio = slicedRatio(samples[row.id].slices, peer.slices, 'us');
     results[row.id].cpuRatio = slicedRatio(samples[row.id].slices, peer.slices, 'cpuUs');
@@ -313,7 +315,7 @@ export function markdownOf(result) {
   const { params, notes, rows, results } = result;
   const us = usColumn(rows.map((row) => results[row.id].median));
   const cpuUs = usColumn(rows.map((row) => results[row.id].cpuMedian));
-  const python = (loop) => results[loop === 'pair' ? 'python' : 'python-empty'];
+  const python = (loop) => results[pythonRowOf(loop)];
   // Slice by slice where the result has its slices; else (an older result) of the medians.
   const ratio = (row, key) => {
     if (row.impl === 'python') return '';

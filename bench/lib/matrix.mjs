@@ -46,7 +46,6 @@ function loadArgs(cell, o, endpoints, pids) {
   ];
 }
 
-
 /** The result of one server's run, or its failure: out is the load generator's object for it. */
 function outcome(out, srv) {
   if (!out.ok) {
