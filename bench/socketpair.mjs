@@ -47,7 +47,7 @@ export const ROWS = [
 ];
 
 /** The id of the Python row that a row of `loop` is compared with. */
-const pythonRowOf = (loop) => (loop === 'pair' ? 'python' : 'python-empty');
+const pythonRowOf = (loop) => ROWS.find((row) => row.impl === 'python' && row.loop === loop).id;
 
 /** The package's entry (dist/index.js, or ASYNCORE_BENCH_PACKAGE), for a child. */
 function packageEntry() {

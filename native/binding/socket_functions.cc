@@ -162,8 +162,9 @@ Napi::Value ConnectFn(const Napi::CallbackInfo& info) {
 // message, so they are plain napi callbacks: node-addon-api's wrapper also
 // fetches `this` and the callback data and sets up its own exception
 // handling. A 64-byte send + recv on a socketpair took 4% less time so
-// (slices of the two builds interleaved in one process).
-template <ssize_t (*Call)(int, void*, size_t, int, double)>
+// (slices of the two builds interleaved in one process). Call is Send(),
+// Recv() or RecvWithin(): the bytes convert to the buffer type each takes.
+template <auto Call>
 napi_value BytesCall(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
@@ -182,12 +183,6 @@ napi_value BytesCall(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   return ResultValue(env, Call(fd, data, length, flags, timeout_ms));
-}
-
-// Send() in the shape BytesCall takes (a mutable buffer, as Recv()'s).
-ssize_t SendBytes(int fd, void* data, size_t length, int flags,
-                  double timeout_ms) {
-  return Send(fd, data, length, flags, timeout_ms);
 }
 
 Napi::Value SendToFn(const Napi::CallbackInfo& info) {
@@ -460,7 +455,7 @@ void DefineSocketFunctions(Napi::Env env, Napi::Object exports) {
     napi_callback function;
   };
   static const RawEntry raw_entries[] = {
-      {"send", BytesCall<SendBytes>},
+      {"send", BytesCall<Send>},
       {"recv", BytesCall<Recv>},
       // recvWithin(fd, buf, flags, timeoutMs): RecvWithin(), for a socket
       // whose SO_RCVTIMEO bounds its blocking recv() to timeoutMs.
