@@ -8,7 +8,11 @@
 // them take turns on one core.
 //
 // The blocking recv() is bounded by SO_RCVTIMEO, so that a child that
-// waits still gives its event loop a turn every few milliseconds.
+// waits still gives its event loop a turn every few milliseconds. A recv()
+// that times out waits for data on the event loop, as the package's reader
+// does: an idle child (while the load generator drives another server of
+// the cell) sleeps as Python's does, instead of waking every few
+// milliseconds on the CPU where the other servers are measured.
 //
 //   node socketserver_floor.mjs --tcp PORT
 //
@@ -17,7 +21,6 @@
 import { createRequire } from 'node:module';
 import { constants } from 'node:os';
 import path from 'node:path';
-import { setImmediate as turn } from 'node:timers/promises';
 
 const require = createRequire(import.meta.url);
 const packagePath = process.env.ASYNCORE_BENCH_PACKAGE || '../../dist/index.js';
@@ -25,6 +28,7 @@ const dist = path.dirname(require.resolve(packagePath));
 const { BaseRequestHandler, ForkingTCPServer } = require(path.join(dist, 'socketserver.js'));
 const { SOL_SOCKET, SO_RCVTIMEO } = require(path.join(dist, 'socket.js'));
 const { binding, NON_BLOCKING } = require(path.join(dist, 'binding.js'));
+const { io } = require(path.join(dist, 'socketserver', 'io.js'));
 
 /** The longest a recv() blocks this child's JavaScript thread, in µs. */
 const WAIT_US = 4000n;
@@ -44,7 +48,7 @@ class Echo extends BaseRequestHandler {
       // blocking fd, is bounded by SO_RCVTIMEO (and EINTR is retried).
       const count = binding.recv(fd, buf, 0, NON_BLOCKING);
       if (count === -EAGAIN) {
-        await turn();
+        await io.readable(fd, null);
         continue;
       }
       if (count <= 0) return;
