@@ -7,12 +7,12 @@
 // is the price of a V8 process, against a forked CPython one, as ten of
 // them take turns on one core.
 //
-// The blocking recv() is bounded by SO_RCVTIMEO, so that a child that
-// waits still gives its event loop a turn every few milliseconds. A recv()
-// that times out waits for data on the event loop, as the package's reader
-// does: an idle child (while the load generator drives another server of
-// the cell) sleeps as Python's does, instead of waking every few
-// milliseconds on the CPU where the other servers are measured.
+// The blocking recv() is bounded by SO_RCVTIMEO: one that finds no data
+// within it waits for data on the event loop, as the package's reader
+// does. The event loop so gets its turns, and an idle child (while the
+// load generator drives another server of the cell) sleeps as Python's
+// does, instead of waking every few milliseconds on the CPU where the
+// other servers are measured.
 //
 //   node socketserver_floor.mjs --tcp PORT
 //
