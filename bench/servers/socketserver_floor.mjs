@@ -9,10 +9,10 @@
 //
 // The blocking recv() is bounded by SO_RCVTIMEO: one that finds no data
 // within it waits for data on the event loop, as the package's reader
-// does. The event loop so gets its turns, and an idle child (while the
-// load generator drives another server of the cell) sleeps as Python's
-// does, instead of waking every few milliseconds on the CPU where the
-// other servers are measured.
+// does. The event loop so still gets its turns, and an idle child (while
+// the load generator drives another server of the cell) sleeps as
+// Python's does, instead of waking every few milliseconds on the CPU where
+// the other servers are measured.
 //
 //   node socketserver_floor.mjs --tcp PORT
 //
