@@ -4,7 +4,7 @@ import { fmtPct, fmtRate, fmtRatio, mdTable, usColumn } from './common.mjs';
 import { SIDE_BY_SIDE_TEXT, pairedRatio } from './matrix.mjs';
 import { servers as knownServers } from './servers.mjs';
 
-const peerNames = { python: 'Python same backend', node: 'Node net', c: 'C epoll', twisted: 'Twisted same protocol', socketserver: 'Python 3.11 same mix-in', floor: 'JS floor' };
+const peerNames = { python: 'Python same backend', node: 'Node net', c: 'C epoll', twisted: 'Twisted same protocol', socketserver: 'Python 3.11 same mix-in', floor: 'JS floor', contract: "asyncore's contract floor" };
 
 /**
  * The servers of a result as the report needs them: results written before

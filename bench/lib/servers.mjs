@@ -43,8 +43,9 @@ export const servers = [
     group: 'ours',
     needs: 'package',
     cmd: (t, w) => [node, srv('asyncore_echo.mjs'), '--backend', 'epoll', '--interest', 'on_change', ...endpoint(t, w)],
-    // The floor: the same system calls with nothing of asyncore between them.
-    peers: { python: 'py-asyncore-poll', node: 'node-net', c: 'c-epoll', floor: 'addon-floor' },
+    // The floor: the same system calls with nothing of asyncore between them;
+    // the contract floor: those calls plus only what asyncore's contract needs.
+    peers: { python: 'py-asyncore-poll', node: 'node-net', c: 'c-epoll', floor: 'addon-floor', contract: 'asyncore-contract-floor' },
   },
   {
     id: 'asynchat-poll',
@@ -67,6 +68,14 @@ export const servers = [
     needs: 'package',
     cmd: (t, w) => [node, srv('addon_floor_echo.mjs'), ...endpoint(t, w)],
     peers: { node: 'node-net', c: 'c-epoll' },
+  },
+  {
+    id: 'asyncore-contract-floor',
+    label: "asyncore's contract floor: the JS floor + what a port must do",
+    group: 'peer',
+    needs: 'package',
+    cmd: (t, w) => [node, srv('asyncore_contract_floor.mjs'), ...endpoint(t, w)],
+    peers: { floor: 'addon-floor' },
   },
   {
     id: 'py-asyncore-select',
