@@ -11,7 +11,11 @@ import path from 'node:path';
 const require = createRequire(import.meta.url);
 const packagePath = process.env.ASYNCORE_BENCH_PACKAGE || '../../dist/index.js';
 export const asyncore = require(packagePath);
-const addon = require(path.join(path.dirname(require.resolve(packagePath)), 'binding.js'));
+/** A module of the package by its file name (a part no public name exports). */
+export function packageModule(name) {
+  return require(path.join(path.dirname(require.resolve(packagePath)), name));
+}
+const addon = packageModule('binding.js');
 export const binding = addon.binding;
 const { PollerKind } = addon;
 const { AF_INET, AF_UNIX, SOCK_STREAM, SOL_SOCKET, SO_REUSEADDR, socket } = asyncore.socket;

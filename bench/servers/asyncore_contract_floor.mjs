@@ -15,8 +15,8 @@
 // - at the next pass, readable() and writable() of each channel that ran,
 //   as interest 'on_change' asks them, and the watch changed if they did;
 // - recv()'s bufsize and send()'s data checked, as every public call is;
-// - a yield to Node's event loop after 64 busy passes or 2 ms, as
-//   src/spin.ts bounds every pass loop.
+// - a yield to Node's event loop when the package's own SpinPolicy
+//   (src/spin.ts), which bounds every pass loop, says so.
 //
 // No watcher module, socket object or change log in between. What the
 // asyncore epoll + on_change row spends above this row is its own layers';
@@ -27,12 +27,10 @@
 //
 // Prints "ready <port|path>" once listening.
 import { constants } from 'node:os';
-import { asyncore, binding, listenFromArgv, out, pollReady, waitReady, watch } from './addon_loop.mjs';
+import { asyncore, binding, listenFromArgv, out, packageModule, pollReady, waitReady, watch } from './addon_loop.mjs';
 
 const { POLLIN, POLLOUT, POLLPRI, POLLHUP, POLLERR } = asyncore.select;
 
-const YIELD_EVERY_PASSES = 64;
-const YIELD_AFTER_MS = 2;
 const SEND_CHUNK = 64 * 1024;
 const EAGAIN = constants.errno.EAGAIN;
 const EMPTY = Buffer.alloc(0);
@@ -196,21 +194,19 @@ function acceptAll() {
 
 watch(listenFd, POLLIN);
 process.stdout.write(`ready ${label}\n`);
-let passesSinceYield = 0;
-let yieldDeadline = performance.now() + YIELD_AFTER_MS;
+const spin = new (packageModule('spin.js').SpinPolicy)();
+spin.resetYieldBudget();
 for (;;) {
-  if (++passesSinceYield >= YIELD_EVERY_PASSES || performance.now() >= yieldDeadline) {
+  if (spin.shouldYield()) {
     await new Promise((resolve) => setImmediate(resolve));
-    passesSinceYield = 0;
-    yieldDeadline = performance.now() + YIELD_AFTER_MS;
+    spin.resetYieldBudget();
   }
   // The channels that ran are asked again, then the poll.
   askDirty();
   let count = pollReady();
   if (count === 0) {
     count = await waitReady();
-    passesSinceYield = 0;
-    yieldDeadline = performance.now() + YIELD_AFTER_MS;
+    spin.resetYieldBudget();
   }
   for (let i = 0; i < count; i++) {
     const fd = out[2 * i];
