@@ -10,7 +10,7 @@
 //
 // Prints "ready <port|path>" once listening.
 import { constants } from 'node:os';
-import { asyncore, binding, listenFromArgv, out, pollReady, waitReady, watch } from './addon_loop.mjs';
+import { acceptEach, asyncore, binding, listenFromArgv, out, pollReady, waitReady, watch } from './addon_loop.mjs';
 
 const { POLLIN, POLLHUP, POLLERR } = asyncore.select;
 
@@ -18,6 +18,11 @@ const { listener, label } = listenFromArgv(process.argv.slice(2));
 const listenFd = listener.fileno();
 const connections = new Map();
 const buffer = Buffer.allocUnsafe(8192);
+
+function onAccepted(sock) {
+  connections.set(sock.fileno(), sock);
+  watch(sock.fileno(), POLLIN);
+}
 
 watch(listenFd, POLLIN);
 process.stdout.write(`ready ${label}\n`);
@@ -27,17 +32,7 @@ for (;;) {
   for (let i = 0; i < count; i++) {
     const fd = out[2 * i];
     if (fd === listenFd) {
-      for (;;) {
-        let accepted;
-        try {
-          [accepted] = listener.accept();
-        } catch {
-          break;
-        }
-        accepted.setblocking(false);
-        connections.set(accepted.fileno(), accepted);
-        watch(accepted.fileno(), POLLIN);
-      }
+      acceptEach(listener, onAccepted);
       continue;
     }
     const got = out[2 * i + 1] & (POLLHUP | POLLERR) ? 0 : binding.recv(fd, buffer, 0, 0);

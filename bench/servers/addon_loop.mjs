@@ -43,6 +43,20 @@ export function listenFromArgv(argv) {
   return { listener, label };
 }
 
+/** Accepts every pending connection (until accept() fails), each made non-blocking and handed to onAccepted. */
+export function acceptEach(listener, onAccepted) {
+  for (;;) {
+    let accepted;
+    try {
+      [accepted] = listener.accept();
+    } catch {
+      return;
+    }
+    accepted.setblocking(false);
+    onAccepted(accepted);
+  }
+}
+
 // The addon's epoll poller, made when the first server imports this module
 // (each server has one), and the calls an asyncore epoll pass makes on it.
 let wakeUp = null;

@@ -27,7 +27,7 @@
 //
 // Prints "ready <port|path>" once listening.
 import { constants } from 'node:os';
-import { asyncore, binding, listenFromArgv, out, packageModule, pollReady, waitReady, watch } from './addon_loop.mjs';
+import { acceptEach, asyncore, binding, listenFromArgv, out, packageModule, pollReady, waitReady, watch } from './addon_loop.mjs';
 
 const { POLLIN, POLLOUT, POLLPRI, POLLHUP, POLLERR } = asyncore.select;
 
@@ -177,19 +177,10 @@ function readwrite(fd, revents) {
   }
 }
 
-function acceptAll() {
-  for (;;) {
-    let accepted;
-    try {
-      [accepted] = listener.accept();
-    } catch {
-      return;
-    }
-    accepted.setblocking(false);
-    const channel = new EchoChannel(accepted);
-    channels.set(channel.fd, channel);
-    ask(channel.fd);
-  }
+function onAccepted(sock) {
+  const channel = new EchoChannel(sock);
+  channels.set(channel.fd, channel);
+  ask(channel.fd);
 }
 
 watch(listenFd, POLLIN);
@@ -210,7 +201,7 @@ for (;;) {
   }
   for (let i = 0; i < count; i++) {
     const fd = out[2 * i];
-    if (fd === listenFd) acceptAll();
+    if (fd === listenFd) acceptEach(listener, onAccepted);
     else readwrite(fd, out[2 * i + 1]);
   }
 }
